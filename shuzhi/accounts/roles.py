@@ -1,0 +1,44 @@
+"""What each role may do. This table is the single source the policies read.
+
+Actions are named ``<object>.<verb>``. A role's actions apply inside the scope of its grant.
+"""
+
+from __future__ import annotations
+
+from .models import Role
+
+VIEW_ACTIONS = frozenset(
+    {"unit.view", "unit.export", "person.view", "post.view"},
+)
+MANAGE_ACTIONS = frozenset(
+    {
+        "unit.change",
+        "unit.import",
+        "person.change",
+        "post.change",
+        "user.view",
+        "user.change",
+        "grant.change",
+        "audit.view",
+    }
+)
+
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    Role.ADMIN: VIEW_ACTIONS | MANAGE_ACTIONS | {"unittype.change"},
+    Role.ORGANISER: VIEW_ACTIONS | MANAGE_ACTIONS,
+    Role.SECRETARY: VIEW_ACTIONS,
+    Role.INSPECTOR: VIEW_ACTIONS | {"finding.create"},
+    Role.VIEWER: VIEW_ACTIONS,
+}
+
+# Roles whose grant reaches only one level below the granted unit.
+ONE_LEVEL_ROLES = frozenset({Role.SECRETARY})
+
+ALL_ACTIONS = frozenset().union(*ROLE_ACTIONS.values())
+
+
+def roles_for(action: str) -> list[str]:
+    """The roles that carry ``action``."""
+    if action not in ALL_ACTIONS:
+        raise ValueError(f"Unknown action {action!r}")
+    return [role for role, actions in ROLE_ACTIONS.items() if action in actions]

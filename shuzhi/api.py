@@ -1,0 +1,79 @@
+"""The HTTP API (django-ninja). OpenAPI at /api/docs.
+
+Requests authenticate with a bearer token (``Authorization: Bearer sz_…``) or, from the
+browser, with the session cookie plus CSRF. Every router applies the same policies as the pages.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.security import APIKeyCookie, HttpBearer
+
+from shuzhi.accounts.tokens import user_for_token
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer <token>`` for scripts."""
+
+    def authenticate(self, request, token):
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """The browser's session cookie; CSRF is checked on unsafe methods."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request, key):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return user
+        return None
+
+
+api = NinjaAPI(
+    title="Shuzhi 述职评议考核 API",
+    version="1",
+    auth=[TokenAuth(), SessionAuth(csrf=True)],
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc: ValidationError):
+    if hasattr(exc, "error_dict"):
+        detail = {
+            field: [str(m) for e in errors for m in e.messages]
+            for field, errors in exc.error_dict.items()
+        }
+    else:
+        detail = {"__all__": [str(m) for m in exc.messages]}
+    return api.create_response(request, {"detail": "输入有误。", "errors": detail}, status=422)
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request, exc: PermissionDenied):
+    return api.create_response(request, {"detail": str(exc) or "没有权限。"}, status=403)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc: Http404):
+    return api.create_response(request, {"detail": "未找到。"}, status=404)
+
+
+def _register_routers() -> None:
+    from shuzhi.accounts.api import router as accounts_router
+    from shuzhi.core.api import router as core_router
+    from shuzhi.orgs.api import router as orgs_router
+    from shuzhi.orgs.people_api import router as people_router
+
+    api.add_router("/units", orgs_router)
+    api.add_router("/people", people_router)
+    api.add_router("/accounts", accounts_router)
+    api.add_router("/audit", core_router)
+
+
+_register_routers()

@@ -1,0 +1,80 @@
+"""Write audit entries. Every service calls :func:`record` inside its own transaction.
+
+Ballot contents must never pass through here: callers record that a ballot round opened or
+closed, never what anyone voted.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models
+
+from .models import AuditEntry
+
+
+def _plain(value: Any) -> Any:
+    """Turn a field value into something JSON can hold and a person can read."""
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if hasattr(value, "label") and hasattr(value, "value"):  # a Choices member
+        return value.value
+    return value
+
+
+def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """Capture the readable values of ``fields`` before a change."""
+    return {name: _plain(getattr(obj, name)) for name in fields}
+
+
+def diff(before: dict[str, Any], obj: models.Model) -> dict[str, list[Any]]:
+    """Return ``{field: [before, after]}`` for the fields of ``before`` that changed on ``obj``."""
+    changes = {}
+    for name, old in before.items():
+        new = _plain(getattr(obj, name))
+        if old != new:
+            changes[name] = [old, new]
+    return changes
+
+
+def record(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_label: str = "",
+    scope_path: str = "",
+    changes: dict[str, Any] | None = None,
+    note: str = "",
+) -> AuditEntry:
+    """Append one audit entry; call it inside the transaction of the change it describes."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_label = object_label or str(obj)[:255]
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    label = ""
+    if user is not None:
+        label = getattr(user, "display_name", "") or user.get_username()
+    elif isinstance(actor, str):
+        label = actor
+    return AuditEntry.objects.create(
+        actor=user,
+        actor_label=label[:150],
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_label=object_label[:255],
+        scope_path=scope_path,
+        changes=changes or {},
+        note=note,
+    )

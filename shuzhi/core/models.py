@@ -1,0 +1,79 @@
+"""Base models and the audit trail shared by every app."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStampedModel(models.Model):
+    """Adds creation and last-change times to a model."""
+
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    """Audit entries can be read and searched but never changed or deleted in bulk."""
+
+    def update(self, **kwargs):  # type: ignore[override]
+        raise PermissionError("Audit entries are immutable.")
+
+    def delete(self):  # type: ignore[override]
+        raise PermissionError("Audit entries are immutable.")
+
+
+class AuditEntry(models.Model):
+    """One change made through the product: who did what to which object, and what changed.
+
+    ``scope_path`` is the materialised path of the unit the object belongs to, so that an
+    organiser sees the history of exactly the objects in their subtree. ``changes`` maps a field
+    to ``[before, after]``. Rows are append-only: the model refuses updates and deletes, and on
+    PostgreSQL a trigger refuses them in the database too.
+    """
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_label = models.CharField(_("操作人名称"), max_length=150, blank=True)
+    action = models.CharField(_("操作"), max_length=64, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=64)
+    object_id = models.CharField(_("对象编号"), max_length=64)
+    object_label = models.CharField(_("对象名称"), max_length=255, blank=True)
+    scope_path = models.CharField(_("所属范围"), max_length=255, blank=True)
+    changes = models.JSONField(_("变更内容"), default=dict, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "-at"], name="core_audit_object"),
+            models.Index(
+                fields=["scope_path"], name="core_audit_scope", opclasses=["varchar_pattern_ops"]
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_label}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise PermissionError("Audit entries are immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[override]
+        raise PermissionError("Audit entries are immutable.")

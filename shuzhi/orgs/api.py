@@ -1,0 +1,7 @@
+"""Organisation tree API."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["组织"])

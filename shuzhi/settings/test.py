@@ -1,0 +1,22 @@
+"""Test settings: PostgreSQL by default (the database tests must prove), SQLite on request."""
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR
+from .env import database_from_url, env_str
+
+DEBUG = False
+SECRET_KEY = "test-only-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ"
+ALLOWED_HOSTS = ["*"]
+DATABASES = {
+    "default": database_from_url(
+        env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shuzhi"), base_dir=BASE_DIR
+    )
+}
+# Fast hashing keeps the suite quick; production uses argon2 (see base.py).
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
