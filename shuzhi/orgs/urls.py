@@ -1,9 +1,9 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
 urlpatterns = [
     path("", views.unit_tree, name="unit_tree"),
-    path("import/", views.unit_import, name="unit_import"),
+    path("import/", include("shuzhi.orgs.import_urls")),
     path("<int:pk>/", views.unit_detail, name="unit_detail"),
 ]

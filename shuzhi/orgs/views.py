@@ -15,11 +15,6 @@ def unit_tree(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def unit_import(request: HttpRequest) -> HttpResponse:
-    return render(request, "orgs/unit_import.html", {})
-
-
-@login_required
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     unit = get_object_or_404(Unit.objects.visible_to(request.user), pk=pk)
     return render(request, "orgs/unit_detail.html", {"unit": unit})

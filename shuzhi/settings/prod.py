@@ -26,6 +26,8 @@ CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env_int("SHUZHI_HSTS_SECONDS", 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env_bool("SHUZHI_HSTS_PRELOAD", False)
+# Preload is a one-way commitment for the whole domain; it stays the operator's choice.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
