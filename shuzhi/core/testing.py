@@ -10,6 +10,7 @@ Personas (used across the suite so a failing test reads like a story):
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -18,7 +19,17 @@ from shuzhi.accounts.models import Grant, Role
 from shuzhi.orgs.models import Unit, UnitType, child_path
 
 
+def ensure_default_unit_types() -> None:
+    """Recreate the shipped unit types after a transactional test flushed the tables."""
+    if UnitType.objects.exists():
+        return
+    migration = importlib.import_module("shuzhi.orgs.migrations.0002_default_unit_types")
+    for position, (code, name, level) in enumerate(migration.DEFAULT_TYPES, start=1):
+        UnitType.objects.create(code=code, name=name, level_label=level, sort_order=position * 10)
+
+
 def unit_type(code: str) -> UnitType:
+    ensure_default_unit_types()
     return UnitType.objects.get(code=code)
 
 
