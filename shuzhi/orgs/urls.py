@@ -1,3 +1,5 @@
+"""Pages of the organisation tree: the browser, the unit page and the unit operations."""
+
 from django.urls import include, path
 
 from . import views
@@ -6,4 +8,11 @@ urlpatterns = [
     path("", views.unit_tree, name="unit_tree"),
     path("import/", include("shuzhi.orgs.import_urls")),
     path("<int:pk>/", views.unit_detail, name="unit_detail"),
+    path("<int:pk>/children/", views.unit_children, name="unit_children"),
+    path("<int:pk>/add/", views.unit_add_child, name="unit_add_child"),
+    path("<int:pk>/edit/", views.unit_edit, name="unit_edit"),
+    path("<int:pk>/move/", views.unit_move, name="unit_move"),
+    path("<int:pk>/merge/", views.unit_merge, name="unit_merge"),
+    path("<int:pk>/dissolve/", views.unit_dissolve, name="unit_dissolve"),
+    path("<int:pk>/reorder/", views.unit_reorder, name="unit_reorder"),
 ]
