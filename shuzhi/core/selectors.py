@@ -1,13 +1,22 @@
-"""Reads of the audit trail, scoped by the audit.view grants of the reader."""
+"""Reads of the audit trail, scoped by the audit.view grants of the reader.
+
+An entry's ``scope_path`` is the path of the unit its object belonged to when it was written.
+A reader sees the entries whose ``scope_path`` lies in a subtree where they hold
+``audit.view``; superusers see everything, including entries with no scope (installation-wide
+changes such as new unit types). The history of one object is shown when the reader may see
+that object *now* (its current unit is in their audit scope), so a unit moved into an
+organiser's subtree brings its earlier history along.
+"""
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 from django import forms
 from django.db.models import Q, QuerySet
 
-from shuzhi.accounts.scope import is_global, scopes_for
+from shuzhi.accounts.scope import can_at, is_global, scopes_for
 
 from .models import AuditEntry
 
@@ -27,15 +36,19 @@ def filter_audit(
     *,
     actor: str = "",
     object_text: str = "",
+    object_type: str = "",
     action: str = "",
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
 ) -> QuerySet[AuditEntry]:
-    """Narrow ``entries`` by actor name, object name or id, action and date range."""
+    """Narrow ``entries`` by actor (name or exact user name), object name or id, object type,
+    action prefix and date range (local dates, both ends included)."""
     if actor:
-        entries = entries.filter(actor_label__icontains=actor)
+        entries = entries.filter(Q(actor_label__icontains=actor) | Q(actor__username=actor))
     if object_text:
         entries = entries.filter(Q(object_label__icontains=object_text) | Q(object_id=object_text))
+    if object_type:
+        entries = entries.filter(object_type=object_type)
     if action:
         entries = entries.filter(action__startswith=action)
     if date_from:
@@ -48,12 +61,100 @@ def filter_audit(
 class AuditSearchForm(forms.Form):
     """The audit search filters; every field is optional."""
 
-    actor = forms.CharField(label="操作人", required=False)
-    object_text = forms.CharField(label="对象（名称或编号）", required=False)
-    action = forms.CharField(label="操作（如 unit.move）", required=False)
+    actor = forms.CharField(
+        label="操作人", required=False, max_length=150, help_text="姓名的一部分或完整用户名"
+    )
+    object_text = forms.CharField(
+        label="对象（名称或编号）", required=False, max_length=255, help_text="名称的一部分或编号"
+    )
+    action = forms.CharField(
+        label="操作",
+        required=False,
+        max_length=64,
+        help_text="如 unit.move，或 unit 查全部组织操作",
+    )
     date_from = forms.DateField(
         label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     date_to = forms.DateField(
         label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-control")
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "截止日期不能早于起始日期。")
+        return data
+
+
+def may_search_audit(user) -> bool:
+    """Does ``user`` hold ``audit.view`` anywhere (may they open the search at all)?"""
+    return is_global(user) or bool(scopes_for(user, "audit.view"))
+
+
+# How to find where an object lives now, by audit ``object_type``. Each returns
+# ``(path, depth)`` of the object's unit, or None when the object is gone or has no unit.
+ObjectLocator = Callable[[str], tuple[str, int] | None]
+_LOCATORS: dict[str, ObjectLocator] = {}
+
+
+def register_object_locator(object_type: str, locator: ObjectLocator) -> None:
+    """Let an app say where its objects live, so their history is scoped by their unit now."""
+    _LOCATORS[object_type] = locator
+
+
+def _unit_locator(object_id: str):
+    from shuzhi.orgs.models import Unit
+
+    return Unit.objects.filter(pk=_int(object_id)).values_list("path", "depth").first()
+
+
+def _person_locator(object_id: str):
+    from shuzhi.orgs.models import Person
+
+    return (
+        Person.objects.filter(pk=_int(object_id)).values_list("unit__path", "unit__depth").first()
+    )
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+register_object_locator("orgs.unit", _unit_locator)
+register_object_locator("orgs.person", _person_locator)
+
+
+def object_history(user, object_type: str, object_id: str) -> QuerySet[AuditEntry] | None:
+    """Every entry about one object, or None when ``user`` may not see that object's history.
+
+    Accounts are visible through :func:`shuzhi.accounts.policies.users_visible_to`; objects
+    with a registered locator through their current unit; anything else (deleted objects,
+    types without a locator) through the entries' own scope paths.
+    """
+    entries = AuditEntry.objects.filter(object_type=object_type, object_id=str(object_id))
+    if is_global(user):
+        return entries
+    if not may_search_audit(user):
+        return None
+    if object_type == "accounts.user":
+        from shuzhi.accounts.policies import users_visible_to
+
+        if not users_visible_to(user).filter(pk=_int(object_id)).exists():
+            return None
+        return entries
+    locator = _LOCATORS.get(object_type)
+    where = locator(object_id) if locator else None
+    if where is not None:
+        return entries if can_at(user, "audit.view", *where) else None
+    visible = entries.filter(pk__in=audit_entries_visible_to(user).values("pk"))
+    return visible if visible.exists() else None

@@ -4,5 +4,10 @@ from . import views
 
 urlpatterns = [
     path("audit/", views.audit_search, name="audit_search"),
+    path(
+        "audit/object/<str:object_type>/<str:object_id>/",
+        views.audit_object,
+        name="audit_object",
+    ),
     path("", views.home, name="home"),
 ]

@@ -1,0 +1,124 @@
+"""Who may see and manage user accounts and grants — the permission authority for this app.
+
+Three questions, as everywhere in Shuzhi:
+- may this user manage that account, or give this role on this unit?  :func:`can_manage_user`,
+  :func:`can_grant`
+- which accounts may this user see?                                   :func:`users_visible_to`
+- which users may act on a unit?       ``shuzhi.orgs.policies.users_who_can``
+
+Rules:
+- An account is *in scope* of an organiser when it has at least one grant and every one of its
+  grants lies inside the organiser's ``user.view`` scopes. Accounts without grants and
+  superusers are seen by superusers only, so no organiser can take over an account that reaches
+  beyond their own subtree.
+- Nobody grants wider than their own scope: a grant of role R on unit U needs ``grant.change``
+  covering U, and a role no stronger than one the granter holds there. Only holders of an
+  administrator grant covering U (or superusers) give the administrator role.
+- Managing an account (details, password, activation, grants) needs the right to give every
+  grant the account holds, so an organiser can never reset the password of an administrator.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+
+from shuzhi.orgs.models import Unit
+from shuzhi.orgs.policies import unit_scope_q
+
+from .models import Grant, Role
+from .roles import ONE_LEVEL_ROLES, ROLE_ACTIONS
+from .scope import Scope, _grants, can_at, is_global, scopes_for
+
+# Higher is stronger. Roles of equal rank may be given by each other's holders only if the
+# granter's role carries ``grant.change`` (organiser, administrator).
+ROLE_RANK: dict[str, int] = {
+    Role.ADMIN: 3,
+    Role.ORGANISER: 2,
+    Role.SECRETARY: 1,
+    Role.INSPECTOR: 1,
+    Role.VIEWER: 1,
+}
+
+
+def _roles_covering(actor, unit: Unit) -> set[str]:
+    """The roles ``actor`` holds through a grant whose scope covers ``unit``."""
+    roles = set()
+    for role in ROLE_ACTIONS:
+        for scope in _scopes_of_role(actor, role):
+            if scope.covers(unit.path, unit.depth):
+                roles.add(role)
+                break
+    return roles
+
+
+def _scopes_of_role(actor, role: str) -> list[Scope]:
+    # _grants is the per-user cache of (role, path, depth) that scopes_for reads too.
+    if not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return []
+    return [
+        Scope(path, depth + 1 if role in ONE_LEVEL_ROLES else None)
+        for held, path, depth in _grants(actor)
+        if held == role
+    ]
+
+
+def grantable_roles(actor, unit: Unit | None = None) -> list[str]:
+    """Roles ``actor`` may give on ``unit`` (or, without a unit, somewhere in their scope)."""
+    if is_global(actor):
+        return list(Role.values)
+    if unit is None:
+        if not scopes_for(actor, "grant.change"):
+            return []
+        held = {role for role, _path, _depth in _grants(actor)}
+    else:
+        if not can_at(actor, "grant.change", unit.path, unit.depth):
+            return []
+        held = _roles_covering(actor, unit)
+    strongest = max(
+        (ROLE_RANK[r] for r in held if "grant.change" in ROLE_ACTIONS[r]),
+        default=0,
+    )
+    return [r for r in Role.values if ROLE_RANK[r] <= strongest]
+
+
+def can_grant(actor, role: str, unit: Unit) -> bool:
+    """May ``actor`` give ``role`` on ``unit``?"""
+    if role not in Role.values:
+        return False
+    return role in grantable_roles(actor, unit)
+
+
+def users_visible_to(actor) -> QuerySet:
+    """Accounts ``actor`` may see: every grant inside the actor's ``user.view`` scopes."""
+    User = get_user_model()
+    if is_global(actor):
+        return User.objects.all()
+    if not scopes_for(actor, "user.view"):
+        return User.objects.none()
+    in_scope = unit_scope_q(actor, "user.view", prefix="unit__")
+    return (
+        User.objects.filter(is_superuser=False)
+        .filter(pk__in=Grant.objects.filter(in_scope).values("user_id"))
+        .exclude(pk__in=Grant.objects.exclude(in_scope).values("user_id"))
+    )
+
+
+def may_view_users(actor) -> bool:
+    """Does ``actor`` have the right to see accounts anywhere (the users page at all)?"""
+    return is_global(actor) or bool(scopes_for(actor, "user.view"))
+
+
+def can_manage_user(actor, user) -> bool:
+    """May ``actor`` change ``user``'s details, password, activation and grants?"""
+    if is_global(actor):
+        return True
+    if not getattr(actor, "is_authenticated", False) or user.is_superuser:
+        return False
+    grants = list(user.grants.select_related("unit"))
+    if not grants:
+        return False
+    return all(
+        can_at(actor, "user.change", g.unit.path, g.unit.depth) and can_grant(actor, g.role, g.unit)
+        for g in grants
+    )
