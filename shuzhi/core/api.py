@@ -4,8 +4,8 @@ Scoped like the pages: no ``audit.view`` anywhere is 403; an object whose histor
 may not see is 404.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: ninja builds the query-parameter model from the
+# real annotations, and a string "datetime.date | None" cannot be resolved there.
 import datetime
 
 from django.core.exceptions import PermissionDenied
