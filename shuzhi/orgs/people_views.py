@@ -1,12 +1,301 @@
-"""Pages for people and posts."""
+"""Pages for people and posts: the register, a person's career, posts, the secretary on a date,
+and the posts import.
+
+Views stay thin: forms collect input, :mod:`people_services` writes, :mod:`people_selectors`
+reads through the policies. Anything outside the user's scope answers 404.
+"""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from shuzhi.accounts.scope import is_global, scopes_for
+
+from . import people_selectors as selectors
+from . import people_services as services
+from . import policies, posts_import
+from .models import Person, Post, Unit
+from .people_forms import (
+    EndPostForm,
+    PersonForm,
+    PostForm,
+    PostsImportForm,
+    SecretaryQueryForm,
+    apply_service_errors,
+)
+from .tabular import TabularError, read_table
+
+PAGE_SIZE = 30
+HISTORY_LIMIT = 100
+
+
+def _may_anywhere(user, action: str) -> bool:
+    return is_global(user) or bool(scopes_for(user, action))
+
+
+def _visible_person(user, pk: int) -> Person:
+    person = selectors.visible_person_or_none(user, pk)
+    if person is None:
+        raise Http404("人员不存在或不在您的查看范围内。")
+    return person
+
+
+def _visible_post(user, pk: int) -> Post:
+    return get_object_or_404(
+        Post.objects.visible_to(user, "post.view").select_related("person", "unit"), pk=pk
+    )
+
+
+def _resolved(form) -> Unit:
+    """The unit a valid form resolved from its required unit code."""
+    unit = form.resolved_unit
+    if unit is None:  # cannot happen after is_valid() with a required code field
+        raise Http404
+    return unit
 
 
 @login_required
 def person_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "orgs/person_list.html", {})
+    """The people register in the user's scope, searchable by name or staff number."""
+    text = request.GET.get("q", "").strip()
+    people = selectors.people_list(request.user, text=text)
+    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "orgs/person_list.html",
+        {
+            "page": page,
+            "q": text,
+            "may_create": _may_anywhere(request.user, "person.change"),
+            "may_import": posts_import.may_import(request.user),
+        },
+    )
+
+
+@login_required
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A person: details, every post (in scope) with units and dates, and the history."""
+    person = _visible_person(request.user, pk)
+    return render(request, "orgs/person_detail.html", _detail_context(request, person))
+
+
+def _detail_context(request: HttpRequest, person: Person, **forms) -> dict:
+    user = request.user
+    posts = list(selectors.posts_of_person(person, viewer=user))
+    for post in posts:
+        post.may_change = policies.can(user, "post.change", post.unit)  # type: ignore[attr-defined]
+    may_change = policies.can_person(user, "person.change", person)
+    history = None
+    if selectors.may_read_audit(user):
+        history = list(
+            selectors.person_history(user, person, [p.pk for p in posts])[:HISTORY_LIMIT]
+        )
+    edit_form = forms.get("edit_form")
+    if edit_form is None and may_change:
+        edit_form = PersonForm(user=user, initial=_person_initial(person))
+    post_form = forms.get("post_form")
+    if post_form is None and _may_anywhere(user, "post.change"):
+        post_form = PostForm(user=user, initial={"unit_code": person.unit.code})
+    return {
+        "person": person,
+        "posts": posts,
+        "may_change": may_change,
+        "history": history,
+        "edit_form": edit_form,
+        "post_form": post_form,
+        "end_form": EndPostForm(),
+    }
+
+
+def _person_initial(person: Person) -> dict:
+    return {
+        "name": person.name,
+        "staff_number": person.staff_number or "",
+        "unit_code": person.unit.code,
+        "phone": person.phone,
+        "email": person.email,
+    }
+
+
+@login_required
+def person_create(request: HttpRequest) -> HttpResponse:
+    """Register a new person under a unit the user manages."""
+    if not _may_anywhere(request.user, "person.change"):
+        raise PermissionDenied("您没有新增人员的权限。")
+    form = PersonForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.create_person(
+                actor=request.user,
+                unit=_resolved(form),
+                name=form.cleaned_data["name"],
+                staff_number=form.cleaned_data["staff_number"],
+                phone=form.cleaned_data["phone"],
+                email=form.cleaned_data["email"],
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error("unit_code", str(exc))
+        else:
+            messages.success(request, f"已新增人员“{person.name}”。")
+            return redirect("person_detail", pk=person.pk)
+    return render(request, "orgs/person_form.html", {"form": form, "person": None})
+
+
+@login_required
+def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a person's details (``person.change`` on the unit where they are registered)."""
+    person = _visible_person(request.user, pk)
+    if not policies.can_person(request.user, "person.change", person):
+        raise PermissionDenied("您没有修改该人员的权限。")
+    form = PersonForm(request.POST or None, user=request.user, initial=_person_initial(person))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_person(
+                actor=request.user,
+                person=person,
+                name=form.cleaned_data["name"],
+                staff_number=form.cleaned_data["staff_number"],
+                phone=form.cleaned_data["phone"],
+                email=form.cleaned_data["email"],
+                unit=form.resolved_unit,
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error("unit_code", str(exc))
+        else:
+            messages.success(request, "已保存。")
+            return redirect("person_detail", pk=person.pk)
+    return render(request, "orgs/person_form.html", {"form": form, "person": person})
+
+
+@login_required
+def post_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Give a person a post in a unit the user manages."""
+    person = _visible_person(request.user, pk)
+    if not _may_anywhere(request.user, "post.change"):
+        raise PermissionDenied("您没有登记职务的权限。")
+    form = PostForm(
+        request.POST or None, user=request.user, initial={"unit_code": person.unit.code}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.create_post(
+                actor=request.user,
+                person=person,
+                unit=_resolved(form),
+                role=form.cleaned_data["role"],
+                start_date=form.cleaned_data["start_date"],
+                end_date=form.cleaned_data["end_date"],
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error("unit_code", str(exc))
+        else:
+            messages.success(request, "已登记职务。")
+            return redirect("person_detail", pk=person.pk)
+    return render(request, "orgs/person_post_form.html", {"form": form, "person": person})
+
+
+@login_required
+@require_POST
+def post_end(request: HttpRequest, post_id: int) -> HttpResponse:
+    """Close a post on the date given."""
+    post = _visible_post(request.user, post_id)
+    form = EndPostForm(request.POST)
+    if form.is_valid():
+        try:
+            services.end_post(actor=request.user, post=post, end_date=form.cleaned_data["end_date"])
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, f"已为“{post}”填写离任日期。")
+    else:
+        messages.error(request, "请填写有效的离任日期。")
+    return redirect("person_detail", pk=post.person_id)
+
+
+@login_required
+def post_delete(request: HttpRequest, post_id: int) -> HttpResponse:
+    """Delete a post entered by mistake, after a confirmation page."""
+    post = _visible_post(request.user, post_id)
+    if not policies.can(request.user, "post.change", post.unit):
+        raise PermissionDenied("您没有管理该组织职务的权限。")
+    if request.method == "POST":
+        services.delete_post(
+            actor=request.user, post=post, reason=request.POST.get("reason", "").strip()[:500]
+        )
+        messages.success(request, "已删除误录的职务。")
+        return redirect("person_detail", pk=post.person_id)
+    return render(request, "orgs/person_post_delete.html", {"post": post})
+
+
+@login_required
+def secretary_lookup(request: HttpRequest) -> HttpResponse:
+    """Who was secretary of a unit on a date: ``?unit=CODE&date=YYYY-MM-DD``."""
+    form = SecretaryQueryForm(request.GET or None, user=request.user)
+    answer = None
+    asked = False
+    if form.is_bound and form.is_valid():
+        asked = True
+        answer = selectors.secretary_on(_resolved(form), form.cleaned_data["date"])
+    return render(
+        request,
+        "orgs/secretary_lookup.html",
+        {"form": form, "answer": answer, "asked": asked, "unit": form.resolved_unit},
+    )
+
+
+@login_required
+def posts_import_page(request: HttpRequest) -> HttpResponse:
+    """Upload a posts file; show every bad row (with a CSV report) or the counts."""
+    if not posts_import.may_import(request.user):
+        raise PermissionDenied("您没有登记职务的权限。")
+    form = PostsImportForm(request.POST or None, request.FILES or None)
+    context: dict = {"form": form}
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            table = read_table(upload.name, upload)
+        except TabularError as exc:
+            form.add_error("file", str(exc))
+        else:
+            result = posts_import.import_posts(
+                table, request.user, good_rows_only=form.cleaned_data["good_rows_only"]
+            )
+            context["result"] = result
+            if result.errors:
+                token = posts_import.store_error_report(result.errors, request.user)
+                context["report_url"] = reverse("posts_import_report", args=[token])
+            if result.written:
+                messages.success(request, "导入完成。")
+    return render(request, "orgs/posts_import.html", context)
+
+
+@login_required
+def posts_import_template(request: HttpRequest) -> HttpResponse:
+    """The CSV template with the column names and two example rows."""
+    response = HttpResponse(posts_import.template_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="posts-template.csv"'
+    return response
+
+
+@login_required
+def posts_import_report(request: HttpRequest, token: str) -> HttpResponse:
+    """An import's error report, for the user who ran the import only."""
+    data = posts_import.error_report_for(str(token), request.user)
+    if data is None:
+        raise Http404("报告不存在。")
+    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="posts-errors-{token}.csv"'
+    return response
