@@ -90,13 +90,15 @@ def database_from_url(url: str, *, base_dir: Path) -> dict:
             "OPTIONS": options,
         }
     if parsed.scheme == "sqlite":
+        # As elsewhere: sqlite:///var/x.sqlite3 is relative to the project folder,
+        # sqlite:////srv/x.sqlite3 is absolute.
         raw = unquote(url[len("sqlite://") :])
-        path = raw[1:] if raw.startswith("//") else raw
+        path = raw[1:] if raw.startswith("/") else raw
         if not path or path == "/":
             raise ImproperlyConfigured("DATABASE_URL sqlite:/// must name a file.")
         file = Path(path)
         if not file.is_absolute():
-            file = base_dir / path.lstrip("/")
+            file = base_dir / path
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(file),
