@@ -326,17 +326,48 @@ class _Checker:
                 r.person_key = ("id", r.person.pk)
 
     def _match_existing_posts(self, rows: list[CleanPostRow]) -> None:
-        """Rows repeating a post already registered update its end date instead of clashing."""
+        """Rows repeating a registered post update its end date instead of clashing; a row
+        overlapping another term of the same person in the same role and unit is refused."""
         known = [r.person.pk for r in rows if r.person is not None]
-        if not known:
-            return
-        existing = {
-            (p.person_id, p.unit_id, p.role, p.start_date): p
-            for p in Post.objects.filter(person_id__in=known, unit__in={r.unit.pk for r in rows})
-        }
+        registered: dict[tuple[Any, ...], list[Post]] = defaultdict(list)
+        if known:
+            for p in Post.objects.filter(person_id__in=known, unit__in={r.unit.pk for r in rows}):
+                registered[("id", p.person_id, p.unit_id, p.role)].append(p)
         for r in rows:
             if r.person is not None:
-                r.existing_post = existing.get((r.person.pk, r.unit.pk, r.role, r.start_date))
+                r.existing_post = next(
+                    (
+                        p
+                        for p in registered[("id", r.person.pk, r.unit.pk, r.role)]
+                        if p.start_date == r.start_date
+                    ),
+                    None,
+                )
+        replaced = {r.existing_post.pk for r in rows if r.existing_post is not None}
+        earlier: dict[tuple[Any, ...], list[CleanPostRow]] = defaultdict(list)
+        for r in sorted(rows, key=lambda r: r.row):
+            key = (*r.person_key, r.unit.pk, r.role)
+            label = ps.role_label(r.role)
+            for post in registered.get(key, []):
+                if post.pk not in replaced and _overlap(
+                    r.start_date, r.end_date, post.start_date, post.end_date
+                ):
+                    self.error(
+                        r.row,
+                        "start_date",
+                        f"{r.person_name}在{r.unit.name}已有{label}任期"
+                        f"（{ps.term_text(post.start_date, post.end_date)}），与本行任期重叠。",
+                    )
+                    break
+            for other in earlier[key]:
+                if _overlap(r.start_date, r.end_date, other.start_date, other.end_date):
+                    self.error(
+                        r.row,
+                        "start_date",
+                        f"与第 {other.row} 行{r.person_name}的{label}任期重叠。",
+                    )
+                    break
+            earlier[key].append(r)
 
     def _check_secretaries(self, rows: list[CleanPostRow]) -> None:
         """At most one secretary per unit on any date — within the file and with the register."""

@@ -310,3 +310,26 @@ def test_command_uses_the_user_s_permissions(world, tmp_path):
     with pytest.raises(CommandError, match="用户不存在"):
         call_command("import_posts", path, "--user", "nobody")
     assert not Post.objects.exists()
+
+
+def test_overlapping_terms_of_one_person_in_one_role_are_refused(world):
+    zhang = ps.create_person(actor=world.alice, unit=world.county_a1, name="张三")
+    ps.create_post(
+        actor=world.alice,
+        person=zhang,
+        unit=world.county_a1,
+        role=PostRole.COMMITTEE_MEMBER,
+        start_date=D(2021, 1, 1),
+    )
+    result = posts_import.import_posts(
+        table(
+            "440103,张三,,委员,2022-01-01,",  # overlaps the registered term
+            "440104,王五,,委员,2021-01-01,",
+            "440104,王五,,委员,2022-01-01,",  # overlaps row 3
+            "440104,王五,,委员,2021-01-01,",  # repeats row 3 in the same file
+        ),
+        world.alice,
+    )
+    assert errors_of(result) == [(2, "start_date"), (4, "start_date"), (5, "start_date")]
+    assert "第 3 行" in result.errors[1].message
+    assert Post.objects.count() == 1
