@@ -1,7 +1,5 @@
 """Top-level URL map: each app brings its own pages; the API lives under /api/."""
 
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -17,5 +15,4 @@ urlpatterns = [
     path("", include("shuzhi.core.urls")),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)  # type: ignore[arg-type]
+# Uploaded files (imports, error reports) are never served directly: views check who asks.
