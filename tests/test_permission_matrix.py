@@ -1,0 +1,350 @@
+"""The permission matrix: persona × role × inside/outside scope × action, on the web and the API.
+
+The convention (docs/permissions.md):
+- ``ok``: the action succeeds (2xx, or a redirect after a successful form post);
+- ``forbidden`` (403): the object is in a scope the persona can see, but their role lacks
+  the action — or, for pages without an object (lists, searches), they lack it everywhere;
+- ``hidden`` (404): the object is outside every scope where the persona can see it, exactly
+  like an object that does not exist. Accounts are seen through ``user.view``, so personas
+  without it get 404 for any account.
+
+Personas come from ``shuzhi.core.testing.build_world``: alice organiser of the province, bob
+secretary of city A (city A and its direct children), carol viewer of city B, dave inspector
+of county A1, erin without grants, root superuser.
+
+Rows whose page or endpoint is not part of the product (yet) are skipped through
+:func:`_exists`, so the table can list every action it should cover.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+
+from shuzhi.accounts import tokens
+from shuzhi.accounts.models import Grant, Role
+from shuzhi.accounts.roles import ROLE_ACTIONS
+from shuzhi.core.testing import World, make_unit, make_user, unit_type
+from shuzhi.orgs.models import Person, Unit
+
+pytestmark = pytest.mark.django_db
+
+OK, FORBIDDEN, HIDDEN = "ok", "forbidden", "hidden"
+STATUS = {FORBIDDEN: {403}, HIDDEN: {404}}
+
+
+@dataclass(frozen=True)
+class Persona:
+    role: str | None  # the role of the persona's single grant; "superuser" for root
+    inside: str | None  # a unit (World attribute) inside the persona's scope
+    outside: tuple[str, ...]  # units outside it
+    move_to: str | None  # a unit the persona can see, used as a new parent
+
+
+PERSONAS = {
+    "alice": Persona(Role.ORGANISER, "county_a1", ("other",), "city_b"),
+    # county B1 is outside bob's city; the township is too deep for a secretary's grant.
+    "bob": Persona(Role.SECRETARY, "county_a1", ("county_b1", "township_a1x"), "county_a2"),
+    "carol": Persona(Role.VIEWER, "county_b1", ("county_a1",), "city_b"),
+    "dave": Persona(Role.INSPECTOR, "county_a1", ("county_b1", "city_a"), "township_a1x"),
+    "erin": Persona(None, None, ("county_a1", "province"), None),
+    "root": Persona("superuser", "county_b1", (), "city_a"),
+}
+
+# What each persona may do *inside* its scope. Outside, every object action is HIDDEN.
+MANAGER = {
+    "unit.view": OK,
+    "unit.create_child": OK,
+    "unit.rename": OK,
+    "unit.move": OK,
+    "person.view": OK,
+    "user.list": OK,
+    "grant.add": OK,
+    "audit.search": OK,
+    "unit.export": OK,
+}
+READER = {
+    "unit.view": OK,
+    "unit.create_child": FORBIDDEN,
+    "unit.rename": FORBIDDEN,
+    "unit.move": FORBIDDEN,
+    "person.view": OK,
+    "user.list": FORBIDDEN,
+    "grant.add": HIDDEN,  # accounts are invisible without user.view
+    "audit.search": FORBIDDEN,
+    "unit.export": OK,
+}
+NOBODY = {"user.list": FORBIDDEN, "audit.search": FORBIDDEN}
+EXPECTED = {
+    "alice": MANAGER,
+    "bob": READER,
+    "carol": READER,
+    "dave": READER,
+    "erin": NOBODY,
+    "root": MANAGER,
+}
+
+WRITES = {"unit.create_child", "unit.rename", "unit.move", "grant.add"}
+
+# Actions without an object: the persona either has the right somewhere or not.
+UNSCOPED = {"user.list", "audit.search"}
+
+
+@pytest.fixture
+def stage(world: World):
+    """The world plus a second province, a person and a plain account in every unit."""
+    other = make_unit("450000", "广西区委", "province")
+    units = {name: getattr(world, name) for name in World.__dataclass_fields__}
+    units = {k: v for k, v in units.items() if isinstance(v, Unit)}
+    units["other"] = other
+    people, accounts = {}, {}
+    for name, unit in units.items():
+        people[name] = Person.objects.create(name=f"人员{unit.code}", unit=unit)
+        accounts[name] = make_user(f"acct{unit.code}", (Role.VIEWER, unit))
+    return world, units, people, accounts
+
+
+def _exists(*, name: str = "", args: tuple = (), path: str = "") -> bool:
+    """Is this page (by URL name) or API path part of the product?"""
+    try:
+        if name:
+            reverse(name, args=args)
+        if path:
+            resolve(path)
+    except (NoReverseMatch, Resolver404):
+        return False
+    return True
+
+
+def _web(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _api(user) -> Client:
+    _, raw = tokens.issue_token(actor=user, name="matrix")
+    return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+
+# Each action: web and API callables (client, stage, unit name, persona) -> response.
+Call = Callable[..., object]
+
+
+def _unit_form(unit: Unit, **changes) -> dict:
+    data = {
+        "code": unit.code,
+        "name": unit.name,
+        "short_name": unit.short_name,
+        "type": unit.type_id,
+        "sort_order": unit.sort_order,
+    }
+    return {**data, **changes}
+
+
+def _web_create_child(client, st, where, persona):
+    unit = st[1][where]
+    return client.post(
+        reverse("unit_add_child", args=[unit.pk]),
+        {"code": f"N{unit.code}", "name": "新组织", "type": unit_type("community").pk},
+    )
+
+
+def _web_rename(client, st, where, persona):
+    unit = st[1][where]
+    return client.post(reverse("unit_edit", args=[unit.pk]), _unit_form(unit, name="改名"))
+
+
+def _web_move(client, st, where, persona):
+    unit, target = st[1][where], st[1][PERSONAS[persona].move_to or "city_a"]
+    return client.post(reverse("unit_move", args=[unit.pk]), {"new_parent": target.code})
+
+
+def _api_create_child(client, st, where, persona):
+    unit = st[1][where]
+    payload = {"parent_id": unit.pk, "code": f"N{unit.code}", "name": "新组织", "type": "community"}
+    return client.post("/api/units/", payload, content_type="application/json")
+
+
+def _api_rename(client, st, where, persona):
+    unit = st[1][where]
+    return client.patch(f"/api/units/{unit.pk}", {"name": "改名"}, content_type="application/json")
+
+
+def _api_move(client, st, where, persona):
+    unit, target = st[1][where], st[1][PERSONAS[persona].move_to or "city_a"]
+    return client.post(
+        f"/api/units/{unit.pk}/move",
+        {"new_parent_id": target.pk},
+        content_type="application/json",
+    )
+
+
+def _web_grant(client, st, where, persona):
+    account, unit = st[3][where], st[1][where]
+    return client.post(
+        reverse("user_grant_add", args=[account.pk]),
+        {"unit_code": unit.code, "role": Role.INSPECTOR},
+    )
+
+
+def _api_grant(client, st, where, persona):
+    account, unit = st[3][where], st[1][where]
+    return client.post(
+        f"/api/accounts/users/{account.pk}/grants",
+        {"unit_code": unit.code, "role": Role.INSPECTOR},
+        content_type="application/json",
+    )
+
+
+ACTIONS: dict[str, dict[str, tuple[Call, Callable[[], bool]]]] = {
+    "unit.view": {
+        "web": (
+            lambda c, st, w, p: c.get(reverse("unit_detail", args=[st[1][w].pk])),
+            lambda: _exists(name="unit_detail", args=(1,)),
+        ),
+        "api": (
+            lambda c, st, w, p: c.get(f"/api/units/{st[1][w].pk}"),
+            lambda: _exists(path="/api/units/1"),
+        ),
+    },
+    "unit.create_child": {
+        "web": (_web_create_child, lambda: True),
+        "api": (_api_create_child, lambda: _exists(path="/api/units/")),
+    },
+    "unit.rename": {
+        "web": (_web_rename, lambda: True),
+        "api": (_api_rename, lambda: _exists(path="/api/units/1")),
+    },
+    "unit.move": {
+        "web": (_web_move, lambda: True),
+        "api": (_api_move, lambda: _exists(path="/api/units/1/move")),
+    },
+    "person.view": {
+        "web": (
+            lambda c, st, w, p: c.get(reverse("person_detail", args=[st[2][w].pk])),
+            lambda: _exists(name="person_detail", args=(1,)),
+        ),
+        "api": (
+            lambda c, st, w, p: c.get(f"/api/people/{st[2][w].pk}"),
+            lambda: _exists(path="/api/people/1"),
+        ),
+    },
+    "user.list": {
+        "web": (lambda c, st, w, p: c.get(reverse("user_list")), lambda: True),
+        "api": (lambda c, st, w, p: c.get("/api/accounts/users"), lambda: True),
+    },
+    "grant.add": {
+        "web": (_web_grant, lambda: True),
+        "api": (_api_grant, lambda: True),
+    },
+    "audit.search": {
+        "web": (lambda c, st, w, p: c.get(reverse("audit_search")), lambda: True),
+        "api": (lambda c, st, w, p: c.get("/api/audit/"), lambda: True),
+    },
+    "unit.export": {
+        "web": (
+            lambda c, st, w, p: c.get(
+                reverse("unit_export_download"), {"unit": st[1][w].code, "format": "csv"}
+            ),
+            lambda: _exists(name="unit_export_download"),
+        ),
+    },
+}
+
+
+def _cases():
+    for persona, action in itertools.product(PERSONAS, ACTIONS):
+        info, expected = PERSONAS[persona], EXPECTED[persona]
+        for channel in ACTIONS[action]:
+            if action in UNSCOPED:
+                yield persona, action, channel, "-", expected[action]
+                continue
+            if info.inside and action in expected:
+                yield persona, action, channel, info.inside, expected[action]
+            for where in info.outside:
+                yield persona, action, channel, where, HIDDEN
+
+
+CASES = list(_cases())
+
+
+@pytest.mark.parametrize(
+    ("persona", "action", "channel", "where", "expected"),
+    CASES,
+    ids=[f"{p}-{a}-{c}-{w}-{e}" for p, a, c, w, e in CASES],
+)
+def test_matrix(stage, persona, action, channel, where, expected):
+    call, available = ACTIONS[action][channel]
+    if not available():
+        pytest.skip(f"{action} has no {channel} endpoint yet")
+    world = stage[0]
+    user = getattr(world, persona)
+    client = _web(user) if channel == "web" else _api(user)
+    response = call(client, stage, where, persona)
+    status = response.status_code  # type: ignore[attr-defined]
+    if expected == OK and action in WRITES and channel == "web":
+        # A form that re-renders (200) did not write: success is the redirect.
+        assert status == 302, (status, response.content[:300])  # type: ignore[attr-defined]
+    elif expected == OK:
+        assert status < 400, (status, response.content[:300])  # type: ignore[attr-defined]
+    else:
+        assert status in STATUS[expected], (status, response.content[:300])  # type: ignore[attr-defined]
+
+
+@pytest.mark.smoke
+def test_writes_happen_only_when_allowed(stage):
+    """The matrix's status codes match the database: a refused call leaves no trace."""
+    world, units, _, accounts = stage
+    _web(world.bob).post(
+        reverse("unit_edit", args=[units["county_a1"].pk]),
+        _unit_form(units["county_a1"], name="不该改"),
+    )
+    _api(world.carol).post(
+        f"/api/accounts/users/{accounts['county_b1'].pk}/grants",
+        {"unit_code": "440303", "role": Role.ADMIN},
+        content_type="application/json",
+    )
+    assert Unit.objects.get(pk=units["county_a1"].pk).name == "荔湾区委"
+    assert not Grant.objects.filter(role=Role.ADMIN).exists()
+    _web(world.alice).post(
+        reverse("unit_edit", args=[units["county_a1"].pk]),
+        _unit_form(units["county_a1"], name="荔湾区委员会"),
+    )
+    assert Unit.objects.get(pk=units["county_a1"].pk).name == "荔湾区委员会"
+
+
+def test_person_list_shows_only_people_in_scope(stage):
+    world, _, people, _ = stage
+    for persona, info in PERSONAS.items():
+        body = _web(getattr(world, persona)).get(reverse("person_list")).content.decode()
+        if info.inside:
+            assert people[info.inside].name in body, persona
+        for where in info.outside:
+            assert people[where].name not in body, (persona, where)
+
+
+def test_expectations_agree_with_the_roles_table():
+    """The matrix above is written out by hand; it must say what roles.py says."""
+    needed = {
+        "unit.view": "unit.view",
+        "unit.create_child": "unit.change",
+        "unit.rename": "unit.change",
+        "unit.move": "unit.change",
+        "person.view": "person.view",
+        "user.list": "user.view",
+        "grant.add": "grant.change",
+        "audit.search": "audit.view",
+        "unit.export": "unit.export",
+    }
+    for persona, info in PERSONAS.items():
+        if info.role in (None, "superuser"):
+            continue
+        for action, right in needed.items():
+            allowed = right in ROLE_ACTIONS[info.role]
+            assert (EXPECTED[persona][action] == OK) == allowed, (persona, action)
