@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from shuzhi.accounts.scope import can_at, is_global, scopes_for
 from shuzhi.core.models import AuditEntry
 
-from .models import Post, Unit, UnitType
+from .models import Post, Unit, UnitStatus, UnitType
 
 CHILDREN_PAGE_SIZE = 200
 SEARCH_LIMIT = 50
@@ -27,23 +27,34 @@ SEARCH_MAX_LENGTH = 100
 PREFIX_END = "\U0010ffff"
 
 
-def with_has_children(units: QuerySet[Unit], user) -> QuerySet[Unit]:
-    """Annotate ``has_children``: whether the unit has a child the user may see.
+def _tree_rows(units: QuerySet[Unit], user, start: int = 0, stop: int | None = None) -> list[dict]:
+    """Plain rows for tree items: what a ▸ line shows, without building model instances.
 
-    One correlated EXISTS per row, answered from the ``orgs_unit_children`` index; it follows
-    the reader's scope so a secretary does not get a ▸ that opens on nothing.
+    The tree browser renders up to 200 items per request; dicts instead of models (and only
+    the columns shown) keep that cheap in Python, which is where the time goes.
     """
+    # Whether a ▸ is due: one EXISTS per row from the orgs_unit_children index, following the
+    # reader's scope so a secretary does not get a ▸ that opens on nothing.
     visible_children = Unit.objects.visible_to(user).filter(parent=OuterRef("pk"))
-    return units.annotate(has_children=Exists(visible_children))
+    rows = list(
+        units.annotate(has_children=Exists(visible_children)).values(
+            "pk", "code", "name", "status", "has_children", type_name=F("type__name")
+        )[start:stop]
+    )
+    for row in rows:
+        row["status_label"] = (
+            "" if row["status"] == UnitStatus.ACTIVE else UnitStatus(row["status"]).label
+        )
+    return rows
 
 
-def tree_roots(user) -> list[Unit]:
+def tree_roots(user) -> list[dict]:
     """The top units of ``user``'s scope: the units of their grants, or the roots for superusers.
 
     Grants nested inside another grant of the same user are left out (their unit is already
-    reachable from the outer one).
+    reachable from the outer one). Rows as :func:`_tree_rows` gives them.
     """
-    units = Unit.objects.select_related("type")
+    units = Unit.objects.all()
     if is_global(user):
         units = units.filter(parent__isnull=True)
     else:
@@ -51,14 +62,14 @@ def tree_roots(user) -> list[Unit]:
         if not ids:
             return []
         units = units.filter(pk__in=ids)
-    return list(with_has_children(units, user).order_by("sort_order", "code"))
+    return _tree_rows(units.order_by("sort_order", "code"), user)
 
 
 @dataclass
 class ChildrenPage:
     """A slice of a unit's children, and whether more follow."""
 
-    units: list[Unit]
+    units: list[dict]
     offset: int
     has_more: bool
 
@@ -76,13 +87,8 @@ def children_page(
     hundred thousand children is needed.
     """
     offset = max(offset, 0)
-    units = (
-        Unit.objects.visible_to(user)
-        .filter(parent=unit)
-        .select_related("type")
-        .order_by("sort_order", "code")
-    )
-    rows = list(with_has_children(units, user)[offset : offset + limit + 1])
+    units = Unit.objects.visible_to(user).filter(parent=unit).order_by("sort_order", "code")
+    rows = _tree_rows(units, user, offset, offset + limit + 1)
     return ChildrenPage(units=rows[:limit], offset=offset, has_more=len(rows) > limit)
 
 
@@ -152,8 +158,8 @@ def search_units(user, query: str, *, limit: int = SEARCH_LIMIT) -> tuple[list[S
 
     Returns ``(hits, truncated)``. Code prefixes and name prefixes are answered from indexes
     first; the name-contains scan (which has no index to use) runs only when those did not
-    already fill the page, and stops as soon as it has. At most three queries for the units
-    plus one for every trail.
+    already fill the page, and not at all for a code that matched codes. At most three
+    queries for the units plus one for every trail.
     """
     query = query.strip()[:SEARCH_MAX_LENGTH]
     if not query:
@@ -172,8 +178,11 @@ def search_units(user, query: str, *, limit: int = SEARCH_LIMIT) -> tuple[list[S
     # at the page size; ``startswith`` keeps the match exact under any collation.
     take(visible.filter(_prefix_q("code", query)), "code")
     take(visible.filter(_prefix_q("name", query)), "name")
-    # No index serves "contains": scan without ORDER BY so it stops at the first page of hits.
-    take(visible.filter(name__contains=query))
+    # A code-like query that matched codes is a code search: names do not hold codes, and the
+    # contains scan below is the one read with no index to serve it.
+    if not (found and query.isascii() and query.isalnum()):
+        # Without ORDER BY the scan stops as soon as it has a page of hits.
+        take(visible.filter(name__contains=query))
     units = list(found.values())
     truncated = len(units) > limit
     units = units[:limit]

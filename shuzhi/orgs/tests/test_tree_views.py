@@ -432,3 +432,10 @@ def test_reorder_children_by_numbers(client, world):
     assert list(Unit.objects.filter(parent=world.city_a).values_list("pk", flat=True)) == [a2, a1]
     response = client.post(url, {f"pos_{a1}": "x", f"pos_{a2}": "1"})
     assert response.status_code == 200 and "输入整数" in response.content.decode()
+
+
+def test_search_by_a_whole_code_skips_the_name_scan(client, django_assert_num_queries, world):
+    _as(client, world.alice)
+    with django_assert_num_queries(7):  # as above, without the name-contains scan
+        body = client.get(reverse("unit_tree"), {"q": "440103001001"}).content.decode()
+    assert "沙面社区党委" in body
