@@ -27,8 +27,8 @@ from shuzhi.orgs.models import Unit
 from shuzhi.orgs.policies import unit_scope_q
 
 from .models import Grant, Role
-from .roles import ONE_LEVEL_ROLES, ROLE_ACTIONS
-from .scope import Scope, _grants, can_at, is_global, scopes_for
+from .roles import ROLE_ACTIONS
+from .scope import can_at, held_roles, is_global, roles_at, scopes_for
 
 # Higher is stronger. Roles of equal rank may be given by each other's holders only if the
 # granter's role carries ``grant.change`` (organiser, administrator).
@@ -43,24 +43,7 @@ ROLE_RANK: dict[str, int] = {
 
 def _roles_covering(actor, unit: Unit) -> set[str]:
     """The roles ``actor`` holds through a grant whose scope covers ``unit``."""
-    roles = set()
-    for role in ROLE_ACTIONS:
-        for scope in _scopes_of_role(actor, role):
-            if scope.covers(unit.path, unit.depth):
-                roles.add(role)
-                break
-    return roles
-
-
-def _scopes_of_role(actor, role: str) -> list[Scope]:
-    # _grants is the per-user cache of (role, path, depth) that scopes_for reads too.
-    if not getattr(actor, "is_authenticated", False) or not actor.is_active:
-        return []
-    return [
-        Scope(path, depth + 1 if role in ONE_LEVEL_ROLES else None)
-        for held, path, depth in _grants(actor)
-        if held == role
-    ]
+    return roles_at(actor, unit.path, unit.depth)
 
 
 def grantable_roles(actor, unit: Unit | None = None) -> list[str]:
@@ -70,7 +53,7 @@ def grantable_roles(actor, unit: Unit | None = None) -> list[str]:
     if unit is None:
         if not scopes_for(actor, "grant.change"):
             return []
-        held = {role for role, _path, _depth in _grants(actor)}
+        held = held_roles(actor)
     else:
         if not can_at(actor, "grant.change", unit.path, unit.depth):
             return []

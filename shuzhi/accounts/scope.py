@@ -76,3 +76,22 @@ def can_at(user, action: str, path: str, depth: int) -> bool:
         roles_for(action)  # still refuse unknown actions
         return True
     return any(scope.covers(path, depth) for scope in scopes_for(user, action))
+
+
+def held_roles(user) -> set[str]:
+    """Every role ``user`` holds somewhere."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    return {role for role, _path, _depth in _grants(user)}
+
+
+def roles_at(user, path: str, depth: int) -> set[str]:
+    """The roles whose grants cover the unit at ``path``/``depth``."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    return {
+        role
+        for role, granted_path, granted_depth in _grants(user)
+        if path.startswith(granted_path)
+        and (role not in ONE_LEVEL_ROLES or depth <= granted_depth + 1)
+    }
