@@ -233,3 +233,13 @@ def test_dissolve_with_active_children_is_refused(client, world):
 
 def test_anonymous_is_refused(client, world):
     assert client.get(f"{BASE}/").status_code == 401
+
+
+def test_list_count_is_capped(client, world, monkeypatch):
+    from shuzhi.orgs import api
+
+    monkeypatch.setattr(api, "COUNT_CAP", 5)
+    body = _as(client, world.alice).get(f"{BASE}/", {"limit": 2}).json()
+    assert (body["count"], body["count_capped"], len(body["items"])) == (5, True, 2)
+    body = client.get(f"{BASE}/", {"q": "4401"}).json()
+    assert (body["count"], body["count_capped"]) == (5, False)
