@@ -57,7 +57,11 @@ def unit_tree(request: HttpRequest) -> HttpResponse:
     query = form.cleaned_data["q"] if form.is_valid() else ""
     hits, truncated = selectors.search_units(request.user, query) if query else ([], False)
     context = {"form": form, "query": query, "hits": hits, "truncated": truncated}
-    if request.headers.get("HX-Request") and "q" in request.GET:
+    # htmx swaps only the results in; a history restore wants the whole page back.
+    fragment = request.headers.get("HX-Request") and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+    if fragment and "q" in request.GET:
         return render(request, "orgs/_tree_search.html", context)
     context["roots"] = selectors.tree_roots(request.user)
     return render(request, "orgs/unit_tree.html", context)
@@ -266,6 +270,9 @@ def unit_reorder(request: HttpRequest, pk: int) -> HttpResponse:
     children = list(
         Unit.objects.filter(parent=unit).order_by("sort_order", "code")[: REORDER_MAX_CHILDREN + 1]
     )
+    if not children:
+        messages.info(request, "该组织没有下级组织。")
+        return redirect("unit_detail", pk=unit.pk)
     if len(children) > REORDER_MAX_CHILDREN:
         messages.warning(
             request,

@@ -439,3 +439,16 @@ def test_search_by_a_whole_code_skips_the_name_scan(client, django_assert_num_qu
     with django_assert_num_queries(7):  # as above, without the name-contains scan
         body = client.get(reverse("unit_tree"), {"q": "440103001001"}).content.decode()
     assert "沙面社区党委" in body
+
+
+def test_search_history_restore_gets_the_whole_page(client, world):
+    _as(client, world.alice)
+    headers = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    body = client.get(reverse("unit_tree"), {"q": "荔湾"}, headers=headers).content.decode()
+    assert "<html" in body and "荔湾区委" in body
+
+
+def test_reorder_a_unit_without_children_goes_back(client, world):
+    _as(client, world.alice)
+    response = client.get(reverse("unit_reorder", args=[world.village_a1x1.pk]), follow=True)
+    assert "该组织没有下级组织" in response.content.decode()
