@@ -1,12 +1,166 @@
-"""Pages for importing and exporting units."""
+"""Pages for importing and exporting units.
+
+The upload page stores the file as an import job and queues it; the job page polls its status
+with htmx every second until it finishes, then shows the counts or the problems found (the
+first 100 in a table, all of them in a downloadable CSV report). The export page takes a unit
+code and offers the subtree as CSV or XLSX.
+"""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET
+
+from . import exporting, importing
+from .import_models import ImportJob
+
+PAGE_ERRORS = 100
+
+
+class UnitImportForm(forms.Form):
+    """The upload: a .csv or .xlsx file and whether to import the good rows only."""
+
+    file = forms.FileField(
+        label="导入文件",
+        help_text="CSV（UTF-8 或 GBK 编码）或 Excel（.xlsx）文件，第一行为列名。",
+        widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".csv,.xlsx"}),
+    )
+    good_rows_only = forms.BooleanField(
+        label="只导入无误的行",
+        required=False,
+        help_text="不勾选时，只要有一行有误就不导入任何数据。",
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            importing.check_file_name(upload.name)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["file"]) from exc
+        return upload
+
+
+def _require_importer(user) -> None:
+    if not importing.may_import_somewhere(user):
+        raise PermissionDenied("您没有导入组织的权限。")
 
 
 @login_required
 def unit_import(request: HttpRequest) -> HttpResponse:
-    return render(request, "orgs/unit_import.html", {})
+    """The upload form, its help, and the user's recent import jobs."""
+    _require_importer(request.user)
+    if request.method == "POST":
+        form = UnitImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                job = importing.create_job(
+                    actor=request.user,
+                    file_name=upload.name,
+                    content=upload,
+                    good_rows_only=form.cleaned_data["good_rows_only"],
+                )
+            except ValidationError as exc:
+                for message in exc.message_dict.get("file", exc.messages):
+                    form.add_error("file", message)
+            else:
+                return redirect("import_job", pk=job.pk)
+    else:
+        form = UnitImportForm()
+    jobs = ImportJob.objects.visible_to(request.user).select_related("created_by")[:20]
+    return render(
+        request,
+        "orgs/unit_import.html",
+        {"form": form, "jobs": jobs, "example": exporting.EXAMPLE_ROWS},
+    )
+
+
+def _job_for(request: HttpRequest, pk: int) -> ImportJob:
+    return get_object_or_404(ImportJob.objects.visible_to(request.user), pk=pk)
+
+
+def _job_context(job: ImportJob) -> dict:
+    return {"job": job, "page_errors": job.errors[:PAGE_ERRORS], "page_limit": PAGE_ERRORS}
+
+
+@login_required
+@require_GET
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """One job: status, progress, counts, problems."""
+    job = _job_for(request, pk)
+    return render(request, "orgs/import_job.html", _job_context(job))
+
+
+@login_required
+@require_GET
+def import_job_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The status panel alone, polled by htmx while the job runs."""
+    job = _job_for(request, pk)
+    return render(request, "orgs/import_job_status.html", _job_context(job))
+
+
+@login_required
+@require_GET
+def import_job_errors(request: HttpRequest, pk: int) -> FileResponse:
+    """The full error report as CSV."""
+    job = _job_for(request, pk)
+    if not job.error_report:
+        raise Http404
+    return FileResponse(
+        job.error_report.open("rb"),
+        as_attachment=True,
+        filename=f"import-{job.pk}-errors.csv",
+        content_type="text/csv; charset=utf-8",
+    )
+
+
+@login_required
+@require_GET
+def import_template(request: HttpRequest, file_format: str) -> HttpResponse:
+    """A template file with the header and example rows."""
+    if file_format not in exporting.FORMATS:
+        raise Http404
+    response = HttpResponse(
+        exporting.template_file(file_format), content_type=exporting.FORMATS[file_format]
+    )
+    response["Content-Disposition"] = f'attachment; filename="units-template.{file_format}"'
+    return response
+
+
+@login_required
+@require_GET
+def unit_export(request: HttpRequest) -> HttpResponse:
+    """Pick a unit by code; offer its subtree as CSV or XLSX."""
+    code = request.GET.get("unit", "").strip()
+    unit = None
+    not_found = False
+    if code:
+        try:
+            unit = exporting.unit_for_export(request.user, code)
+        except Http404:
+            not_found = True
+    return render(
+        request,
+        "orgs/import_export.html",
+        {"code": code, "unit": unit, "not_found": not_found},
+    )
+
+
+@login_required
+@require_GET
+def unit_export_download(request: HttpRequest) -> HttpResponse:
+    """The export file itself: ``?unit=CODE&format=csv|xlsx``."""
+    file_format = request.GET.get("format", "csv")
+    if file_format not in exporting.FORMATS:
+        raise Http404
+    unit = exporting.unit_for_export(request.user, request.GET.get("unit", ""))
+    data = exporting.export_units(actor=request.user, unit=unit, file_format=file_format)
+    response = HttpResponse(data, content_type=exporting.FORMATS[file_format])
+    name = exporting.export_file_name(unit, file_format)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -234,3 +234,6 @@ def secretary_of(unit: Unit, date: datetime.date) -> Post | None:
         .order_by("-start_date")
         .first()
     )
+
+
+from .import_models import ImportJob  # noqa: E402,F401

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -56,7 +56,7 @@ def decode(data: bytes) -> tuple[str, str]:
         ) from exc
 
 
-def _normalise_header(cells: list[object]) -> list[str]:
+def _normalise_header(cells: Sequence[object]) -> list[str]:
     return [str(c or "").strip().lower().lstrip("\ufeff") for c in cells]
 
 
@@ -68,7 +68,7 @@ def _cell(value: object) -> str:
     return str(value).strip()
 
 
-def _rows(header: list[str], records: Iterator[list[object]], first_row: int):
+def _rows(header: list[str], records: Iterable[Sequence[object]], first_row: int):
     rows = []
     for number, record in enumerate(records, start=first_row):
         cells = [_cell(v) for v in record]

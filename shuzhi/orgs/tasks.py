@@ -1,0 +1,17 @@
+"""Background tasks of the organisation app (django-tasks).
+
+Tests run them at once (ImmediateBackend); development and production queue them in the
+database and ``manage.py db_worker`` runs them.
+"""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task()
+def run_import_job(job_id: int) -> str:
+    """Run one unit import job; the job row records its progress and result."""
+    from .importing import run_job
+
+    return run_job(job_id).status
