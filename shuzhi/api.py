@@ -71,6 +71,7 @@ def _register_routers() -> None:
     from shuzhi.orgs.people_api import router as people_router
 
     api.add_router("/units", orgs_router)
+    api.add_router("/units", "shuzhi.orgs.import_api.router")
     api.add_router("/people", people_router)
     api.add_router("/accounts", accounts_router)
     api.add_router("/audit", core_router)
