@@ -11,7 +11,7 @@ import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from shuzhi.orgs.models import Unit
@@ -148,7 +148,7 @@ def create_user(request, payload: UserCreateIn):
         email=payload.email,
         grants=grants,
     )
-    return 201, type(user).objects.prefetch_related(_grants_prefetch()).get(pk=user.pk)
+    return Status(201, type(user).objects.prefetch_related(_grants_prefetch()).get(pk=user.pk))
 
 
 @router.post("/users/{user_id}/grants", response={201: GrantOut})
@@ -161,7 +161,7 @@ def add_grant(request, user_id: int, payload: GrantIn):
         role=payload.role,
         unit=_grant_unit(request.auth, payload.unit_code),
     )
-    return 201, grant
+    return Status(201, grant)
 
 
 @router.delete("/grants/{grant_id}", response={204: None})
@@ -171,7 +171,7 @@ def revoke_grant(request, grant_id: int):
         Grant.objects.filter(user__in=policies.users_visible_to(request.auth)), pk=grant_id
     )
     services.revoke_grant(actor=request.auth, grant=grant)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/tokens", response=list[TokenOut])
@@ -184,13 +184,16 @@ def list_tokens(request):
 def create_token(request, payload: TokenIn):
     """Issue a token for the caller; the raw value is in this response and nowhere else."""
     token, raw = tokens.issue_token(actor=request.auth, name=payload.name)
-    return 201, NewTokenOut(
-        id=token.pk,
-        name=token.name,
-        prefix=token.prefix,
-        created_at=token.created_at,
-        revoked_at=None,
-        token=raw,
+    return Status(
+        201,
+        NewTokenOut(
+            id=token.pk,
+            name=token.name,
+            prefix=token.prefix,
+            created_at=token.created_at,
+            revoked_at=None,
+            token=raw,
+        ),
     )
 
 
@@ -199,4 +202,4 @@ def revoke_token(request, token_id: int):
     """Revoke one of the caller's own tokens."""
     token = get_object_or_404(ApiToken, pk=token_id, user=request.auth)
     tokens.revoke_token(actor=request.auth, token=token)
-    return 204, None
+    return Status(204, None)

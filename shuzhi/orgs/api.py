@@ -13,7 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from . import selectors, services
@@ -183,7 +183,7 @@ def create_unit(request, payload: UnitCreateIn):
         short_name=payload.short_name,
         sort_order=payload.sort_order,
     )
-    return 201, _reloaded(unit.pk)
+    return Status(201, _reloaded(unit.pk))
 
 
 @router.get("/{int:unit_id}", response=UnitDetailOut)

@@ -11,7 +11,7 @@ from typing import BinaryIO, cast
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -161,7 +161,7 @@ def create_person(request, payload: PersonIn):
         phone=payload.phone,
         email=payload.email,
     )
-    return 201, person
+    return Status(201, person)
 
 
 @router.get("/{int:person_id}", response=PersonDetailOut)
@@ -204,7 +204,7 @@ def create_post(request, person_id: int, payload: PostIn):
         start_date=payload.start_date,
         end_date=payload.end_date,
     )
-    return 201, post
+    return Status(201, post)
 
 
 @router.post("/posts/{int:post_id}/end", response=PostOut)
@@ -231,12 +231,12 @@ def import_posts(
     which case the good rows are written and the errors come back with the counts.
     """
     if not posts_import.may_import(request.auth):
-        return 403, {"detail": "您没有登记职务的权限。"}
+        return Status(403, {"detail": "您没有登记职务的权限。"})
     try:
         table = read_table(file.name or "", cast(BinaryIO, file))
     except TabularError as exc:
-        return 422, {"detail": str(exc), "errors": []}
+        return Status(422, {"detail": str(exc), "errors": []})
     result = posts_import.import_posts(table, request.auth, good_rows_only=good_rows_only)
     if not result.written:
-        return 422, {"detail": "文件中有错误，未导入任何数据。", "errors": result.errors}
-    return 200, {"counts": result.counts, "errors": result.errors}
+        return Status(422, {"detail": "文件中有错误，未导入任何数据。", "errors": result.errors})
+    return Status(200, {"counts": result.counts, "errors": result.errors})
