@@ -8,7 +8,7 @@ from __future__ import annotations
 from .models import Role
 
 VIEW_ACTIONS = frozenset(
-    {"unit.view", "unit.export", "person.view", "post.view"},
+    {"unit.view", "unit.export", "person.view", "post.view", "round.view"},
 )
 MANAGE_ACTIONS = frozenset(
     {
@@ -20,13 +20,16 @@ MANAGE_ACTIONS = frozenset(
         "user.change",
         "grant.change",
         "audit.view",
+        "round.change",
+        "ballot.manage",
+        "ballot.results",
     }
 )
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: VIEW_ACTIONS | MANAGE_ACTIONS | {"unittype.change"},
     Role.ORGANISER: VIEW_ACTIONS | MANAGE_ACTIONS,
-    Role.SECRETARY: VIEW_ACTIONS,
+    Role.SECRETARY: VIEW_ACTIONS | {"ballot.results"},
     Role.INSPECTOR: VIEW_ACTIONS | {"finding.create"},
     Role.VIEWER: VIEW_ACTIONS,
 }

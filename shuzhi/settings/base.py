@@ -26,6 +26,9 @@ INSTALLED_APPS = [
     "shuzhi.core",
     "shuzhi.orgs",
     "shuzhi.accounts",
+    "shuzhi.cycles",
+    "shuzhi.meetings",
+    "shuzhi.ballots",
 ]
 
 MIDDLEWARE = [

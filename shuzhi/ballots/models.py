@@ -1,0 +1,181 @@
+"""The anonymous ballot, split by construction into two sides that nothing joins.
+
+Who may vote and who has voted: :class:`VoteCode` (and the roster in ``meetings``).
+What was voted: :class:`BallotEntry` and :class:`BallotComment`.
+
+No foreign key, id sequence, timestamp or audit record joins the two sides. Ballot rows have
+random UUID keys and no times; a voter's rows share a random ``ballot`` UUID that appears nowhere
+else. See docs/decisions/0004-ballot-anonymity.md.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class BallotRoundStatus(models.TextChoices):
+    OPEN = "open", _("投票中")
+    CLOSED = "closed", _("已结束")
+    PUBLISHED = "published", _("已公布")
+    VOID = "void", _("已作废")
+
+
+class BallotRound(models.Model):
+    """One round of voting at a session. A closed round is immutable; a re-vote is a new round.
+
+    ``reporters`` and ``policy`` are snapshots taken when the round opens (the session reporter
+    ids in order, and the scale, sub-items, quotas and categories), so the vote path reads one
+    row and later edits to the round cannot change a vote in progress. A test round's data is
+    wiped when the formal round opens.
+    """
+
+    session = models.ForeignKey(
+        "meetings.Session",
+        verbose_name=_("会议"),
+        on_delete=models.CASCADE,
+        related_name="ballot_rounds",
+    )
+    number = models.PositiveSmallIntegerField(_("轮次"))
+    is_test = models.BooleanField(_("测试轮"), default=False)
+    status = models.CharField(
+        _("状态"),
+        max_length=16,
+        choices=BallotRoundStatus.choices,
+        default=BallotRoundStatus.OPEN,
+    )
+    reporters = models.JSONField(_("述职人快照"), default=list)
+    policy = models.JSONField(_("规则快照"), default=dict)
+    paper_issued = models.PositiveIntegerField(_("发出纸质票数"), default=0)
+    opened_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    void_reason = models.TextField(_("作废原因"), blank=True)
+
+    class Meta:
+        verbose_name = _("投票轮次")
+        verbose_name_plural = _("投票轮次")
+        ordering = ["session_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "number"], name="ballots_round_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session} 第{self.number}轮{'（测试）' if self.is_test else ''}"
+
+
+class VoteCode(models.Model):
+    """A one-time code printed on a slip. It records only its round, category and whether it has
+    been used — no time, no address, no user.
+
+    ``nonce`` is the random submission id the phone sent with the ballot; a retry with the same
+    nonce gets the same ``receipt`` back and stores nothing. Neither is derived from the
+    ballot's contents, so they link nothing to what was voted.
+    """
+
+    round = models.ForeignKey(
+        BallotRound, verbose_name=_("投票轮次"), on_delete=models.CASCADE, related_name="codes"
+    )
+    code = models.CharField(_("投票码"), max_length=16, unique=True)
+    category = models.CharField(_("类别代码"), max_length=32)
+    used = models.BooleanField(_("已使用"), default=False)
+    nonce = models.CharField(max_length=64, blank=True)
+    receipt = models.CharField(_("回执码"), max_length=16, blank=True)
+
+    class Meta:
+        verbose_name = _("投票码")
+        verbose_name_plural = _("投票码")
+        indexes = [models.Index(fields=["round", "category", "used"], name="ballots_code_progress")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class BallotEntry(models.Model):
+    """One rating on one ballot: a reporter, an item (``overall`` or a sub-item code) and a grade
+    (a scale code; empty for an abstention). Rows of one ballot share the random ``ballot``."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    round = models.ForeignKey(
+        BallotRound, verbose_name=_("投票轮次"), on_delete=models.CASCADE, related_name="entries"
+    )
+    ballot = models.UUIDField(_("选票"), db_index=False)
+    category = models.CharField(_("类别代码"), max_length=32)
+    reporter = models.ForeignKey(
+        "meetings.SessionReporter",
+        verbose_name=_("述职人"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    item = models.CharField(_("评价项目"), max_length=32, default="overall")
+    grade = models.CharField(_("等次"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("选票评价")
+        verbose_name_plural = _("选票评价")
+        indexes = [
+            models.Index(
+                fields=["round", "item", "reporter", "category", "grade"], name="ballots_tally"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item}={self.grade or '弃权'}"
+
+
+class BallotComment(models.Model):
+    """A voter's optional comment on one reporter, stored apart from the ratings."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    round = models.ForeignKey(
+        BallotRound, verbose_name=_("投票轮次"), on_delete=models.CASCADE, related_name="comments"
+    )
+    reporter = models.ForeignKey(
+        "meetings.SessionReporter",
+        verbose_name=_("述职人"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    text = models.TextField(_("意见建议"))
+
+    class Meta:
+        verbose_name = _("测评意见")
+        verbose_name_plural = _("测评意见")
+
+    def __str__(self) -> str:
+        return self.text[:30]
+
+
+class PaperEntry(models.Model):
+    """One clerk's typing of one paper ballot. Two clerks type each sheet independently; sheets
+    whose two entries agree become ballot entries, the rest are listed for reconciliation.
+
+    ``ratings`` maps a session reporter id to ``{item: grade}``. The sheet number is printed on
+    the paper form, which is handed out at random; it is not linked to a voter.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    round = models.ForeignKey(
+        BallotRound,
+        verbose_name=_("投票轮次"),
+        on_delete=models.CASCADE,
+        related_name="paper_entries",
+    )
+    sheet = models.PositiveIntegerField(_("票号"))
+    clerk = models.PositiveSmallIntegerField(
+        _("录入员"), choices=[(1, "录入员一"), (2, "录入员二")]
+    )
+    category = models.CharField(_("类别代码"), max_length=32)
+    ratings = models.JSONField(_("评价"), default=dict)
+    counted = models.BooleanField(_("已计入"), default=False)
+
+    class Meta:
+        verbose_name = _("纸质票录入")
+        verbose_name_plural = _("纸质票录入")
+        constraints = [
+            models.UniqueConstraint(fields=["round", "sheet", "clerk"], name="ballots_paper_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sheet}#{self.clerk}"

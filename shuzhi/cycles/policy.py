@@ -1,0 +1,73 @@
+"""Round policies as data, with the defaults of DOMAIN.md §5.
+
+A round stores its policies in JSON fields; these functions give the defaults and validate
+what an organiser sets, so no rule is a constant in code.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+
+
+def default_scale() -> list[dict]:
+    """好 / 较好 / 一般 / 差 with points 100 / 80 / 60 / 0."""
+    return [
+        {"code": "good", "label": "好", "points": 100},
+        {"code": "fair_good", "label": "较好", "points": 80},
+        {"code": "average", "label": "一般", "points": 60},
+        {"code": "poor", "label": "差", "points": 0},
+    ]
+
+
+def default_categories() -> list[dict]:
+    """Voter categories with weights summing to 1."""
+    return [
+        {"code": "leaders", "label": "领导班子成员", "weight": "0.30"},
+        {"code": "members", "label": "委员", "weight": "0.20"},
+        {"code": "deputies", "label": "两代表一委员", "weight": "0.15"},
+        {"code": "secretaries", "label": "基层党组织书记", "weight": "0.20"},
+        {"code": "public", "label": "党员群众代表", "weight": "0.15"},
+    ]
+
+
+def default_sub_items() -> list[dict]:
+    """Optional sub-items rated beside the overall grade; empty means overall only."""
+    return []
+
+
+def validate_scale(scale: list[dict]) -> None:
+    if not isinstance(scale, list) or len(scale) < 2:
+        raise ValidationError({"scale": "评价等次至少要有两个。"})
+    codes = [s.get("code") for s in scale]
+    if len(set(codes)) != len(codes) or not all(codes):
+        raise ValidationError({"scale": "评价等次的代码不能为空或重复。"})
+    for item in scale:
+        if not str(item.get("label", "")).strip():
+            raise ValidationError({"scale": "每个评价等次都要有名称。"})
+        if not isinstance(item.get("points"), int | float) or item["points"] < 0:
+            raise ValidationError({"scale": f"等次“{item.get('label')}”的分值必须是非负数。"})
+
+
+def validate_categories(categories: list[dict]) -> None:
+    if not isinstance(categories, list) or not categories:
+        raise ValidationError({"categories": "至少要有一个参评人员类别。"})
+    codes = [c.get("code") for c in categories]
+    if len(set(codes)) != len(codes) or not all(codes):
+        raise ValidationError({"categories": "参评人员类别的代码不能为空或重复。"})
+    try:
+        total = sum(Decimal(str(c.get("weight", "0"))) for c in categories)
+    except ArithmeticError as exc:
+        raise ValidationError({"categories": "类别权重必须是数字。"}) from exc
+    if total != Decimal("1"):
+        raise ValidationError({"categories": f"各类别权重之和必须等于 1（现为 {total}）。"})
+
+
+def validate_quotas(quotas: dict, scale: list[dict]) -> None:
+    codes = {s["code"] for s in scale}
+    for code, limit in (quotas or {}).items():
+        if code not in codes:
+            raise ValidationError({"quotas": f"名额限制中的等次“{code}”不在评价等次中。"})
+        if not isinstance(limit, int) or limit < 0:
+            raise ValidationError({"quotas": "名额限制必须是非负整数。"})
