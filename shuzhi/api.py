@@ -75,6 +75,10 @@ def _register_routers() -> None:
     api.add_router("/people", people_router)
     api.add_router("/accounts", accounts_router)
     api.add_router("/audit", core_router)
+    api.add_router("/rounds", "shuzhi.cycles.api.router")
+    api.add_router("/meetings", "shuzhi.meetings.api.router")
+    api.add_router("/ballots", "shuzhi.ballots.api.router")
+    api.add_router("/vote", "shuzhi.ballots.vote_api.router")
 
 
 _register_routers()

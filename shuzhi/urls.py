@@ -12,6 +12,10 @@ urlpatterns = [
     path("accounts/", include("shuzhi.accounts.urls")),
     path("units/", include("shuzhi.orgs.urls")),
     path("people/", include("shuzhi.orgs.people_urls")),
+    path("rounds/", include("shuzhi.cycles.urls")),
+    path("meetings/", include("shuzhi.meetings.urls")),
+    path("ballots/", include("shuzhi.ballots.urls")),
+    path("v/", include("shuzhi.ballots.vote_urls")),
     path("", include("shuzhi.core.urls")),
 ]
 

@@ -1,0 +1,5 @@
+"""ballots API."""
+
+from ninja import Router
+
+router = Router(tags=["ballots"])

@@ -1,0 +1,5 @@
+"""cycles API."""
+
+from ninja import Router
+
+router = Router(tags=["cycles"])
