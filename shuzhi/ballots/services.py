@@ -1,0 +1,644 @@
+"""Every change to ballot rounds and codes goes through these functions — and the vote itself.
+
+Organiser services (:func:`open_round`, :func:`issue_codes`, :func:`close_round`,
+:func:`publish_round`) take keyword-only arguments and the acting user, check ``ballot.manage``
+on the host unit, run in one transaction and record the ACT in the audit trail — counts and
+statuses, never what anyone voted.
+
+:func:`submit_ballot` is the voter's hot path: no actor, no audit, no log line. It marks the
+code used and reads the round's snapshot in one ``UPDATE … RETURNING``, validates the ratings
+in Python, and inserts the ballot's rows in one statement (two with comments), all in one
+transaction — so a refused ballot leaves the code unused and stores nothing. See
+docs/decisions/0004-ballot-anonymity.md for why the two sides of the ballot never meet.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import os
+import secrets
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from random import SystemRandom
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from shuzhi.core import audit
+from shuzhi.meetings.models import RosterCategory, Session, SessionReporter, SessionStatus
+
+from . import policies
+from .models import (
+    BallotComment,
+    BallotEntry,
+    BallotRound,
+    BallotRoundStatus,
+    PaperEntry,
+    VoteCode,
+)
+
+# No look-alikes (0/O, 1/I/L): codes and receipts are read off paper and typed on phones.
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+RECEIPT_LENGTH = 6
+COMMENT_MAX_LENGTH = 500
+NONCE_MAX_LENGTH = 64
+VOID_REASON = "收回票数多于发出票数，本轮无效"
+
+_random = SystemRandom()
+
+
+class VoteRefused(Exception):
+    """A submission refused because of its code or round, not its contents.
+
+    ``reason`` is ``unknown``, ``foreign`` (a code of another session), ``used`` or ``closed``;
+    ``message`` is the Chinese text shown to the voter.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+def random_code(length: int = CODE_LENGTH) -> str:
+    """A random string from :data:`ALPHABET`, drawn with :mod:`secrets`."""
+    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+def normalise_code(code: str) -> str:
+    """Accept what people type: lower case, spaces and dashes."""
+    return "".join(ch for ch in str(code or "").upper() if ch not in " -\t")
+
+
+def _host(session: Session):
+    return session.round.host
+
+
+def _require(actor, session: Session) -> None:
+    if not policies.can_manage_session(actor, session):
+        raise PermissionDenied("您没有权限管理该会议的投票。")
+
+
+# --- Opening a round -----------------------------------------------------------------------
+
+
+def _quorum_met(session: Session, categories: list[RosterCategory], ratio: Decimal) -> bool:
+    """Use the meetings app's quorum rule when it exists, else: present > ratio × expected."""
+    try:
+        selectors: Any = importlib.import_module("shuzhi.meetings.selectors")
+    except ImportError:
+        selectors = None
+    quorum_status = getattr(selectors, "quorum_status", None)
+    if quorum_status is not None:
+        return bool(quorum_status(session).met)
+    expected = sum(c.expected for c in categories)
+    present = sum(c.present for c in categories)
+    return expected > 0 and Decimal(present) > Decimal(ratio) * expected
+
+
+def quorum_message(session: Session) -> str:
+    """A one-line Chinese summary of 应到 / 实到 and the quorum rule, for the console."""
+    categories = list(session.categories.all())
+    expected = sum(c.expected for c in categories)
+    present = sum(c.present for c in categories)
+    ratio = Decimal(session.round.quorum_ratio)
+    return f"应到 {expected} 人，实到 {present} 人；实到须超过应到的 {ratio * 100:.0f}%。"
+
+
+def _policy_snapshot(session: Session, categories: list[RosterCategory]) -> dict[str, Any]:
+    rnd = session.round
+    by_code = {str(c.get("code")): c for c in (rnd.categories or [])}
+    weights = {c.code: c.weight for c in categories}
+    use_round_weights = not any(weights.values())
+    return {
+        "scale": rnd.scale,
+        "sub_items": rnd.sub_items or [],
+        "quotas": rnd.quotas or {},
+        "categories": [
+            {
+                "code": c.code,
+                "label": c.label,
+                "weight": str(
+                    by_code.get(c.code, {}).get("weight", "0") if use_round_weights else c.weight
+                ),
+                "expected": c.expected,
+            }
+            for c in categories
+        ],
+        "min_ballots": rnd.min_ballots,
+        "show_live_results": rnd.show_live_results,
+        "allow_abstain": bool(getattr(rnd, "allow_abstain", False)),
+    }
+
+
+def _reporters_snapshot(session: Session) -> list[dict[str, Any]]:
+    rows = (
+        SessionReporter.objects.filter(session=session)
+        .select_related("reporter__unit", "reporter__person")
+        .order_by("position", "id")
+    )
+    return [
+        {
+            "id": sr.pk,
+            "unit": sr.reporter.unit.name,
+            "name": sr.reporter.person.name if sr.reporter.person else "",
+        }
+        for sr in rows
+    ]
+
+
+def _wipe_test_rounds(*, actor, session: Session) -> None:
+    """Delete everything voted or issued in the session's test rounds (the rounds stay)."""
+    tests = BallotRound.objects.filter(session=session, is_test=True)
+    counts = {
+        "codes": VoteCode.objects.filter(round__in=tests).delete()[0],
+        "entries": BallotEntry.objects.filter(round__in=tests).delete()[0],
+        "comments": BallotComment.objects.filter(round__in=tests).delete()[0],
+        "paper_entries": PaperEntry.objects.filter(round__in=tests).delete()[0],
+    }
+    if any(counts.values()):
+        audit.record(
+            actor=actor,
+            action="ballot.test_wipe",
+            obj=session,
+            scope_path=_host(session).path,
+            changes={name: [count, 0] for name, count in counts.items()},
+            note="正式投票开始，清除测试轮数据。",
+        )
+
+
+@transaction.atomic
+def open_round(*, actor, session: Session, is_test: bool = False) -> BallotRound:
+    """Open the next ballot round of ``session`` (a test round, or a formal one).
+
+    Refuses without quorum (formal rounds; a test round is a rehearsal before sign-in), while
+    another round of the session is open, or without reporters or voter categories. Snapshots
+    the reporters and the policy into the round. Opening a formal round wipes the data of the
+    session's test rounds. A planned session becomes in progress.
+    """
+    session = (
+        Session.objects.select_related("round__host")
+        .select_for_update(of=("self",))
+        .get(pk=session.pk)
+    )
+    _require(actor, session)
+    if session.status in (SessionStatus.CLOSED, SessionStatus.PUBLISHED):
+        raise ValidationError({"session": "会议已结束，不能再开始投票。"})
+    rounds = BallotRound.objects.filter(session=session)
+    if rounds.filter(status=BallotRoundStatus.OPEN).exists():
+        raise ValidationError({"session": "本次会议已有正在进行的投票，请先结束它。"})
+    if is_test and rounds.filter(is_test=False).exists():
+        raise ValidationError({"is_test": "已进行过正式投票，不能再开测试轮。"})
+    categories = list(session.categories.all())
+    if not categories or not any(c.expected for c in categories):
+        raise ValidationError({"session": "请先设置参评人员类别和应到人数。"})
+    reporters = _reporters_snapshot(session)
+    if not reporters:
+        raise ValidationError({"session": "请先确定本次会议的述职人。"})
+    if not is_test and not _quorum_met(session, categories, session.round.quorum_ratio):
+        raise ValidationError(
+            {"session": "未达到法定人数，不能开始投票。" + quorum_message(session)}
+        )
+    if not is_test:
+        _wipe_test_rounds(actor=actor, session=session)
+    number = (rounds.aggregate(n=Max("number"))["n"] or 0) + 1
+    ballot_round = BallotRound.objects.create(
+        session=session,
+        number=number,
+        is_test=is_test,
+        status=BallotRoundStatus.OPEN,
+        reporters=reporters,
+        policy=_policy_snapshot(session, categories),
+        opened_at=timezone.now(),
+    )
+    if session.status == SessionStatus.PLANNED:
+        # The meeting starts with its first ballot; a direct update keeps this one transaction.
+        Session.objects.filter(pk=session.pk).update(status=SessionStatus.IN_PROGRESS)
+    audit.record(
+        actor=actor,
+        action="ballot.round_open",
+        obj=ballot_round,
+        scope_path=_host(session).path,
+        changes={"number": [None, number], "is_test": [None, is_test], "status": [None, "open"]},
+    )
+    return ballot_round
+
+
+# --- Codes ---------------------------------------------------------------------------------
+
+
+def default_margin(expected: int) -> int:
+    """Spare codes per category: 10 % of those expected, rounded up, at least 2."""
+    return max(2, math.ceil(expected * 0.1)) if expected else 0
+
+
+def _unique_codes(count: int) -> list[str]:
+    codes: set[str] = set()
+    while len(codes) < count:
+        batch = {random_code() for _ in range(count - len(codes))} - codes
+        clashes = set(VoteCode.objects.filter(code__in=batch).values_list("code", flat=True))
+        codes |= batch - clashes
+    return list(codes)
+
+
+@transaction.atomic
+def issue_codes(*, actor, ballot_round: BallotRound, margin: int | None = None) -> list[VoteCode]:
+    """Issue one-time codes for an open round: per category, expected + ``margin`` codes.
+
+    ``margin`` defaults to :func:`default_margin`. Codes are created in shuffled order so the
+    printed slips come out mixed. Returns the new codes; the audit entry holds counts only.
+    """
+    ballot_round = BallotRound.objects.select_related("session__round__host").get(
+        pk=ballot_round.pk
+    )
+    _require(actor, ballot_round.session)
+    if ballot_round.status != BallotRoundStatus.OPEN:
+        raise ValidationError({"round": "只能为进行中的投票轮次发放投票码。"})
+    if margin is not None and (not isinstance(margin, int) or margin < 0 or margin > 10_000):
+        raise ValidationError({"margin": "备用数量必须是 0 到 10000 之间的整数。"})
+    wanted: list[str] = []
+    counts: dict[str, list[int | None]] = {}
+    for category in ballot_round.session.categories.all():
+        n = category.expected + (default_margin(category.expected) if margin is None else margin)
+        wanted += [category.code] * n
+        counts[category.code] = [None, n]
+    if not wanted:
+        raise ValidationError({"round": "没有需要发放投票码的类别（应到人数为 0）。"})
+    _random.shuffle(wanted)
+    codes = [
+        VoteCode(round=ballot_round, code=code, category=category)
+        for code, category in zip(_unique_codes(len(wanted)), wanted, strict=True)
+    ]
+    VoteCode.objects.bulk_create(codes)
+    audit.record(
+        actor=actor,
+        action="ballot.codes_issue",
+        obj=ballot_round,
+        scope_path=ballot_round.session.round.host.path,
+        changes=counts,
+    )
+    return codes
+
+
+# --- The vote (hot path) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BallotForm:
+    """The compiled snapshot of a round: what a valid ballot looks like."""
+
+    reporters: list[dict[str, Any]]
+    ids: dict[str, int]
+    grades: dict[str, str]  # scale code → label, in scale order
+    items: dict[str, str]  # sub-item code → label
+    quotas: dict[str, int]
+    allow_abstain: bool
+    scale: list[dict[str, Any]]
+    sub_items: list[dict[str, Any]]
+
+
+def compile_form(reporters: list[dict[str, Any]], policy: dict[str, Any]) -> BallotForm:
+    """Turn a round's snapshots into a :class:`BallotForm`."""
+    scale = list(policy.get("scale") or [])
+    sub_items = list(policy.get("sub_items") or [])
+    return BallotForm(
+        reporters=reporters,
+        ids={str(r["id"]): int(r["id"]) for r in reporters},
+        grades={str(s["code"]): str(s["label"]) for s in scale},
+        items={str(s["code"]): str(s["label"]) for s in sub_items},
+        quotas={str(k): int(v) for k, v in (policy.get("quotas") or {}).items()},
+        allow_abstain=bool(policy.get("allow_abstain")),
+        scale=scale,
+        sub_items=sub_items,
+    )
+
+
+# Compiled snapshots by round id, with the raw JSON they came from: a round's snapshot never
+# changes while it is open, so each worker parses it once instead of once per ballot.
+_FORMS: dict[int, tuple[Any, Any, BallotForm]] = {}
+
+
+def _form_for(round_id: int, reporters: Any, policy: Any) -> BallotForm:
+    cached = _FORMS.get(round_id)
+    if cached is not None and cached[0] == reporters and cached[1] == policy:
+        return cached[2]
+    form = compile_form(
+        json.loads(reporters) if isinstance(reporters, str | bytes) else reporters,
+        json.loads(policy) if isinstance(policy, str | bytes) else policy,
+    )
+    if len(_FORMS) > 256:
+        _FORMS.clear()
+    _FORMS[round_id] = (reporters, policy, form)
+    return form
+
+
+def form_for_round(ballot_round: BallotRound) -> BallotForm:
+    """The ballot form of a round, from its snapshots."""
+    return compile_form(ballot_round.reporters, ballot_round.policy)
+
+
+def clean_ballot(
+    form: BallotForm, ratings: Any, comments: Any
+) -> tuple[list[tuple[int, str, str]], list[tuple[int, str]]]:
+    """Check a ballot against the form; return ``(reporter, item, grade)`` rows and comments.
+
+    Raises ``ValidationError`` with Chinese messages keyed by reporter id (or ``ratings``,
+    ``comments``, ``quotas`` for the ballot as a whole). Messages never repeat a submitted grade.
+    """
+    errors: dict[str, list[str]] = {}
+    if not isinstance(ratings, dict):
+        raise ValidationError({"ratings": "选票格式不正确。"})
+    if comments is None:
+        comments = {}
+    if not isinstance(comments, dict):
+        raise ValidationError({"comments": "意见建议格式不正确。"})
+    ids = form.ids
+    if any(str(key) not in ids for key in ratings) or any(str(key) not in ids for key in comments):
+        errors["ratings"] = ["选票中有不在本轮名单上的述职人。"]
+    rows: list[tuple[int, str, str]] = []
+    tally: dict[str, int] = {}
+    grades = form.grades
+    for key, reporter_id in ids.items():
+        rating = ratings.get(key)
+        if rating is None:
+            rating = ratings.get(reporter_id)  # type: ignore[call-overload]
+        if not isinstance(rating, dict):
+            errors.setdefault(key, []).append("请选择总体评价。")
+            continue
+        overall = rating.get("overall")
+        if overall in (None, ""):
+            if form.allow_abstain and overall == "":
+                rows.append((reporter_id, "overall", ""))
+            else:
+                errors.setdefault(key, []).append("请选择总体评价。")
+        elif not isinstance(overall, str) or overall not in grades:
+            errors.setdefault(key, []).append("总体评价的等次无效。")
+        else:
+            rows.append((reporter_id, "overall", overall))
+            tally[overall] = tally.get(overall, 0) + 1
+        items = rating.get("items") or {}
+        if not isinstance(items, dict):
+            errors.setdefault(key, []).append("分项评价格式不正确。")
+            continue
+        for item, grade in items.items():
+            if item not in form.items:
+                errors.setdefault(key, []).append("分项评价中有未设置的项目。")
+            elif grade in (None, ""):
+                continue  # sub-items are optional
+            elif not isinstance(grade, str) or grade not in grades:
+                errors.setdefault(key, []).append(f"分项“{form.items[item]}”的等次无效。")
+            else:
+                rows.append((reporter_id, item, grade))
+    for code, limit in form.quotas.items():
+        chosen = tally.get(code, 0)
+        if chosen > limit:
+            errors.setdefault("quotas", []).append(
+                f"“{grades.get(code, code)}”最多只能选 {limit} 个，您选了 {chosen} 个。"
+            )
+    notes: list[tuple[int, str]] = []
+    for key, text in comments.items():
+        if str(key) not in ids:
+            continue
+        if text is None:
+            continue
+        if not isinstance(text, str):
+            errors.setdefault(str(key), []).append("意见建议格式不正确。")
+            continue
+        text = text.strip()
+        if len(text) > COMMENT_MAX_LENGTH:
+            errors.setdefault(str(key), []).append(
+                f"意见建议不能超过 {COMMENT_MAX_LENGTH} 个字（现有 {len(text)} 个）。"
+            )
+        elif text:
+            notes.append((ids[str(key)], text))
+    if errors:
+        raise ValidationError(errors)
+    return rows, notes
+
+
+_CLAIM_SQL = (
+    "UPDATE ballots_votecode SET used = %s, nonce = %s, receipt = %s "
+    "FROM ballots_ballotround r "
+    "WHERE ballots_votecode.code = %s AND NOT ballots_votecode.used "
+    "AND ballots_votecode.round_id = r.id AND r.status = 'open'{session} "
+    "RETURNING ballots_votecode.category, ballots_votecode.round_id, r.reporters, r.policy"
+)
+# SQLite (3.35+) cannot RETURN columns of an UPDATE's FROM tables; scalar subqueries keep the
+# claim one statement there too.
+_CLAIM_SQLITE = (
+    "UPDATE ballots_votecode SET used = %s, nonce = %s, receipt = %s "
+    "WHERE code = %s AND NOT used AND round_id IN "
+    "(SELECT id FROM ballots_ballotround WHERE status = 'open'{session}) "
+    "RETURNING category, round_id, "
+    "(SELECT reporters FROM ballots_ballotround r WHERE r.id = ballots_votecode.round_id), "
+    "(SELECT policy FROM ballots_ballotround r WHERE r.id = ballots_votecode.round_id)"
+)
+_SESSION = " AND r.session_id = %s"
+_CLAIMS = {
+    ("postgresql", False): _CLAIM_SQL.format(session=""),
+    ("postgresql", True): _CLAIM_SQL.format(session=_SESSION),
+    ("sqlite", False): _CLAIM_SQLITE.format(session=""),
+    ("sqlite", True): _CLAIM_SQLITE.format(session=" AND session_id = %s"),
+}
+
+_EXPLAIN = (
+    "SELECT c.used, c.nonce, c.receipt, r.status, r.session_id "
+    "FROM ballots_votecode c JOIN ballots_ballotround r ON r.id = c.round_id WHERE c.code = %s"
+)
+
+
+def _explain(cursor, code: str, nonce: str, session_id: int | None) -> str:
+    """The claim matched nothing: say why, or return the receipt of an identical retry."""
+    cursor.execute(_EXPLAIN, [code])
+    row = cursor.fetchone()
+    if row is None:
+        raise VoteRefused("unknown", "投票码无效，请核对后重新输入。")
+    used, stored_nonce, receipt, status, code_session = row
+    if session_id is not None and code_session != session_id:
+        raise VoteRefused("foreign", "该投票码不属于本次会议。")
+    if used and nonce and secrets.compare_digest(str(stored_nonce), nonce):
+        return str(receipt)
+    if status != BallotRoundStatus.OPEN:
+        raise VoteRefused("closed", "本轮投票已结束。")
+    raise VoteRefused("used", "该投票码已使用。")
+
+
+def _uuids(n: int) -> list[uuid.UUID]:
+    raw = os.urandom(16 * n)
+    return [uuid.UUID(bytes=raw[i * 16 : i * 16 + 16], version=4) for i in range(n)]
+
+
+def submit_ballot(
+    *,
+    code: str,
+    nonce: str,
+    ratings: Any,
+    comments: Any = None,
+    session_id: int | None = None,
+) -> str:
+    """Cast the ballot of one code and return its receipt. No actor, no audit, no logging.
+
+    A retry of the same submission (same ``nonce``) returns the stored receipt and stores
+    nothing. Raises :class:`VoteRefused` for unknown, foreign, used codes and closed rounds,
+    and ``ValidationError`` (messages keyed by reporter id) for an incomplete or invalid
+    ballot — in both cases nothing is stored and the code stays as it was.
+
+    The content rows go through the DB-API cursor under Django's wrapper, so even a debug
+    cursor (DEBUG, query capture) never writes a grade to a log.
+    """
+    code = normalise_code(code)
+    nonce = str(nonce or "")
+    if len(nonce) > NONCE_MAX_LENGTH or not code or len(code) > 16:
+        if len(nonce) > NONCE_MAX_LENGTH:
+            raise ValidationError({"nonce": "提交编号无效，请刷新页面后重新提交。"})
+        raise VoteRefused("unknown", "投票码无效，请核对后重新输入。")
+    receipt = random_code(RECEIPT_LENGTH)
+    postgres = connection.vendor == "postgresql"
+    with transaction.atomic(), connection.cursor() as cursor:
+        claim = _CLAIMS[connection.vendor, session_id is not None]
+        if session_id is None:
+            cursor.execute(claim, [True, nonce, receipt, code])
+        else:
+            cursor.execute(claim, [True, nonce, receipt, code, session_id])
+        claimed = cursor.fetchone()
+        if claimed is None:
+            return _explain(cursor, code, nonce, session_id)
+        category, round_id, reporters, policy = claimed
+        rows, notes = clean_ballot(_form_for(round_id, reporters, policy), ratings, comments)
+        ids = _uuids(len(rows) + len(notes) + 1)
+        if not postgres:
+            ids_db: list[Any] = [u.hex for u in ids]
+        else:
+            ids_db = ids
+        ballot = ids_db[-1]
+        raw = cursor.cursor  # the DB-API cursor: never logged, even by a debug wrapper
+        params: list[Any] = []
+        for i, (reporter_id, item, grade) in enumerate(rows):
+            params += [ids_db[i], round_id, ballot, category, reporter_id, item, grade]
+        raw.execute(
+            "INSERT INTO ballots_ballotentry "
+            "(id, round_id, ballot, category, reporter_id, item, grade) VALUES "
+            + ",".join(["(%s,%s,%s,%s,%s,%s,%s)"] * len(rows)),
+            params,
+        )
+        if notes:
+            offset = len(rows)
+            params = []
+            for i, (reporter_id, text) in enumerate(notes):
+                params += [ids_db[offset + i], round_id, reporter_id, text]
+            raw.execute(
+                "INSERT INTO ballots_ballotcomment (id, round_id, reporter_id, text) VALUES "
+                + ",".join(["(%s,%s,%s,%s)"] * len(notes)),
+                params,
+            )
+    return receipt
+
+
+# --- Closing and publishing ----------------------------------------------------------------
+
+
+def _shuffle_rows(cursor, table: str, columns: str, round_id: int) -> None:
+    """Rewrite a round's rows in random order so physical order no longer follows casting."""
+    cursor.execute("DROP TABLE IF EXISTS ballots_shuffle")
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE ballots_shuffle AS SELECT {columns} FROM {table} "
+        "WHERE round_id = %s",
+        [round_id],
+    )
+    cursor.execute(f"DELETE FROM {table} WHERE round_id = %s", [round_id])
+    cursor.execute(
+        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM ballots_shuffle ORDER BY random()"
+    )
+    cursor.execute("DROP TABLE ballots_shuffle")
+
+
+def ballots_cast(ballot_round: BallotRound) -> int:
+    """Distinct ballots stored for a round (phone and reconciled paper ballots)."""
+    return BallotEntry.objects.filter(round=ballot_round).values("ballot").distinct().count()
+
+
+@transaction.atomic
+def close_round(*, actor, ballot_round: BallotRound) -> BallotRound:
+    """Close an open round: no more ballots; rows reshuffled; void if more ballots than issued.
+
+    On PostgreSQL the code table is locked in SHARE mode first, which waits for ballots in
+    flight and holds new ones until the close commits, so no ballot lands after the shuffle.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE ballots_votecode IN SHARE MODE")
+    ballot_round = (
+        BallotRound.objects.select_related("session__round__host")
+        .select_for_update(of=("self",))
+        .get(pk=ballot_round.pk)
+    )
+    _require(actor, ballot_round.session)
+    if ballot_round.status != BallotRoundStatus.OPEN:
+        raise ValidationError({"round": "只能结束正在进行的投票。"})
+    with connection.cursor() as cursor:
+        _shuffle_rows(
+            cursor,
+            "ballots_ballotentry",
+            "id, round_id, ballot, category, reporter_id, item, grade",
+            ballot_round.pk,
+        )
+        _shuffle_rows(
+            cursor, "ballots_ballotcomment", "id, round_id, reporter_id, text", ballot_round.pk
+        )
+    cast = ballots_cast(ballot_round)
+    issued = VoteCode.objects.filter(round=ballot_round).count() + ballot_round.paper_issued
+    ballot_round.closed_at = timezone.now()
+    if cast > issued:
+        ballot_round.status = BallotRoundStatus.VOID
+        ballot_round.void_reason = VOID_REASON
+    else:
+        ballot_round.status = BallotRoundStatus.CLOSED
+    ballot_round.save(update_fields=["status", "closed_at", "void_reason"])
+    audit.record(
+        actor=actor,
+        action="ballot.round_close",
+        obj=ballot_round,
+        scope_path=ballot_round.session.round.host.path,
+        changes={"status": ["open", ballot_round.status], "ballots": [None, cast]},
+        note=ballot_round.void_reason,
+    )
+    return ballot_round
+
+
+@transaction.atomic
+def publish_round(*, actor, ballot_round: BallotRound) -> BallotRound:
+    """Publish a closed round's results. A void round cannot be published."""
+    ballot_round = (
+        BallotRound.objects.select_related("session__round__host")
+        .select_for_update(of=("self",))
+        .get(pk=ballot_round.pk)
+    )
+    _require(actor, ballot_round.session)
+    if ballot_round.status != BallotRoundStatus.CLOSED:
+        raise ValidationError({"round": "只能公布已结束且有效的投票。"})
+    ballot_round.status = BallotRoundStatus.PUBLISHED
+    ballot_round.save(update_fields=["status"])
+    audit.record(
+        actor=actor,
+        action="ballot.round_publish",
+        obj=ballot_round,
+        scope_path=ballot_round.session.round.host.path,
+        changes={"status": ["closed", "published"]},
+    )
+    return ballot_round
+
+
+def counted_receipts(ballot_round: BallotRound) -> list[str]:
+    """Receipts of the codes used in a round, sorted — only once the round is no longer open."""
+    if ballot_round.status == BallotRoundStatus.OPEN:
+        raise ValidationError({"round": "投票结束后才公布已计入的回执码。"})
+    return sorted(
+        VoteCode.objects.filter(round=ballot_round, used=True).values_list("receipt", flat=True)
+    )
