@@ -86,7 +86,7 @@ def cast(request: HttpRequest, code: str) -> HttpResponse:
     try:
         receipt = services.submit_ballot(
             code=code,
-            nonce=data.get("nonce") if isinstance(data.get("nonce"), str) else "",
+            nonce=nonce if isinstance(nonce := data.get("nonce"), str) else "",
             ratings=data.get("ratings"),
             comments=data.get("comments"),
         )

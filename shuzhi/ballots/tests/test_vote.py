@@ -37,7 +37,7 @@ def post(client, code, payload, **extra):
 
 @pytest.mark.smoke
 def test_api_cast_and_retry(client, hall):
-    meeting, rnd, codes = hall
+    _meeting, rnd, codes = hall
     payload = {"nonce": "abc", "ratings": ok_ballot(rnd), "comments": {}}
     first = post(client, codes[0].code, payload)
     assert first.status_code == 200
@@ -50,7 +50,7 @@ def test_api_cast_and_retry(client, hall):
 
 
 def test_api_form_definition(client, hall):
-    meeting, rnd, codes = hall
+    meeting, _rnd, codes = hall
     response = client.get(f"/api/vote/{codes[0].code}")
     assert response.status_code == 200
     data = response.json()
@@ -72,14 +72,14 @@ def test_api_form_definition(client, hall):
 
 
 def test_api_unknown_code_404(client, hall):
-    meeting, rnd, codes = hall
+    _meeting, rnd, _codes = hall
     response = post(client, "ZZZZZZZZ", {"nonce": "a", "ratings": ok_ballot(rnd)})
     assert response.status_code == 404
     assert not BallotEntry.objects.exists()
 
 
 def test_api_closed_round_409(client, world, hall):
-    meeting, rnd, codes = hall
+    _meeting, rnd, codes = hall
     services.close_round(actor=world.alice, ballot_round=rnd)
     response = post(client, codes[0].code, {"nonce": "a", "ratings": ok_ballot(rnd)})
     assert response.status_code == 409 and response.json()["detail"] == "本轮投票已结束。"
@@ -89,7 +89,7 @@ def test_api_closed_round_409(client, world, hall):
 def test_api_field_errors_422(client, hall):
     meeting, rnd, codes = hall
     ratings = ok_ballot(rnd)
-    first, second, third = (str(r.pk) for r in meeting.reporters)
+    _first, second, third = (str(r.pk) for r in meeting.reporters)
     ratings[second] = {"overall": "best"}
     del ratings[third]
     response = post(client, codes[0].code, {"nonce": "a", "ratings": ratings})
@@ -100,7 +100,7 @@ def test_api_field_errors_422(client, hall):
 
 
 def test_api_over_quota_422(client, hall):
-    meeting, rnd, codes = hall
+    _meeting, rnd, codes = hall
     response = post(client, codes[0].code, {"nonce": "a", "ratings": full_ballot(rnd, "good")})
     assert response.status_code == 422
     assert response.json()["errors"]["quotas"] == ["“好”最多只能选 2 个，您选了 3 个。"]
@@ -109,7 +109,7 @@ def test_api_over_quota_422(client, hall):
 
 @pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b"\xff\xfe", b""])
 def test_api_malformed_json_422_stores_nothing(client, hall, body):
-    meeting, rnd, codes = hall
+    _meeting, _rnd, codes = hall
     response = post(client, codes[0].code, body)
     assert response.status_code == 422
     assert not VoteCode.objects.get(pk=codes[0].pk).used
@@ -117,7 +117,7 @@ def test_api_malformed_json_422_stores_nothing(client, hall, body):
 
 
 def test_api_ten_megabyte_body_413_stores_nothing(client, hall):
-    meeting, rnd, codes = hall
+    _meeting, rnd, codes = hall
     payload = {"nonce": "a", "ratings": ok_ballot(rnd), "pad": "x" * (10 * 1024 * 1024)}
     response = post(client, codes[0].code, payload)
     assert response.status_code == 413
@@ -128,7 +128,7 @@ def test_api_ten_megabyte_body_413_stores_nothing(client, hall):
 def test_api_needs_no_login_or_csrf(hall):
     from django.test import Client
 
-    meeting, rnd, codes = hall
+    _meeting, rnd, codes = hall
     client = Client(enforce_csrf_checks=True)
     response = post(client, codes[0].code, {"nonce": "a", "ratings": ok_ballot(rnd)})
     assert response.status_code == 200
@@ -146,7 +146,7 @@ def form_data(rnd, nonce="n1", grade="fair_good"):
 
 @pytest.mark.smoke
 def test_page_renders_ballot(client, hall):
-    meeting, rnd, codes = hall
+    meeting, _rnd, codes = hall
     response = client.get(f"/v/{codes[0].code.lower()}/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -160,7 +160,7 @@ def test_page_renders_ballot(client, hall):
 
 
 def test_page_enter_code_redirects(client, hall):
-    meeting, rnd, codes = hall
+    _meeting, _rnd, codes = hall
     assert client.get("/v/").status_code == 200
     response = client.get("/v/", {"code": codes[0].code.lower()})
     assert response.status_code == 302 and response.url == f"/v/{codes[0].code}/"
@@ -193,7 +193,7 @@ def test_page_fix_error_then_cast(client, hall):
 
 
 def test_page_quota_message(client, hall):
-    meeting, rnd, codes = hall
+    _meeting, rnd, codes = hall
     data = form_data(rnd, grade="good")
     response = client.post(f"/v/{codes[0].code}/", data)
     assert "“好”最多只能选 2 个，您选了 3 个。" in response.content.decode()
@@ -201,7 +201,7 @@ def test_page_quota_message(client, hall):
 
 
 def test_page_used_closed_unknown(client, world, hall):
-    meeting, rnd, codes = hall
+    _meeting, rnd, codes = hall
     client.post(f"/v/{codes[0].code}/", form_data(rnd, nonce="a"))
     response = client.post(f"/v/{codes[0].code}/", form_data(rnd, nonce="b"))
     assert "该投票码已使用" in response.content.decode()
