@@ -1,0 +1,267 @@
+"""Exports of a closed round: an Excel workbook and the Word result sheet.
+
+The workbook has three sheets: 汇总 (per reporter), 分类别 (per reporter × voter category) and
+原始选票 (the raw anonymous ballots in a random order, one row per ballot, no ids). The Word
+document is the 民主测评结果汇总表 an organisation department files. Both are built from the
+same :func:`shuzhi.ballots.tally.compute` the screens use, and both exist only after the round
+has closed.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Pt
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from . import hall, tally
+from .models import BallotEntry, BallotRound, BallotRoundStatus
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def require_closed(ballot_round: BallotRound) -> None:
+    """Exports exist only for a closed or published round."""
+    if ballot_round.status == BallotRoundStatus.VOID:
+        raise ValidationError(f"本轮已作废（{ballot_round.void_reason}），不能导出结果。")
+    if ballot_round.status not in (BallotRoundStatus.CLOSED, BallotRoundStatus.PUBLISHED):
+        raise ValidationError("投票结束后才能导出结果。")
+
+
+def _num(value, places: int):
+    d = tally.as_decimal(value, places)
+    return None if d is None else float(d)
+
+
+def raw_ballots(ballot_round: BallotRound, rules: tally.RoundRules, reporter_ids: list[int]):
+    """One row per ballot — category, then a grade label per reporter and item — in a random
+    order unrelated to when the ballots were cast."""
+    labels = rules.grade_labels
+    ballots: dict = {}
+    rows = BallotEntry.objects.filter(round=ballot_round).values_list(
+        "ballot", "category", "reporter_id", "item", "grade"
+    )
+    for ballot, category, reporter_id, item, grade in rows.iterator(chunk_size=5000):
+        entry = ballots.setdefault(ballot, [category, {}])
+        entry[1][(reporter_id, item)] = grade
+    result = [
+        [rules.category_labels.get(cat, cat)]
+        + [
+            labels.get(grades.get((rid, item), ""), "弃权") if grades.get((rid, item)) else "弃权"
+            for rid in reporter_ids
+            for item in rules.items
+        ]
+        for cat, grades in ballots.values()
+    ]
+    secrets.SystemRandom().shuffle(result)
+    return result
+
+
+def workbook(ballot_round: BallotRound) -> bytes:
+    """The Excel workbook of a closed round."""
+    require_closed(ballot_round)
+    result = tally.compute(ballot_round)
+    rules = result.rules
+    grades = tally.grade_header(rules)
+    bold = Font(bold=True)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "汇总"
+    ws.append([f"{ballot_round.session.title} 民主测评结果（第{ballot_round.number}轮）"])
+    ws.append(
+        [
+            f"有效票 {result.ballots} 张；结果显示最少票数 {rules.min_ballots}。"
+            f"{result.renormalised_note}"
+        ]
+    )
+    header = ["序号", "述职单位", "述职人"] + [label for _, label in grades]
+    header += ["弃权", "好率", "好+较好率", "平均分", "综合得分", "排名", "备注"]
+    ws.append(header)
+    for cell in ws[3]:
+        cell.font = bold
+    for index, r in enumerate(result.reporters, start=1):
+        row = [index, r.unit_name, r.person_name]
+        if r.hidden:
+            row += [None] * (len(grades) + 6) + [f"有效票不足 {rules.min_ballots} 张，不显示结果"]
+        else:
+            row += [
+                *r.counts.values(),
+                r.abstained,
+                _num(r.good_rate, 4),
+                _num(r.good_fair_rate, 4),
+                _num(r.average, 2),
+                _num(r.score, 2),
+                r.rank,
+                "已按有票类别折算权重" if r.renormalised else "",
+            ]
+        ws.append(row)
+    for column in ("B", "C"):
+        ws.column_dimensions[column].width = 22
+    rate_cols = [len(grades) + 5, len(grades) + 6]
+    for row in ws.iter_rows(min_row=4):
+        for i in rate_cols:
+            row[i - 1].number_format = "0.00%"
+
+    ws2 = wb.create_sheet("分类别")
+    ws2.append(
+        ["述职单位", "述职人", "类别", "权重"]
+        + [label for _, label in grades]
+        + ["弃权", "好率", "好+较好率", "平均分"]
+    )
+    for cell in ws2[1]:
+        cell.font = bold
+    weights = rules.weights
+    for r in result.reporters:
+        if r.hidden:
+            ws2.append([r.unit_name, r.person_name, "—", None] + [None] * (len(grades) + 4))
+            continue
+        for c in r.categories:
+            ws2.append(
+                [
+                    r.unit_name,
+                    r.person_name,
+                    c.label,
+                    _num(weights.get(c.code), 4),
+                    *c.counts.values(),
+                    c.abstained,
+                    _num(c.good_rate, 4),
+                    _num(c.good_fair_rate, 4),
+                    _num(c.average, 2),
+                ]
+            )
+
+    ws3 = wb.create_sheet("原始选票")
+    reporters = tally.session_reporters(ballot_round)
+    item_labels = {s["code"]: s["label"] for s in rules.sub_items} | {tally.OVERALL: ""}
+    ws3.append(
+        ["类别"]
+        + [
+            f"{sr.reporter.unit.name}{('·' + item_labels[item]) if item_labels[item] else ''}"
+            for sr in reporters
+            for item in rules.items
+        ]
+    )
+    for cell in ws3[1]:
+        cell.font = bold
+        cell.alignment = Alignment(wrap_text=True)
+    for row in raw_ballots(ballot_round, rules, [sr.pk for sr in reporters]):
+        ws3.append(row)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def _cjk(run, size: float | None = None, bold: bool = False) -> None:
+    run.font.name = "SimSun"
+    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "宋体")
+    if size:
+        run.font.size = Pt(size)
+    run.bold = bold
+
+
+def _para(doc, text: str, *, size: float = 12, bold: bool = False, center: bool = False):
+    p = doc.add_paragraph()
+    _cjk(p.add_run(text), size, bold)
+    if center:
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    return p
+
+
+def result_sheet(ballot_round: BallotRound) -> bytes:
+    """The Word 民主测评结果汇总表 of a closed round."""
+    require_closed(ballot_round)
+    result = tally.compute(ballot_round)
+    progress = hall.progress(ballot_round)
+    rules = result.rules
+    grades = tally.grade_header(rules)
+    session = ballot_round.session
+    doc = Document()
+    _para(doc, "民主测评结果汇总表", size=18, bold=True, center=True)
+    _para(doc, f"{session.title}（第{ballot_round.number}轮）", size=12, center=True)
+    _para(doc, f"会议日期：{session.date:%Y年%m月%d日}    地点：{session.place or '—'}")
+    _para(
+        doc,
+        f"应到 {progress.expected} 人，实到 {progress.present} 人，"
+        f"收回有效票 {result.ballots} 张。",
+    )
+    if result.renormalised_note:
+        _para(doc, result.renormalised_note, size=10)
+    header = ["序号", "述职单位", "述职人"] + [label for _, label in grades]
+    header += ["弃权", "好率", "好+较好率", "综合得分", "排名"]
+    table = doc.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, text in zip(table.rows[0].cells, header, strict=True):
+        cell.text = ""
+        _cjk(cell.paragraphs[0].add_run(text), 10, True)
+    for index, r in enumerate(result.reporters, start=1):
+        cells = table.add_row().cells
+        values = [str(index), r.unit_name, r.person_name]
+        if r.hidden:
+            values += [""] * (len(grades) + 5)
+        else:
+            values += [str(n) for n in r.counts.values()]
+            values += [
+                str(r.abstained),
+                r.good_rate_text,
+                r.good_fair_rate_text,
+                r.score_text,
+                str(r.rank or ""),
+            ]
+        for cell, text in zip(cells, values, strict=True):
+            cell.text = ""
+            _cjk(cell.paragraphs[0].add_run(text), 10)
+        if r.hidden:
+            merged = cells[3].merge(cells[-1])
+            merged.text = ""
+            _cjk(merged.paragraphs[0].add_run(f"有效票不足 {rules.min_ballots} 张，不显示结果"), 10)
+    weights = "，".join(
+        f"{c['label']} {tally.percent(rules.weights[c['code']])}" for c in rules.categories
+    )
+    _para(doc, f"说明：综合得分 = Σ 各类别平均分 × 类别权重（{weights}）。", size=9)
+    _para(doc, "")
+    _para(doc, "统计人：＿＿＿＿＿＿    监票人：＿＿＿＿＿＿    日期：＿＿＿＿年＿＿月＿＿日")
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+def _download(
+    request: HttpRequest, pk: int, build, content_type: str, filename: str
+) -> HttpResponse:
+    ballot_round = tally.ballot_round_for(request.user, pk, "ballot.results")
+    try:
+        data = build(ballot_round)
+    except ValidationError as exc:
+        return HttpResponse(
+            " ".join(exc.messages), status=409, content_type="text/plain; charset=utf-8"
+        )
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="ballot-{ballot_round.pk}.{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def export_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download the Excel workbook (ballot.results)."""
+    return _download(request, pk, workbook, XLSX, "xlsx")
+
+
+@login_required
+@require_GET
+def result_docx(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download the Word result sheet (ballot.results)."""
+    return _download(request, pk, result_sheet, DOCX, "docx")

@@ -1,0 +1,215 @@
+"""Printable code slips: an A4 PDF, 3 × 8 slips a page with cut lines.
+
+Each slip carries a QR code of the voting address ``<base>/v/<code>/``, the code in large
+monospace for typing by hand, the voter category and the session title. The slips come out in
+a random order so that the hand-out is random too.
+
+The Chinese text is set in an embedded TrueType font (so the slips print the same on every
+reader). ReportLab embeds only TrueType outlines (``glyf``), not CFF, so the font is looked
+for among known TrueType CJK files; when none is installed the slips fall back to the
+reader-supplied ``STSong-Light`` CID font and say so on the page.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import segno
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from . import tally
+from .models import BallotRound, VoteCode
+
+# TrueType (glyf) CJK fonts, in order of preference: (path, subfont index of a collection).
+CJK_FONT_CANDIDATES: list[tuple[str, int]] = [
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
+    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
+    ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
+    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
+]
+FALLBACK_FONT = "STSong-Light"
+FALLBACK_WARNING = (
+    "未找到可嵌入的中文字体，本文件使用阅读器自带字体，打印效果可能不同。请安装 fonts-wqy-zenhei。"
+)
+
+
+@dataclass(frozen=True)
+class PdfFont:
+    """The font registered for Chinese text, and whether it is embedded."""
+
+    name: str
+    embedded: bool
+
+    @property
+    def warning(self) -> str:
+        return "" if self.embedded else FALLBACK_WARNING
+
+
+_registered: PdfFont | None = None
+
+
+def _candidates() -> list[tuple[str, int]]:
+    configured = getattr(settings, "SHUZHI_PDF_FONT", "") or os.environ.get("SHUZHI_PDF_FONT", "")
+    extra = [(configured, 0)] if configured else []
+    return extra + CJK_FONT_CANDIDATES
+
+
+def cjk_font(candidates: list[tuple[str, int]] | None = None) -> PdfFont:
+    """Register (once) and return the font for Chinese text."""
+    global _registered
+    if candidates is None and _registered is not None:
+        return _registered
+    chosen = None
+    for path, index in candidates if candidates is not None else _candidates():
+        if not Path(path).is_file():
+            continue
+        try:
+            pdfmetrics.registerFont(TTFont("ShuzhiCJK", path, subfontIndex=index))
+        except Exception:  # a CFF or broken file: try the next one
+            continue
+        chosen = PdfFont("ShuzhiCJK", embedded=True)
+        break
+    if chosen is None:
+        pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
+        chosen = PdfFont(FALLBACK_FONT, embedded=False)
+    if candidates is None:
+        _registered = chosen
+    return chosen
+
+
+def fit_text(text: str, font: str, size: float, width: float) -> str:
+    """Shorten ``text`` with an ellipsis so it fits ``width`` points."""
+    if pdfmetrics.stringWidth(text, font, size) <= width:
+        return text
+    while text and pdfmetrics.stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+COLUMNS = 3
+ROWS = 8
+MARGIN = 8 * mm
+
+
+def vote_url(base: str, code: str) -> str:
+    """The address a slip's QR code opens."""
+    return f"{base.rstrip('/')}/v/{code}/"
+
+
+def _draw_qr(c: canvas.Canvas, data: str, x: float, y: float, size: float) -> None:
+    qr = segno.make(data, error="m", micro=False)
+    matrix = list(qr.matrix)
+    border = 2
+    count = len(matrix) + 2 * border
+    cell = size / count
+    c.setFillGray(0)
+    for row_index, row in enumerate(matrix):
+        for col_index, dark in enumerate(row):
+            if dark:
+                c.rect(
+                    x + (col_index + border) * cell,
+                    y + size - (row_index + border + 1) * cell,
+                    cell,
+                    cell,
+                    stroke=0,
+                    fill=1,
+                )
+
+
+def _cut_lines(c: canvas.Canvas, width: float, height: float, cell_w: float, cell_h: float) -> None:
+    c.saveState()
+    c.setDash(3, 3)
+    c.setStrokeGray(0.6)
+    c.setLineWidth(0.4)
+    for i in range(COLUMNS + 1):
+        x = MARGIN + i * cell_w
+        c.line(x, MARGIN, x, height - MARGIN)
+    for j in range(ROWS + 1):
+        y = MARGIN + j * cell_h
+        c.line(MARGIN, y, width - MARGIN, y)
+    c.restoreState()
+
+
+def render_slips(
+    *, codes: list[tuple[str, str]], title: str, base_url: str, font: PdfFont | None = None
+) -> bytes:
+    """Draw ``codes`` (``(code, category label)``, already in hand-out order) as slips."""
+    font = font or cjk_font()
+    buffer = io.BytesIO()
+    width, height = A4
+    c = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
+    c.setTitle(f"{title} 投票码")
+    c.setAuthor("Shuzhi 述职评议考核")
+    cell_w = (width - 2 * MARGIN) / COLUMNS
+    cell_h = (height - 2 * MARGIN) / ROWS
+    per_page = COLUMNS * ROWS
+    pages = [codes[i : i + per_page] for i in range(0, len(codes), per_page)] or [[]]
+    for page in pages:
+        _cut_lines(c, width, height, cell_w, cell_h)
+        if font.warning:
+            c.setFont(font.name, 7)
+            c.drawString(MARGIN, height - MARGIN + 2 * mm, font.warning)
+        for index, (code, category) in enumerate(page):
+            col, row = index % COLUMNS, index // COLUMNS
+            x = MARGIN + col * cell_w
+            y = height - MARGIN - (row + 1) * cell_h
+            pad = 2.5 * mm
+            qr_size = cell_h - 2 * pad
+            _draw_qr(c, vote_url(base_url, code), x + pad, y + pad, qr_size)
+            tx = x + pad + qr_size + 2 * mm
+            text_w = cell_w - (tx - x) - pad
+            c.setFillGray(0)
+            c.setFont(font.name, 7)
+            c.drawString(tx, y + cell_h - pad - 7, fit_text(title, font.name, 7, text_w))
+            c.setFont(font.name, 9)
+            c.drawString(tx, y + cell_h - pad - 19, fit_text(category, font.name, 9, text_w))
+            c.setFont("Courier-Bold", 15)
+            c.drawString(tx, y + pad + 9 * mm, code)
+            c.setFont(font.name, 6)
+            c.drawString(
+                tx, y + pad + 2 * mm, fit_text("扫码或输入投票码 · 一码一票", font.name, 6, text_w)
+            )
+        c.showPage()
+    c.save()
+    return buffer.getvalue()
+
+
+def shuffled_codes(ballot_round: BallotRound, category: str = "") -> list[tuple[str, str]]:
+    """The round's unused codes with their category labels, in a random order."""
+    labels = tally.rules_of(ballot_round).category_labels
+    rows = VoteCode.objects.filter(round=ballot_round, used=False)
+    if category:
+        rows = rows.filter(category=category)
+    codes = [(code, labels.get(cat, cat)) for code, cat in rows.values_list("code", "category")]
+    secrets.SystemRandom().shuffle(codes)
+    return codes
+
+
+@login_required
+@require_GET
+def slips_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download the round's code slips (ballot.manage); ``?category=`` prints one category."""
+    ballot_round = tally.ballot_round_for(request.user, pk, "ballot.manage")
+    codes = shuffled_codes(ballot_round, request.GET.get("category", ""))
+    pdf = render_slips(
+        codes=codes,
+        title=ballot_round.session.title,
+        base_url=request.build_absolute_uri("/"),
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="slips-{ballot_round.pk}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,132 @@
+"""Exports of a closed round, read back with openpyxl and python-docx."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+
+from shuzhi.accounts.models import Role
+from shuzhi.ballots import exports
+from shuzhi.ballots.models import BallotRoundStatus
+from shuzhi.ballots.tally_testing import cast, make_setup
+from shuzhi.core.testing import make_user
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("shuzhi.ballots.tally_test_urls")]
+
+
+def closed_round(world, min_ballots=1):
+    s = make_setup(world, min_ballots=min_ballots)
+    a, b, c = (r.pk for r in s.reporters)
+    cast(s.ballot_round, "leaders", {a: "good", b: "good", c: "average"})
+    cast(s.ballot_round, "leaders", {a: "good", b: "fair_good", c: ""})
+    cast(s.ballot_round, "leaders", {a: "fair_good", b: "poor", c: ""})
+    cast(s.ballot_round, "public", {a: "average", b: "good", c: ""})
+    cast(s.ballot_round, "public", {a: "", b: "good", c: ""})
+    s.ballot_round.status = BallotRoundStatus.CLOSED
+    s.ballot_round.save()
+    return s
+
+
+@pytest.mark.smoke
+def test_workbook_numbers(world, client):
+    s = closed_round(world)
+    client.force_login(world.alice)
+    response = client.get(f"/ballots/round/{s.ballot_round.pk}/export.xlsx")
+    assert response.status_code == 200
+    wb = load_workbook(io.BytesIO(response.content))
+    assert wb.sheetnames == ["汇总", "分类别", "原始选票"]
+    summary = list(wb["汇总"].iter_rows(min_row=3, values_only=True))
+    header, row_a, row_b, row_c = summary
+    assert header[:7] == ("序号", "述职单位", "述职人", "好", "较好", "一般", "差")
+    assert row_a[1] == "广州市委" and row_a[3:8] == (2, 1, 1, 0, 1)
+    assert row_a[8] == 0.5 and row_a[9] == 0.75
+    assert row_a[11] == 80.0 and row_a[12] == 1  # 0.6 × 93.33 + 0.4 × 60
+    assert row_b[11] == 76.0 and row_b[12] == 2
+    assert row_c[11] == 60.0 and row_c[13] == "已按有票类别折算权重"
+    by_cat = list(wb["分类别"].iter_rows(min_row=2, values_only=True))
+    assert ("广州市委", "书记1", "领导班子成员", 0.6, 2, 1, 0, 0, 0, 0.6667, 1.0, 93.33) in by_cat
+    raw = list(wb["原始选票"].iter_rows(values_only=True))
+    assert raw[0] == ("类别", "广州市委", "深圳市委", "荔湾区委")
+    assert len(raw) == 6
+    assert sorted(raw[1:]) == sorted(
+        [
+            ("领导班子成员", "好", "好", "一般"),
+            ("领导班子成员", "好", "较好", "弃权"),
+            ("领导班子成员", "较好", "差", "弃权"),
+            ("党员群众代表", "一般", "好", "弃权"),
+            ("党员群众代表", "弃权", "好", "弃权"),
+        ]
+    )
+
+
+def test_raw_ballots_come_in_random_order(world):
+    s = make_setup(world)
+    a = s.reporters[0].pk
+    for i in range(12):
+        cast(
+            s.ballot_round,
+            "leaders" if i % 2 else "public",
+            {a: ["good", "poor", "average"][i % 3]},
+        )
+    rules = exports.tally.rules_of(s.ballot_round)
+    orders = {tuple(map(tuple, exports.raw_ballots(s.ballot_round, rules, [a]))) for _ in range(6)}
+    assert len(orders) > 1
+
+
+def test_word_result_sheet(world, client):
+    s = closed_round(world, min_ballots=2)
+    client.force_login(world.alice)
+    response = client.get(f"/ballots/round/{s.ballot_round.pk}/result.docx")
+    assert response.status_code == 200
+    doc = Document(io.BytesIO(response.content))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "民主测评结果汇总表" in text
+    assert s.session.title in text and "2026年01月20日" in text and "省委大礼堂" in text
+    assert "应到 30 人，实到 27 人，收回有效票 5 张" in text
+    assert "统计人" in text and "监票人" in text and "日期" in text
+    table = doc.tables[0]
+    rows = [[c.text for c in r.cells] for r in table.rows]
+    assert rows[0][:7] == ["序号", "述职单位", "述职人", "好", "较好", "一般", "差"]
+    assert rows[1][1:] == [
+        "广州市委",
+        "书记1",
+        "2",
+        "1",
+        "1",
+        "0",
+        "1",
+        "50.00%",
+        "75.00%",
+        "80.00",
+        "1",
+    ]
+    assert rows[2][-2:] == ["76.00", "2"]
+    assert "有效票不足 2 张" in rows[3][5]  # 荔湾区委 got one rating
+
+
+def test_exports_only_after_close(world, client):
+    s = make_setup(world)
+    client.force_login(world.alice)
+    for suffix in ("export.xlsx", "result.docx"):
+        response = client.get(f"/ballots/round/{s.ballot_round.pk}/{suffix}")
+        assert response.status_code == 409
+        assert "投票结束后" in response.content.decode()
+    s.ballot_round.status = BallotRoundStatus.VOID
+    s.ballot_round.void_reason = "收回票数多于发出票数，本轮无效"
+    s.ballot_round.save()
+    assert "作废" in client.get(f"/ballots/round/{s.ballot_round.pk}/export.xlsx").content.decode()
+
+
+def test_export_permissions(world, client):
+    s = closed_round(world)
+    sec = make_user("prov-sec", (Role.SECRETARY, world.province))
+    client.force_login(sec)
+    assert client.get(f"/ballots/round/{s.ballot_round.pk}/result.docx").status_code == 200
+    viewer = make_user("prov-viewer", (Role.VIEWER, world.province))
+    client.force_login(viewer)
+    assert client.get(f"/ballots/round/{s.ballot_round.pk}/export.xlsx").status_code == 403
+    client.force_login(world.carol)
+    assert client.get(f"/ballots/round/{s.ballot_round.pk}/export.xlsx").status_code == 404
