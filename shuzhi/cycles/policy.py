@@ -71,3 +71,30 @@ def validate_quotas(quotas: dict, scale: list[dict]) -> None:
             raise ValidationError({"quotas": f"名额限制中的等次“{code}”不在评价等次中。"})
         if not isinstance(limit, int) or limit < 0:
             raise ValidationError({"quotas": "名额限制必须是非负整数。"})
+
+
+def validate_sub_items(sub_items: list[dict]) -> None:
+    """Sub-items are optional; when given, each needs a unique code and a name."""
+    if not isinstance(sub_items, list):
+        raise ValidationError({"sub_items": "分项评价格式不正确。"})
+    codes = [s.get("code") for s in sub_items]
+    if len(set(codes)) != len(codes) or not all(codes):
+        raise ValidationError({"sub_items": "分项评价的代码不能为空或重复。"})
+    for item in sub_items:
+        if not str(item.get("label", "")).strip():
+            raise ValidationError({"sub_items": "每个分项评价都要有名称。"})
+
+
+def validate_category_labels(categories: list[dict]) -> None:
+    """Each category needs a name and a weight between 0 and 1."""
+    for item in categories:
+        if not str(item.get("label", "")).strip():
+            raise ValidationError({"categories": "每个参评人员类别都要有名称。"})
+        try:
+            weight = Decimal(str(item.get("weight", "0")))
+        except ArithmeticError as exc:
+            raise ValidationError({"categories": "类别权重必须是数字。"}) from exc
+        if not Decimal("0") <= weight <= Decimal("1"):
+            raise ValidationError(
+                {"categories": f"类别“{item.get('label')}”的权重必须在 0 到 1 之间。"}
+            )

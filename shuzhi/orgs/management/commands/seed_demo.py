@@ -31,6 +31,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 "已有组织数据，未载入演示数据。/ Units already exist; demo data not loaded."
             )
+            from shuzhi.meetings.demo import seed_round_demo
+
+            seed_round_demo(self.stdout)
             return
         if not 0 < scale <= demo.MAX_SCALE:
             raise CommandError(f"--scale 必须大于 0 且不超过 {demo.MAX_SCALE:g}。")
@@ -50,3 +53,6 @@ class Command(BaseCommand):
             f"Demo data loaded: {result.units} units, {result.people} people, "
             f"{result.posts} posts, {result.users} users in {elapsed:.1f} s."
         )
+        from shuzhi.meetings.demo import seed_round_demo
+
+        seed_round_demo(self.stdout)

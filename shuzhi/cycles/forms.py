@@ -1,0 +1,181 @@
+"""Forms for rounds. Policies are edited as plain lines (one grade or category per line), the
+way an organiser would write them down; the services validate the result."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from shuzhi.orgs.models import UnitType
+
+
+def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's field errors on the form fields of the same name (else on the form)."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+class RoundSearchForm(forms.Form):
+    q = forms.CharField(label="主办组织", required=False, max_length=100)
+    year = forms.IntegerField(label="年度", required=False, min_value=2014, max_value=2100)
+
+
+class RoundCreateForm(forms.Form):
+    host_code = forms.CharField(
+        label="主办组织代码",
+        max_length=64,
+        help_text="听取述职的党委（党组）的组织代码，如 470000。",
+    )
+    year = forms.IntegerField(label="年度", min_value=2014, max_value=2100)
+    title = forms.CharField(
+        label="名称", max_length=200, required=False, help_text="留空则按“组织名称+年度”自动生成。"
+    )
+
+
+def _lines(text: str) -> list[list[str]]:
+    rows = []
+    for line in (text or "").splitlines():
+        line = line.replace("，", ",").strip()
+        if line:
+            rows.append([part.strip() for part in line.split(",")])
+    return rows
+
+
+def scale_text(scale: list[dict]) -> str:
+    return "\n".join(f"{s['code']},{s['label']},{s['points']}" for s in scale)
+
+
+def categories_text(categories: list[dict]) -> str:
+    return "\n".join(f"{c['code']},{c['label']},{c['weight']}" for c in categories)
+
+
+def sub_items_text(sub_items: list[dict]) -> str:
+    return "\n".join(f"{s['code']},{s['label']}" for s in sub_items)
+
+
+def quotas_text(quotas: dict) -> str:
+    return "\n".join(f"{code}={limit}" for code, limit in quotas.items())
+
+
+class RoundEditForm(forms.Form):
+    title = forms.CharField(label="名称", max_length=200)
+    scale = forms.CharField(
+        label="评价等次",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="每行一个等次：代码,名称,分值。例：good,好,100",
+    )
+    categories = forms.CharField(
+        label="参评人员类别与权重",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="每行一个类别：代码,名称,权重。各类别权重之和必须等于 1。",
+    )
+    sub_items = forms.CharField(
+        label="分项评价",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="可不填。每行一个分项：代码,名称。例：duty,履行责任",
+    )
+    quotas = forms.CharField(
+        label="每人名额限制",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="可不填（不限）。每行：等次代码=最多几个。例：good=3",
+    )
+    quorum_ratio = forms.DecimalField(
+        label="到会比例下限",
+        max_digits=4,
+        decimal_places=3,
+        help_text="实到人数必须超过应到人数的这一比例才能投票；0.5 即“过半数”。",
+    )
+    min_ballots = forms.IntegerField(
+        label="结果显示最少票数", help_text="某人的有效票少于此数时不显示其结果。"
+    )
+    show_live_results = forms.BooleanField(label="投票中显示实时结果", required=False)
+    live_rotation_years = forms.IntegerField(
+        label="现场述职轮换年限", help_text="每个单位至少每隔这么多年现场述职一次。"
+    )
+
+    def clean_scale(self) -> list[dict]:
+        rows = _lines(self.cleaned_data["scale"])
+        scale = []
+        for number, row in enumerate(rows, start=1):
+            if len(row) != 3:
+                raise ValidationError(f"第 {number} 行应为“代码,名称,分值”三项。")
+            try:
+                points = int(row[2])
+            except ValueError as exc:
+                raise ValidationError(f"第 {number} 行的分值“{row[2]}”不是整数。") from exc
+            scale.append({"code": row[0], "label": row[1], "points": points})
+        return scale
+
+    def clean_categories(self) -> list[dict]:
+        categories = []
+        for number, row in enumerate(_lines(self.cleaned_data["categories"]), start=1):
+            if len(row) != 3:
+                raise ValidationError(f"第 {number} 行应为“代码,名称,权重”三项。")
+            try:
+                Decimal(row[2])
+            except InvalidOperation as exc:
+                raise ValidationError(f"第 {number} 行的权重“{row[2]}”不是数字。") from exc
+            categories.append({"code": row[0], "label": row[1], "weight": row[2]})
+        return categories
+
+    def clean_sub_items(self) -> list[dict]:
+        items = []
+        for number, row in enumerate(_lines(self.cleaned_data["sub_items"]), start=1):
+            if len(row) != 2:
+                raise ValidationError(f"第 {number} 行应为“代码,名称”两项。")
+            items.append({"code": row[0], "label": row[1]})
+        return items
+
+    def clean_quotas(self) -> dict:
+        quotas: dict[str, int] = {}
+        for number, line in enumerate((self.cleaned_data["quotas"] or "").splitlines(), start=1):
+            line = line.replace("＝", "=").strip()
+            if not line:
+                continue
+            code, _, limit = line.partition("=")
+            try:
+                quotas[code.strip()] = int(limit)
+            except ValueError as exc:
+                raise ValidationError(f"第 {number} 行应为“等次代码=整数”。") from exc
+        return quotas
+
+
+class CodesForm(forms.Form):
+    codes = forms.CharField(
+        label="组织代码",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="一个或多个组织代码，用空格、逗号或换行分隔。",
+    )
+
+
+class TypeForm(forms.Form):
+    type = forms.ModelChoiceField(label="组织类型", queryset=UnitType.objects.all())
+    direct_only = forms.BooleanField(
+        label="只选直属下级", required=False, initial=True, help_text="不勾选则包括所有下级。"
+    )
+
+
+class FileForm(forms.Form):
+    file = forms.FileField(
+        label="文件",
+        help_text=(
+            "CSV 或 Excel（.xlsx）文件，第一行为列名 code（或“组织代码”），每行一个组织代码。"
+        ),
+    )
+
+
+class ReporterPersonForm(forms.Form):
+    person: forms.ModelChoiceField = forms.ModelChoiceField(
+        label="述职人", queryset=None, required=False, help_text="留空表示暂不指定。"
+    )
+
+    def __init__(self, *args, people=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = people  # type: ignore[attr-defined]

@@ -1,0 +1,3 @@
+"""The round fixtures of the cycles tests, shared here."""
+
+from shuzhi.cycles.tests.conftest import province_round, secretaries  # noqa: F401
