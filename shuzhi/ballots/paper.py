@@ -202,8 +202,8 @@ class SheetState:
             return "只有一份录入"
         return "两次录入一致" if self.agrees else "两次录入不一致"
 
-    def differing(self) -> list[tuple[str, str, str]]:
-        """``(reporter id, item, …)`` keys where the two entries differ."""
+    def differing(self) -> list[tuple[str, str]]:
+        """``(reporter id, item)`` keys where the two entries differ."""
         if not (self.first and self.second):
             return []
         keys = []
@@ -212,7 +212,7 @@ class SheetState:
             row_a, row_b = a.get(rid, {}), b.get(rid, {})
             for item in sorted(set(row_a) | set(row_b)):
                 if row_a.get(item, "") != row_b.get(item, ""):
-                    keys.append((rid, item, ""))
+                    keys.append((rid, item))
         return keys
 
 
@@ -327,10 +327,10 @@ def render_forms(
     font = font or cjk_font()
     rules = tally.rules_of(ballot_round)
     reporters = tally.session_reporters(ballot_round)
-    columns: list[tuple[str, str, str]] = []  # (item label, grade label, …)
+    columns: list[tuple[str, str]] = []  # (item label, grade label)
     for sub in rules.sub_items:
-        columns += [(sub["label"], g["label"], "") for g in rules.scale]
-    columns += [("总体评价", g["label"], "") for g in rules.scale]
+        columns += [(sub["label"], g["label"]) for g in rules.scale]
+    columns += [("总体评价", g["label"]) for g in rules.scale]
     pagesize = landscape(A4) if len(columns) > 6 else A4
     width, height = pagesize
     margin = 12 * mm
@@ -339,6 +339,25 @@ def render_forms(
     c.setTitle(f"{ballot_round.session.title} 纸质测评票")
     name_w = min(70 * mm, width * 0.35)
     col_w = (width - 2 * margin - name_w) / max(len(columns), 1)
+    # Header rows: item labels (when sub-items exist) and grade labels.
+    header_h = 14 * (2 if rules.sub_items else 1)
+
+    def table_header(top: float) -> float:
+        c.rect(margin, top - header_h, name_w, header_h)
+        c.setFont(font.name, 9)
+        c.drawString(margin + 3, top - header_h + 4, "述职单位 / 述职人")
+        for i, (item, grade) in enumerate(columns):
+            cx = margin + name_w + i * col_w
+            c.rect(cx, top - header_h, col_w, header_h)
+            if rules.sub_items:
+                c.drawCentredString(
+                    cx + col_w / 2, top - 11, fit_text(item, font.name, 8, col_w - 2)
+                )
+            c.drawCentredString(
+                cx + col_w / 2, top - header_h + 4, fit_text(grade, font.name, 9, col_w - 2)
+            )
+        return top - header_h
+
     for number in range(first, last + 1):
         y = height - margin
         c.setFont(font.name, 15)
@@ -371,27 +390,22 @@ def render_forms(
             c.setFont(font.name, 7)
             c.drawString(margin, y, font.warning)
         y -= 20
-        # Header rows: item labels (when sub-items exist) and grade labels.
-        header_h = 14 * (2 if rules.sub_items else 1)
         available = y - header_h - margin - 30
         row_h = max(min(22.0, available / max(len(reporters), 1)), 9.0)
         size = min(10.0, row_h * 0.6)
         c.setLineWidth(0.6)
-        c.rect(margin, y - header_h, name_w, header_h)
-        c.setFont(font.name, 9)
-        c.drawString(margin + 3, y - header_h + 4, "述职单位 / 述职人")
-        for i, (item, grade, _) in enumerate(columns):
-            cx = margin + name_w + i * col_w
-            c.rect(cx, y - header_h, col_w, header_h)
-            if rules.sub_items:
-                c.drawCentredString(cx + col_w / 2, y - 11, fit_text(item, font.name, 8, col_w - 2))
-            c.drawCentredString(
-                cx + col_w / 2, y - header_h + 4, fit_text(grade, font.name, 9, col_w - 2)
-            )
-        y -= header_h
+
+        y = table_header(y)
         for sr in reporters:
             if y - row_h < margin + 24:
-                break
+                # Too many reporters for one page: the sheet continues overleaf, same number.
+                c.showPage()
+                c.setFont("Courier-Bold", 12)
+                c.drawRightString(width - margin, height - margin - 12, f"No. {number:04d}")
+                c.setFont(font.name, 9)
+                c.drawString(margin, height - margin - 12, f"票号 {number}（续）")
+                c.setLineWidth(0.6)
+                y = table_header(height - margin - 30)
             label = sr.reporter.unit.name + (
                 f" {sr.reporter.person.name}" if sr.reporter.person else ""
             )

@@ -103,7 +103,7 @@ def paper_home(request: HttpRequest, pk: int) -> HttpResponse:
         if state.counted or state.agrees:
             continue
         diffs = []
-        for rid, item, _ in state.differing():
+        for rid, item in state.differing():
             sr = reporters.get(rid)
             diffs.append(
                 {
