@@ -1,0 +1,694 @@
+"""A full hall voting over HTTP against the production server setup, with two baselines.
+
+    python -m bench.hall_vote [--voters 2000] [--reporters 40] [--concurrency 64]
+                              [--server gunicorn|gthread|granian|both|all] [--workers N]
+                              [--threads T] [--kill-worker] [--keep-db]
+
+In a fresh PostgreSQL database ``shuzhi_bench_hall`` (dropped, re-created, migrated with
+``manage.py migrate``) it seeds one open ballot round: a host unit, ``--reporters`` reporting
+units with their secretaries, a session with that many reporters, five roster categories totalling
+``--voters`` expected and present, and one vote code per voter (plus a spare margin used to warm
+the server up). Then, for each application server, on the same server process:
+
+1. the ORM baseline ``POST /bench/orm-insert/<code>`` (``BenchVote.objects.create`` in a
+   transaction), 2. the raw baseline ``POST /bench/raw-insert/<code>`` (one ``INSERT … ON
+   CONFLICT``), 3. Shuzhi's ``POST /api/vote/<code>``,
+
+each with ``--voters`` ballots of ``--reporters`` ratings, posted by Debian's ``wrk`` over
+``--concurrency`` keep-alive connections (two client threads, so the client leaves the server
+most of a 2-core machine). Prints ballots/s and p50/p99 per endpoint, the ratio to the ORM view,
+the p99 target, and — comparing receipts acknowledged with 200 against the used codes and stored
+ballot rows — ``figure vote_lost`` and ``figure vote_duplicated``.
+
+``--kill-worker`` SIGKILLs one application worker a third of the way through Shuzhi's load (the
+server respawns it) and then checks that every acknowledged ballot is stored and that the number
+of stored ballots equals the number of used codes (``figure vote_after_kill_*``).
+
+Needs ``wrk`` (``apt-get install wrk``) and, for ``--server granian``, the ``granian`` package.
+Not a test; pytest never runs it. See docs/decisions/0005-application-server.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import secrets
+import shutil
+import signal
+import socket
+import string
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DB_NAME = "shuzhi_bench_hall"
+PG_BASE = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+RATIO_GOAL = 0.8
+P99_GOAL_MS = 150.0
+WRK_THREADS = 2
+
+# ---------------------------------------------------------------------------------------------
+# Results and their reconciliation with the database (pure; unit-tested)
+
+
+@dataclass
+class LoadResult:
+    """What the phones saw for one endpoint: statuses, receipts of 200s, time, latencies."""
+
+    label: str
+    sent: int = 0
+    statuses: Counter = field(default_factory=Counter)
+    receipts: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    client_cpu: float = 0.0
+    server_cpu: float = 0.0
+
+    @property
+    def acknowledged(self) -> int:
+        return self.statuses.get(200, 0)
+
+    @property
+    def throughput(self) -> float:
+        return self.acknowledged / self.elapsed if self.elapsed > 0 else 0.0
+
+    def percentile_ms(self, p: float) -> float:
+        return percentile(self.latencies, p) * 1000
+
+    def add(self, outcome: dict) -> None:
+        """Add one client run (``bench.hall_load``'s output): slices of a load add up."""
+        for _path, status, receipt, seconds in outcome["results"]:
+            self.sent += 1
+            self.statuses[status] += 1
+            self.latencies.append(seconds)
+            if status == 200 and receipt:
+                self.receipts.append(receipt)
+        self.elapsed += max(0.0, outcome["last"] - outcome["first"])
+        self.client_cpu += outcome["cpu"]
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100); 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), math.ceil(p / 100 * len(ordered))))
+    return ordered[rank - 1]
+
+
+@dataclass
+class Reconciliation:
+    """Acknowledged receipts against what the database holds after the load.
+
+    ``lost``: acknowledged ballots not stored — receipts no used code carries, plus used codes
+    without a stored ballot. ``duplicated``: ballots stored more than once — receipts
+    acknowledged twice, plus stored ballots beyond the used codes. ``code_mismatch``: |distinct
+    ballots − used codes| (a code both unused and counted, or used and not counted).
+    ``malformed``: stored ballots whose row count is not one row per reporter.
+    """
+
+    acknowledged: int
+    used_codes: int
+    ballots: int
+    lost: int
+    duplicated: int
+    code_mismatch: int
+    malformed: int
+
+
+def reconcile(
+    acknowledged: list[str],
+    used_receipts: list[str],
+    rows_per_ballot: list[int],
+    *,
+    expected_rows: int,
+) -> Reconciliation:
+    """Compare the receipts the client was given with the used codes' receipts and the number
+    of rows of each stored ballot (one entry of ``rows_per_ballot`` per distinct ballot)."""
+    stored = set(used_receipts)
+    acked = set(acknowledged)
+    used = len(used_receipts)
+    ballots = len(rows_per_ballot)
+    missing = len(acked - stored)
+    lost = missing + max(0, used - ballots)
+    duplicated = (len(acknowledged) - len(acked)) + max(0, ballots - used)
+    malformed = sum(1 for rows in rows_per_ballot if rows != expected_rows)
+    return Reconciliation(
+        acknowledged=len(acknowledged),
+        used_codes=used,
+        ballots=ballots,
+        lost=lost,
+        duplicated=duplicated,
+        code_mismatch=abs(ballots - used),
+        malformed=malformed,
+    )
+
+
+def target_line(name: str, ratio: float, goal: float, *, at_least: bool) -> str:
+    ok = ratio >= goal if at_least else ratio <= goal
+    return f"target {name} ratio={ratio:.2f} goal={goal} {'ok' if ok else 'short'}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Database: create, migrate, seed, reset, read back
+
+
+def server_env(database_url: str) -> dict[str, str]:
+    """The production environment, pointed at the bench database and URLconf."""
+    alphabet = string.ascii_letters + string.digits + "!@#%^&*(-_=+)"
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.hall_settings",
+        SECRET_KEY="".join(secrets.choice(alphabet) for _ in range(64)),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        DATABASE_URL=database_url,
+        SHUZHI_SSL_REDIRECT="0",
+        SHUZHI_LOG_LEVEL="ERROR",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def recreate_database() -> str:
+    import psycopg
+
+    with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    return f"{PG_BASE}/{DB_NAME}"
+
+
+def drop_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+
+@dataclass
+class Hall:
+    """The seeded meeting: the ballot round, the reporters on the ballot, codes by use."""
+
+    ballot_round_id: int
+    reporter_ids: list[int]
+    codes: list[str]
+    warmup_codes: list[str]
+    scale_codes: list[str]
+
+
+def split_expected(total: int, parts: int) -> list[int]:
+    """``total`` voters over ``parts`` categories, as evenly as possible."""
+    base, extra = divmod(total, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
+def seed(*, voters: int, reporters: int, warmup: int) -> Hall:
+    """Create the round, session, reporters and roster directly (the benchmark needs a ready
+    meeting, not the organiser's screens), then open the ballot round and issue the codes
+    through the product's services, as the organiser would."""
+    import datetime
+
+    from django.db import transaction
+
+    from shuzhi.accounts.models import Role
+    from shuzhi.ballots import services
+    from shuzhi.ballots.models import VoteCode
+    from shuzhi.core.testing import make_unit, make_user
+    from shuzhi.cycles.models import Round, RoundReporter, RoundStatus
+    from shuzhi.meetings.models import ReportMode, RosterCategory, Session, SessionReporter
+    from shuzhi.orgs.models import Person
+
+    with transaction.atomic():
+        host = make_unit("BH", "全市述职评议基准", "city")
+        organiser = make_user("bench-organiser", (Role.ORGANISER, host))
+        units = [
+            make_unit(f"BH{i:03d}", f"第{i}街道党工委", "subdistrict", parent=host)
+            for i in range(1, reporters + 1)
+        ]
+        people = Person.objects.bulk_create(
+            Person(name=f"书记{i}", unit=unit) for i, unit in enumerate(units, start=1)
+        )
+        round_ = Round.objects.create(
+            host=host, year=2025, title="2025年度基层党建述职评议", status=RoundStatus.ACTIVE
+        )
+        round_reporters = RoundReporter.objects.bulk_create(
+            RoundReporter(round=round_, unit=unit, person=person, sort_order=i)
+            for i, (unit, person) in enumerate(zip(units, people, strict=True))
+        )
+        session = Session.objects.create(
+            round=round_, title="2025年度述职评议会", date=datetime.date(2026, 1, 20)
+        )
+        SessionReporter.objects.bulk_create(
+            SessionReporter(
+                session=session,
+                reporter=rr,
+                position=i,
+                mode=ReportMode.LIVE if i <= 5 else ReportMode.WRITTEN,
+            )
+            for i, rr in enumerate(round_reporters, start=1)
+        )
+        categories = round_.categories  # the policy defaults of shuzhi/cycles/policy.py
+        expected = split_expected(voters, len(categories))
+        RosterCategory.objects.bulk_create(
+            RosterCategory(
+                session=session,
+                code=c["code"],
+                label=c["label"],
+                weight=c["weight"],
+                expected=n,
+                present=n,
+                sort_order=i,
+            )
+            for i, (c, n) in enumerate(zip(categories, expected, strict=True))
+        )
+    ballot_round = services.open_round(actor=organiser, session=session)
+    services.issue_codes(
+        actor=organiser, ballot_round=ballot_round, margin=-(-warmup // len(categories))
+    )
+    # Codes were created in shuffled order; hand them out in that order, categories mixed.
+    codes = list(
+        VoteCode.objects.filter(round=ballot_round).order_by("id").values_list("code", flat=True)
+    )
+    return Hall(
+        ballot_round_id=ballot_round.pk,
+        reporter_ids=[int(r["id"]) for r in ballot_round.reporters],
+        codes=codes[:voters],
+        warmup_codes=codes[voters:],
+        scale_codes=[s["code"] for s in ballot_round.policy["scale"]],
+    )
+
+
+def create_bench_table() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_vote (code text primary key, body jsonb)")
+
+
+def reset_votes(hall: Hall) -> None:
+    """Forget every vote, so the next server starts from the same state; vacuum the tables."""
+    from django.db import connection
+
+    from shuzhi.ballots.models import BallotComment, BallotEntry, VoteCode
+
+    BallotEntry.objects.filter(round_id=hall.ballot_round_id).delete()
+    BallotComment.objects.filter(round_id=hall.ballot_round_id).delete()
+    VoteCode.objects.filter(round_id=hall.ballot_round_id).update(used=False, nonce="", receipt="")
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE bench_vote")
+        for table in ("ballots_ballotentry", "ballots_votecode", "ballots_ballotcomment"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
+        cursor.execute("CHECKPOINT")
+    connection.close()
+
+
+def truncate_bench_table() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE bench_vote")
+    connection.close()
+
+
+def stored_state(hall: Hall) -> tuple[list[str], list[int]]:
+    """Receipts of the used codes, and the row count of each distinct stored ballot."""
+    from django.db import connection
+    from django.db.models import Count
+
+    from shuzhi.ballots.models import BallotEntry, VoteCode
+
+    receipts = list(
+        VoteCode.objects.filter(round_id=hall.ballot_round_id, used=True).values_list(
+            "receipt", flat=True
+        )
+    )
+    rows = list(
+        BallotEntry.objects.filter(round_id=hall.ballot_round_id)
+        .values("ballot")
+        .annotate(n=Count("id"))
+        .values_list("n", flat=True)
+    )
+    connection.close()
+    return receipts, rows
+
+
+def baseline_stored() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM bench_vote")
+        (count,) = cursor.fetchone()
+    connection.close()
+    return count
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests and load
+
+
+def ballot_body(hall: Hall, rng: random.Random) -> str:
+    ratings = {
+        str(rid): {"overall": rng.choice(hall.scale_codes), "items": {}}
+        for rid in hall.reporter_ids
+    }
+    return json.dumps(
+        {"nonce": secrets.token_hex(16), "ratings": ratings, "comments": {}},
+        separators=(",", ":"),
+    )
+
+
+def write_requests(path: Path, prefix: str, codes: list[str], hall: Hall, rng: random.Random):
+    with path.open("w") as out:
+        for code in codes:
+            out.write(f"{prefix}{code}\t{ballot_body(hall, rng)}\n")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class ServerSpec:
+    """How to start one application server configuration."""
+
+    name: str
+    kind: str  # gunicorn | granian
+    workers: int
+    worker_class: str = "sync"
+    threads: int = 1
+
+    def command(self, port: int) -> list[str]:
+        if self.kind == "gunicorn":
+            cmd = [
+                str(VENV_BIN / "gunicorn"),
+                "shuzhi.wsgi:application",
+                f"--bind=127.0.0.1:{port}",
+                f"--workers={self.workers}",
+                f"--worker-class={self.worker_class}",
+                "--backlog=2048",
+                "--log-level=warning",
+            ]
+            if self.worker_class == "gthread":
+                cmd.append(f"--threads={self.threads}")
+            return cmd
+        return [
+            str(VENV_BIN / "granian"),
+            "--interface=wsgi",
+            "shuzhi.wsgi:application",
+            "--host=127.0.0.1",
+            f"--port={port}",
+            f"--workers={self.workers}",
+            f"--blocking-threads={self.threads}",
+            "--no-ws",
+            "--log-level=warning",
+            "--respawn-failed-workers",
+            "--respawn-interval=0.5",
+        ]
+
+
+class Server:
+    """An application server subprocess on a free port; always stopped on exit."""
+
+    def __init__(self, spec: ServerSpec, env: dict[str, str]):
+        self.spec = spec
+        self.env = env
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+        self.killed: list[int] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Server:
+        self.proc = subprocess.Popen(
+            self.spec.command(self.port), cwd=ROOT, env=self.env, start_new_session=True
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.spec.name} exited with {self.proc.returncode}")
+            try:
+                urllib.request.urlopen(self.url + "/bench/ready", timeout=2)
+            except urllib.error.HTTPError:
+                return self  # any HTTP answer (here 404) means a worker is serving
+            except OSError:
+                time.sleep(0.2)
+                continue
+            return self
+        raise RuntimeError(f"{self.spec.name} did not answer within 60 s")
+
+    def __exit__(self, *exc) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes: the children of the server's master process."""
+        assert self.proc is not None
+        pid = self.proc.pid
+        try:
+            text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+        except OSError:
+            return []
+        return [int(p) for p in text.split()]
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server's master and workers (not PostgreSQL's)."""
+        assert self.proc is not None
+        total = 0
+        for pid in [self.proc.pid, *self.worker_pids()]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / os.sysconf("SC_CLK_TCK")
+
+    def kill_one_worker(self) -> None:
+        """SIGKILL one worker, as the kernel's OOM killer or a crash would."""
+        pids = self.worker_pids()
+        if pids:
+            victim = random.choice(pids)
+            os.kill(victim, signal.SIGKILL)
+            self.killed.append(victim)
+
+
+def run_load(
+    server: Server,
+    requests_file: Path,
+    *,
+    concurrency: int,
+    workdir: Path,
+    kill_after: int | None = None,
+) -> dict:
+    """Post every prepared request once from a separate client process (``bench.hall_load``);
+    optionally SIGKILL one worker once ``kill_after`` answers have come back."""
+    out = workdir / f"{requests_file.stem}.out.json"
+    client = subprocess.Popen(
+        [sys.executable, "-m", "bench.hall_load", str(requests_file), "127.0.0.1",
+         str(server.port), str(concurrency), str(out)],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert client.stdin is not None and client.stdout is not None
+    try:
+        if client.stdout.readline().strip() != "ready":
+            raise RuntimeError("the load client did not start")
+        client.stdin.write("go\n")
+        client.stdin.flush()
+        for line in client.stdout:
+            if kill_after is None or not line.startswith("progress "):
+                continue
+            if int(line.split()[1]) >= kill_after:
+                server.kill_one_worker()
+                kill_after = None
+        if client.wait(timeout=600) != 0:
+            raise RuntimeError("the load client failed")
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait()
+    return json.loads(out.read_text())
+
+
+def slices(items: list[str], count: int) -> list[list[str]]:
+    """``items`` cut into ``count`` consecutive, nearly equal parts."""
+    sizes = split_expected(len(items), count)
+    parts, start = [], 0
+    for size in sizes:
+        parts.append(items[start : start + size])
+        start += size
+    return parts
+
+
+def report_load(prefix: str, result: LoadResult) -> None:
+    other = {s: n for s, n in sorted(result.statuses.items()) if s != 200}
+    print(
+        f"# {prefix}: {result.acknowledged}/{result.sent} acknowledged in {result.elapsed:.2f} s; "
+        f"other statuses {other or '-'} (0 = socket error); client CPU {result.client_cpu:.2f} s"
+    )
+    print(f"figure {prefix}_throughput {result.throughput:.0f} ballots/s")
+    print(f"figure {prefix}_p50 {result.percentile_ms(50):.1f} ms")
+    print(f"figure {prefix}_p99 {result.percentile_ms(99):.1f} ms")
+    if result.acknowledged:
+        per_ballot = result.server_cpu / result.acknowledged * 1000
+        print(f"figure {prefix}_server_cpu {per_ballot:.2f} ms/ballot")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def server_specs(choice: str, workers: int | None, threads: int | None) -> list[ServerSpec]:
+    cores = os.cpu_count() or 2
+    sync = ServerSpec("gunicorn-sync", "gunicorn", workers or 2 * cores + 1)
+    gthread = ServerSpec(
+        "gunicorn-gthread", "gunicorn", workers or cores + 1, "gthread", threads or 4
+    )
+    granian = ServerSpec("granian", "granian", workers or cores, threads=threads or 1)
+    return {
+        "gunicorn": [sync],
+        "gthread": [gthread],
+        "granian": [granian],
+        "both": [sync, granian],
+        "all": [sync, gthread, granian],
+    }[choice]
+
+
+ENDPOINTS = (("orm", "/bench/orm-insert/"), ("raw", "/bench/raw-insert/"), ("shuzhi", "/api/vote/"))
+
+
+def bench_server(
+    spec: ServerSpec, hall: Hall, env: dict[str, str], args, workdir: Path, rng: random.Random
+) -> None:
+    """Warm the server up, then post the hall's ballots to the three endpoints in turn, slice
+    by slice (so background noise on the machine falls on all three alike), and reconcile."""
+    parts = slices(hall.codes, args.slices)
+    files: dict[tuple[str, int], Path] = {}
+    for kind, prefix in ENDPOINTS:
+        files[kind, -1] = workdir / f"{kind}-warm.tsv"
+        write_requests(files[kind, -1], prefix, hall.warmup_codes, hall, rng)
+        for i, part in enumerate(parts):
+            files[kind, i] = workdir / f"{kind}-{i}.tsv"
+            write_requests(files[kind, i], prefix, part, hall, rng)
+
+    reset_votes(hall)
+    tag = spec.name.replace("-", "_")
+    print(f"# server {spec.name}: {' '.join(spec.command(0)[1:])}", flush=True)
+    results = {kind: LoadResult(kind) for kind, _ in ENDPOINTS}
+    warm_receipts: list[str] = []
+    baseline_stored_total = {"orm": 0, "raw": 0}
+    load = {"concurrency": args.concurrency, "workdir": workdir}
+    kill_at = args.voters // 3 if args.kill_worker else None
+    with Server(spec, env) as server:
+        # Warm every worker on every endpoint (imports, URL resolving, connections).
+        for kind, _ in ENDPOINTS:
+            outcome = run_load(server, files[kind, -1], **load)
+            if kind == "shuzhi":
+                warm_receipts = [r[2] for r in outcome["results"] if r[1] == 200]
+            truncate_bench_table()
+        for i in range(len(parts)):
+            for kind, _ in ENDPOINTS:
+                kill_after = None
+                if kind == "shuzhi" and kill_at is not None:
+                    done_before = results["shuzhi"].sent
+                    if done_before + len(parts[i]) > kill_at:
+                        kill_after = max(0, kill_at - done_before)
+                        kill_at = None
+                cpu = server.cpu_seconds()
+                outcome = run_load(server, files[kind, i], kill_after=kill_after, **load)
+                results[kind].server_cpu += server.cpu_seconds() - cpu
+                results[kind].add(outcome)
+                if kind in baseline_stored_total:
+                    baseline_stored_total[kind] += baseline_stored()
+                    truncate_bench_table()
+        killed = server.killed
+
+    orm, raw, shuzhi = results["orm"], results["raw"], results["shuzhi"]
+    report_load(f"vote_orm_{tag}", orm)
+    report_load(f"vote_raw_{tag}", raw)
+    report_load(f"vote_shuzhi_{tag}", shuzhi)
+    print(f"# baselines stored: orm {baseline_stored_total['orm']}/{orm.acknowledged}, raw "
+          f"{baseline_stored_total['raw']}/{raw.acknowledged} acknowledged")  # fmt: skip
+    if killed:
+        print(f"# killed worker {', '.join(map(str, killed))} during Shuzhi's load")
+    print(f"figure vote_shuzhi_throughput {shuzhi.throughput:.0f} ballots/s")
+    print(f"figure vote_shuzhi_p50 {shuzhi.percentile_ms(50):.1f} ms")
+    print(f"figure vote_shuzhi_p99 {shuzhi.percentile_ms(99):.1f} ms")
+    ratio = shuzhi.throughput / orm.throughput if orm.throughput else 0.0
+    print(target_line("vote_vs_orm", ratio, RATIO_GOAL, at_least=True))
+    print(target_line("vote_p99", shuzhi.percentile_ms(99) / P99_GOAL_MS, 1.0, at_least=False))
+
+    used_receipts, rows = stored_state(hall)
+    result = reconcile(
+        warm_receipts + shuzhi.receipts, used_receipts, rows, expected_rows=len(hall.reporter_ids)
+    )
+    prefix = "vote_after_kill" if args.kill_worker else "vote"
+    print(f"# {result.acknowledged} acknowledged (with the warm-up), {result.used_codes} used "
+          f"codes, {result.ballots} stored ballots")  # fmt: skip
+    print(f"figure {prefix}_lost {result.lost}")
+    print(f"figure {prefix}_duplicated {result.duplicated}")
+    print(f"figure {prefix}_code_mismatch {result.code_mismatch}")
+    print(f"figure {prefix}_malformed {result.malformed}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--voters", type=int, default=2000)
+    parser.add_argument("--reporters", type=int, default=40)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument(
+        "--server", choices=["gunicorn", "gthread", "granian", "both", "all"], default="gunicorn"
+    )
+    parser.add_argument("--workers", type=int, help="worker processes (default: per server)")
+    parser.add_argument("--threads", type=int, help="gthread threads / granian blocking threads")
+    parser.add_argument("--slices", type=int, default=4, help="interleave the endpoints")
+    parser.add_argument("--warmup", type=int, default=200, help="spare codes to warm up with")
+    parser.add_argument("--kill-worker", action="store_true", help="SIGKILL a worker mid-load")
+    parser.add_argument("--keep-db", action="store_true", help="keep the benchmark database")
+    args = parser.parse_args(argv)
+
+    database_url = recreate_database()
+    env = server_env(database_url)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    rng = random.Random(2000)
+    create_bench_table()
+    hall = seed(voters=args.voters, reporters=args.reporters, warmup=args.warmup)
+    workdir = Path(tempfile.mkdtemp(prefix="shuzhi-bench-hall-"))
+    try:
+        for spec in server_specs(args.server, args.workers, args.threads):
+            bench_server(spec, hall, env, args, workdir, rng)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        shutil.rmtree(workdir, ignore_errors=True)
+        if not args.keep_db:
+            drop_database()
+
+
+if __name__ == "__main__":
+    main()
