@@ -1,5 +1,130 @@
-"""ballots API."""
+"""Ballot management API: open, close and publish rounds, issue codes, read progress and the
+counted receipts. Scoped by ``ballot.manage`` on the host unit: a session or round outside
+scope answers 404; refusals of the services answer 403 / 422 (handlers in ``shuzhi.api``)."""
 
-from ninja import Router
+from __future__ import annotations
+
+import datetime
+import importlib.util
+
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema, Status
+
+from . import policies, selectors, services
+from .models import BallotRound
 
 router = Router(tags=["ballots"])
+
+
+class CategoryOut(Schema):
+    code: str
+    label: str
+    expected: int
+    issued: int
+    used: int
+
+
+class RoundOut(Schema):
+    id: int
+    session_id: int
+    number: int
+    is_test: bool
+    status: str
+    opened_at: datetime.datetime | None
+    closed_at: datetime.datetime | None
+    void_reason: str
+    ballots: int
+    categories: list[CategoryOut]
+
+
+class OpenIn(Schema):
+    is_test: bool = False
+
+
+class CodesIn(Schema):
+    margin: int | None = None
+
+
+class CodeOut(Schema):
+    code: str
+    category: str
+
+
+def _round_out(progress: selectors.RoundProgress) -> dict:
+    rnd = progress.round
+    return {
+        "id": rnd.pk,
+        "session_id": rnd.session_id,
+        "number": rnd.number,
+        "is_test": rnd.is_test,
+        "status": rnd.status,
+        "opened_at": rnd.opened_at,
+        "closed_at": rnd.closed_at,
+        "void_reason": rnd.void_reason,
+        "ballots": progress.ballots,
+        "categories": [c.__dict__ for c in progress.categories],
+    }
+
+
+def _session(request, session_id: int):
+    return get_object_or_404(
+        policies.sessions_for(request.auth).select_related("round__host"), pk=session_id
+    )
+
+
+def _round(request, pk: int) -> BallotRound:
+    return get_object_or_404(
+        policies.rounds_for(request.auth).select_related("session__round__host"), pk=pk
+    )
+
+
+def _progress(ballot_round: BallotRound) -> dict:
+    rows = selectors.session_rounds(ballot_round.session)
+    return _round_out(next(p for p in rows if p.round.pk == ballot_round.pk))
+
+
+@router.get("/sessions/{session_id}/rounds", response=list[RoundOut], summary="会议的投票轮次")
+def session_rounds(request, session_id: int):
+    return [_round_out(p) for p in selectors.session_rounds(_session(request, session_id))]
+
+
+@router.post(
+    "/sessions/{session_id}/rounds", response={201: RoundOut}, summary="开始投票（测试或正式）"
+)
+def open_round(request, session_id: int, payload: OpenIn):
+    session = _session(request, session_id)
+    rnd = services.open_round(actor=request.auth, session=session, is_test=payload.is_test)
+    return Status(201, _progress(rnd))
+
+
+@router.get("/rounds/{pk}", response=RoundOut, summary="投票轮次与进度")
+def round_detail(request, pk: int):
+    return _progress(_round(request, pk))
+
+
+@router.post("/rounds/{pk}/codes", response={201: list[CodeOut]}, summary="发放投票码")
+def issue_codes(request, pk: int, payload: CodesIn):
+    codes = services.issue_codes(
+        actor=request.auth, ballot_round=_round(request, pk), margin=payload.margin
+    )
+    return Status(201, [{"code": c.code, "category": c.category} for c in codes])
+
+
+@router.post("/rounds/{pk}/close", response=RoundOut, summary="结束投票")
+def close_round(request, pk: int):
+    return _progress(services.close_round(actor=request.auth, ballot_round=_round(request, pk)))
+
+
+@router.post("/rounds/{pk}/publish", response=RoundOut, summary="公布结果")
+def publish_round(request, pk: int):
+    return _progress(services.publish_round(actor=request.auth, ballot_round=_round(request, pk)))
+
+
+@router.get("/rounds/{pk}/receipts", response=list[str], summary="已计入的回执码")
+def receipts(request, pk: int):
+    return services.counted_receipts(_round(request, pk))
+
+
+# Results, progress for the hall and exports live in their own module when present.
+if importlib.util.find_spec("shuzhi.ballots.tally_api") is not None:
+    router.add_router("", "shuzhi.ballots.tally_api.router")

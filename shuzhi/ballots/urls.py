@@ -1,3 +1,20 @@
-from django.urls import path  # noqa: F401
+"""Organiser pages for ballots (login required), mounted under ``ballots/``."""
 
-urlpatterns: list = []
+import importlib.util
+
+from django.urls import URLPattern, URLResolver, include, path
+
+from . import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("session/<int:session_id>/", views.console, name="ballot_console"),
+    path("session/<int:session_id>/open/", views.open_round, name="ballot_open"),
+    path("round/<int:pk>/codes/", views.issue_codes, name="ballot_issue_codes"),
+    path("round/<int:pk>/close/", views.close_round, name="ballot_close"),
+    path("round/<int:pk>/publish/", views.publish_round, name="ballot_publish"),
+    path("round/<int:pk>/receipts.txt", views.receipts, name="ballot_receipts"),
+]
+
+# The hall screen, slips, paper ballots and exports, when that module is present.
+if importlib.util.find_spec("shuzhi.ballots.hall_urls") is not None:
+    urlpatterns.append(path("", include("shuzhi.ballots.hall_urls")))

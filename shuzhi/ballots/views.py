@@ -1,0 +1,151 @@
+"""The organiser's ballot console for one session: rounds, codes, progress, close, publish.
+
+Thin views over :mod:`shuzhi.ballots.services`; a session outside the user's ``ballot.manage``
+scope answers 404, a refusal is shown as a message with the service's Chinese reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from . import policies, selectors, services
+from .models import BallotRound, BallotRoundStatus
+
+
+def _session(request: HttpRequest, session_id: int):
+    return get_object_or_404(
+        policies.sessions_for(request.user).select_related("round__host"), pk=session_id
+    )
+
+
+def _round(request: HttpRequest, pk: int) -> BallotRound:
+    return get_object_or_404(
+        policies.rounds_for(request.user).select_related("session__round__host"), pk=pk
+    )
+
+
+def _url_or_none(name: str, pk: int) -> str | None:
+    try:
+        return reverse(name, args=[pk])
+    except NoReverseMatch:
+        return None
+
+
+@login_required
+@require_GET
+def console(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _session(request, session_id)
+    rounds = selectors.session_rounds(session)
+    for progress in rounds:
+        pk = progress.round.pk
+        progress.links = {  # type: ignore[attr-defined]
+            "slips": _url_or_none("ballot_slips", pk),
+            "hall": _url_or_none("ballot_hall", pk),
+            "paper": _url_or_none("ballot_paper", pk),
+            "xlsx": _url_or_none("ballot_export_xlsx", pk),
+        }
+    has_open = any(p.round.status == BallotRoundStatus.OPEN for p in rounds)
+    has_formal = any(not p.round.is_test for p in rounds)
+    return render(
+        request,
+        "ballots/console.html",
+        {
+            "session": session,
+            "rounds": rounds,
+            "has_open": has_open,
+            "has_formal": has_formal,
+            "quorum": services.quorum_message(session),
+        },
+    )
+
+
+def _act(request: HttpRequest, session_id: int, action: Callable[[], str]) -> HttpResponse:
+    try:
+        messages.success(request, action())
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or "没有权限。")
+    return redirect("ballot_console", session_id=session_id)
+
+
+@login_required
+@require_POST
+def open_round(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _session(request, session_id)
+    is_test = request.POST.get("is_test") == "1"
+
+    def run() -> str:
+        rnd = services.open_round(actor=request.user, session=session, is_test=is_test)
+        return f"第{rnd.number}轮{'测试' if is_test else '正式'}投票已开始。"
+
+    return _act(request, session.pk, run)
+
+
+@login_required
+@require_POST
+def issue_codes(request: HttpRequest, pk: int) -> HttpResponse:
+    rnd = _round(request, pk)
+    raw = request.POST.get("margin", "").strip()
+
+    def run() -> str:
+        if raw and not raw.isdigit():
+            raise ValidationError({"margin": "备用数量必须是非负整数。"})
+        margin = int(raw) if raw else None
+        codes = services.issue_codes(actor=request.user, ballot_round=rnd, margin=margin)
+        return f"已发放 {len(codes)} 个投票码，请打印投票卡。"
+
+    return _act(request, rnd.session_id, run)
+
+
+@login_required
+@require_POST
+def close_round(request: HttpRequest, pk: int) -> HttpResponse:
+    rnd = _round(request, pk)
+
+    def run() -> str:
+        closed = services.close_round(actor=request.user, ballot_round=rnd)
+        if closed.status == BallotRoundStatus.VOID:
+            raise ValidationError(f"第{closed.number}轮投票已结束：{closed.void_reason}。")
+        return f"第{closed.number}轮投票已结束。"
+
+    return _act(request, rnd.session_id, run)
+
+
+@login_required
+@require_POST
+def publish_round(request: HttpRequest, pk: int) -> HttpResponse:
+    rnd = _round(request, pk)
+
+    def run() -> str:
+        services.publish_round(actor=request.user, ballot_round=rnd)
+        return f"第{rnd.number}轮投票结果已公布。"
+
+    return _act(request, rnd.session_id, run)
+
+
+@login_required
+@require_GET
+def receipts(request: HttpRequest, pk: int) -> HttpResponse:
+    """The counted receipt codes, one a line, for printing or posting after the round."""
+    rnd = _round(request, pk)
+    try:
+        codes = services.counted_receipts(rnd)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("ballot_console", session_id=rnd.session_id)
+    header = f"{rnd.session} 第{rnd.number}轮 已计入的回执码（共 {len(codes)} 个）\n"
+    response = HttpResponse(
+        header + "\n".join(codes) + "\n", content_type="text/plain; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="receipts-{rnd.pk}.txt"'
+    return response
