@@ -83,7 +83,7 @@ def clean_ratings(ballot_round: BallotRound, raw: dict) -> dict[str, dict[str, s
     rules = tally.rules_of(ballot_round)
     grades = set(rules.grade_codes)
     items = rules.items
-    reporter_ids = [str(i) for i in ballot_round.reporters or []]
+    reporter_ids = [str(i) for i in tally.snapshot_reporter_ids(ballot_round)]
     if not reporter_ids:
         reporter_ids = [str(r.pk) for r in tally.session_reporters(ballot_round)]
     unknown = set(map(str, raw)) - set(reporter_ids)

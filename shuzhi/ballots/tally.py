@@ -302,12 +302,18 @@ class Tally:
         return "部分类别没有有效票，已按有票类别的权重重新折算为 100%。"
 
 
+def snapshot_reporter_ids(ballot_round: BallotRound) -> list[int]:
+    """Session reporter ids of the round's snapshot, in order (entries are ``{"id", …}``
+    dicts as the round stores them, or bare ids)."""
+    return [int(r["id"]) if isinstance(r, dict) else int(r) for r in ballot_round.reporters or []]
+
+
 def session_reporters(ballot_round: BallotRound) -> list[SessionReporter]:
     """The round's reporters in speaking order, with unit and person (one query)."""
     rows = SessionReporter.objects.filter(session_id=ballot_round.session_id).select_related(
         "reporter__unit", "reporter__person"
     )
-    wanted = [int(i) for i in ballot_round.reporters or []]
+    wanted = snapshot_reporter_ids(ballot_round)
     by_id = {r.pk: r for r in rows}
     if wanted:
         return [by_id[i] for i in wanted if i in by_id]

@@ -68,7 +68,11 @@ def make_setup(world, *, min_ballots: int = 1, show_live: bool = False, sub_item
     ballot_round = BallotRound.objects.create(
         session=session,
         number=1,
-        reporters=[r.pk for r in reporters],
+        # The shape the round stores when it opens: ``{"id", "unit", "name"}`` per reporter.
+        reporters=[
+            {"id": r.pk, "unit": r.reporter.unit.name, "name": r.reporter.person.name}
+            for r in reporters
+        ],
         policy={
             "scale": policy.default_scale(),
             "categories": annual.categories,

@@ -214,7 +214,7 @@ def test_a_long_matrix_continues_overleaf(world, client):
         unit = make_unit(f"4403{i:04d}", f"测试单位{i}", "county", world.city_b)
         rr = RoundReporter.objects.create(round=s.annual, unit=unit, sort_order=10 + i)
         sr = SessionReporter.objects.create(session=s.session, reporter=rr, position=10 + i)
-        s.ballot_round.reporters.append(sr.pk)
+        s.ballot_round.reporters.append({"id": sr.pk, "unit": unit.name, "name": ""})
     s.ballot_round.save()
     pdf = paper.render_forms(s.ballot_round, first=1, last=2)
     assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 4  # 93 rows: two pages a sheet

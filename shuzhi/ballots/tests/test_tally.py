@@ -169,3 +169,12 @@ def test_results_visibility_follows_status_and_policy(world):
     ]:
         s.ballot_round.status = status
         assert tally.results_visible(s.ballot_round, rules) is visible
+
+
+@pytest.mark.django_db
+def test_reporters_follow_the_snapshot_in_either_shape(world):
+    s = make_setup(world)
+    first, _, third = s.reporters
+    s.ballot_round.reporters = [third.pk, {"id": first.pk, "unit": "", "name": ""}]
+    assert tally.snapshot_reporter_ids(s.ballot_round) == [third.pk, first.pk]
+    assert [r.pk for r in tally.session_reporters(s.ballot_round)] == [third.pk, first.pk]
