@@ -53,11 +53,14 @@ test-sqlite: install-test
 	mkdir -p var
 	DATABASE_URL=$(SQLITE_TEST_URL) $(BIN)/pytest -q -m smoke
 
-## browser-deps: Debian's Chromium and CJK fonts for the Playwright tests (as root, once).
+## browser-deps: Debian's Chromium, CJK fonts (the PDF slips embed WenQuanYi Zen Hei) and
+## pdftotext for the browser and document tests (installs as root, once).
+SYSTEM_DEPS := /usr/bin/chromium /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc /usr/bin/pdftotext
 browser-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
-	  else echo "Browser tests need Debian's chromium: sudo apt-get install chromium fonts-noto-cjk"; fi; \
+	@missing=0; for f in $(SYSTEM_DEPS); do [ -e $$f ] || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fonts-wqy-zenhei poppler-utils >/dev/null; \
+	  else echo "Tests need Debian packages: sudo apt-get install chromium fonts-noto-cjk fonts-wqy-zenhei poppler-utils"; fi; \
 	fi
 
 clean:
