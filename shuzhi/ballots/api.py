@@ -5,7 +5,6 @@ scope answers 404; refusals of the services answer 403 / 422 (handlers in ``shuz
 from __future__ import annotations
 
 import datetime
-import importlib.util
 
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
@@ -125,6 +124,5 @@ def receipts(request, pk: int):
     return services.counted_receipts(_round(request, pk))
 
 
-# Results, progress for the hall and exports live in their own module when present.
-if importlib.util.find_spec("shuzhi.ballots.tally_api") is not None:
-    router.add_router("", "shuzhi.ballots.tally_api.router")
+# Tallies, progress and exports.
+router.add_router("", "shuzhi.ballots.tally_api.router")

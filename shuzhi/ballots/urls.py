@@ -1,7 +1,5 @@
 """Organiser pages for ballots (login required), mounted under ``ballots/``."""
 
-import importlib.util
-
 from django.urls import URLPattern, URLResolver, include, path
 
 from . import views
@@ -13,8 +11,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("round/<int:pk>/close/", views.close_round, name="ballot_close"),
     path("round/<int:pk>/publish/", views.publish_round, name="ballot_publish"),
     path("round/<int:pk>/receipts.txt", views.receipts, name="ballot_receipts"),
+    # The hall screen, slips, paper ballots and exports.
+    path("", include("shuzhi.ballots.hall_urls")),
 ]
-
-# The hall screen, slips, paper ballots and exports, when that module is present.
-if importlib.util.find_spec("shuzhi.ballots.hall_urls") is not None:
-    urlpatterns.append(path("", include("shuzhi.ballots.hall_urls")))
