@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from . import policies, selectors, services
@@ -32,13 +32,6 @@ def _round(request: HttpRequest, pk: int) -> BallotRound:
     )
 
 
-def _url_or_none(name: str, pk: int) -> str | None:
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:
-        return None
-
-
 @login_required
 @require_GET
 def console(request: HttpRequest, session_id: int) -> HttpResponse:
@@ -47,10 +40,11 @@ def console(request: HttpRequest, session_id: int) -> HttpResponse:
     for progress in rounds:
         pk = progress.round.pk
         progress.links = {  # type: ignore[attr-defined]
-            "slips": _url_or_none("ballot_slips", pk),
-            "hall": _url_or_none("ballot_hall", pk),
-            "paper": _url_or_none("ballot_paper", pk),
-            "xlsx": _url_or_none("ballot_export_xlsx", pk),
+            "slips": reverse("ballot_slips", args=[pk]),
+            "hall": reverse("ballot_hall", args=[pk]),
+            "paper": reverse("ballot_paper", args=[pk]),
+            "xlsx": reverse("ballot_export_xlsx", args=[pk]),
+            "docx": reverse("ballot_result_docx", args=[pk]),
         }
     has_open = any(p.round.status == BallotRoundStatus.OPEN for p in rounds)
     has_formal = any(not p.round.is_test for p in rounds)
