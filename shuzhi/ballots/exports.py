@@ -44,9 +44,16 @@ def _num(value, places: int):
     return None if d is None else float(d)
 
 
+SMALL_CATEGORY_LABEL = "其他类别（票数过少，合并显示）"
+
+
 def raw_ballots(ballot_round: BallotRound, rules: tally.RoundRules, reporter_ids: list[int]):
     """One row per ballot — category, then a grade label per reporter and item — in a random
-    order unrelated to when the ballots were cast."""
+    order unrelated to when the ballots were cast.
+
+    A category that cast fewer ballots than the round's minimum is shown merged under one
+    label, so a lone voter's ballot cannot be picked out by its category; with fewer ballots
+    than the minimum in all, no raw ballot is listed."""
     labels = rules.grade_labels
     ballots: dict = {}
     rows = BallotEntry.objects.filter(round=ballot_round).values_list(
@@ -55,8 +62,14 @@ def raw_ballots(ballot_round: BallotRound, rules: tally.RoundRules, reporter_ids
     for ballot, category, reporter_id, item, grade in rows.iterator(chunk_size=5000):
         entry = ballots.setdefault(ballot, [category, {}])
         entry[1][(reporter_id, item)] = grade
+    minimum = max(rules.min_ballots, 1)
+    if len(ballots) < minimum:
+        return []
+    sizes: dict[str, int] = {}
+    for cat, _grades in ballots.values():
+        sizes[cat] = sizes.get(cat, 0) + 1
     result = [
-        [rules.category_labels.get(cat, cat)]
+        [rules.category_labels.get(cat, cat) if sizes[cat] >= minimum else SMALL_CATEGORY_LABEL]
         + [
             labels.get(grades.get((rid, item), ""), "弃权") if grades.get((rid, item)) else "弃权"
             for rid in reporter_ids
@@ -127,6 +140,12 @@ def workbook(ballot_round: BallotRound) -> bytes:
             ws2.append([r.unit_name, r.person_name, "—", None] + [None] * (len(grades) + 4))
             continue
         for c in r.categories:
+            if c.hidden:
+                note = "该类别票数少于结果显示最少票数，不单独显示"
+                ws2.append(
+                    [r.unit_name, r.person_name, c.label, _num(weights.get(c.code), 4), note]
+                )
+                continue
             ws2.append(
                 [
                     r.unit_name,

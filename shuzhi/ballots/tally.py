@@ -241,7 +241,8 @@ class _Display:
 
 @dataclass
 class CategoryResult(_Display):
-    """One reporter in one voter category."""
+    """One reporter in one voter category. ``hidden`` when the whole category cast fewer
+    ballots than the round's minimum: its breakdown would show how those few people voted."""
 
     code: str
     label: str
@@ -252,6 +253,7 @@ class CategoryResult(_Display):
     good_rate: Fraction | None
     good_fair_rate: Fraction | None
     average: Fraction | None
+    hidden: bool = False
 
 
 @dataclass
@@ -320,10 +322,26 @@ def session_reporters(ballot_round: BallotRound) -> list[SessionReporter]:
     return sorted(by_id.values(), key=lambda r: (r.position, r.pk))
 
 
+def _hidden_category(code: str, label: str) -> CategoryResult:
+    return CategoryResult(
+        code=code,
+        label=label,
+        counts={},
+        abstained=0,
+        cast=0,
+        shares={},
+        good_rate=None,
+        good_fair_rate=None,
+        average=None,
+        hidden=True,
+    )
+
+
 def _reporter_result(
     sr: SessionReporter,
     per_category: Mapping[str, Mapping[str, int]],
     rules: RoundRules,
+    small_categories: frozenset[str] = frozenset(),
 ) -> ReporterResult:
     grades = rules.grade_codes
     points = rules.points
@@ -349,10 +367,14 @@ def _reporter_result(
             total[g] = total.get(g, 0) + n
         avg = average_points(counts, points)
         averages[code] = avg
+        label = rules.category_labels.get(code, code)
+        if code in small_categories:
+            categories.append(_hidden_category(code, label))
+            continue
         categories.append(
             CategoryResult(
                 code=code,
-                label=rules.category_labels.get(code, code),
+                label=label,
                 counts={g: counts.get(g, 0) for g in grades},
                 abstained=abstained,
                 cast=cast(counts, grades),
@@ -398,8 +420,11 @@ def compute(ballot_round: BallotRound) -> Tally:
         .annotate(n=Count("ballot", distinct=True))
         .order_by()
     )
+    minimum = max(rules.min_ballots, 1)
+    small = frozenset(code for code, n in by_category.items() if n < minimum)
     results = [
-        _reporter_result(sr, counts.get(sr.pk, {}), rules) for sr in session_reporters(ballot_round)
+        _reporter_result(sr, counts.get(sr.pk, {}), rules, small)
+        for sr in session_reporters(ballot_round)
     ]
     ranks = competition_rank({r.session_reporter_id: r.score for r in results if not r.hidden})
     for r in results:
@@ -446,9 +471,12 @@ def as_json(tally: Tally) -> dict[str, Any]:
                 renormalised=r.renormalised,
                 rank=r.rank,
                 categories=[
-                    {
+                    {"code": c.code, "label": c.label, "hidden": True}
+                    if c.hidden
+                    else {
                         "code": c.code,
                         "label": c.label,
+                        "hidden": False,
                         "counts": c.counts,
                         "abstained": c.abstained,
                         "cast": c.cast,

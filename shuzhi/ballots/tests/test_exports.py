@@ -9,8 +9,8 @@ from docx import Document
 from openpyxl import load_workbook
 
 from shuzhi.accounts.models import Role
-from shuzhi.ballots import exports
-from shuzhi.ballots.models import BallotRoundStatus
+from shuzhi.ballots import exports, tally
+from shuzhi.ballots.models import BallotRound, BallotRoundStatus
 from shuzhi.ballots.tally_testing import cast, make_setup
 from shuzhi.core.testing import make_user
 
@@ -130,3 +130,30 @@ def test_export_permissions(world, client):
     assert client.get(f"/ballots/round/{s.ballot_round.pk}/export.xlsx").status_code == 403
     client.force_login(world.carol)
     assert client.get(f"/ballots/round/{s.ballot_round.pk}/export.xlsx").status_code == 404
+
+
+def test_small_categories_are_not_broken_down(world):
+    """A category with fewer ballots than the minimum would show how its few voters voted."""
+    s = make_setup(world, min_ballots=2)
+    everyone = [r.pk for r in s.reporters]
+    for grade in ("good", "good", "fair_good"):
+        cast(s.ballot_round, "leaders", dict.fromkeys(everyone, grade))
+    cast(s.ballot_round, "public", dict.fromkeys(everyone, "poor"))
+    BallotRound.objects.filter(pk=s.ballot_round.pk).update(status="closed")
+    s.ballot_round.refresh_from_db()
+
+    result = tally.compute(s.ballot_round)
+    by_code = {c.code: c for c in result.reporters[0].categories}
+    assert not by_code["leaders"].hidden and by_code["leaders"].counts["good"] == 2
+    assert by_code["public"].hidden and by_code["public"].counts == {}
+    categories = tally.as_json(result)["reporters"][0]["categories"]
+    assert {"code": "public", "label": "党员群众代表", "hidden": True} in categories
+
+    rows = exports.raw_ballots(s.ballot_round, result.rules, everyone)
+    labels = [row[0] for row in rows]
+    assert labels.count(exports.SMALL_CATEGORY_LABEL) == 1
+    assert "党员群众代表" not in labels
+
+    sheet = load_workbook(io.BytesIO(exports.workbook(s.ballot_round)))["分类别"]
+    texts = [str(cell.value) for row in sheet.iter_rows() for cell in row if cell.value]
+    assert "该类别票数少于结果显示最少票数，不单独显示" in texts
