@@ -74,6 +74,7 @@ class LoadResult:
     latencies: list[float] = field(default_factory=list)
     client_cpu: float = 0.0
     server_cpu: float = 0.0
+    database_cpu: float = 0.0
 
     @property
     def acknowledged(self) -> int:
@@ -343,6 +344,38 @@ def stored_state(hall: Hall) -> tuple[list[str], list[int]]:
     return receipts, rows
 
 
+def proc_cpu(pids: list[int]) -> dict[int, float]:
+    """CPU seconds (user + system) of each process still alive, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    times = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        times[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return times
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two snapshots by the processes alive at the second (new ones in full)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def database_cpu() -> dict[int, float]:
+    """CPU snapshot of the PostgreSQL backends serving the bench database (same machine)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        pids = [pid for (pid,) in cursor.fetchall()]
+    connection.close()
+    return proc_cpu(pids)
+
+
 def baseline_stored() -> int:
     from django.db import connection
 
@@ -442,7 +475,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.spec.name} exited with {self.proc.returncode}")
             try:
-                urllib.request.urlopen(self.url + "/bench/ready", timeout=2)
+                urllib.request.urlopen(self.url + "/api/vote/READY", timeout=2)
             except urllib.error.HTTPError:
                 return self  # any HTTP answer (here 404) means a worker is serving
             except OSError:
@@ -471,17 +504,10 @@ class Server:
             return []
         return [int(p) for p in text.split()]
 
-    def cpu_seconds(self) -> float:
-        """CPU time used so far by the server's master and workers (not PostgreSQL's)."""
+    def cpu(self) -> dict[int, float]:
+        """CPU snapshot of the server's master and workers (not PostgreSQL's)."""
         assert self.proc is not None
-        total = 0
-        for pid in [self.proc.pid, *self.worker_pids()]:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / os.sysconf("SC_CLK_TCK")
+        return proc_cpu([self.proc.pid, *self.worker_pids()])
 
     def kill_one_worker(self) -> None:
         """SIGKILL one worker, as the kernel's OOM killer or a crash would."""
@@ -551,6 +577,8 @@ def report_load(prefix: str, result: LoadResult) -> None:
     if result.acknowledged:
         per_ballot = result.server_cpu / result.acknowledged * 1000
         print(f"figure {prefix}_server_cpu {per_ballot:.2f} ms/ballot")
+        per_ballot = result.database_cpu / result.acknowledged * 1000
+        print(f"figure {prefix}_database_cpu {per_ballot:.2f} ms/ballot")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -562,7 +590,8 @@ def server_specs(choice: str, workers: int | None, threads: int | None) -> list[
     gthread = ServerSpec(
         "gunicorn-gthread", "gunicorn", workers or cores + 1, "gthread", threads or 4
     )
-    granian = ServerSpec("granian", "granian", workers or cores, threads=threads or 1)
+    # The configuration chosen in docs/decisions/0005-application-server.md.
+    granian = ServerSpec("granian", "granian", workers or cores + 1, threads=threads or 2)
     return {
         "gunicorn": [sync],
         "gthread": [gthread],
@@ -612,14 +641,17 @@ def bench_server(
                     if done_before + len(parts[i]) > kill_at:
                         kill_after = max(0, kill_at - done_before)
                         kill_at = None
-                cpu = server.cpu_seconds()
+                cpu, db_cpu = server.cpu(), database_cpu()
                 outcome = run_load(server, files[kind, i], kill_after=kill_after, **load)
-                results[kind].server_cpu += server.cpu_seconds() - cpu
+                results[kind].server_cpu += cpu_used(cpu, server.cpu())
+                results[kind].database_cpu += cpu_used(db_cpu, database_cpu())
                 results[kind].add(outcome)
                 if kind in baseline_stored_total:
                     baseline_stored_total[kind] += baseline_stored()
                     truncate_bench_table()
         killed = server.killed
+        time.sleep(1.0 if killed else 0)  # granian respawns after --respawn-interval
+        workers_at_end = len(server.worker_pids())
 
     orm, raw, shuzhi = results["orm"], results["raw"], results["shuzhi"]
     report_load(f"vote_orm_{tag}", orm)
@@ -628,7 +660,8 @@ def bench_server(
     print(f"# baselines stored: orm {baseline_stored_total['orm']}/{orm.acknowledged}, raw "
           f"{baseline_stored_total['raw']}/{raw.acknowledged} acknowledged")  # fmt: skip
     if killed:
-        print(f"# killed worker {', '.join(map(str, killed))} during Shuzhi's load")
+        print(f"# killed worker {', '.join(map(str, killed))} during Shuzhi's load; "
+              f"{workers_at_end} of {spec.workers} workers running at the end")  # fmt: skip
     print(f"figure vote_shuzhi_throughput {shuzhi.throughput:.0f} ballots/s")
     print(f"figure vote_shuzhi_p50 {shuzhi.percentile_ms(50):.1f} ms")
     print(f"figure vote_shuzhi_p99 {shuzhi.percentile_ms(99):.1f} ms")
