@@ -2,30 +2,35 @@
 
     python -m bench.hall_vote [--voters 2000] [--reporters 40] [--concurrency 64]
                               [--server gunicorn|gthread|granian|both|all] [--workers N]
-                              [--threads T] [--kill-worker] [--keep-db]
+                              [--threads T] [--slices 4] [--warmup 200] [--kill-worker]
+                              [--keep-db]
 
 In a fresh PostgreSQL database ``shuzhi_bench_hall`` (dropped, re-created, migrated with
 ``manage.py migrate``) it seeds one open ballot round: a host unit, ``--reporters`` reporting
 units with their secretaries, a session with that many reporters, five roster categories totalling
-``--voters`` expected and present, and one vote code per voter (plus a spare margin used to warm
-the server up). Then, for each application server, on the same server process:
+``--voters`` expected and present; the ballot round is opened and the codes issued through the
+product's services (one code per voter plus a spare margin, used to warm the server up). Then,
+for each application server, on the same server process:
 
 1. the ORM baseline ``POST /bench/orm-insert/<code>`` (``BenchVote.objects.create`` in a
    transaction), 2. the raw baseline ``POST /bench/raw-insert/<code>`` (one ``INSERT … ON
    CONFLICT``), 3. Shuzhi's ``POST /api/vote/<code>``,
 
-each with ``--voters`` ballots of ``--reporters`` ratings, posted by Debian's ``wrk`` over
-``--concurrency`` keep-alive connections (two client threads, so the client leaves the server
-most of a 2-core machine). Prints ballots/s and p50/p99 per endpoint, the ratio to the ORM view,
-the p99 target, and — comparing receipts acknowledged with 200 against the used codes and stored
-ballot rows — ``figure vote_lost`` and ``figure vote_duplicated``.
+each with ``--voters`` ballots of ``--reporters`` ratings, posted once each over
+``--concurrency`` keep-alive connections by a separate client process (``bench.hall_load``),
+the three endpoints interleaved in ``--slices`` slices so background noise falls on all alike.
+Prints ballots/s, p50/p99 and the server's and PostgreSQL's CPU per ballot for each endpoint,
+the ratio to the ORM view, the p99 target, and — comparing receipts acknowledged with 200
+against the used codes and stored ballot rows — ``figure vote_lost`` and
+``figure vote_duplicated``.
 
 ``--kill-worker`` SIGKILLs one application worker a third of the way through Shuzhi's load (the
 server respawns it) and then checks that every acknowledged ballot is stored and that the number
 of stored ballots equals the number of used codes (``figure vote_after_kill_*``).
 
-Needs ``wrk`` (``apt-get install wrk``) and, for ``--server granian``, the ``granian`` package.
-Not a test; pytest never runs it. See docs/decisions/0005-application-server.md.
+Needs the ``granian`` package for ``--server granian``; PostgreSQL on the same host for the
+database CPU figures. Not a test; pytest never runs it.
+See docs/decisions/0005-application-server.md.
 """
 
 from __future__ import annotations
