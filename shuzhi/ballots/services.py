@@ -218,8 +218,9 @@ def open_round(*, actor, session: Session, is_test: bool = False) -> BallotRound
         policy=_policy_snapshot(session, categories),
         opened_at=timezone.now(),
     )
-    if session.status == SessionStatus.PLANNED:
-        # The meeting starts with its first ballot; a direct update keeps this one transaction.
+    if session.status == SessionStatus.PLANNED and not is_test:
+        # The meeting starts with its first formal ballot (a rehearsal leaves the session
+        # editable); a direct update keeps this one transaction.
         Session.objects.filter(pk=session.pk).update(status=SessionStatus.IN_PROGRESS)
     audit.record(
         actor=actor,

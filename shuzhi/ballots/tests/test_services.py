@@ -58,6 +58,12 @@ def test_open_round_snapshots_reporters_and_policy(world):
     assert entry.changes["number"] == [None, 1]
 
 
+def test_test_round_leaves_the_session_planned(world):
+    meeting = make_meeting(world, reporters=2)
+    services.open_round(actor=world.alice, session=meeting.session, is_test=True)
+    assert Session.objects.get(pk=meeting.session.pk).status == SessionStatus.PLANNED
+
+
 def test_open_round_refuses_exactly_half(world):
     meeting = make_meeting(world, expected=(6, 4), present=(3, 2))
     with pytest.raises(ValidationError) as exc:
