@@ -30,7 +30,7 @@ demo: install
 	$(BIN)/python manage.py migrate --no-input -v0
 	$(BIN)/python manage.py seed_demo --if-empty
 	$(BIN)/python manage.py demo_logins --url http://$(HOST):$(PORT)/
-	$(BIN)/python manage.py db_worker --interval 1 >var/worker.log 2>&1 & \
+	$(BIN)/python manage.py db_worker --interval 1 --no-reload >var/worker.log 2>&1 & \
 	  trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
