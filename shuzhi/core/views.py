@@ -14,6 +14,7 @@ from django.shortcuts import render
 
 from shuzhi.accounts.roles import ROLE_ACTIONS
 from shuzhi.accounts.scope import is_global
+from shuzhi.cycles.policies import rounds_visible_to
 
 from . import selectors
 
@@ -24,11 +25,15 @@ AUDIT_PAGE_SIZE = 50
 def home(request: HttpRequest) -> HttpResponse:
     """What this user can do, grant by grant."""
     grants = list(request.user.grants.select_related("unit", "unit__type").order_by("unit__path"))
+    rounds = list(
+        rounds_visible_to(request.user).select_related("host").order_by("-year", "pk")[:5]
+    )
     return render(
         request,
         "core/home.html",
         {
             "grants": grants,
+            "rounds": rounds,
             "is_global": is_global(request.user),
             "role_actions": {role: sorted(actions) for role, actions in ROLE_ACTIONS.items()},
         },
