@@ -520,15 +520,27 @@ def submit_ballot(
             ids_db = ids
         ballot = ids_db[-1]
         raw = cursor.cursor  # the DB-API cursor: never logged, even by a debug wrapper
-        params: list[Any] = []
-        for i, (reporter_id, item, grade) in enumerate(rows):
-            params += [ids_db[i], round_id, ballot, category, reporter_id, item, grade]
-        raw.execute(
-            "INSERT INTO ballots_ballotentry "
-            "(id, round_id, ballot, category, reporter_id, item, grade) VALUES "
-            + ",".join(["(%s,%s,%s,%s,%s,%s,%s)"] * len(rows)),
-            params,
-        )
+        if postgres:
+            # Three arrays instead of seven placeholders per row: binding hundreds of
+            # parameters costs more client CPU than the insert itself.
+            reporter_ids, items, grades = zip(*rows, strict=True)
+            raw.execute(
+                "INSERT INTO ballots_ballotentry "
+                "(id, round_id, ballot, category, reporter_id, item, grade) "
+                "SELECT gen_random_uuid(), %s, %s, %s, r, i, g "
+                "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS t(r, i, g)",
+                [round_id, ballot, category, list(reporter_ids), list(items), list(grades)],
+            )
+        else:
+            params: list[Any] = []
+            for i, (reporter_id, item, grade) in enumerate(rows):
+                params += [ids_db[i], round_id, ballot, category, reporter_id, item, grade]
+            raw.execute(
+                "INSERT INTO ballots_ballotentry "
+                "(id, round_id, ballot, category, reporter_id, item, grade) VALUES "
+                + ",".join(["(%s,%s,%s,%s,%s,%s,%s)"] * len(rows)),
+                params,
+            )
         if notes:
             offset = len(rows)
             params = []
