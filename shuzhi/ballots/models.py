@@ -97,8 +97,15 @@ class BallotEntry(models.Model):
     (a scale code; empty for an abstention). Rows of one ballot share the random ``ballot``."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # No database-level constraints on the two keys: the vote path checks both against the
+    # claimed code's round and its reporter snapshot before inserting, and the 2 × 40 checks
+    # at commit were a large share of a ballot's database time (bench/hall_vote.py).
     round = models.ForeignKey(
-        BallotRound, verbose_name=_("投票轮次"), on_delete=models.CASCADE, related_name="entries"
+        BallotRound,
+        verbose_name=_("投票轮次"),
+        on_delete=models.CASCADE,
+        related_name="entries",
+        db_constraint=False,
     )
     ballot = models.UUIDField(_("选票"), db_index=False)
     category = models.CharField(_("类别代码"), max_length=32)
@@ -107,6 +114,8 @@ class BallotEntry(models.Model):
         verbose_name=_("述职人"),
         on_delete=models.CASCADE,
         related_name="+",
+        db_constraint=False,
+        db_index=False,  # the tally index covers it after the round
     )
     item = models.CharField(_("评价项目"), max_length=32, default="overall")
     grade = models.CharField(_("等次"), max_length=32, blank=True)
