@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from shuzhi.cycles import services as round_services
-from shuzhi.cycles.models import Round
+from shuzhi.cycles.models import Round, RoundStatus
 from shuzhi.orgs.demo import PROVINCE_CODE
 from shuzhi.orgs.models import Unit, UnitType
 
@@ -99,6 +99,8 @@ def seed_round_demo(stdout=None) -> Round | None:
             )
         services.transition_session(actor=actor, session=last, status=SessionStatus.IN_PROGRESS)
         services.transition_session(actor=actor, session=last, status=SessionStatus.CLOSED)
+        round_services.transition_round(actor=actor, round=previous, status=RoundStatus.ACTIVE)
+        round_services.transition_round(actor=actor, round=previous, status=RoundStatus.CLOSED)
     round = _round(actor, province, YEAR, TITLE)
     session = _session(
         actor, round, title=SESSION_TITLE, date=SESSION_DATE, place=PLACE, seed=DRAW_SEED

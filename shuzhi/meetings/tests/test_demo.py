@@ -4,7 +4,7 @@ replays, roster counts set, a closed 2025 session as rotation history; idempoten
 import pytest
 
 from shuzhi.core.testing import ensure_default_unit_types
-from shuzhi.cycles.models import Round
+from shuzhi.cycles.models import Round, RoundStatus
 from shuzhi.meetings import selectors
 from shuzhi.meetings.demo import seed_round_demo
 from shuzhi.meetings.models import ReportMode, Session, SessionStatus
@@ -33,5 +33,6 @@ def test_seed_round_demo(world):
     assert selectors.quorum_status(session).expected == 200
     previous = Session.objects.get(round__year=2025)
     assert previous.status == SessionStatus.CLOSED
+    assert previous.round.status == RoundStatus.CLOSED
     assert seed_round_demo() is None
     assert Round.objects.filter(host=round.host).count() == 2
