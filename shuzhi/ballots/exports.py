@@ -1,8 +1,9 @@
 """Exports of a closed round: an Excel workbook and the Word result sheet.
 
-The workbook has three sheets: 汇总 (per reporter), 分类别 (per reporter × voter category) and
-原始选票 (the raw anonymous ballots in a random order, one row per ballot, no ids). The Word
-document is the 民主测评结果汇总表 an organisation department files. Both are built from the
+The workbook has four sheets: 汇总 (per reporter), 分类别 (per reporter × voter category),
+分项评价 (per reporter × sub-item) and 原始选票 (the raw anonymous ballots in a random order,
+one row per ballot, no ids). The Word document is the 民主测评结果汇总表 an organisation
+department files, with a second table 分项评价 when the round has sub-items. Both are built from the
 same :func:`shuzhi.ballots.tally.compute` the screens use, and both exist only after the round
 has closed.
 """
@@ -45,6 +46,7 @@ def _num(value, places: int):
 
 
 SMALL_CATEGORY_LABEL = "其他类别（票数过少，合并显示）"
+HIDDEN_NOTE = "有效票不足 {} 张，不显示结果"
 
 
 def raw_ballots(ballot_round: BallotRound, rules: tally.RoundRules, reporter_ids: list[int]):
@@ -160,6 +162,44 @@ def workbook(ballot_round: BallotRound) -> bytes:
                 ]
             )
 
+    ws_sub = wb.create_sheet("分项评价")
+    ws_sub.append(
+        ["述职单位", "述职人", "分项"]
+        + [label for _, label in grades]
+        + ["弃权", "好率", "好+较好率", "平均分"]
+    )
+    for cell in ws_sub[1]:
+        cell.font = bold
+    if not rules.sub_items:
+        ws_sub.append(["本轮未设分项评价，仅有总体评价。"])
+    for r in result.reporters if rules.sub_items else []:
+        if r.hidden:
+            ws_sub.append([r.unit_name, r.person_name, "—", HIDDEN_NOTE.format(rules.min_ballots)])
+            continue
+        for item in r.sub_items:
+            if item.hidden:
+                ws_sub.append(
+                    [r.unit_name, r.person_name, item.label, HIDDEN_NOTE.format(rules.min_ballots)]
+                )
+                continue
+            ws_sub.append(
+                [
+                    r.unit_name,
+                    r.person_name,
+                    item.label,
+                    *item.counts.values(),
+                    item.abstained,
+                    _num(item.good_rate, 4),
+                    _num(item.good_fair_rate, 4),
+                    _num(item.average, 2),
+                ]
+            )
+    for row in ws_sub.iter_rows(min_row=2):
+        for i in (len(grades) + 5, len(grades) + 6):
+            row[i - 1].number_format = "0.00%"
+    for column in ("A", "B", "C"):
+        ws_sub.column_dimensions[column].width = 18
+
     ws3 = wb.create_sheet("原始选票")
     reporters = tally.session_reporters(ballot_round)
     item_labels = {s["code"]: s["label"] for s in rules.sub_items} | {tally.OVERALL: ""}
@@ -249,11 +289,51 @@ def result_sheet(ballot_round: BallotRound) -> bytes:
         f"{c['label']} {tally.percent(rules.weights[c['code']])}" for c in rules.categories
     )
     _para(doc, f"说明：综合得分 = Σ 各类别平均分 × 类别权重（{weights}）。", size=9)
+    if rules.sub_items:
+        _sub_item_table(doc, result, grades)
     _para(doc, "")
     _para(doc, "统计人：＿＿＿＿＿＿    监票人：＿＿＿＿＿＿    日期：＿＿＿＿年＿＿月＿＿日")
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
+
+
+def _sub_item_table(doc, result: tally.Tally, grades: list[tuple[str, str]]) -> None:
+    """The 分项评价 table of the Word sheet: one row per reporter × sub-item."""
+    rules = result.rules
+    _para(doc, "分项评价", size=12, bold=True)
+    header = ["述职单位", "述职人", "分项"] + [label for _, label in grades]
+    header += ["弃权", "好率", "好+较好率", "平均分"]
+    table = doc.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, text in zip(table.rows[0].cells, header, strict=True):
+        cell.text = ""
+        _cjk(cell.paragraphs[0].add_run(text), 10, True)
+    hidden_note = HIDDEN_NOTE.format(rules.min_ballots)
+    for r in result.reporters:
+        # A hidden reporter gets one row; a visible one a row per sub-item.
+        items: list[tally.SubItemResult | None] = [None] if r.hidden else list(r.sub_items)
+        for item in items:
+            cells = table.add_row().cells
+            values = [r.unit_name, r.person_name, item.label if item else "—"]
+            if item is None or item.hidden:
+                values += [""] * (len(grades) + 4)
+            else:
+                values += [str(n) for n in item.counts.values()]
+                values += [
+                    str(item.abstained),
+                    item.good_rate_text,
+                    item.good_fair_rate_text,
+                    item.average_text,
+                ]
+            for cell, text in zip(cells, values, strict=True):
+                cell.text = ""
+                _cjk(cell.paragraphs[0].add_run(text), 10)
+            if item is None or item.hidden:
+                merged = cells[3].merge(cells[-1])
+                merged.text = ""
+                _cjk(merged.paragraphs[0].add_run(hidden_note), 10)
 
 
 def _download(

@@ -9,6 +9,11 @@ score Σ avg(category) × weight and the rank within the session. Arithmetic is 
 A reporter's results stay hidden while fewer than ``min_ballots`` non-abstaining ballots
 were cast for them: the result carries a flag and no numbers, so a small group's votes
 cannot be read off the table.
+
+Sub-items (分项评价 such as 履行责任, 组织建设) rated beside the overall grade are tallied per
+reporter × sub-item × grade by one more grouped query, issued only when the round has
+sub-items. They follow the overall rule: a hidden reporter shows no sub-item either, and a
+sub-item with fewer non-abstaining ratings than the minimum is hidden on its own.
 """
 
 from __future__ import annotations
@@ -257,6 +262,23 @@ class CategoryResult(_Display):
 
 
 @dataclass
+class SubItemResult(_Display):
+    """One reporter on one sub-item, over all voter categories. ``hidden`` when fewer voters
+    rated it than the round's minimum (it may be abstained on apart from the overall grade)."""
+
+    code: str
+    label: str
+    counts: dict[str, int]
+    abstained: int
+    cast: int
+    shares: dict[str, Fraction]
+    good_rate: Fraction | None
+    good_fair_rate: Fraction | None
+    average: Fraction | None
+    hidden: bool = False
+
+
+@dataclass
 class ReporterResult(_Display):
     """One reporter's result; when ``hidden`` only the identity and the flag are meaningful."""
 
@@ -277,6 +299,7 @@ class ReporterResult(_Display):
     renormalised: bool = False
     rank: int | None = None
     categories: list[CategoryResult] = field(default_factory=list)
+    sub_items: list[SubItemResult] = field(default_factory=list)
 
     @property
     def score_text(self) -> str:
@@ -401,9 +424,74 @@ def _reporter_result(
     return base
 
 
+def _sub_item_results(
+    per_item: Mapping[str, Mapping[str, int]], rules: RoundRules
+) -> list[SubItemResult]:
+    """One result per sub-item of the round, in policy order, from ``{item: {grade: n}}``."""
+    grades = rules.grade_codes
+    minimum = max(rules.min_ballots, 1)
+    results = []
+    for sub in rules.sub_items:
+        counts = dict(per_item.get(sub["code"], {}))
+        abstained = counts.pop("", 0)
+        rated = cast(counts, grades)
+        if rated < minimum:
+            results.append(
+                SubItemResult(
+                    code=sub["code"],
+                    label=sub["label"],
+                    counts={},
+                    abstained=0,
+                    cast=0,
+                    shares={},
+                    good_rate=None,
+                    good_fair_rate=None,
+                    average=None,
+                    hidden=True,
+                )
+            )
+            continue
+        results.append(
+            SubItemResult(
+                code=sub["code"],
+                label=sub["label"],
+                counts={g: counts.get(g, 0) for g in grades},
+                abstained=abstained,
+                cast=rated,
+                shares=shares(counts, grades),
+                good_rate=top_rate(counts, grades, 1),
+                good_fair_rate=top_rate(counts, grades, 2),
+                average=average_points(counts, rules.points),
+            )
+        )
+    return results
+
+
+def _sub_item_counts(
+    ballot_round: BallotRound, rules: RoundRules
+) -> dict[int, dict[str, dict[str, int]]]:
+    """``{reporter_id: {item: {grade: n}}}`` for every sub-item in one grouped query; no
+    query at all when the round has no sub-items."""
+    if not rules.sub_items:
+        return {}
+    grouped = (
+        BallotEntry.objects.filter(
+            round=ballot_round, item__in=[s["code"] for s in rules.sub_items]
+        )
+        .values_list("reporter_id", "item", "grade")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts: dict[int, dict[str, dict[str, int]]] = {}
+    for reporter_id, item, grade, n in grouped:
+        counts.setdefault(reporter_id, {}).setdefault(item, {})[grade] = n
+    return counts
+
+
 def compute(ballot_round: BallotRound) -> Tally:
     """Tally ``ballot_round`` (its session and annual round already loaded) in three queries:
-    the grouped overall counts, the ballots per category, and the reporters."""
+    the grouped overall counts, the ballots per category, and the reporters — plus one grouped
+    query for all sub-items when the round has any."""
     rules = rules_of(ballot_round)
     grouped = (
         BallotEntry.objects.filter(round=ballot_round, item=OVERALL)
@@ -426,6 +514,10 @@ def compute(ballot_round: BallotRound) -> Tally:
         _reporter_result(sr, counts.get(sr.pk, {}), rules, small)
         for sr in session_reporters(ballot_round)
     ]
+    by_item = _sub_item_counts(ballot_round, rules)
+    for r in results:
+        if not r.hidden:  # a hidden reporter shows no sub-item either
+            r.sub_items = _sub_item_results(by_item.get(r.session_reporter_id, {}), rules)
     ranks = competition_rank({r.session_reporter_id: r.score for r in results if not r.hidden})
     for r in results:
         r.rank = ranks.get(r.session_reporter_id)
@@ -487,6 +579,23 @@ def as_json(tally: Tally) -> dict[str, Any]:
                     }
                     for c in r.categories
                 ],
+                sub_items=[
+                    {"code": i.code, "label": i.label, "hidden": True}
+                    if i.hidden
+                    else {
+                        "code": i.code,
+                        "label": i.label,
+                        "hidden": False,
+                        "counts": i.counts,
+                        "abstained": i.abstained,
+                        "cast": i.cast,
+                        "shares": {g: pct(s) for g, s in i.shares.items()},
+                        "good_rate": pct(i.good_rate),
+                        "good_fair_rate": pct(i.good_fair_rate),
+                        "average": pts(i.average),
+                    }
+                    for i in r.sub_items
+                ],
             )
         reporters.append(row)
     return {
@@ -496,6 +605,7 @@ def as_json(tally: Tally) -> dict[str, Any]:
         "ballots_by_category": tally.ballots_by_category,
         "min_ballots": tally.rules.min_ballots,
         "scale": [{"code": g["code"], "label": g["label"]} for g in tally.rules.scale],
+        "sub_items": [{"code": s["code"], "label": s["label"]} for s in tally.rules.sub_items],
         "renormalised": tally.renormalised,
         "note": tally.renormalised_note,
         "reporters": reporters,

@@ -14,7 +14,8 @@ router = Router(tags=["ballots"])
 @router.get("/rounds/{pk}/tally", summary="测评结果")
 def round_tally(request, pk: int):
     """The tally (ballot.results). Before the round closes only when its policy shows live
-    results; reporters below the minimum number of ballots carry ``hidden`` and no numbers."""
+    results; reporters below the minimum number of ballots carry ``hidden`` and no numbers.
+    Each visible reporter lists its ``sub_items`` (分项评价) with counts, rates and average."""
     ballot_round = tally.ballot_round_for(request.auth, pk, "ballot.results")
     rules = tally.rules_of(ballot_round)
     if not tally.results_visible(ballot_round, rules):

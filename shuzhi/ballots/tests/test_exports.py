@@ -37,7 +37,7 @@ def test_workbook_numbers(world, client):
     response = client.get(f"/ballots/round/{s.ballot_round.pk}/export.xlsx")
     assert response.status_code == 200
     wb = load_workbook(io.BytesIO(response.content))
-    assert wb.sheetnames == ["汇总", "分类别", "原始选票"]
+    assert wb.sheetnames == ["汇总", "分类别", "分项评价", "原始选票"]
     summary = list(wb["汇总"].iter_rows(min_row=3, values_only=True))
     header, row_a, row_b, row_c = summary
     assert header[:7] == ("序号", "述职单位", "述职人", "好", "较好", "一般", "差")
