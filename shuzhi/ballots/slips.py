@@ -102,6 +102,7 @@ def fit_text(text: str, font: str, size: float, width: float) -> str:
 COLUMNS = 3
 ROWS = 8
 MARGIN = 8 * mm
+PAD = 2.5 * mm  # inside a slip, around the QR code and the text
 
 
 def vote_url(base: str, code: str) -> str:
@@ -109,24 +110,60 @@ def vote_url(base: str, code: str) -> str:
     return f"{base.rstrip('/')}/v/{code}/"
 
 
-def _draw_qr(c: canvas.Canvas, data: str, x: float, y: float, size: float) -> None:
-    qr = segno.make(data, error="m", micro=False)
-    matrix = list(qr.matrix)
-    border = 2
-    count = len(matrix) + 2 * border
-    cell = size / count
-    c.setFillGray(0)
+# A fixed mask skips segno's search over all eight masks (it scores each one), which was most of
+# the time of a large print run; any mask scans equally well. Error level M survives a crease.
+QR_ERROR = "m"
+QR_MASK = 0
+QR_BORDER = 2
+
+
+def qr_version(urls: list[str]) -> int:
+    """The smallest QR version holding the longest of ``urls`` at level M: one size a run."""
+    longest = max(urls, key=len, default="")
+    return int(segno.make(longest, error=QR_ERROR, micro=False, mask=QR_MASK).version)
+
+
+def qr_matrix(data: str, version: int | None = None) -> list[list[bool]]:
+    """The dark/light modules of ``data``'s QR code (no quiet zone)."""
+    qr = segno.make(
+        data, error=QR_ERROR, version=version, mask=QR_MASK, micro=False, boost_error=False
+    )
+    return [[bool(dark) for dark in row] for row in qr.matrix]
+
+
+def dark_runs(matrix: list[list[bool]]) -> list[tuple[int, int, int]]:
+    """Horizontal runs of dark modules as ``(row, first column, length)``."""
+    runs = []
     for row_index, row in enumerate(matrix):
-        for col_index, dark in enumerate(row):
-            if dark:
-                c.rect(
-                    x + (col_index + border) * cell,
-                    y + size - (row_index + border + 1) * cell,
-                    cell,
-                    cell,
-                    stroke=0,
-                    fill=1,
-                )
+        start = None
+        for col_index, dark in enumerate([*row, False]):  # the sentinel closes a final run
+            if dark and start is None:
+                start = col_index
+            elif not dark and start is not None:
+                runs.append((row_index, start, col_index - start))
+                start = None
+    return runs
+
+
+def _draw_qr(
+    c: canvas.Canvas, data: str, x: float, y: float, size: float, version: int | None = None
+) -> None:
+    # One filled path of merged runs instead of a rect operator per module: a few hundred
+    # path segments a code rather than ~900 separate fills, and a far smaller PDF.
+    matrix = qr_matrix(data, version)
+    count = len(matrix) + 2 * QR_BORDER
+    cell = size / count
+    c.saveState()
+    # Work in module units with the origin at the top-left module, so every coordinate in the
+    # path is a small integer (cheap for ReportLab to format, short in the PDF).
+    c.translate(x + QR_BORDER * cell, y + size - QR_BORDER * cell)
+    c.scale(cell, -cell)
+    path = c.beginPath()
+    for row_index, start, length in dark_runs(matrix):
+        path.rect(start, row_index, length, 1)
+    c.setFillGray(0)
+    c.drawPath(path, stroke=0, fill=1)
+    c.restoreState()
 
 
 def _cut_lines(c: canvas.Canvas, width: float, height: float, cell_w: float, cell_h: float) -> None:
@@ -157,6 +194,7 @@ def render_slips(
     cell_h = (height - 2 * MARGIN) / ROWS
     per_page = COLUMNS * ROWS
     pages = [codes[i : i + per_page] for i in range(0, len(codes), per_page)] or [[]]
+    version = qr_version([vote_url(base_url, code) for code, _ in codes]) if codes else None
     for page in pages:
         _cut_lines(c, width, height, cell_w, cell_h)
         if font.warning:
@@ -166,9 +204,9 @@ def render_slips(
             col, row = index % COLUMNS, index // COLUMNS
             x = MARGIN + col * cell_w
             y = height - MARGIN - (row + 1) * cell_h
-            pad = 2.5 * mm
+            pad = PAD
             qr_size = cell_h - 2 * pad
-            _draw_qr(c, vote_url(base_url, code), x + pad, y + pad, qr_size)
+            _draw_qr(c, vote_url(base_url, code), x + pad, y + pad, qr_size, version)
             tx = x + pad + qr_size + 2 * mm
             text_w = cell_w - (tx - x) - pad
             c.setFillGray(0)

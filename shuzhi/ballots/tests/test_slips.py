@@ -7,6 +7,7 @@ import shutil
 import subprocess
 
 import pytest
+import segno
 
 from shuzhi.accounts.models import Role
 from shuzhi.ballots import slips
@@ -83,3 +84,62 @@ def test_slips_need_ballot_manage(world, client):
     assert client.get(f"/ballots/round/{s.ballot_round.pk}/slips.pdf").status_code == 403
     client.force_login(world.carol)
     assert client.get(f"/ballots/round/{s.ballot_round.pk}/slips.pdf").status_code == 404
+
+
+def test_dark_runs_cover_exactly_the_dark_modules():
+    matrix = slips.qr_matrix("https://kaohe.example.gov.cn/v/ABCD2345/")
+    painted = [[False] * len(row) for row in matrix]
+    for row, start, length in slips.dark_runs(matrix):
+        assert length > 0 and all(not painted[row][c] for c in range(start, start + length))
+        for c in range(start, start + length):
+            painted[row][c] = True
+    assert painted == matrix
+    # Merging is the point: far fewer runs than dark modules.
+    assert len(slips.dark_runs(matrix)) < 0.6 * sum(map(sum, matrix))
+
+
+def test_one_print_run_uses_one_symbol_size_and_the_fixed_mask():
+    urls = [slips.vote_url("https://kaohe.example.gov.cn/", c) for c in ("AB12CD", "ZX98YW76")]
+    version = slips.qr_version(urls)
+    sizes = {len(slips.qr_matrix(url, version)) for url in urls}
+    assert sizes == {17 + 4 * version}
+    assert segno.make(urls[0], error="m", version=version, mask=0, micro=False).mask == 0
+    assert slips.qr_matrix(urls[0], version) == [
+        [bool(m) for m in row]
+        for row in segno.make(urls[0], error="m", version=version, mask=0, micro=False).matrix
+    ]
+
+
+def _gray_pixels(pdf: bytes, tmp_path, dpi: int) -> tuple[int, int, bytes]:
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed; drawing not checked")
+    (tmp_path / "qr.pdf").write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-gray", "-r", str(dpi), "-f", "1", "-l", "1", "qr.pdf", "page"],
+        cwd=tmp_path,
+        check=True,
+    )
+    data = next(tmp_path.glob("page*.pgm")).read_bytes()
+    magic, width, height, maxval, pixels = data.split(maxsplit=4)
+    assert magic == b"P5" and maxval == b"255"
+    return int(width), int(height), pixels
+
+
+def test_drawn_qr_matches_its_modules(tmp_path):
+    """Rasterise a slip and sample every module's centre: the merged path draws the symbol."""
+    base, code = "https://kaohe.example.gov.cn/", "KJEE2JPV"
+    pdf = slips.render_slips(codes=[(code, "委员")], title="测试会议", base_url=base)
+    dpi = 300
+    width, _height, pixels = _gray_pixels(pdf, tmp_path, dpi)
+    url = slips.vote_url(base, code)
+    matrix = slips.qr_matrix(url, slips.qr_version([url]))
+    cell_h = (slips.A4[1] - 2 * slips.MARGIN) / slips.ROWS
+    size = cell_h - 2 * slips.PAD
+    cell = size / (len(matrix) + 2 * slips.QR_BORDER)
+    left = top = slips.MARGIN + slips.PAD  # the first slip's QR, from the page's top-left
+    scale = dpi / 72
+    for i, row in enumerate(matrix):
+        for j, dark in enumerate(row):
+            px = int((left + (j + slips.QR_BORDER + 0.5) * cell) * scale)
+            py = int((top + (i + slips.QR_BORDER + 0.5) * cell) * scale)
+            assert (pixels[py * width + px] < 128) == dark, (i, j)
