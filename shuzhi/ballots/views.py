@@ -1,7 +1,8 @@
 """The organiser's ballot console for one session: rounds, codes, progress, close, publish.
 
-Thin views over :mod:`shuzhi.ballots.services`; a session outside the user's ``ballot.manage``
-scope answers 404, a refusal is shown as a message with the service's Chinese reason.
+Thin views over :mod:`shuzhi.ballots.services`; a session out of sight (``round.view``) answers
+404, in sight without ``ballot.manage`` 403; a refusal is shown as a message with the
+service's Chinese reason.
 """
 
 from __future__ import annotations
@@ -16,20 +17,24 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from . import policies, selectors, services
+from shuzhi.meetings.policies import sessions_visible_to
+
+from . import policies, selectors, services, tally
 from .models import BallotRound, BallotRoundStatus
 
 
 def _session(request: HttpRequest, session_id: int):
-    return get_object_or_404(
-        policies.sessions_for(request.user).select_related("round__host"), pk=session_id
+    # 404 outside what the user may see (round.view), 403 in sight without ballot.manage.
+    session = get_object_or_404(
+        sessions_visible_to(request.user).select_related("round__host"), pk=session_id
     )
+    if not policies.can_manage_session(request.user, session):
+        raise PermissionDenied("您没有管理此会议投票的权限。")
+    return session
 
 
 def _round(request: HttpRequest, pk: int) -> BallotRound:
-    return get_object_or_404(
-        policies.rounds_for(request.user).select_related("session__round__host"), pk=pk
-    )
+    return tally.ballot_round_for(request.user, pk, "ballot.manage")
 
 
 @login_required

@@ -63,10 +63,6 @@ def test_round_in_sight_without_the_action_is_403_on_the_hall_screen(world, clie
         assert client.get(url).status_code == 403, url
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the console still looks the session up in the ballot.manage scope (views._session)",
-)
 def test_console_agrees_with_the_hall_screen_for_a_round_in_sight(world, client):
     s = make_setup(world)
     viewer = make_user("prov-viewer", (Role.VIEWER, world.province))

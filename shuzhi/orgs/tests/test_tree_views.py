@@ -241,7 +241,7 @@ def test_history_tab_only_for_audit_viewers(client, world):
     audit.record(actor=world.alice, action="unit.update", obj=world.city_b)  # another unit
     url = reverse("unit_detail", args=[world.city_a.pk])
     text = _as(client, world.alice).get(url, {"tab": "history"}).content.decode()
-    assert "操作记录" in text and "unit.update" in text and "name: a → b" in text
+    assert "操作记录" in text and "unit.update" in text and "名称: a → b" in text
     assert text.count("<code>unit.update</code>") == 1
 
     client.force_login(world.bob)
