@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
-from . import policies, selectors, services
+from shuzhi.meetings.policies import sessions_visible_to
+
+from . import policies, selectors, services, tally
 from .models import BallotRound
 
 router = Router(tags=["ballots"])
@@ -66,15 +69,17 @@ def _round_out(progress: selectors.RoundProgress) -> dict:
 
 
 def _session(request, session_id: int):
-    return get_object_or_404(
-        policies.sessions_for(request.auth).select_related("round__host"), pk=session_id
+    # As on the pages: 404 out of sight (round.view), 403 in sight without ballot.manage.
+    session = get_object_or_404(
+        sessions_visible_to(request.auth).select_related("round__host"), pk=session_id
     )
+    if not policies.can_manage_session(request.auth, session):
+        raise PermissionDenied("您没有管理此会议投票的权限。")
+    return session
 
 
 def _round(request, pk: int) -> BallotRound:
-    return get_object_or_404(
-        policies.rounds_for(request.auth).select_related("session__round__host"), pk=pk
-    )
+    return tally.ballot_round_for(request.auth, pk, "ballot.manage")
 
 
 def _progress(ballot_round: BallotRound) -> dict:

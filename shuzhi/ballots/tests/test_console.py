@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from shuzhi.accounts.models import Role
 from shuzhi.ballots import services
 from shuzhi.ballots.models import BallotRound, VoteCode
 from shuzhi.ballots.tests.meeting_setup import full_ballot, make_meeting
+from shuzhi.core.testing import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +137,14 @@ def test_api_refusals(client, world):
     )
     assert response.status_code == 404
     assert not BallotRound.objects.exists()
+
+
+def test_api_in_sight_without_ballot_rights_is_403(client, world):
+    meeting = make_meeting(world, expected=(4,), present=(3,))
+    rnd = services.open_round(actor=world.alice, session=meeting.session)
+    watcher = make_user("watcher", (Role.VIEWER, world.province))
+    client.force_login(watcher)
+    url = f"/api/ballots/sessions/{meeting.session.pk}/rounds"
+    assert client.post(url, {}, content_type="application/json").status_code == 403
+    assert client.post(f"/api/ballots/rounds/{rnd.pk}/close").status_code == 403
+    assert BallotRound.objects.get(pk=rnd.pk).status == "open"
