@@ -38,6 +38,7 @@ demo: install
 test: install-test browser-deps lint test-pg test-sqlite
 
 lint: install-test
+	mkdir -p var
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DJANGO_SETTINGS_MODULE=shuzhi.settings.test $(BIN)/mypy shuzhi
