@@ -52,7 +52,7 @@ test-pg: install-test
 
 test-sqlite: install-test
 	mkdir -p var
-	DATABASE_URL=$(SQLITE_TEST_URL) $(BIN)/pytest -q -m smoke
+	DATABASE_URL=$(SQLITE_TEST_URL) $(BIN)/pytest -q
 
 ## browser-deps: Debian's Chromium, CJK fonts (the PDF slips embed WenQuanYi Zen Hei) and
 ## pdftotext for the browser and document tests (installs as root, once).
