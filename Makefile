@@ -34,7 +34,7 @@ demo: install
 	  trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
-## test: lint, then the whole suite on PostgreSQL and a smoke pass on SQLite.
+## test: lint, then the whole suite on PostgreSQL and again on SQLite.
 test: install-test browser-deps lint test-pg test-sqlite
 
 lint: install-test
