@@ -245,9 +245,10 @@ class _Display:
 
 
 @dataclass
-class CategoryResult(_Display):
-    """One reporter in one voter category. ``hidden`` when the whole category cast fewer
-    ballots than the round's minimum: its breakdown would show how those few people voted."""
+class Breakdown(_Display):
+    """One reporter's grades in one voter category, or on one sub-item. ``hidden`` when too
+    few voters stand behind it (a category that cast fewer ballots than the round's minimum, a
+    sub-item rated by fewer): its numbers would show how those few people voted."""
 
     code: str
     label: str
@@ -260,22 +261,32 @@ class CategoryResult(_Display):
     average: Fraction | None
     hidden: bool = False
 
+    @classmethod
+    def hidden_for(cls, code: str, label: str) -> Breakdown:
+        return cls(code, label, {}, 0, 0, {}, None, None, None, hidden=True)
 
-@dataclass
-class SubItemResult(_Display):
-    """One reporter on one sub-item, over all voter categories. ``hidden`` when fewer voters
-    rated it than the round's minimum (it may be abstained on apart from the overall grade)."""
+    @classmethod
+    def from_counts(
+        cls, code: str, label: str, counts: Mapping[str, int], abstained: int, rules: RoundRules
+    ) -> Breakdown:
+        """``counts`` maps grade codes to ballots, abstentions already taken out."""
+        grades = rules.grade_codes
+        return cls(
+            code=code,
+            label=label,
+            counts={g: counts.get(g, 0) for g in grades},
+            abstained=abstained,
+            cast=cast(counts, grades),
+            shares=shares(counts, grades),
+            good_rate=top_rate(counts, grades, 1),
+            good_fair_rate=top_rate(counts, grades, 2),
+            average=average_points(counts, rules.points),
+        )
 
-    code: str
-    label: str
-    counts: dict[str, int]
-    abstained: int
-    cast: int
-    shares: dict[str, Fraction]
-    good_rate: Fraction | None
-    good_fair_rate: Fraction | None
-    average: Fraction | None
-    hidden: bool = False
+
+# The two uses of a breakdown, named for readers of the tally.
+CategoryResult = Breakdown
+SubItemResult = Breakdown
 
 
 @dataclass
@@ -345,21 +356,6 @@ def session_reporters(ballot_round: BallotRound) -> list[SessionReporter]:
     return sorted(by_id.values(), key=lambda r: (r.position, r.pk))
 
 
-def _hidden_category(code: str, label: str) -> CategoryResult:
-    return CategoryResult(
-        code=code,
-        label=label,
-        counts={},
-        abstained=0,
-        cast=0,
-        shares={},
-        good_rate=None,
-        good_fair_rate=None,
-        average=None,
-        hidden=True,
-    )
-
-
 def _reporter_result(
     sr: SessionReporter,
     per_category: Mapping[str, Mapping[str, int]],
@@ -388,25 +384,12 @@ def _reporter_result(
         abstained_total += abstained
         for g, n in counts.items():
             total[g] = total.get(g, 0) + n
-        avg = average_points(counts, points)
-        averages[code] = avg
+        averages[code] = average_points(counts, points)
         label = rules.category_labels.get(code, code)
         if code in small_categories:
-            categories.append(_hidden_category(code, label))
-            continue
-        categories.append(
-            CategoryResult(
-                code=code,
-                label=label,
-                counts={g: counts.get(g, 0) for g in grades},
-                abstained=abstained,
-                cast=cast(counts, grades),
-                shares=shares(counts, grades),
-                good_rate=top_rate(counts, grades, 1),
-                good_fair_rate=top_rate(counts, grades, 2),
-                average=avg,
-            )
-        )
+            categories.append(Breakdown.hidden_for(code, label))
+        else:
+            categories.append(Breakdown.from_counts(code, label, counts, abstained, rules))
     base.cast = cast(total, grades)
     if base.cast < max(rules.min_ballots, 1):
         return base
@@ -434,36 +417,12 @@ def _sub_item_results(
     for sub in rules.sub_items:
         counts = dict(per_item.get(sub["code"], {}))
         abstained = counts.pop("", 0)
-        rated = cast(counts, grades)
-        if rated < minimum:
+        if cast(counts, grades) < minimum:
+            results.append(Breakdown.hidden_for(sub["code"], sub["label"]))
+        else:
             results.append(
-                SubItemResult(
-                    code=sub["code"],
-                    label=sub["label"],
-                    counts={},
-                    abstained=0,
-                    cast=0,
-                    shares={},
-                    good_rate=None,
-                    good_fair_rate=None,
-                    average=None,
-                    hidden=True,
-                )
+                Breakdown.from_counts(sub["code"], sub["label"], counts, abstained, rules)
             )
-            continue
-        results.append(
-            SubItemResult(
-                code=sub["code"],
-                label=sub["label"],
-                counts={g: counts.get(g, 0) for g in grades},
-                abstained=abstained,
-                cast=rated,
-                shares=shares(counts, grades),
-                good_rate=top_rate(counts, grades, 1),
-                good_fair_rate=top_rate(counts, grades, 2),
-                average=average_points(counts, rules.points),
-            )
-        )
     return results
 
 
