@@ -79,6 +79,13 @@ def _register_routers() -> None:
     api.add_router("/meetings", "shuzhi.meetings.api.router")
     api.add_router("/ballots", "shuzhi.ballots.api.router")
     api.add_router("/vote", "shuzhi.ballots.vote_api.router")
+    api.add_router("/problems", "shuzhi.rectification.api.router")
+    api.add_router("/problems", "shuzhi.rectification.ledger_api.router")
+    api.add_router("/problems", "shuzhi.rectification.import_api.router")
+    api.add_router("/reports", "shuzhi.reports.api.router")
+    api.add_router("/reports", "shuzhi.reports.critique_api.router")
+    api.add_router("/assessment", "shuzhi.assessment.api.router")
+    api.add_router("/inbox", "shuzhi.core.inbox_api.router")
 
 
 _register_routers()

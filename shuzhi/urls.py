@@ -16,6 +16,10 @@ urlpatterns = [
     path("meetings/", include("shuzhi.meetings.urls")),
     path("ballots/", include("shuzhi.ballots.urls")),
     path("v/", include("shuzhi.ballots.vote_urls")),
+    path("problems/", include("shuzhi.rectification.urls")),
+    path("reports/", include("shuzhi.reports.urls")),
+    path("assessment/", include("shuzhi.assessment.urls")),
+    path("inbox/", include("shuzhi.core.inbox_urls")),
     path("", include("shuzhi.core.urls")),
 ]
 

@@ -40,6 +40,7 @@ class Role(models.TextChoices):
     ORGANISER = "organiser", _("组织部门工作人员")
     SECRETARY = "secretary", _("书记")
     INSPECTOR = "inspector", _("督查人员")
+    LEADER = "leader", _("班子成员")
     VIEWER = "viewer", _("只读查看")
 
 

@@ -37,6 +37,7 @@ ROLE_RANK: dict[str, int] = {
     Role.ORGANISER: 2,
     Role.SECRETARY: 1,
     Role.INSPECTOR: 1,
+    Role.LEADER: 1,
     Role.VIEWER: 1,
 }
 

@@ -8,7 +8,17 @@ from __future__ import annotations
 from .models import Role
 
 VIEW_ACTIONS = frozenset(
-    {"unit.view", "unit.export", "person.view", "post.view", "round.view"},
+    {
+        "unit.view",
+        "unit.export",
+        "person.view",
+        "post.view",
+        "round.view",
+        "problem.view",
+        "problem.export",
+        "report.view",
+        "critique.view",
+    },
 )
 MANAGE_ACTIONS = frozenset(
     {
@@ -23,19 +33,38 @@ MANAGE_ACTIONS = frozenset(
         "round.change",
         "ballot.manage",
         "ballot.results",
+        "problem.create",
+        "problem.import",
+        "problem.rectify",
+        "problem.verify",
+        "report.review",
+        "critique.write",
+        "worker.view",
     }
 )
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    Role.ADMIN: VIEW_ACTIONS | MANAGE_ACTIONS | {"unittype.change"},
+    Role.ADMIN: VIEW_ACTIONS | MANAGE_ACTIONS | {"unittype.change", "problemsource.change"},
     Role.ORGANISER: VIEW_ACTIONS | MANAGE_ACTIONS,
-    Role.SECRETARY: VIEW_ACTIONS | {"ballot.results"},
-    Role.INSPECTOR: VIEW_ACTIONS | {"finding.create"},
+    # A secretary writes their own unit's report and plan (policies narrow ``report.write`` to
+    # the unit itself), works on its problems, and as the superior of the units one level
+    # down reviews their reports and critiques them.
+    Role.SECRETARY: VIEW_ACTIONS
+    | {
+        "ballot.results",
+        "problem.rectify",
+        "report.write",
+        "report.review",
+        "critique.write",
+    },
+    Role.INSPECTOR: VIEW_ACTIONS | {"problem.create", "problem.import", "problem.verify"},
+    # A leadership-team member (班子成员) critiques reporters on their portfolio.
+    Role.LEADER: VIEW_ACTIONS | {"critique.write"},
     Role.VIEWER: VIEW_ACTIONS,
 }
 
 # Roles whose grant reaches only one level below the granted unit.
-ONE_LEVEL_ROLES = frozenset({Role.SECRETARY})
+ONE_LEVEL_ROLES = frozenset({Role.SECRETARY, Role.LEADER})
 
 ALL_ACTIONS = frozenset().union(*ROLE_ACTIONS.values())
 

@@ -77,3 +77,67 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):  # type: ignore[override]
         raise PermissionError("Audit entries are immutable.")
+
+
+class Notification(models.Model):
+    """A message in a user's in-app inbox (提醒). Sent through ``core.notify`` which also
+    e-mails it (after commit) when the user has an address. ``key`` makes a send idempotent:
+    the same reminder for the same object and day is stored once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    kind = models.CharField(_("类别"), max_length=32)
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    url = models.CharField(_("链接"), max_length=300, blank=True)
+    key = models.CharField(_("去重键"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    emailed = models.BooleanField(_("已发邮件"), default=False)
+
+    class Meta:
+        verbose_name = _("站内提醒")
+        verbose_name_plural = _("站内提醒")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="core_notice_user_unread")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"],
+                condition=~models.Q(key=""),
+                name="core_notice_user_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TaskRun(models.Model):
+    """One run of a background job (e.g. the daily reminders), so a page can show when it last
+    ran and what it did."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", _("运行中")
+        OK = "ok", _("成功")
+        FAILED = "failed", _("失败")
+
+    name = models.CharField(_("任务"), max_length=64, db_index=True)
+    started_at = models.DateTimeField(_("开始时间"))
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    outcome = models.CharField(
+        _("结果"), max_length=16, choices=Outcome.choices, default=Outcome.RUNNING
+    )
+    summary = models.JSONField(_("摘要"), default=dict, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+
+    class Meta:
+        verbose_name = _("后台任务运行记录")
+        verbose_name_plural = _("后台任务运行记录")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.started_at:%Y-%m-%d %H:%M}"

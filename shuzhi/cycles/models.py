@@ -24,6 +24,8 @@ class Round(TimeStampedModel):
     ``scale``: ``[{"code", "label", "points"}]``; ``categories``: ``[{"code", "label",
     "weight"}]`` (weights as decimal strings summing to 1); ``sub_items``: ``[{"code",
     "label"}]``; ``quotas``: ``{scale_code: max per voter}`` (empty = no quota).
+    ``report_topics``: ``[{"code", "title", "hint"}]`` must-answer topics (必答题);
+    ``report_checks``: thresholds of the report quality checks (see ``policy``).
     ``schedule_override_reason`` records why a round was scheduled before the parent's session
     that hears this host (the top-down rule).
     """
@@ -57,6 +59,16 @@ class Round(TimeStampedModel):
         help_text=_("每个单位至少每隔这么多年现场述职一次。"),
     )
     schedule_override_reason = models.TextField(_("提前安排的理由"), blank=True)
+    report_topics = models.JSONField(
+        _("必答题"),
+        default=policy.default_report_topics,
+        blank=True,
+        help_text=_("每项：代码、题目、提示；述职报告必须逐项作答。"),
+    )
+    report_checks = models.JSONField(
+        _("报告质量检查阈值"), default=policy.default_report_checks, blank=True
+    )
+    report_due = models.DateField(_("报告提交截止日期"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("年度述职评议")

@@ -98,3 +98,27 @@ def validate_category_labels(categories: list[dict]) -> None:
             raise ValidationError(
                 {"categories": f"类别“{item.get('label')}”的权重必须在 0 到 1 之间。"}
             )
+
+
+def default_report_topics() -> list[dict]:
+    """Must-answer topics (必答题) a host sets for the year's reports; none by default."""
+    return []
+
+
+def default_report_checks() -> dict:
+    """Thresholds of the report quality checks (DOMAIN.md §4, §7), as data per round.
+
+    - ``max_chars``: the length limit (burden-reduction rules favour short reports);
+    - ``min_chars``: below this a report is too thin to judge;
+    - ``min_first_person_per_1000``: first-person words (我、本人、我们) per 1,000 characters;
+    - ``min_problem_share``: share of the text about problems and causes (a praise-only report
+      falls below it);
+    - ``min_concrete_per_1000``: figures, cases and named units per 1,000 characters.
+    """
+    return {
+        "max_chars": 4000,
+        "min_chars": 800,
+        "min_first_person_per_1000": 2.0,
+        "min_problem_share": 0.15,
+        "min_concrete_per_1000": 4.0,
+    }

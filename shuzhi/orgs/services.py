@@ -30,6 +30,7 @@ from .models import (
     UnitType,
     child_path,
 )
+from .signals import subtree_moved
 
 UNIT_FIELDS = ("code", "name", "short_name", "type", "sort_order")
 
@@ -171,6 +172,7 @@ def _reparent_subtree(unit: Unit, new_parent: Unit) -> None:
         depth=F("depth") + delta,
     )
     Unit.objects.filter(pk=unit.pk).update(parent=new_parent)
+    subtree_moved.send(sender=Unit, old_prefix=old_prefix, new_prefix=new_prefix)
 
 
 @transaction.atomic

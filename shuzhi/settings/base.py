@@ -29,6 +29,9 @@ INSTALLED_APPS = [
     "shuzhi.cycles",
     "shuzhi.meetings",
     "shuzhi.ballots",
+    "shuzhi.rectification",
+    "shuzhi.reports",
+    "shuzhi.assessment",
 ]
 
 MIDDLEWARE = [
@@ -112,6 +115,15 @@ SHUZHI_IMPORT_MAX_BYTES = env_int("SHUZHI_IMPORT_MAX_MB", 200, minimum=1) * 1024
 # A PostgreSQL import creating at least this many units rebuilds the unit table's foreign keys
 # after the load instead of checking each row (see docs/decisions/0003-bulk-import.md).
 SHUZHI_IMPORT_REBUILD_FK_ROWS = env_int("SHUZHI_IMPORT_REBUILD_FK_ROWS", 50_000, minimum=0)
+
+# Attachments to reports and rectification evidence (documents, images, short videos).
+SHUZHI_ATTACHMENT_MAX_BYTES = env_int("SHUZHI_ATTACHMENT_MAX_MB", 20, minimum=1) * 1024 * 1024
+SHUZHI_VIDEO_MAX_BYTES = env_int("SHUZHI_VIDEO_MAX_MB", 200, minimum=1) * 1024 * 1024
+# Reminders: the responsible person is reminded this many days before a deadline and when it
+# passes; an item overdue longer than the escalation period goes to the responsible leader and
+# the superior unit's organisers.
+SHUZHI_REMIND_DAYS_BEFORE = env_int("SHUZHI_REMIND_DAYS_BEFORE", 7, minimum=0)
+SHUZHI_ESCALATE_AFTER_DAYS = env_int("SHUZHI_ESCALATE_AFTER_DAYS", 30, minimum=1)
 
 TASKS = {
     "default": {

@@ -14,7 +14,7 @@ from shuzhi.orgs.models import UnitStatus
 
 pytestmark = pytest.mark.django_db
 
-NON_ADMIN = [Role.ORGANISER, Role.SECRETARY, Role.INSPECTOR, Role.VIEWER]
+NON_ADMIN = [Role.ORGANISER, Role.SECRETARY, Role.INSPECTOR, Role.LEADER, Role.VIEWER]
 
 
 @pytest.mark.smoke

@@ -15,6 +15,7 @@ ROLE_LABELS: dict[str, str] = {
     Role.ORGANISER: "组织部门工作人员 Organiser",
     Role.SECRETARY: "书记 Secretary",
     Role.INSPECTOR: "督查人员 Inspector",
+    Role.LEADER: "班子成员 Leadership-team member",
     Role.VIEWER: "只读查看 Viewer",
 }
 

@@ -1,0 +1,5 @@
+"""Assessment API, mounted at /api/assessment."""
+
+from ninja import Router
+
+router = Router(tags=["考核"])

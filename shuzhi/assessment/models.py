@@ -1,0 +1,1 @@
+"""Assessment models: indicator sets, scores, composites, grades and consequences."""

@@ -1,0 +1,313 @@
+"""The written side of the round: reports, critiques and rectification plans.
+
+A ``Report`` belongs to one reporter of one round (``cycles.RoundReporter``). Its current text
+lives on the row; every submission freezes a ``ReportVersion`` so earlier versions can be
+compared. Status moves only through ``services`` along ``REPORT_TRANSITIONS`` and each move
+leaves a ``ReportEvent`` (who, when, comment).
+
+``CarriedAnswer`` rows are the 上年度问题整改情况 section: one per problem of the reporter's unit
+from the previous year, pre-filled when the report is created; all must be answered before the
+report can be submitted.
+
+A ``Critique`` (点评) is written by the host secretary or a leadership-team member for one
+reporter; each problem it names becomes a ``rectification.Problem`` with source 上级点评 and
+``critique`` pointing back here. A ``RectificationPlan`` (整改方案) is the unit's answer to
+those problems, approved or returned by the superior.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from shuzhi.core.models import TimeStampedModel
+
+
+class ReportStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交")
+    RETURNED = "returned", _("已退回修改")
+    ACCEPTED = "accepted", _("已审核通过")
+
+
+# The sections of a report in the order they print (DOMAIN.md §4).
+SECTIONS = (
+    ("performance", "履职情况"),
+    ("problems", "存在问题及原因"),
+    ("next_steps", "下步打算"),
+)
+
+
+class Report(TimeStampedModel):
+    """述职报告 of one reporter in one round.
+
+    ``sections``: ``{"performance": str, "problems": str, "next_steps": str}``;
+    ``topic_answers``: ``{topic_code: str}`` for the round's must-answer topics (必答题);
+    ``indicators``: ``[{"name", "value", "unit", "note"}]`` — the key-indicator table.
+    ``version`` counts submissions (0 while never submitted).
+    """
+
+    reporter = models.OneToOneField(
+        "cycles.RoundReporter",
+        verbose_name=_("述职对象"),
+        on_delete=models.CASCADE,
+        related_name="report",
+    )
+    title = models.CharField(_("标题"), max_length=200)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=ReportStatus.choices, default=ReportStatus.DRAFT
+    )
+    sections = models.JSONField(_("正文"), default=dict, blank=True)
+    topic_answers = models.JSONField(_("必答题"), default=dict, blank=True)
+    indicators = models.JSONField(_("主要指标"), default=list, blank=True)
+    version = models.PositiveIntegerField(_("提交次数"), default=0)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("撰写人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("审核通过时间"), null=True, blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("述职报告")
+        verbose_name_plural = _("述职报告")
+        ordering = ["reporter__round_id", "reporter__sort_order", "id"]
+        indexes = [models.Index(fields=["status"], name="reports_report_status")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ReportVersion(models.Model):
+    """A frozen copy of a report at one submission, for comparison and the record."""
+
+    report = models.ForeignKey(
+        Report, verbose_name=_("述职报告"), on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveIntegerField(_("版本号"))
+    content = models.JSONField(_("内容"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提交人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("报告版本")
+        verbose_name_plural = _("报告版本")
+        ordering = ["report_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "number"], name="reports_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report} v{self.number}"
+
+
+class ReportEvent(models.Model):
+    """One move of a report's status (submit, return with comments, accept)."""
+
+    report = models.ForeignKey(
+        Report, verbose_name=_("述职报告"), on_delete=models.CASCADE, related_name="events"
+    )
+    from_status = models.CharField(_("原状态"), max_length=16, choices=ReportStatus.choices)
+    to_status = models.CharField(_("新状态"), max_length=16, choices=ReportStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_label = models.CharField(_("操作人姓名"), max_length=150, blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    comment = models.TextField(_("意见"), blank=True)
+    version = models.PositiveIntegerField(_("对应版本"), default=0)
+
+    class Meta:
+        verbose_name = _("报告流转记录")
+        verbose_name_plural = _("报告流转记录")
+        ordering = ["report_id", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
+
+class CarriedAnswer(models.Model):
+    """The report's answer on one problem carried from last year (上年度问题整改情况)."""
+
+    report = models.ForeignKey(
+        Report, verbose_name=_("述职报告"), on_delete=models.CASCADE, related_name="carried"
+    )
+    problem = models.ForeignKey(
+        "rectification.Problem",
+        verbose_name=_("上年度问题"),
+        on_delete=models.PROTECT,
+        related_name="report_answers",
+    )
+    answer = models.TextField(_("整改情况"), blank=True)
+    evidence = models.TextField(_("佐证说明"), blank=True)
+    status_at_answer = models.CharField(_("填报时状态"), max_length=16, blank=True)
+
+    class Meta:
+        verbose_name = _("上年度问题整改情况")
+        verbose_name_plural = _("上年度问题整改情况")
+        ordering = ["report_id", "problem__serial", "problem_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "problem"], name="reports_carried_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report} · {self.problem}"
+
+    @property
+    def is_answered(self) -> bool:
+        return bool(self.answer.strip()) and bool(self.evidence.strip())
+
+
+class AttachmentKind(models.TextChoices):
+    DOCUMENT = "document", _("文档")
+    IMAGE = "image", _("图片")
+    VIDEO = "video", _("视频")
+
+
+def attachment_path(instance: ReportAttachment, filename: str) -> str:
+    return f"reports/{instance.report_id}/{filename}"
+
+
+class ReportAttachment(models.Model):
+    """A document, image or short video attached to a report; served through a checked view."""
+
+    report = models.ForeignKey(
+        Report, verbose_name=_("述职报告"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    kind = models.CharField(_("类别"), max_length=16, choices=AttachmentKind.choices)
+    file = models.FileField(_("文件"), upload_to=attachment_path, max_length=255)
+    name = models.CharField(_("文件名"), max_length=255)
+    size = models.PositiveBigIntegerField(_("大小（字节）"))
+    content_type = models.CharField(_("类型"), max_length=100)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("报告附件")
+        verbose_name_plural = _("报告附件")
+        ordering = ["report_id", "uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CritiqueRole(models.TextChoices):
+    HOST_SECRETARY = "host_secretary", _("主办单位书记")
+    TEAM_MEMBER = "team_member", _("班子成员（分管领域）")
+
+
+class Critique(TimeStampedModel):
+    """点评 of one reporter by the host secretary or a leadership-team member on a portfolio.
+
+    ``text`` is the overall comment; the problems it names are ``rectification.Problem`` rows
+    with ``critique`` set to this critique (``self.problems``). ``rating`` is the critic's
+    overall judgement on the scale of the round (a scale code; optional), used by assessment.
+    """
+
+    reporter = models.ForeignKey(
+        "cycles.RoundReporter",
+        verbose_name=_("述职对象"),
+        on_delete=models.CASCADE,
+        related_name="critiques",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("点评人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    author_label = models.CharField(_("点评人姓名"), max_length=150, blank=True)
+    role = models.CharField(
+        _("点评身份"),
+        max_length=16,
+        choices=CritiqueRole.choices,
+        default=CritiqueRole.HOST_SECRETARY,
+    )
+    portfolio = models.CharField(_("分管领域"), max_length=100, blank=True)
+    text = models.TextField(_("点评意见"), max_length=5000)
+    rating = models.CharField(_("总体评价"), max_length=16, blank=True)
+    published = models.BooleanField(_("已发布"), default=False)
+
+    class Meta:
+        verbose_name = _("点评")
+        verbose_name_plural = _("点评")
+        ordering = ["reporter_id", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} · {self.reporter}"
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已报送")
+    RETURNED = "returned", _("已退回")
+    APPROVED = "approved", _("已批准")
+
+
+class RectificationPlan(TimeStampedModel):
+    """整改方案: the reporter's unit's plan for the problems named in the round.
+
+    ``items``: ``[{"problem": id, "measures": str, "deadline": "YYYY-MM-DD",
+    "responsible_leader_name": str, "responsible_person_name": str,
+    "responsible_department": str}]`` — applied to the problems when the plan is approved.
+    """
+
+    reporter = models.OneToOneField(
+        "cycles.RoundReporter",
+        verbose_name=_("述职对象"),
+        on_delete=models.CASCADE,
+        related_name="plan",
+    )
+    summary = models.TextField(_("总体思路"), blank=True, max_length=5000)
+    items = models.JSONField(_("整改事项"), default=list, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=PlanStatus.choices, default=PlanStatus.DRAFT
+    )
+    return_comment = models.TextField(_("退回意见"), blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("批准人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(_("批准时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("整改方案")
+        verbose_name_plural = _("整改方案")
+        ordering = ["reporter_id"]
+
+    def __str__(self) -> str:
+        return f"整改方案 · {self.reporter}"
