@@ -306,14 +306,14 @@ def reset_votes(hall: Hall) -> None:
     """Forget every vote, so the next server starts from the same state; vacuum the tables."""
     from django.db import connection
 
-    from shuzhi.ballots.models import BallotComment, BallotEntry, VoteCode
+    from shuzhi.ballots.models import Ballot, BallotComment, VoteCode
 
-    BallotEntry.objects.filter(round_id=hall.ballot_round_id).delete()
+    Ballot.objects.filter(round_id=hall.ballot_round_id).delete()
     BallotComment.objects.filter(round_id=hall.ballot_round_id).delete()
     VoteCode.objects.filter(round_id=hall.ballot_round_id).update(used=False, nonce="", receipt="")
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE bench_vote")
-        for table in ("ballots_ballotentry", "ballots_votecode", "ballots_ballotcomment"):
+        for table in ("ballots_ballot", "ballots_votecode", "ballots_ballotcomment"):
             cursor.execute(f"VACUUM ANALYZE {table}")
         cursor.execute("CHECKPOINT")
     connection.close()
@@ -328,7 +328,8 @@ def truncate_bench_table() -> None:
 
 
 def stored_state(hall: Hall) -> tuple[list[str], list[int]]:
-    """Receipts of the used codes, and the row count of each distinct stored ballot."""
+    """Receipts of the used codes, and the rating count of each stored ballot (read through
+    the view that unnests the ballots, as the tally does)."""
     from django.db import connection
     from django.db.models import Count
 
@@ -342,7 +343,7 @@ def stored_state(hall: Hall) -> tuple[list[str], list[int]]:
     rows = list(
         BallotEntry.objects.filter(round_id=hall.ballot_round_id)
         .values("ballot")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .values_list("n", flat=True)
     )
     connection.close()

@@ -26,7 +26,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from . import hall, tally
-from .models import BallotEntry, BallotRound, BallotRoundStatus
+from .models import Ballot, BallotRound, BallotRoundStatus
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -58,12 +58,14 @@ def raw_ballots(ballot_round: BallotRound, rules: tally.RoundRules, reporter_ids
     than the minimum in all, no raw ballot is listed."""
     labels = rules.grade_labels
     ballots: dict = {}
-    rows = BallotEntry.objects.filter(round=ballot_round).values_list(
-        "ballot", "category", "reporter_id", "item", "grade"
+    rows = Ballot.objects.filter(round=ballot_round).values_list(
+        "id", "category", "ratings", "items"
     )
-    for ballot, category, reporter_id, item, grade in rows.iterator(chunk_size=5000):
-        entry = ballots.setdefault(ballot, [category, {}])
-        entry[1][(reporter_id, item)] = grade
+    for ballot, category, ratings, items in rows.iterator(chunk_size=2000):
+        grades = {(int(rid), tally.OVERALL): grade for rid, grade in ratings.items()}
+        for rid, graded in items.items():
+            grades.update(((int(rid), item), grade) for item, grade in graded.items())
+        ballots[ballot] = [category, grades]
     minimum = max(rules.min_ballots, 1)
     if len(ballots) < minimum:
         return []

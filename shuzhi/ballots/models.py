@@ -1,19 +1,22 @@
 """The anonymous ballot, split by construction into two sides that nothing joins.
 
 Who may vote and who has voted: :class:`VoteCode` (and the roster in ``meetings``).
-What was voted: :class:`BallotEntry` and :class:`BallotComment`.
+What was voted: :class:`Ballot` (one row per ballot; read rating by rating through the
+:class:`BallotEntry` view) and :class:`BallotComment`.
 
 No foreign key, id sequence, timestamp or audit record joins the two sides. Ballot rows have
-random UUID keys and no times; a voter's rows share a random ``ballot`` UUID that appears nowhere
-else. See docs/decisions/0004-ballot-anonymity.md.
+random UUID keys and no times. See docs/decisions/0004-ballot-anonymity.md.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+OVERALL = "overall"
 
 
 class BallotRoundStatus(models.TextChoices):
@@ -92,42 +95,103 @@ class VoteCode(models.Model):
         return self.code
 
 
-class BallotEntry(models.Model):
-    """One rating on one ballot: a reporter, an item (``overall`` or a sub-item code) and a grade
-    (a scale code; empty for an abstention). Rows of one ballot share the random ``ballot``."""
+class Ballot(models.Model):
+    """One voter's ballot, whole, in one row: the round, the voter's category and the grades.
+
+    ``ratings`` maps each session reporter id (as a string) to the overall grade (a scale code;
+    empty for an abstention); ``items`` maps a reporter id to ``{sub-item code: grade}`` for the
+    sub-items rated. The key is a random UUID (v4), and nothing else — no time, no sequence, no
+    code — is stored, so the row says what was voted and nothing about who or when.
+
+    One row instead of one per rating: a full hall's ballot of 40 reporters was 40 inserts into
+    an indexed table, the largest share of the vote path's database time
+    (docs/decisions/0004-ballot-anonymity.md). The tally unnests the JSON in SQL through the
+    :class:`BallotEntry` view.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    # No database-level constraints on the two keys: the vote path checks both against the
-    # claimed code's round and its reporter snapshot before inserting, and the 2 × 40 checks
-    # at commit were a large share of a ballot's database time (bench/hall_vote.py).
+    # No database constraint on the round: the vote path inserts the round id the code's claim
+    # returned, and a constraint's key-share lock on the round row, taken by every ballot of a
+    # full hall at once, would serialise them on one row (PostgreSQL multixacts).
     round = models.ForeignKey(
         BallotRound,
         verbose_name=_("投票轮次"),
         on_delete=models.CASCADE,
-        related_name="entries",
+        related_name="ballots",
         db_constraint=False,
     )
-    ballot = models.UUIDField(_("选票"), db_index=False)
+    category = models.CharField(_("类别代码"), max_length=32)
+    ratings = models.JSONField(_("总体评价"), default=dict)
+    items = models.JSONField(_("分项评价"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("选票")
+        verbose_name_plural = _("选票")
+
+    def __str__(self) -> str:
+        return f"{self.category}: {len(self.ratings)}"
+
+    @classmethod
+    def from_rows(
+        cls, *, round_id: int, category: str, rows: Iterable[tuple[int | str, str, str]]
+    ) -> Ballot:
+        """A ballot from ``(reporter id, item, grade)`` rows, with a fresh random key."""
+        ratings, items = split_rows(rows)
+        return cls(
+            id=uuid.uuid4(), round_id=round_id, category=category, ratings=ratings, items=items
+        )
+
+
+def split_rows(
+    rows: Iterable[tuple[int | str, str, str]],
+) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """``(reporter id, item, grade)`` rows (item ``overall`` or a sub-item code; grade empty
+    for an abstention) as a :class:`Ballot`'s two columns: ``{reporter: overall grade}`` and
+    ``{reporter: {sub-item: grade}}``."""
+    ratings: dict[str, str] = {}
+    items: dict[str, dict[str, str]] = {}
+    for reporter_id, item, grade in rows:
+        if item == OVERALL:
+            ratings[str(reporter_id)] = grade
+        else:
+            items.setdefault(str(reporter_id), {})[item] = grade
+    return ratings, items
+
+
+class BallotEntry(models.Model):
+    """One rating of one ballot, read from the database view ``ballots_ballotentry`` that
+    unnests each :class:`Ballot`'s JSON (``jsonb_each`` on PostgreSQL, ``json_each`` on
+    SQLite): the round, the ballot, the voter's category, a reporter, an item (``overall`` or a
+    sub-item code) and a grade (empty for an abstention). Read-only; the tally groups it.
+
+    ``id`` is the ballot key, reporter and item joined — derived, never stored.
+    """
+
+    id = models.CharField(primary_key=True, max_length=80, editable=False)
+    round = models.ForeignKey(
+        BallotRound,
+        verbose_name=_("投票轮次"),
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+    )
+    ballot = models.UUIDField(_("选票"))
     category = models.CharField(_("类别代码"), max_length=32)
     reporter = models.ForeignKey(
         "meetings.SessionReporter",
         verbose_name=_("述职人"),
-        on_delete=models.CASCADE,
+        on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,
-        db_index=False,  # the tally index covers it after the round
     )
-    item = models.CharField(_("评价项目"), max_length=32, default="overall")
+    item = models.CharField(_("评价项目"), max_length=32, default=OVERALL)
     grade = models.CharField(_("等次"), max_length=32, blank=True)
 
     class Meta:
+        managed = False
+        db_table = "ballots_ballotentry"
         verbose_name = _("选票评价")
         verbose_name_plural = _("选票评价")
-        indexes = [
-            models.Index(
-                fields=["round", "item", "reporter", "category", "grade"], name="ballots_tally"
-            )
-        ]
 
     def __str__(self) -> str:
         return f"{self.item}={self.grade or '弃权'}"

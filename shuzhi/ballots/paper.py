@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import secrets
-import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,7 +28,7 @@ from shuzhi.core.models import AuditEntry
 from shuzhi.orgs.policies import can
 
 from . import tally
-from .models import BallotEntry, BallotRound, BallotRoundStatus, PaperEntry, VoteCode
+from .models import Ballot, BallotRound, BallotRoundStatus, PaperEntry, VoteCode
 from .slips import PdfFont, cjk_font, fit_text
 
 MAX_SHEET = 100_000
@@ -254,24 +253,21 @@ def count_agreed(*, actor, ballot_round: BallotRound) -> CountResult:
         pending = sum(1 for s in sheets(locked) if not s.counted and not s.agrees)
         # Random processing order: row order on disk then says nothing about sheet numbers.
         secrets.SystemRandom().shuffle(agreed)
-        rows = []
+        ballots = []
         for state in agreed:
             assert state.first is not None
-            ballot = uuid.uuid4()
-            for rid, items in state.first.ratings.items():
-                for item in rules.items:
-                    rows.append(
-                        BallotEntry(
-                            id=uuid.uuid4(),
-                            round=locked,
-                            ballot=ballot,
-                            category=state.first.category,
-                            reporter_id=int(rid),
-                            item=item,
-                            grade=items.get(item, ""),
-                        )
-                    )
-        BallotEntry.objects.bulk_create(rows, batch_size=2000)
+            ballots.append(
+                Ballot.from_rows(
+                    round_id=locked.pk,
+                    category=state.first.category,
+                    rows=(
+                        (rid, item, items.get(item, ""))
+                        for rid, items in state.first.ratings.items()
+                        for item in rules.items
+                    ),
+                )
+            )
+        Ballot.objects.bulk_create(ballots, batch_size=1000)
         numbers = [s.sheet for s in agreed]
         PaperEntry.objects.filter(round=locked, sheet__in=numbers).update(counted=True)
         if numbers:
@@ -292,12 +288,7 @@ def count_agreed(*, actor, ballot_round: BallotRound) -> CountResult:
 
 def _void_if_overflowing(actor, ballot_round: BallotRound) -> bool:
     """Void the round when more ballots came back than were issued (codes + paper forms)."""
-    ballots = (
-        BallotEntry.objects.filter(round=ballot_round, item=tally.OVERALL)
-        .values("ballot")
-        .distinct()
-        .count()
-    )
+    ballots = Ballot.objects.filter(round=ballot_round).count()
     issued = VoteCode.objects.filter(round=ballot_round).count() + ballot_round.paper_issued
     if ballots <= issued:
         return False

@@ -12,7 +12,7 @@ from django.db.models import Count, Q
 
 from shuzhi.meetings.models import Session
 
-from .models import BallotEntry, BallotRound, VoteCode
+from .models import Ballot, BallotRound, VoteCode
 
 
 @dataclass
@@ -53,9 +53,9 @@ def session_rounds(session: Session) -> list[RoundProgress]:
         .order_by()
     }
     ballots = dict(
-        BallotEntry.objects.filter(round_id__in=ids)
+        Ballot.objects.filter(round_id__in=ids)
         .values("round_id")
-        .annotate(n=Count("ballot", distinct=True))
+        .annotate(n=Count("id"))
         .order_by()
         .values_list("round_id", "n")
     )

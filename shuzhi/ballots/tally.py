@@ -32,9 +32,7 @@ from shuzhi.cycles import policy as policy_defaults
 from shuzhi.meetings.models import SessionReporter
 from shuzhi.orgs.policies import can
 
-from .models import BallotEntry, BallotRound, BallotRoundStatus
-
-OVERALL = "overall"
+from .models import OVERALL, Ballot, BallotEntry, BallotRound, BallotRoundStatus
 
 # ---------------------------------------------------------------------------------------------
 # The round's rules, read from the snapshot taken when the round opened.
@@ -438,7 +436,7 @@ def _sub_item_counts(
             round=ballot_round, item__in=[s["code"] for s in rules.sub_items]
         )
         .values_list("reporter_id", "item", "grade")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .order_by()
     )
     counts: dict[int, dict[str, dict[str, int]]] = {}
@@ -455,16 +453,16 @@ def compute(ballot_round: BallotRound) -> Tally:
     grouped = (
         BallotEntry.objects.filter(round=ballot_round, item=OVERALL)
         .values_list("reporter_id", "category", "grade")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .order_by()
     )
     counts: dict[int, dict[str, dict[str, int]]] = {}
     for reporter_id, category, grade, n in grouped:
         counts.setdefault(reporter_id, {}).setdefault(category, {})[grade] = n
     by_category = dict(
-        BallotEntry.objects.filter(round=ballot_round, item=OVERALL)
+        Ballot.objects.filter(round=ballot_round)
         .values_list("category")
-        .annotate(n=Count("ballot", distinct=True))
+        .annotate(n=Count("id"))
         .order_by()
     )
     minimum = max(rules.min_ballots, 1)

@@ -13,7 +13,7 @@ from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.meetings.models import RosterCategory, Session, SessionReporter
 from shuzhi.orgs.models import Person
 
-from .models import BallotEntry, BallotRound, VoteCode
+from .models import OVERALL, Ballot, BallotRound, VoteCode
 
 CATEGORIES: list[dict[str, Any]] = [
     {"code": "leaders", "label": "领导班子成员", "weight": "0.6", "expected": 10, "present": 9},
@@ -90,20 +90,14 @@ def cast(
 ) -> uuid.UUID:
     """Store one ballot: ``grades`` maps a session reporter id to a grade ('' = abstain); each
     sub-item gets the same grade as the overall rating."""
-    ballot = uuid.uuid4()
-    BallotEntry.objects.bulk_create(
-        BallotEntry(
-            round=ballot_round,
-            ballot=ballot,
-            category=category,
-            reporter_id=rid,
-            item=item,
-            grade=grade,
-        )
-        for rid, grade in grades.items()
-        for item in ["overall", *sub_items]
+    items = tuple(sub_items)
+    ballot = Ballot.from_rows(
+        round_id=ballot_round.pk,
+        category=category,
+        rows=[(rid, item, grade) for rid, grade in grades.items() for item in (OVERALL, *items)],
     )
-    return ballot
+    ballot.save(force_insert=True)
+    return ballot.id
 
 
 def issue_codes(ballot_round: BallotRound, category: str, count: int, used: int = 0) -> list[str]:

@@ -14,12 +14,12 @@ from django.contrib.auth import get_user_model
 from django.db import connection, connections, models
 
 from shuzhi.ballots import services
-from shuzhi.ballots.models import BallotComment, BallotEntry, VoteCode
+from shuzhi.ballots.models import Ballot, BallotComment, BallotEntry, VoteCode
 from shuzhi.ballots.tests.meeting_setup import full_ballot, make_meeting
 from shuzhi.core.models import AuditEntry
 from shuzhi.meetings.models import RosterCategory, RosterMember
 
-CONTENT_TABLES = (BallotEntry, BallotComment)
+CONTENT_TABLES = (Ballot, BallotComment)
 FORBIDDEN_TARGETS = {VoteCode, RosterMember, RosterCategory}
 
 
@@ -41,6 +41,16 @@ def test_ballot_content_has_no_link_and_no_time(model):
     assert isinstance(model._meta.pk, models.UUIDField)
 
 
+def test_rating_view_has_no_link_and_no_time():
+    """The view the tally reads derives every column from ``ballots_ballot``."""
+    for field in BallotEntry._meta.get_fields():
+        if field.is_relation and field.related_model is not None:
+            assert not _forbidden(field.related_model), field.name
+        assert not isinstance(field, models.DateField | models.TimeField), field.name
+        assert not isinstance(field, models.AutoField | models.BigAutoField), field.name
+    assert not BallotEntry._meta.managed
+
+
 def test_vote_code_records_no_time_user_or_content():
     names = set()
     for field in VoteCode._meta.get_fields():
@@ -55,7 +65,7 @@ def test_vote_code_records_no_time_user_or_content():
 def test_database_has_no_key_from_ballots_to_codes_or_people():
     tables = {VoteCode._meta.db_table, RosterMember._meta.db_table, get_user_model()._meta.db_table}
     with connection.cursor() as cursor:
-        for model in CONTENT_TABLES:
+        for model in (*CONTENT_TABLES, BallotEntry):
             constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
             targets = {c["foreign_key"][0] for c in constraints.values() if c["foreign_key"]}
             assert not targets & tables, model
@@ -91,7 +101,7 @@ def test_submit_writes_no_audit_and_logs_no_content(world, caplog):
     logged = caplog.text
     for secret in ("fair_good", "average", "poor", "较好", "一般", comment):
         assert secret not in logged
-    assert BallotEntry.objects.count() == 3
+    assert Ballot.objects.count() == 1 and BallotEntry.objects.count() == 3
     # Nor do the organiser's acts carry contents.
     services.close_round(actor=world.alice, ballot_round=rnd)
     audit_text = " ".join(f"{a.changes} {a.note}" for a in AuditEntry.objects.all())
@@ -107,7 +117,7 @@ def _cast_in_order(world, n: int):
     for code in codes:
         services.submit_ballot(code=code.code, nonce="n", ratings=full_ballot(rnd, "good"))
         seen = set(order)
-        new = set(BallotEntry.objects.filter(round=rnd).values_list("ballot", flat=True)) - seen
+        new = set(Ballot.objects.filter(round=rnd).values_list("id", flat=True)) - seen
         order.append(new.pop())
     return rnd, order
 
@@ -116,25 +126,27 @@ def _physical_order(rnd) -> list[uuid.UUID]:
     position = "ctid" if connection.vendor == "postgresql" else "rowid"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT ballot FROM ballots_ballotentry WHERE round_id = %s ORDER BY {position}",
-            [rnd.pk],
+            f"SELECT id FROM ballots_ballot WHERE round_id = %s ORDER BY {position}", [rnd.pk]
         )
-        rows = [uuid.UUID(str(r[0])) for r in cursor.fetchall()]
-    first_seen: list[uuid.UUID] = []
-    for ballot in rows:
-        if ballot not in first_seen:
-            first_seen.append(ballot)
-    return first_seen
+        return [uuid.UUID(str(r[0])) for r in cursor.fetchall()]
 
 
 @pytest.mark.django_db
 def test_cast_order_cannot_be_read_from_stored_data(world):
     rnd, order = _cast_in_order(world, 30)
-    entries = list(BallotEntry.objects.filter(round=rnd))
-    assert all(e.id.version == 4 and e.ballot.version == 4 for e in entries)
-    # Sorting by any stored key does not give the cast order.
+    ballots = list(Ballot.objects.filter(round=rnd))
+    assert all(b.id.version == 4 for b in ballots)
+    # Sorting by any stored value does not give the cast order: the random key, and the
+    # contents (all alike here), are all there is.
     assert sorted(order) != order
-    assert [e.ballot for e in sorted(entries, key=lambda e: e.id)][::2] != order
+    assert {tuple(b.ratings.items()) for b in ballots} == {tuple(ballots[0].ratings.items())}
+    assert {f.column for f in Ballot._meta.concrete_fields} == {
+        "id",
+        "round_id",
+        "category",
+        "ratings",
+        "items",
+    }
     # While the round is open the physical order still follows casting (documented) …
     assert _physical_order(rnd) == order
     services.close_round(actor=world.alice, ballot_round=rnd)
@@ -177,7 +189,7 @@ def test_same_code_from_twenty_connections_yields_one_ballot(world, same_nonce):
     for thread in threads:
         thread.join()
     assert len(results) == 20
-    assert BallotEntry.objects.filter(round=rnd).values("ballot").distinct().count() == 1
+    assert Ballot.objects.filter(round=rnd).count() == 1
     assert BallotEntry.objects.filter(round=rnd).count() == 5
     receipt = VoteCode.objects.get(code=code).receipt
     if same_nonce:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from shuzhi.ballots import services
 from shuzhi.ballots.models import (
+    Ballot,
     BallotComment,
     BallotEntry,
     BallotRound,
@@ -197,7 +199,7 @@ def test_submit_query_count(world):
     ratings = full_ballot(rnd)
     with CaptureQueriesContext(connection) as queries:
         services.submit_ballot(code=codes[0].code, nonce="q", ratings=ratings)
-    # The claim is the only statement through Django's cursor; the ballot's rows go in one
+    # The claim is the only statement through Django's cursor; the ballot's row goes in one
     # INSERT through the DB-API cursor (never logged), so one statement shows here.
     statements = [
         q["sql"]
@@ -207,7 +209,52 @@ def test_submit_query_count(world):
     assert len(statements) == 1
     assert statements[0].startswith("UPDATE ballots_votecode")
     assert "good" not in str(queries.captured_queries)
+    assert Ballot.objects.count() == 1
     assert BallotEntry.objects.count() == 40
+
+
+@contextmanager
+def db_api_statements():
+    """Every statement sent through the DB-API connection (Django's own and the raw cursor's)."""
+    connection.ensure_connection()
+    raw = connection.connection
+    base = raw.cursor_factory
+    sent: list[str] = []
+
+    class Counting(base):  # type: ignore[misc, valid-type]
+        def execute(self, query, params=None, **kwargs):
+            # Savepoints stand in for the transaction the test itself runs in.
+            if not str(query).startswith(("SAVEPOINT", "RELEASE SAVEPOINT")):
+                sent.append(str(query))
+            return super().execute(query, params, **kwargs)
+
+    raw.cursor_factory = Counting
+    try:
+        yield sent
+    finally:
+        raw.cursor_factory = base
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_ballot_after_the_first_is_one_statement_on_postgresql(world):
+    _meeting, rnd, codes = opened(world, reporters=40)
+    with db_api_statements() as first:
+        vote(rnd, codes[0])
+    assert len(first) == 2  # the claim returning the round's snapshot, then the insert
+    with db_api_statements() as sent:
+        receipts = [vote(rnd, code) for code in codes[1:4]]
+    assert len(sent) == 3 and all(s.startswith("WITH claim AS (UPDATE") for s in sent)
+    assert Ballot.objects.filter(round=rnd).count() == 4
+    assert sorted(VoteCode.objects.filter(used=True).values_list("receipt", flat=True)) == sorted(
+        [VoteCode.objects.get(pk=codes[0].pk).receipt, *receipts]
+    )
+    # A used code, a ballot with comments and an invalid one take the general path.
+    with pytest.raises(services.VoteRefused):
+        vote(rnd, codes[1], nonce="other")
+    with pytest.raises(ValidationError):
+        services.submit_ballot(code=codes[5].code, nonce="z", ratings={})
+    assert not VoteCode.objects.get(pk=codes[5].pk).used
+    assert Ballot.objects.filter(round=rnd).count() == 4
 
 
 def test_retry_with_same_nonce_returns_same_receipt_and_stores_nothing(world):
@@ -405,13 +452,13 @@ def test_formal_round_wipes_test_round_data(world):
     services.close_round(actor=world.alice, ballot_round=test)
     formal = services.open_round(actor=world.alice, session=meeting.session)
     assert formal.number == 2 and not formal.is_test
-    for model in (VoteCode, BallotEntry, BallotComment, PaperEntry):
+    for model in (VoteCode, Ballot, BallotComment, PaperEntry):
         assert not model.objects.filter(round=test).exists()
     assert BallotRound.objects.filter(pk=test.pk).exists()
     wipe = AuditEntry.objects.get(action="ballot.test_wipe")
     assert wipe.changes == {
         "codes": [len(codes), 0],
-        "entries": [3, 0],
+        "ballots": [1, 0],
         "comments": [1, 0],
         "paper_entries": [1, 0],
     }
@@ -428,13 +475,9 @@ def test_more_ballots_than_issued_voids_the_round(world):
     for code in codes:
         vote(rnd, code)
     # A paper ballot typed in with no paper ballots issued: one ballot more than issued.
-    BallotEntry.objects.create(
-        round=rnd,
-        ballot=uuid.uuid4(),
-        category="leaders",
-        reporter=meeting.reporters[0],
-        grade="good",
-    )
+    Ballot.from_rows(
+        round_id=rnd.pk, category="leaders", rows=[(meeting.reporters[0].pk, "overall", "good")]
+    ).save()
     closed = services.close_round(actor=world.alice, ballot_round=rnd)
     assert closed.status == BallotRoundStatus.VOID
     assert closed.void_reason == "收回票数多于发出票数，本轮无效"
@@ -448,7 +491,7 @@ def test_paper_issued_counts_towards_issued(world):
     BallotRound.objects.filter(pk=rnd.pk).update(paper_issued=1)
     codes = services.issue_codes(actor=world.alice, ballot_round=rnd, margin=0)
     vote(rnd, codes[0])
-    BallotEntry.objects.create(
-        round=rnd, ballot=uuid.uuid4(), category="leaders", reporter=meeting.reporters[0]
-    )
+    Ballot.from_rows(
+        round_id=rnd.pk, category="leaders", rows=[(meeting.reporters[0].pk, "overall", "")]
+    ).save()
     assert services.close_round(actor=world.alice, ballot_round=rnd).status == "closed"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import uuid
 from fractions import Fraction
 
 import pytest
@@ -11,7 +10,7 @@ from docx import Document
 from openpyxl import load_workbook
 
 from shuzhi.ballots import exports, tally
-from shuzhi.ballots.models import BallotEntry, BallotRoundStatus
+from shuzhi.ballots.models import Ballot, BallotRoundStatus
 from shuzhi.ballots.tally_testing import make_setup
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("shuzhi.ballots.tally_test_urls")]
@@ -21,19 +20,15 @@ SUB_ITEMS = [{"code": "duty", "label": "履行责任"}, {"code": "build", "label
 
 def vote(ballot_round, category, ratings):
     """One ballot; ``ratings`` maps a session reporter id to ``(overall, duty, build)``."""
-    ballot = uuid.uuid4()
-    BallotEntry.objects.bulk_create(
-        BallotEntry(
-            round=ballot_round,
-            ballot=ballot,
-            category=category,
-            reporter_id=rid,
-            item=item,
-            grade=grade,
-        )
-        for rid, grades in ratings.items()
-        for item, grade in zip(("overall", "duty", "build"), grades, strict=True)
-    )
+    Ballot.from_rows(
+        round_id=ballot_round.pk,
+        category=category,
+        rows=[
+            (rid, item, grade)
+            for rid, grades in ratings.items()
+            for item, grade in zip(("overall", "duty", "build"), grades, strict=True)
+        ],
+    ).save()
 
 
 def rated_round(world, *, status=BallotRoundStatus.CLOSED):
