@@ -1,0 +1,84 @@
+"""Who may see and work on problems — the one permission authority for the three lists.
+
+A problem belongs to its unit: the actions of ``shuzhi/accounts/roles.py`` (``problem.view``,
+``problem.create``, ``problem.rectify``, ``problem.verify`` …) decide, scoped through the
+unit's subtree exactly as for units themselves. Problems carry a copy of their unit's path
+(``unit_path``), so scope filters need no join — except for one-level roles (secretary,
+leader), whose reach also depends on the unit's depth.
+
+- may this user do X to this problem?   :func:`can_problem`
+- which problems may this user see?     :func:`problem_scope_q` / ``Problem.objects.visible_to``
+- which users may act on this problem?  :func:`users_who_can_problem`
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from shuzhi.accounts.roles import roles_for
+from shuzhi.accounts.scope import can_at, is_global, scopes_for
+from shuzhi.orgs import policies as org_policies
+from shuzhi.orgs.models import PATH_SEPARATOR
+
+from .models import Problem
+
+# Year rollover belongs to whoever runs the yearly cycle (organisers and administrators).
+CARRY_OVER_ACTION = "round.change"
+SOURCE_ACTION = "problemsource.change"
+
+
+def path_depth(path: str) -> int:
+    """A unit's depth read from its materialised path ("/1/5/9/" → 3)."""
+    return len([part for part in path.split(PATH_SEPARATOR) if part])
+
+
+def can_problem(user, action: str, problem: Problem) -> bool:
+    """May ``user`` perform ``action`` on ``problem`` (judged at the problem's unit)?"""
+    return can_at(user, action, problem.unit_path, path_depth(problem.unit_path))
+
+
+def problem_scope_q(user, action: str = "problem.view", *, prefix: str = "") -> Q:
+    """A filter selecting the problems (or rows with a problem at ``prefix``) in scope.
+
+    Whole-subtree grants filter on the stored ``unit_path`` alone; one-level grants also
+    bound the unit's depth (through the unit row), since a secretary reaches only the units
+    directly below their own.
+    """
+    if is_global(user):
+        roles_for(action)  # still refuse unknown actions
+        return Q()
+    condition = Q(pk__in=[]) if not prefix else Q(**{f"{prefix}pk__in": []})
+    for scope in scopes_for(user, action):
+        part = Q(**{f"{prefix}unit_path__startswith": scope.path})
+        if scope.max_depth is not None:
+            part &= Q(**{f"{prefix}unit__depth__lte": scope.max_depth})
+        condition |= part
+    return condition
+
+
+def problems_visible_to(user, action: str = "problem.view") -> QuerySet[Problem]:
+    """Problems whose unit lies in ``user``'s scope for ``action``."""
+    return Problem.objects.filter(problem_scope_q(user, action))
+
+
+def users_who_can_problem(action: str, problem: Problem) -> QuerySet:
+    """Active users who may perform ``action`` on ``problem``."""
+    return org_policies.users_who_can(action, problem.unit)
+
+
+def can_carry_over(user, root=None) -> bool:
+    """May ``user`` carry unfinished items into the next year, for ``root``'s subtree (or
+    everywhere when ``root`` is None — superusers only)?"""
+    if root is None:
+        return is_global(user)
+    return org_policies.can(user, CARRY_OVER_ACTION, root)
+
+
+def can_manage_sources(user) -> bool:
+    """May ``user`` change the installation-wide list of problem sources?
+
+    The list is shared by every unit, so an administrator's grant must sit at a top-level
+    unit (or the user is a superuser)."""
+    if is_global(user):
+        return True
+    return any(path_depth(scope.path) == 1 for scope in scopes_for(user, SOURCE_ACTION))
