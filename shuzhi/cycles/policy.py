@@ -113,7 +113,8 @@ def default_report_checks() -> dict:
     - ``min_first_person_per_1000``: first-person words (我、本人、我们) per 1,000 characters;
     - ``min_problem_share``: share of the text about problems and causes (a praise-only report
       falls below it);
-    - ``min_concrete_per_1000``: figures, cases and named units per 1,000 characters.
+    - ``min_concrete_per_1000``: figures, cases and named units per 1,000 characters;
+    - ``min_topic_chars``: an answer to a must-answer topic shorter than this is not an answer.
     """
     return {
         "max_chars": 4000,
@@ -121,4 +122,5 @@ def default_report_checks() -> dict:
         "min_first_person_per_1000": 2.0,
         "min_problem_share": 0.15,
         "min_concrete_per_1000": 4.0,
+        "min_topic_chars": 60,
     }

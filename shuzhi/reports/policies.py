@@ -1,0 +1,80 @@
+"""Who may write, review and see 述职报告 — the one permission authority for reports.
+
+- may this user write the report of this reporter?   :func:`can_write_report`
+- may this user review (return / accept) it?          :func:`can_review_report`
+- may this user read it?                              :func:`can_view_report`
+- which reports may this user see?                    :func:`reports_visible_to`
+- which users may review this report?                 :func:`users_who_can_review`
+
+``report.write`` is carried by the secretary role, whose grant reaches one level down; a report
+is the reporter's own account, so writing is narrowed to a secretary grant *exactly* on the
+reporting unit, or to the account linked to the reporting person. Reviewing is a matter of the
+round's host: ``report.review`` on the host unit (the superior hears its subordinates).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from shuzhi.accounts.scope import is_global, scopes_for
+from shuzhi.cycles.models import RoundReporter
+from shuzhi.orgs import policies as org_policies
+
+from .models import Report
+
+
+def _reporter_of(obj: Report | RoundReporter) -> RoundReporter:
+    return obj.reporter if isinstance(obj, Report) else obj
+
+
+def _is_reporting_person(user, reporter: RoundReporter) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    person_id = getattr(user, "person_id", None)
+    return person_id is not None and person_id == reporter.person_id
+
+
+def can_write_report(user, report_or_reporter: Report | RoundReporter) -> bool:
+    """May ``user`` write (draft, submit, attach to) this reporter's report?"""
+    reporter = _reporter_of(report_or_reporter)
+    if is_global(user):
+        return True
+    if _is_reporting_person(user, reporter):
+        return True
+    unit_path = reporter.unit.path
+    # A secretary's scope covers the unit and its children; only the unit itself is "own".
+    return any(scope.path == unit_path for scope in scopes_for(user, "report.write"))
+
+
+def can_review_report(user, report: Report) -> bool:
+    """May ``user`` return or accept ``report``? ``report.review`` on the round's host."""
+    return org_policies.can(user, "report.review", report.reporter.round.host)
+
+
+def can_view_report(user, report: Report) -> bool:
+    """``report.view`` on the reporting unit or on the host, or the writer themselves."""
+    reporter = report.reporter
+    return (
+        org_policies.can(user, "report.view", reporter.unit)
+        or org_policies.can(user, "report.view", reporter.round.host)
+        or _is_reporting_person(user, reporter)
+    )
+
+
+def reports_visible_to(user) -> QuerySet[Report]:
+    """Reports whose reporting unit or round host lies in ``user``'s ``report.view`` scope."""
+    if is_global(user):
+        return Report.objects.all()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Report.objects.none()
+    # Build the OR explicitly: an empty Q() would swallow the other side of ``|``.
+    condition = org_policies.unit_scope_q(user, "report.view", prefix="reporter__unit__")
+    condition |= org_policies.unit_scope_q(user, "report.view", prefix="reporter__round__host__")
+    if getattr(user, "person_id", None):
+        condition |= Q(reporter__person_id=user.person_id)
+    return Report.objects.filter(condition)
+
+
+def users_who_can_review(report: Report) -> QuerySet:
+    """Active users who may return or accept ``report``."""
+    return org_policies.users_who_can("report.review", report.reporter.round.host)
