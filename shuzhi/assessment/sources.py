@@ -1,0 +1,72 @@
+"""Facts for automatic items, read in SQL from data already in Shuzhi (最多报一次).
+
+Two aggregate queries per page of units, whatever the number of units or items: one over the
+rectification ledger (``rectification.Problem``), one over the year's report deadlines
+(``cycles.RoundReporter`` → ``reports.Report``). Both are read-only here; this app never
+writes another app's rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from decimal import Decimal
+
+from django.db.models import Count, F, Q
+
+from shuzhi.core import clock
+
+from .scoring import UnitFacts, source_points
+
+
+def unit_facts(unit_ids: Collection[int], year: int) -> dict[int, UnitFacts]:
+    """The facts of each unit for ``year``; units without any data get empty facts."""
+    from shuzhi.cycles.models import RoundReporter
+    from shuzhi.rectification.models import ACTIVE_STATUSES, Problem, ProblemStatus
+
+    if not unit_ids:
+        return {}
+    today = clock.today()
+    problems = {
+        row["unit_id"]: row
+        for row in Problem.objects.filter(unit_id__in=unit_ids, year=year)
+        .order_by()
+        .values("unit_id")
+        .annotate(
+            total=Count("id"),
+            closed=Count("id", filter=Q(status=ProblemStatus.CLOSED)),
+            overdue=Count("id", filter=Q(status__in=ACTIVE_STATUSES, deadline__lt=today)),
+        )
+    }
+    reports = {
+        row["unit_id"]: row
+        for row in RoundReporter.objects.filter(
+            unit_id__in=unit_ids, round__year=year, round__report_due__isnull=False
+        )
+        .order_by()
+        .values("unit_id")
+        .annotate(
+            due=Count("id"),
+            on_time=Count(
+                "id",
+                filter=Q(report__submitted_at__isnull=False)
+                & Q(report__submitted_at__date__lte=F("round__report_due")),
+            ),
+        )
+    }
+    facts = {}
+    for unit_id in unit_ids:
+        p = problems.get(unit_id, {})
+        r = reports.get(unit_id, {})
+        facts[unit_id] = UnitFacts(
+            problems=p.get("total", 0),
+            closed=p.get("closed", 0),
+            overdue=p.get("overdue", 0),
+            report_due=bool(r.get("due")),
+            report_on_time=bool(r.get("due")) and r.get("on_time") == r.get("due"),
+        )
+    return facts
+
+
+def automatic_points(item, facts: UnitFacts) -> Decimal | None:
+    """Points of an automatic item for a unit with ``facts``."""
+    return source_points(item.source, item.max_points, facts, item.source_params)
