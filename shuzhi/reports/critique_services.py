@@ -1,0 +1,476 @@
+"""Writing critiques (点评, 一述一评) and the problems they name.
+
+A critique names problems one by one; each named problem becomes a ``rectification.Problem``
+with source 上级点评, ``critique`` pointing back here, the reporter's unit responsible and the
+round's year — created and changed only through ``shuzhi.rectification.services``. The problems
+enter the unit's ledger when the critique is saved (they are what the session found);
+publishing shows the critique's text to the reporter's side.
+
+Editing a critique edits its problems: a row with an ``id`` updates that problem, a row
+without one creates a problem, a problem left out is removed — but only while no work has
+started on it (still 待整改, no progress note, no evidence, not in a submitted or approved
+plan). Past that point the problem belongs to the ledger and is changed there.
+
+:func:`check_critique` flags — shown, never blocking — a critique that names no concrete
+problem, the practice's known weakness (praise without substance).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from shuzhi.core import audit, clock
+from shuzhi.cycles.models import RoundReporter
+from shuzhi.rectification.models import (
+    CRITIQUE_SOURCE_CODE,
+    DESCRIPTION_MAX_LENGTH,
+    Problem,
+    ProblemStatus,
+    Severity,
+)
+
+from .critique_policies import can_critique
+from .models import Critique, CritiqueRole, PlanStatus, RectificationPlan
+
+TEXT_MAX_LENGTH = 5000
+PORTFOLIO_MAX_LENGTH = 100
+MAX_PROBLEMS = 50
+
+# Thresholds of the critique check; a round may override them in ``report_checks`` under the
+# same keys (policy is data).
+CRITIQUE_CHECK_DEFAULTS: dict[str, Any] = {
+    # Below this share of problem words among praise + problem words the text reads as praise.
+    "critique_min_problem_share": 0.3,
+}
+
+# Words that praise and words that point at a problem. Kept short and common: the check
+# explains its count, so a reader can see why a text was flagged.
+PRAISE_WORDS = frozenset(
+    """
+    成效 成效显著 显著 扎实 有力 有效 突出 亮点 成绩 肯定 充分肯定 值得肯定 表扬
+    优秀 圆满 出色 卓有成效 富有成效 很好 较好 不错 良好 高度重视 积极 有序 稳步
+    全面 深入 明显 提升 进步 创新 典范 示范 先进 满意 认可 可圈可点 有声有色
+    扎实有效 走在前列
+    """.split()  # noqa: SIM905 - a word list reads best as text
+)
+PROBLEM_WORDS = frozenset(
+    """
+    问题 不足 短板 差距 薄弱 弱项 不够 不到位 欠缺 滞后 不力 不严 不实 不强
+    不高 不足够 流于形式 形式主义 官僚主义 弱化 虚化 淡化 边缘化 缺失 缺位 偏少
+    偏低 偏弱 落后 未 尚未 没有 未能 缺乏 失之于宽 失之于软 整改 隐患 漏洞
+    软弱涣散 敷衍 应付 拖延 空转 脱节
+    """.split()  # noqa: SIM905 - a word list reads best as text
+)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@cache
+def _tokenizer():
+    """A private jieba tokenizer that knows our vocabulary (the global one stays untouched)."""
+    import jieba
+
+    tokenizer = jieba.Tokenizer()
+    for word in PRAISE_WORDS | PROBLEM_WORDS:
+        if len(word) > 1:
+            tokenizer.add_word(word, freq=20000)
+    return tokenizer
+
+
+@dataclass(frozen=True)
+class CritiqueCheck:
+    """One check of a critique: passed or flagged, with the one sentence that explains it."""
+
+    code: str
+    label: str
+    ok: bool
+    message: str
+
+
+def word_counts(text: str) -> tuple[int, int]:
+    """(praise words, problem words) in ``text``, counted over jieba's segmentation."""
+    praise = problem = 0
+    for word in _tokenizer().lcut(text or ""):
+        if word in PRAISE_WORDS:
+            praise += 1
+        elif word in PROBLEM_WORDS:
+            problem += 1
+    return praise, problem
+
+
+def check_critique(
+    text: str, problems: Iterable[Any], thresholds: dict[str, Any] | None = None
+) -> list[CritiqueCheck]:
+    """Flag a critique that names no concrete problem. Never blocks saving.
+
+    ``problems`` are the named problems (dicts with ``description`` or Problem rows); blank
+    rows do not count.
+    """
+    limits = {**CRITIQUE_CHECK_DEFAULTS, **(thresholds or {})}
+    named = [
+        p
+        for p in problems
+        if str(p.get("description", "") if isinstance(p, dict) else p.description).strip()
+    ]
+    checks = [
+        CritiqueCheck(
+            code="named_problems",
+            label="逐条点出问题",
+            ok=bool(named),
+            message=(
+                f"点评逐条点出了 {len(named)} 个问题，每个问题都将列入问题清单。"
+                if named
+                else "点评没有逐条点出具体问题：一述一评要“点准问题”，请至少列出一个问题。"
+            ),
+        )
+    ]
+    praise, problem = word_counts(text)
+    total = praise + problem
+    share = problem / total if total else 0.0
+    min_share = float(limits["critique_min_problem_share"])
+    praise_only = bool(_CJK.search(text or "")) and praise > 0 and share < min_share
+    checks.append(
+        CritiqueCheck(
+            code="substance",
+            label="不只讲成绩",
+            ok=not praise_only,
+            message=(
+                f"点评以肯定为主（肯定性词语 {praise} 个，指出问题的词语 {problem} 个），"
+                "缺少对问题和差距的具体点评。"
+                if praise_only
+                else f"点评既讲成绩也指问题（肯定性词语 {praise} 个，"
+                f"指出问题的词语 {problem} 个）。"
+            ),
+        )
+    )
+    return checks
+
+
+def is_flagged(checks: Iterable[CritiqueCheck]) -> bool:
+    return any(not check.ok for check in checks)
+
+
+def critique_checks(critique: Critique) -> list[CritiqueCheck]:
+    """The checks of a saved critique, with its round's thresholds."""
+    return check_critique(
+        critique.text,
+        critique.problems.all(),
+        critique.reporter.round.report_checks or {},
+    )
+
+
+# --- Writing -------------------------------------------------------------------------------
+
+
+def _parse_date(value: Any, label: str) -> datetime.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ValidationError({"problems": f"{label}：完成时限应为日期，如 2027-03-31。"}) from exc
+
+
+def _clean_rows(problems: Iterable[dict]) -> list[dict]:
+    """Validate the named problems; every error names its row (第 n 条问题)."""
+    rows: list[dict] = []
+    errors: list[str] = []
+    for number, raw in enumerate(problems, start=1):
+        label = f"第 {number} 条问题"
+        description = str(raw.get("description") or "").strip()
+        problem_id = raw.get("id") or None
+        if not description and problem_id is None:
+            continue  # an empty row the form left behind
+        if not description:
+            errors.append(f"{label}：问题描述不能为空。")
+            continue
+        if len(description) > DESCRIPTION_MAX_LENGTH:
+            errors.append(f"{label}：问题描述不能超过 {DESCRIPTION_MAX_LENGTH} 个字符。")
+            continue
+        severity = str(raw.get("severity") or Severity.GENERAL)
+        if severity not in Severity.values:
+            errors.append(f"{label}：严重程度只能是一般、较重或严重。")
+            continue
+        try:
+            deadline = _parse_date(raw.get("deadline"), label)
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+            continue
+        try:
+            problem_id = int(problem_id) if problem_id is not None else None
+        except (TypeError, ValueError):
+            errors.append(f"{label}：问题编号无效。")
+            continue
+        rows.append(
+            {
+                "id": problem_id,
+                "description": description,
+                "severity": severity,
+                "deadline": deadline,
+                "label": label,
+            }
+        )
+    if len(rows) > MAX_PROBLEMS:
+        errors.append(f"一次点评最多列出 {MAX_PROBLEMS} 个问题。")
+    if errors:
+        raise ValidationError({"problems": errors})
+    return rows
+
+
+def _clean_fields(
+    reporter: RoundReporter, text: str, role: str, portfolio: str, rating: str
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    text = (text or "").strip()
+    if not text:
+        errors["text"] = "点评意见不能为空。"
+    elif len(text) > TEXT_MAX_LENGTH:
+        errors["text"] = f"点评意见不能超过 {TEXT_MAX_LENGTH} 个字符。"
+    if role not in CritiqueRole.values:
+        errors["role"] = "点评身份只能是主办单位书记或班子成员。"
+    portfolio = (portfolio or "").strip()
+    if role == CritiqueRole.TEAM_MEMBER and not portfolio:
+        errors["portfolio"] = "班子成员点评请填写分管领域。"
+    elif len(portfolio) > PORTFOLIO_MAX_LENGTH:
+        errors["portfolio"] = f"分管领域不能超过 {PORTFOLIO_MAX_LENGTH} 个字符。"
+    rating = (rating or "").strip()
+    codes = [str(grade.get("code")) for grade in (reporter.round.scale or [])]
+    if rating and rating not in codes:
+        errors["rating"] = "总体评价必须是本年度评价等次之一。"
+    if errors:
+        raise ValidationError(errors)
+    return {"text": text, "role": role, "portfolio": portfolio, "rating": rating}
+
+
+def found_on_for(reporter: RoundReporter) -> datetime.date:
+    """The date the problems were found: the reporter's session date, or today when the
+    reporter is on no session's agenda yet (never a date in the future)."""
+    from shuzhi.meetings.models import SessionReporter
+
+    today = clock.today()
+    entry = (
+        SessionReporter.objects.filter(reporter=reporter, session__date__lte=today)
+        .order_by("-session__date")
+        .values_list("session__date", flat=True)
+        .first()
+    )
+    return entry or today
+
+
+def work_started(problem: Problem) -> bool:
+    """Has the unit started on this problem (then the critique can no longer change it)?"""
+    if problem.status != ProblemStatus.OPEN:
+        return True
+    if problem.notes.exists() or problem.evidence.exists():
+        return True
+    plan = RectificationPlan.objects.filter(
+        reporter_id=problem.critique.reporter_id if problem.critique_id else None,
+        status__in=[PlanStatus.SUBMITTED, PlanStatus.APPROVED],
+    ).first()
+    return plan is not None and any(item.get("problem") == problem.pk for item in plan.items)
+
+
+def _drop_from_open_plan(reporter: RoundReporter, problem_ids: set[int]) -> None:
+    """A removed problem leaves a plan still being drafted."""
+    plan = RectificationPlan.objects.filter(
+        reporter=reporter, status__in=[PlanStatus.DRAFT, PlanStatus.RETURNED]
+    ).first()
+    if plan is None:
+        return
+    kept = [item for item in plan.items if item.get("problem") not in problem_ids]
+    if len(kept) != len(plan.items):
+        plan.items = kept
+        plan.save(update_fields=["items", "updated_at"])
+
+
+def _may_edit_record(actor, problem: Problem) -> bool:
+    """May ``actor`` reword ``problem`` through ``update_problem`` (recorder or verifier)?"""
+    from shuzhi.rectification.policies import can_problem
+
+    return can_problem(actor, "problem.create", problem) or can_problem(
+        actor, "problem.verify", problem
+    )
+
+
+def _remove_problem(*, actor, problem: Problem) -> None:
+    """Remove a problem the critique no longer names (no work started on it)."""
+    from shuzhi.rectification import services as rect
+
+    delete = getattr(rect, "delete_problem", None)
+    if delete is not None:
+        delete(actor=actor, problem=problem)
+        return
+    # The ledger offers no removal service yet; the item has no history beyond its creation,
+    # so removing it together with that creation record loses nothing.
+    audit.record(
+        actor=actor,
+        action="problem.delete",
+        obj=problem,
+        scope_path=problem.unit_path,
+        note="点评修改后不再列出该问题",
+    )
+    problem.delete()
+
+
+@transaction.atomic
+def save_critique(
+    *,
+    actor,
+    reporter: RoundReporter,
+    text: str,
+    role: str,
+    portfolio: str = "",
+    rating: str = "",
+    problems: list[dict],
+    critique: Critique | None = None,
+) -> Critique:
+    """Create (``critique=None``) or edit a critique of ``reporter`` with its named problems.
+
+    ``problems``: ``[{"id"?, "description", "severity"?, "deadline"?}]`` — the full list; see
+    the module docstring for how rows map onto problems.
+    """
+    from shuzhi.rectification import services as rect
+
+    if not can_critique(actor, reporter):
+        raise PermissionDenied("您没有权限点评该述职对象。")
+    if critique is not None and critique.reporter_id != reporter.pk:
+        raise ValidationError({"reporter": "点评与述职对象不一致。"})
+    fields = _clean_fields(reporter, text, role, portfolio, rating)
+    rows = _clean_rows(problems)
+    round = reporter.round
+    created = critique is None
+    if critique is None:
+        critique = Critique.objects.create(
+            reporter=reporter,
+            author=actor,
+            author_label=getattr(actor, "display_name", "") or actor.get_username(),
+            **fields,
+        )
+        before: dict[str, Any] = {name: None for name in fields}
+    else:
+        critique = Critique.objects.select_for_update().get(pk=critique.pk)
+        before = audit.snapshot(critique, list(fields))
+        for name, value in fields.items():
+            setattr(critique, name, value)
+        critique.save()
+    existing = {p.pk: p for p in Problem.objects.select_for_update().filter(critique=critique)}
+    errors: list[str] = []
+    seen: set[int] = set()
+    for row in rows:
+        if row["id"] is None:
+            continue
+        problem = existing.get(row["id"])
+        if problem is None or row["id"] in seen:
+            errors.append(f"{row['label']}：该问题不属于本条点评。")
+            continue
+        seen.add(row["id"])
+        changed = (
+            problem.description != row["description"]
+            or problem.severity != row["severity"]
+            or problem.deadline != row["deadline"]
+        )
+        if changed and work_started(problem):
+            errors.append(f"{row['label']}：已开始整改，请在问题台账中修改。")
+    removed = [p for pk, p in existing.items() if pk not in seen]
+    for problem in removed:
+        if work_started(problem):
+            errors.append(f"问题“{problem}”已开始整改，不能从点评中删除。")
+    if errors:
+        raise ValidationError({"problems": errors})
+
+    found_on = found_on_for(reporter)
+    counts = {"created": 0, "updated": 0, "removed": 0}
+
+    def create(row: dict) -> None:
+        rect.create_problem(
+            actor=actor,
+            unit=reporter.unit,
+            description=row["description"],
+            source=CRITIQUE_SOURCE_CODE,
+            found_on=found_on,
+            year=round.year,
+            severity=row["severity"],
+            deadline=row["deadline"],
+            critique=critique,
+            round=round,
+        )
+
+    for row in rows:
+        if row["id"] is None:
+            create(row)
+            counts["created"] += 1
+            continue
+        problem = existing[row["id"]]
+        if (
+            problem.description == row["description"]
+            and problem.severity == row["severity"]
+            and problem.deadline == row["deadline"]
+        ):
+            continue
+        if _may_edit_record(actor, problem):
+            rect.update_problem(
+                actor=actor,
+                problem=problem,
+                description=row["description"],
+                severity=row["severity"],
+                deadline=row["deadline"],
+            )
+        else:
+            # The ledger lets only recorders and verifiers reword a problem; the critic (a
+            # secretary or team member) may not. Nothing has happened to the item yet, so
+            # the critique's new wording replaces it with a fresh item.
+            _remove_problem(actor=actor, problem=problem)
+            create(row)
+        counts["updated"] += 1
+    if removed:
+        _drop_from_open_plan(reporter, {p.pk for p in removed})
+    for problem in removed:
+        _remove_problem(actor=actor, problem=problem)
+        counts["removed"] += 1
+
+    changes = (
+        audit.diff(before, critique) if not created else {k: [None, v] for k, v in fields.items()}
+    )
+    changes["problems"] = [len(existing), len(existing) + counts["created"] - counts["removed"]]
+    audit.record(
+        actor=actor,
+        action="critique.create" if created else "critique.update",
+        obj=critique,
+        scope_path=reporter.unit.path,
+        changes=changes,
+        note="新增问题 {created} 个，修改 {updated} 个，删除 {removed} 个".format(**counts),
+    )
+    return critique
+
+
+@transaction.atomic
+def publish_critique(*, actor, critique: Critique) -> Critique:
+    """Publish a critique: its text becomes visible to the reporter's side."""
+    critique = (
+        Critique.objects.select_for_update()
+        .select_related("reporter__round__host", "reporter__unit")
+        .get(pk=critique.pk)
+    )
+    if not can_critique(actor, critique.reporter):
+        raise PermissionDenied("您没有权限发布该点评。")
+    if critique.published:
+        raise ValidationError({"published": "该点评已经发布。"})
+    critique.published = True
+    critique.save(update_fields=["published", "updated_at"])
+    audit.record(
+        actor=actor,
+        action="critique.publish",
+        obj=critique,
+        scope_path=critique.reporter.unit.path,
+        changes={"published": [False, True]},
+    )
+    return critique

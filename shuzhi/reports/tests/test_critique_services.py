@@ -1,0 +1,295 @@
+"""Critiques: named problems become ledger items (source 上级点评) of the reporter's unit,
+linked back; editing follows the items while no work started; the praise-only flag; and who
+may write and read them."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from shuzhi.core.models import AuditEntry
+from shuzhi.meetings.models import Session, SessionReporter
+from shuzhi.rectification import services as rect
+from shuzhi.rectification.models import Problem, ProblemStatus
+from shuzhi.reports import critique_services as services
+from shuzhi.reports.critique_policies import (
+    can_critique,
+    can_view_critique,
+    critiques_visible_to,
+    users_who_can_critique,
+)
+from shuzhi.reports.models import Critique
+
+from .test_critique_world import *  # noqa: F403 - the fixtures
+from .test_critique_world import CONCRETE, PRAISE_ONLY, PROBLEMS, TODAY
+
+pytestmark = pytest.mark.django_db
+
+
+def _save(actor, reporter, **extra):
+    data = {"text": CONCRETE, "role": "host_secretary", "problems": list(PROBLEMS)}
+    data.update(extra)
+    return services.save_critique(actor=actor, reporter=reporter, **data)
+
+
+@pytest.mark.smoke
+def test_named_problems_become_critique_problems_of_the_reporters_unit(world, reporter, today):
+    critique = _save(world.bob, reporter)
+    problems = list(Problem.objects.filter(critique=critique).order_by("serial"))
+    assert [p.description for p in problems] == [row["description"] for row in PROBLEMS]
+    for serial, problem in enumerate(problems, start=1):
+        assert problem.source.code == "critique" and problem.source.name == "上级点评"
+        assert problem.unit == world.county_a1
+        assert problem.round == reporter.round and problem.year == 2026
+        assert problem.found_on == TODAY
+        assert problem.status == ProblemStatus.OPEN
+        assert problem.serial == serial
+        assert problem.recorded_by == world.bob
+    assert [p.severity for p in problems] == ["major", "general"]
+    assert critique.author_label == "李书记"
+    entry = AuditEntry.objects.get(action="critique.create", object_id=str(critique.pk))
+    assert entry.changes["problems"] == [0, 2]
+    assert AuditEntry.objects.filter(action="problem.create").count() == 2
+
+
+def test_problems_are_found_on_the_session_date(world, reporter, today):
+    session = Session.objects.create(
+        round=reporter.round, title="述职评议会", date=datetime.date(2026, 12, 3)
+    )
+    SessionReporter.objects.create(session=session, reporter=reporter)
+    critique = _save(world.bob, reporter)
+    assert set(critique.problems.values_list("found_on", flat=True)) == {session.date}
+
+
+def test_a_leader_critiques_on_a_portfolio(world, reporter, lena, today):
+    with pytest.raises(ValidationError) as error:
+        _save(lena, reporter, role="team_member")
+    assert error.value.message_dict == {"portfolio": ["班子成员点评请填写分管领域。"]}
+    critique = _save(lena, reporter, role="team_member", portfolio="组织工作")
+    assert critique.portfolio == "组织工作" and critique.problems.count() == 2
+
+
+def test_bad_input_names_the_row_and_changes_nothing(world, reporter, today):
+    with pytest.raises(ValidationError) as error:
+        _save(
+            world.bob,
+            reporter,
+            text="  ",
+            rating="nope",
+            problems=[{"description": "甲"}, {"description": "乙", "severity": "huge"}],
+        )
+    assert error.value.message_dict == {
+        "text": ["点评意见不能为空。"],
+        "rating": ["总体评价必须是本年度评价等次之一。"],
+    }
+    with pytest.raises(ValidationError) as error:
+        _save(
+            world.bob,
+            reporter,
+            problems=[
+                {"description": "甲"},
+                {"description": "乙", "severity": "huge"},
+                {"description": "丙", "deadline": "明年"},
+            ],
+        )
+    assert error.value.message_dict["problems"] == [
+        "第 2 条问题：严重程度只能是一般、较重或严重。",
+        "第 3 条问题：完成时限应为日期，如 2027-03-31。",
+    ]
+    assert not Critique.objects.exists() and not Problem.objects.exists()
+
+
+def test_blank_rows_are_ignored_and_rating_must_be_on_the_scale(world, reporter, today):
+    code = reporter.round.scale[0]["code"]
+    critique = _save(
+        world.bob, reporter, rating=code, problems=[PROBLEMS[0], {"description": "  "}]
+    )
+    assert critique.rating == code and critique.problems.count() == 1
+
+
+def test_editing_updates_adds_and_removes_problems(world, reporter, today):
+    critique = _save(world.alice, reporter)
+    first, second = critique.problems.order_by("serial")
+    critique = services.save_critique(
+        actor=world.alice,
+        reporter=reporter,
+        critique=critique,
+        text=CONCRETE + "请抓紧整改。",
+        role="host_secretary",
+        problems=[
+            {"id": first.pk, "description": "整顿进度滞后（改）", "severity": "serious"},
+            {"description": "基层党建经费保障不足", "deadline": "2027-06-30"},
+        ],
+    )
+    rows = {p.description: p for p in critique.problems.all()}
+    assert set(rows) == {"整顿进度滞后（改）", "基层党建经费保障不足"}
+    assert rows["整顿进度滞后（改）"].pk == first.pk  # updated in place by an organiser
+    assert rows["整顿进度滞后（改）"].severity == "serious"
+    assert rows["基层党建经费保障不足"].deadline == datetime.date(2027, 6, 30)
+    assert not Problem.objects.filter(pk=second.pk).exists()
+    entry = AuditEntry.objects.get(action="critique.update")
+    assert entry.changes["problems"] == [2, 2] and "删除 1 个" in entry.note
+
+
+def test_a_secretary_rewording_replaces_an_untouched_item(world, reporter, today):
+    critique = _save(world.bob, reporter)
+    first, second = critique.problems.order_by("serial")
+    services.save_critique(
+        actor=world.bob,
+        reporter=reporter,
+        critique=critique,
+        text=CONCRETE,
+        role="host_secretary",
+        problems=[
+            {"id": first.pk, "description": first.description, "severity": first.severity},
+            {"id": second.pk, "description": "三会一课记录不全（改）"},
+        ],
+    )
+    assert Problem.objects.filter(pk=first.pk).exists()
+    assert list(critique.problems.exclude(pk=first.pk).values_list("description", flat=True)) == [
+        "三会一课记录不全（改）"
+    ]
+
+
+def test_items_under_way_cannot_be_changed_or_removed_from_the_critique(
+    world, reporter, sam, today
+):
+    critique = _save(world.bob, reporter)
+    first, second = critique.problems.order_by("serial")
+    rect.transition(actor=sam, problem=first, to_status=ProblemStatus.IN_PROGRESS)
+    with pytest.raises(ValidationError) as error:
+        services.save_critique(
+            actor=world.bob,
+            reporter=reporter,
+            critique=critique,
+            text=CONCRETE,
+            role="host_secretary",
+            problems=[{"id": first.pk, "description": "改写", "severity": "major"}],
+        )
+    assert error.value.message_dict["problems"] == ["第 1 条问题：已开始整改，请在问题台账中修改。"]
+    with pytest.raises(ValidationError) as error:
+        services.save_critique(
+            actor=world.bob,
+            reporter=reporter,
+            critique=critique,
+            text=CONCRETE,
+            role="host_secretary",
+            problems=[{"id": second.pk, "description": second.description}],
+        )
+    assert "已开始整改，不能从点评中删除" in error.value.message_dict["problems"][0]
+    assert critique.problems.count() == 2
+    with pytest.raises(ValidationError) as error:
+        services.save_critique(
+            actor=world.bob,
+            reporter=reporter,
+            critique=critique,
+            text=CONCRETE,
+            role="host_secretary",
+            problems=[{"id": 999999, "description": "别处的问题"}],
+        )
+    assert "该问题不属于本条点评" in error.value.message_dict["problems"][0]
+
+
+def test_publish_once(world, reporter, today):
+    critique = _save(world.bob, reporter)
+    assert not critique.published
+    services.publish_critique(actor=world.bob, critique=critique)
+    critique.refresh_from_db()
+    assert critique.published
+    with pytest.raises(ValidationError):
+        services.publish_critique(actor=world.bob, critique=critique)
+    assert AuditEntry.objects.filter(action="critique.publish").count() == 1
+
+
+# --- The flag -----------------------------------------------------------------------------
+
+
+def test_a_praise_only_critique_without_problems_is_flagged(world, reporter, today):
+    checks = {c.code: c for c in services.check_critique(PRAISE_ONLY, [])}
+    assert not checks["named_problems"].ok
+    assert not checks["substance"].ok
+    assert "以肯定为主" in checks["substance"].message
+    assert services.is_flagged(checks.values())
+    critique = _save(world.bob, reporter, text=PRAISE_ONLY, problems=[])  # flagged, not blocked
+    assert services.is_flagged(services.critique_checks(critique))
+
+
+def test_a_concrete_critique_passes(world, reporter, today):
+    checks = services.check_critique(CONCRETE, PROBLEMS)
+    assert all(c.ok for c in checks), [c.message for c in checks]
+    praise, problem = services.word_counts(CONCRETE)
+    assert problem > praise
+
+
+def test_praise_with_named_problems_is_still_flagged_for_substance():
+    checks = {c.code: c for c in services.check_critique(PRAISE_ONLY, PROBLEMS)}
+    assert checks["named_problems"].ok and not checks["substance"].ok
+
+
+def test_the_threshold_is_data():
+    text = "工作扎实，成效显著，但党员教育管理仍有不足。"
+    assert all(c.ok for c in services.check_critique(text, PROBLEMS))
+    strict = {"critique_min_problem_share": 0.5}
+    assert not all(c.ok for c in services.check_critique(text, PROBLEMS, strict))
+
+
+# --- Permissions ------------------------------------------------------------------------------
+
+
+def test_who_may_critique(world, reporter, lena, sam, pete):
+    allowed = {
+        "alice": True,  # organiser of the province: enters critiques on behalf of the host
+        "bob": True,  # secretary of the host
+        "lena": True,  # leadership-team member of the host
+        "root": True,
+        "carol": False,
+        "dave": False,
+        "erin": False,
+        "sam": False,  # the reporter's own secretary
+        "pete": False,  # the host's superior, not its secretary
+    }
+    users = {u: getattr(world, u, None) for u in allowed}
+    users.update(lena=lena, sam=sam, pete=pete)
+    assert {name: can_critique(user, reporter) for name, user in users.items()} == allowed
+    assert set(users_who_can_critique(reporter).values_list("username", flat=True)) == {
+        name for name, ok in allowed.items() if ok
+    }
+
+
+def test_refused_writers_change_nothing(world, reporter, sam, today):
+    for actor in (sam, world.dave, world.carol, world.erin):
+        with pytest.raises(PermissionDenied):
+            _save(actor, reporter)
+    assert not Critique.objects.exists() and not Problem.objects.exists()
+
+
+def test_drafts_are_seen_by_writers_published_by_the_reporters_side(
+    world, reporter, lena, sam, pete, today
+):
+    critique = _save(world.bob, reporter)
+    people = {
+        "alice": world.alice,
+        "bob": world.bob,
+        "lena": lena,
+        "sam": sam,
+        "dave": world.dave,
+        "carol": world.carol,
+        "erin": world.erin,
+        "pete": pete,
+    }
+
+    def seen():
+        return {
+            name
+            for name, user in people.items()
+            if critique.pk in critiques_visible_to(user).values_list("pk", flat=True)
+        }
+
+    assert seen() == {"alice", "bob", "lena"}
+    assert {n for n, u in people.items() if can_view_critique(u, critique)} == seen()
+    services.publish_critique(actor=world.bob, critique=critique)
+    critique.refresh_from_db()
+    assert seen() == {"alice", "bob", "lena", "sam", "dave", "pete"}
+    assert {n for n, u in people.items() if can_view_critique(u, critique)} == seen()
