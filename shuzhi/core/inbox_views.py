@@ -199,7 +199,8 @@ SUMMARY_LABELS = {
     "overdue": "逾期提醒",
     "escalated": "逾期上报",
     "notifications": "站内提醒",
-    "emails": "待发邮件",
+    "emails": "邮件",
+    "unaddressed": "无接收人",
 }
 
 KIND_LABELS = {
