@@ -1,0 +1,314 @@
+"""Rectification plans: drafted by the reporter's unit from the problems the critiques named,
+submitted, returned with a comment or approved by the superior — approval writes the items
+onto the ledger and starts the open ones. The status table is tested move by move."""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from shuzhi.core.models import AuditEntry
+from shuzhi.rectification import services as rect
+from shuzhi.rectification.models import Problem, ProblemStatus
+from shuzhi.reports import critique_services, plan_services
+from shuzhi.reports.critique_policies import can_review_plan, can_view_plan, can_write_plan
+from shuzhi.reports.models import PlanStatus, RectificationPlan
+
+from .test_critique_world import *  # noqa: F403 - the fixtures
+from .test_critique_world import CONCRETE, PROBLEMS, TODAY
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def critique(world, reporter, today):
+    return critique_services.save_critique(
+        actor=world.bob,
+        reporter=reporter,
+        text=CONCRETE,
+        role="host_secretary",
+        problems=list(PROBLEMS),
+    )
+
+
+@pytest.fixture
+def other_problem(world, today):
+    """An open problem of county A1 found by the inspector the same year."""
+    return rect.create_problem(
+        actor=world.dave,
+        unit=world.county_a1,
+        description="村级活动场所管理使用不规范",
+        source="xuncha",
+        found_on=datetime.date(2026, 9, 1),
+        year=2026,
+    )
+
+
+def _fill(plan, **extra):
+    items = []
+    for number, item in enumerate(plan.items, start=1):
+        items.append(
+            {
+                **item,
+                "measures": f"第{number}项措施：制定台账，逐村销号",
+                "deadline": "2027-06-30",
+                "responsible_leader_name": "孙区书记",
+                "responsible_person_name": "钱部长",
+                "responsible_department": "区委组织部",
+                **extra,
+            }
+        )
+    return items
+
+
+def _ready_plan(sam, reporter, critique):
+    plan = plan_services.draft_plan(actor=sam, reporter=reporter)
+    return plan_services.update_plan(actor=sam, plan=plan, items=_fill(plan))
+
+
+@pytest.mark.smoke
+def test_the_whole_plan_flow(world, reporter, critique, sam, other_problem):
+    plan = plan_services.draft_plan(actor=sam, reporter=reporter, include=[other_problem.pk])
+    named = list(critique.problems.order_by("serial").values_list("pk", flat=True))
+    assert [item["problem"] for item in plan.items] == [*named, other_problem.pk]
+    assert plan.status == PlanStatus.DRAFT
+    plan = plan_services.update_plan(
+        actor=sam, plan=plan, summary="对照点评逐项整改", items=_fill(plan)
+    )
+    plan = plan_services.submit_plan(actor=sam, plan=plan)
+    assert plan.status == PlanStatus.SUBMITTED
+    with pytest.raises(ValidationError):
+        plan_services.update_plan(actor=sam, plan=plan, summary="改")
+    plan = plan_services.return_plan(actor=world.bob, plan=plan, comment="时限过松，请压缩。")
+    assert plan.status == PlanStatus.RETURNED and plan.return_comment == "时限过松，请压缩。"
+    plan = plan_services.update_plan(actor=sam, plan=plan, items=_fill(plan, deadline="2027-03-31"))
+    plan = plan_services.submit_plan(actor=sam, plan=plan)
+    plan = plan_services.approve_plan(actor=world.bob, plan=plan)
+    assert plan.status == PlanStatus.APPROVED and plan.approved_by == world.bob
+    for problem in Problem.objects.filter(pk__in=[*named, other_problem.pk]):
+        assert problem.status == ProblemStatus.IN_PROGRESS
+        assert problem.deadline == datetime.date(2027, 3, 31)
+        assert problem.measures.endswith("制定台账，逐村销号")
+        assert problem.responsible_person_name == "钱部长"
+        assert problem.responsible_department == "区委组织部"
+        assert problem.transitions.last().reason == "整改方案已批准，开始整改。"
+    actions = list(
+        AuditEntry.objects.filter(action__startswith="plan.")
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert actions == [
+        "plan.create",
+        "plan.update",
+        "plan.submit",
+        "plan.return",
+        "plan.update",
+        "plan.submit",
+        "plan.approve",
+    ]
+
+
+def test_approval_leaves_items_already_under_way_in_their_status(world, reporter, critique, sam):
+    plan = _ready_plan(sam, reporter, critique)
+    first = critique.problems.order_by("serial").first()
+    rect.transition(actor=sam, problem=first, to_status=ProblemStatus.IN_PROGRESS)
+    rect.transition(actor=sam, problem=first, to_status=ProblemStatus.SUBMITTED)
+    plan_services.submit_plan(actor=sam, plan=plan)
+    plan_services.approve_plan(actor=world.alice, plan=plan)
+    first.refresh_from_db()
+    assert first.status == ProblemStatus.SUBMITTED
+    assert first.deadline == datetime.date(2027, 6, 30)
+
+
+def test_submission_needs_every_named_problem_measures_deadline_and_someone(
+    world, reporter, critique, sam
+):
+    plan = plan_services.draft_plan(actor=sam, reporter=reporter)
+    with pytest.raises(ValidationError) as error:
+        plan_services.submit_plan(actor=sam, plan=plan)
+    messages = error.value.message_dict["items"]
+    assert "第 1 项：请填写整改措施。" in messages
+    assert "第 2 项：请填写完成时限。" in messages
+    assert "第 1 项：请填写责任领导或责任人。" in messages
+    items = _fill(plan)
+    plan = plan_services.update_plan(actor=sam, plan=plan, items=items[:1])
+    with pytest.raises(ValidationError) as error:
+        plan_services.submit_plan(actor=sam, plan=plan)
+    assert "尚未列入整改方案" in error.value.message_dict["items"][0]
+    plan = plan_services.update_plan(
+        actor=sam,
+        plan=plan,
+        items=_fill(plan, deadline=(TODAY - datetime.timedelta(1)).isoformat()),
+    )
+    plan = plan_services.update_plan(actor=sam, plan=plan, items=[*plan.items, items[1]])
+    with pytest.raises(ValidationError) as error:
+        plan_services.submit_plan(actor=sam, plan=plan)
+    assert error.value.message_dict["items"] == ["第 1 项：完成时限不能早于今天。"]
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.DRAFT
+
+
+def test_item_validation_names_the_row(world, reporter, critique, sam, other_problem):
+    plan = plan_services.draft_plan(actor=sam, reporter=reporter)
+    elsewhere = rect.create_problem(
+        actor=world.alice,
+        unit=world.county_b1,
+        description="别处的问题",
+        source="xuncha",
+        found_on=TODAY,
+        year=2026,
+    )
+    first = plan.items[0]
+    with pytest.raises(ValidationError) as error:
+        plan_services.update_plan(
+            actor=sam,
+            plan=plan,
+            items=[
+                first,
+                {"problem": elsewhere.pk},
+                {**first},
+                {"problem": other_problem.pk, "deadline": "下月"},
+                {"problem": "x"},
+            ],
+        )
+    assert error.value.message_dict["items"] == [
+        "第 2 项：该问题不属于本单位本年度的问题清单。",
+        "第 3 项：同一问题重复列出。",
+        "第 4 项：完成时限应为日期，如 2027-03-31。",
+        "第 5 项：缺少对应的问题。",
+    ]
+    plan.refresh_from_db()
+    assert len(plan.items) == 2
+    with pytest.raises(ValidationError):
+        plan_services.draft_plan(actor=sam, reporter=reporter)
+    with pytest.raises(ValidationError):
+        other = plan.reporter.round.reporters.exclude(pk=plan.reporter_id).get()
+        plan_services.draft_plan(actor=world.root, reporter=other, include=[elsewhere.pk])
+
+
+def test_return_needs_a_comment(world, reporter, critique, sam):
+    plan = plan_services.submit_plan(actor=sam, plan=_ready_plan(sam, reporter, critique))
+    with pytest.raises(ValidationError) as error:
+        plan_services.return_plan(actor=world.bob, plan=plan, comment=" ")
+    assert error.value.message_dict == {"comment": ["退回时请写明修改意见。"]}
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.SUBMITTED
+
+
+def test_a_problem_in_a_submitted_plan_stays_in_the_critique(world, reporter, critique, sam):
+    plan_services.submit_plan(actor=sam, plan=_ready_plan(sam, reporter, critique))
+    first, _second = critique.problems.order_by("serial")
+    with pytest.raises(ValidationError):
+        critique_services.save_critique(
+            actor=world.bob,
+            reporter=reporter,
+            critique=critique,
+            text=CONCRETE,
+            role="host_secretary",
+            problems=[{"id": first.pk, "description": first.description}],
+        )
+    assert critique.problems.count() == 2
+
+
+def test_removing_a_problem_from_the_critique_drops_it_from_a_draft_plan(
+    world, reporter, critique, sam
+):
+    plan = plan_services.draft_plan(actor=sam, reporter=reporter)
+    first, _second = critique.problems.order_by("serial")
+    critique_services.save_critique(
+        actor=world.bob,
+        reporter=reporter,
+        critique=critique,
+        text=CONCRETE,
+        role="host_secretary",
+        problems=[{"id": first.pk, "description": first.description, "severity": "major"}],
+    )
+    plan.refresh_from_db()
+    assert [item["problem"] for item in plan.items] == [first.pk]
+
+
+# --- The status table, move by move -----------------------------------------------------------
+
+MOVES = {
+    PlanStatus.SUBMITTED: lambda plan, w, sam: plan_services.submit_plan(actor=sam, plan=plan),
+    PlanStatus.APPROVED: lambda plan, w, sam: plan_services.approve_plan(actor=w.bob, plan=plan),
+    PlanStatus.RETURNED: lambda plan, w, sam: plan_services.return_plan(
+        actor=w.bob, plan=plan, comment="请修改"
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("from_status", "to_status"), list(itertools.product(PlanStatus.values, MOVES))
+)
+def test_every_move_of_the_table(world, reporter, critique, sam, from_status, to_status):
+    plan = _ready_plan(sam, reporter, critique)
+    RectificationPlan.objects.filter(pk=plan.pk).update(status=from_status)
+    plan.refresh_from_db()
+    allowed = plan_services.plan_move(from_status, to_status) is not None
+    if allowed:
+        MOVES[to_status](plan, world, sam)
+        plan.refresh_from_db()
+        assert plan.status == to_status
+    else:
+        with pytest.raises(ValidationError) as error:
+            MOVES[to_status](plan, world, sam)
+        assert "不能改为" in error.value.message_dict["status"][0]
+        plan.refresh_from_db()
+        assert plan.status == from_status
+
+
+def test_the_table_has_exactly_the_documented_moves():
+    assert set(plan_services.PLAN_TRANSITIONS) == {
+        ("draft", "submitted"),
+        ("returned", "submitted"),
+        ("submitted", "approved"),
+        ("submitted", "returned"),
+    }
+    assert {m.by for m in plan_services.PLAN_TRANSITIONS.values()} == {"write", "review"}
+
+
+# --- Permissions ------------------------------------------------------------------------------
+
+
+def test_who_may_write_review_and_see_a_plan(world, reporter, sam, lena, pete):
+    people = {
+        "alice": world.alice,
+        "bob": world.bob,
+        "carol": world.carol,
+        "dave": world.dave,
+        "erin": world.erin,
+        "root": world.root,
+        "sam": sam,
+        "lena": lena,
+        "pete": pete,
+    }
+    write = {n for n, u in people.items() if can_write_plan(u, reporter)}
+    review = {n for n, u in people.items() if can_review_plan(u, reporter)}
+    view = {n for n, u in people.items() if can_view_plan(u, reporter)}
+    assert write == {"sam", "root"}
+    assert review == {"alice", "bob", "root", "pete"}
+    assert view == {"alice", "bob", "dave", "root", "sam", "lena", "pete"}
+
+
+def test_refused_moves_change_nothing(world, reporter, critique, sam, lena):
+    with pytest.raises(PermissionDenied):
+        plan_services.draft_plan(actor=world.bob, reporter=reporter)
+    plan = _ready_plan(sam, reporter, critique)
+    for actor in (world.bob, world.alice, lena, world.dave):
+        with pytest.raises(PermissionDenied):
+            plan_services.update_plan(actor=actor, plan=plan, summary="越权")
+        with pytest.raises(PermissionDenied):
+            plan_services.submit_plan(actor=actor, plan=plan)
+    plan = plan_services.submit_plan(actor=sam, plan=plan)
+    for actor in (sam, lena, world.dave, world.carol, world.erin):
+        with pytest.raises(PermissionDenied):
+            plan_services.approve_plan(actor=actor, plan=plan)
+        with pytest.raises(PermissionDenied):
+            plan_services.return_plan(actor=actor, plan=plan, comment="越权")
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.SUBMITTED and plan.summary == ""
+    assert not critique.problems.exclude(status=ProblemStatus.OPEN).exists()
