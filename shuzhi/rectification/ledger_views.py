@@ -1,0 +1,145 @@
+"""The read side of the ledger as pages: the filtered list, an organiser's subtree summary with
+charts, a unit's public board (晒清单 / 晒进度) and a secretary's own work.
+
+Views stay thin: :mod:`ledger_forms` reads the filters, :mod:`selectors` reads through the
+policies. A unit outside the user's scope answers 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from shuzhi.accounts.scope import is_global, scopes_for
+from shuzhi.core import clock
+from shuzhi.orgs.models import Unit
+
+from . import selectors
+from .ledger_forms import LedgerFilterForm, year_choices
+from .models import ProblemStatus
+
+BOARD_PAGE_SIZE = 50
+
+
+def _year(request: HttpRequest) -> int:
+    """The ``year`` parameter, or this year when missing or not a sensible year."""
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        return clock.today().year
+    return year if 2000 <= year <= 2100 else clock.today().year
+
+
+def _unit_by_code(user, code: str) -> Unit:
+    unit = Unit.objects.filter(code=code).first()
+    if unit is None or not selectors.may_view_unit(user, unit):
+        raise Http404("组织不存在或不在您的查看范围内。")
+    return unit
+
+
+def _mark_overdue(rows, today) -> list:
+    """Evaluate a page's rows and mark the overdue ones (逾期 is derived, never stored)."""
+    rows = list(rows)
+    for row in rows:
+        row.late = row.is_overdue(today)
+    return rows
+
+
+@login_required
+def ledger_list(request: HttpRequest) -> HttpResponse:
+    """整改台账: the problems in the user's scope with filters, search and capped pagination."""
+    form = LedgerFilterForm(request.GET or None, user=request.user)
+    filters = form.filters()
+    page = selectors.ledger_page(request.user, filters, request.GET.get("page"))
+    today = clock.today()
+    page.object_list = _mark_overdue(page.object_list, today)
+    return render(
+        request,
+        "rectification/ledger_list.html",
+        {
+            "form": form,
+            "page": page,
+            "capped": page.paginator.capped,
+            "cap": selectors.COUNT_CAP,
+            "has_scope": is_global(request.user) or bool(scopes_for(request.user, "problem.view")),
+        },
+    )
+
+
+@login_required
+def ledger_summary(request: HttpRequest) -> HttpResponse:
+    """The organiser's summary of one unit's subtree for a year, with charts."""
+    code = request.GET.get("unit", "").strip()
+    unit = _unit_by_code(request.user, code) if code else selectors.default_unit(request.user)
+    year = _year(request)
+    summary = None
+    if unit is not None:
+        try:
+            round_id = int(request.GET.get("round", "")) or None
+        except ValueError:
+            round_id = None
+        summary = selectors.subtree_summary(request.user, unit, year=year, round_id=round_id)
+    return render(
+        request,
+        "rectification/ledger_summary.html",
+        {
+            "unit": unit,
+            "year": year,
+            "years": year_choices()[1:],
+            "summary": summary,
+            "chart_data": summary.chart_data() if summary else None,
+        },
+    )
+
+
+@login_required
+def problem_board(request: HttpRequest, unit_id: int) -> HttpResponse:
+    """晒清单 / 晒进度: a unit's own items of a year and their progress, read-only."""
+    unit = get_object_or_404(Unit, pk=unit_id)
+    if not selectors.may_view_unit(request.user, unit):
+        raise Http404("组织不存在或不在您的查看范围内。")
+    year = _year(request)
+    rows = selectors.board_rows(unit, year=year)
+    page = Paginator(rows, BOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = _mark_overdue(page.object_list, clock.today())
+    return render(
+        request,
+        "rectification/board_unit.html",
+        {
+            "unit": unit,
+            "year": year,
+            "years": year_choices()[1:],
+            "counts": selectors.board_counts(unit, year=year),
+            "page": page,
+            "today": clock.today(),
+        },
+    )
+
+
+@login_required
+def my_work(request: HttpRequest) -> HttpResponse:
+    """A secretary's own work: the unit's lists, report, critiques and what is due next."""
+    units = [
+        u for u in selectors.my_units(request.user) if selectors.may_view_unit(request.user, u)
+    ]
+    chosen = units[0] if units else None
+    wanted = request.GET.get("unit", "")
+    for unit in units:
+        if str(unit.pk) == wanted:
+            chosen = unit
+    year = _year(request)
+    work = selectors.my_work(chosen, year=year) if chosen is not None else None
+    return render(
+        request,
+        "rectification/dashboard_mine.html",
+        {
+            "units": units,
+            "work": work,
+            "year": year,
+            "years": year_choices()[1:],
+            "today": clock.today(),
+            "closed": ProblemStatus.CLOSED,
+        },
+    )

@@ -1,0 +1,423 @@
+"""Reads of the rectification ledger: the filtered list, the subtree summary, a unit's board and
+a secretary's own work — fast over a national ledger of a million problems.
+
+Every row reaches a user through ``Problem.objects.visible_to`` (the policies of this app);
+every roll-up is one ``GROUP BY`` in SQL whose handful of result rows are folded in Python.
+Nothing here writes.
+
+Two choices keep the pages fast at national scale (see ``bench/ledger_pages.py``):
+
+- the list is ordered newest first (``-id``), which the primary key serves for any filter that
+  keeps a fair share of the rows, and the planner switches to the path or name indexes for the
+  narrow ones;
+- the list's count stops at :data:`COUNT_CAP` ("超过 10,000 条"): an exact count of a million
+  rows costs more than the page itself, and nobody pages past ten thousand items — they narrow
+  the filters instead.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.core.paginator import Paginator
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import StrIndex, Substr
+
+from shuzhi.accounts.scope import is_global, scopes_for
+from shuzhi.core import clock
+from shuzhi.orgs.models import Unit
+from shuzhi.orgs.policies import can, unit_scope_q
+
+from .models import (
+    ACTIVE_STATUSES,
+    Problem,
+    ProblemSource,
+    ProblemStatus,
+    ProgressNote,
+    Severity,
+)
+
+PAGE_SIZE = 30
+# Counting stops here (see the module docstring).
+COUNT_CAP = 10_000
+# How far ahead "what is due next" looks.
+DUE_SOON_DAYS = 30
+# The summary lists at most this many child units (the largest first).
+CHILD_ROWS = 100
+
+ORDERINGS = {
+    "new": ("-id",),
+    # Items without a deadline last on both databases (SQLite would put them first).
+    "deadline": (F("deadline").asc(nulls_last=True), "id"),
+    "unit": ("unit_path", "serial", "id"),
+}
+
+
+@dataclass(frozen=True)
+class LedgerFilters:
+    """What the ledger list is narrowed to. Empty values mean "no filter"."""
+
+    year: int | None = None
+    source: str = ""  # ProblemSource.code
+    status: str = ""  # ProblemStatus value
+    severity: str = ""  # Severity value
+    overdue: bool = False
+    unit: Unit | None = None  # the subtree's root
+    q: str = ""  # words in the description
+    responsible: str = ""  # start of a responsible leader's or person's name
+    order: str = "new"
+
+
+def ledger_queryset(user, filters: LedgerFilters, *, today: datetime.date | None = None):
+    """The problems ``user`` may see, narrowed by ``filters`` and ordered, units and sources
+    joined for display (one query per page, however many rows)."""
+    rows = Problem.objects.visible_to(user)
+    if filters.year:
+        rows = rows.filter(year=filters.year)
+    if filters.source:
+        rows = rows.filter(source__code=filters.source)
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    if filters.severity:
+        rows = rows.filter(severity=filters.severity)
+    if filters.overdue:
+        rows = rows.overdue(today or clock.today())
+    if filters.unit is not None:
+        rows = rows.in_subtree(filters.unit.path)
+    for word in filters.q.split()[:5]:
+        rows = rows.filter(description__icontains=word)
+    if filters.responsible:
+        name = filters.responsible
+        rows = rows.filter(
+            Q(responsible_person_name__startswith=name)
+            | Q(responsible_leader_name__startswith=name)
+        )
+    ordering = ORDERINGS.get(filters.order, ORDERINGS["new"])
+    return rows.select_related("unit", "source").order_by(*ordering)
+
+
+class CappedPaginator(Paginator):
+    """A paginator whose count stops at :data:`COUNT_CAP` (``capped`` tells when it did).
+
+    Pages past the cap are not offered; the page says "超过 10,000 条，请缩小筛选范围".
+    """
+
+    cap = COUNT_CAP
+    capped = False
+
+    @cached_property
+    def count(self) -> int:  # type: ignore[override]
+        counted = self.object_list.order_by()[: self.cap + 1].count()  # type: ignore[attr-defined]
+        self.capped = counted > self.cap
+        return min(counted, self.cap)
+
+
+def ledger_page(user, filters: LedgerFilters, number, *, per_page: int | None = None):
+    """One page of the ledger: two queries (the capped count and the rows)."""
+    paginator = CappedPaginator(ledger_queryset(user, filters), per_page or PAGE_SIZE)
+    return paginator.get_page(number)
+
+
+# --- the subtree summary ---------------------------------------------------------------------
+
+
+@dataclass
+class ChildRow:
+    """The problems of one direct child's subtree (or of the chosen unit itself)."""
+
+    unit: Unit
+    own: bool  # True for the chosen unit's own items (本级)
+    total: int = 0
+    closed: int = 0
+    overdue: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return rectification_rate(self.closed, self.total)
+
+
+@dataclass
+class LedgerSummary:
+    """Counts of a subtree's problems for one year, and of its reports in that year's rounds.
+
+    ``rate`` is the rectification rate (整改率): items closed (已销号) divided by all items of
+    the year in the subtree, whatever their source (items carried from last year included,
+    since they are this year's work too). ``None`` when there are no items.
+    """
+
+    unit: Unit
+    year: int
+    total: int = 0
+    closed: int = 0
+    overdue: int = 0
+    by_source: list[tuple[ProblemSource, int]] = field(default_factory=list)
+    by_status: list[tuple[str, str, int]] = field(default_factory=list)  # value, label, n
+    by_severity: list[tuple[str, str, int]] = field(default_factory=list)
+    by_child: list[ChildRow] = field(default_factory=list)
+    more_children: int = 0  # child rows left out beyond CHILD_ROWS
+    reports: dict[str, int] = field(default_factory=dict)  # report status → count
+
+    @property
+    def rate(self) -> float | None:
+        return rectification_rate(self.closed, self.total)
+
+    def chart_data(self) -> dict:
+        """The numbers the summary's charts draw, for ``json_script``."""
+        return {
+            "by_source": [[s.name, n] for s, n in self.by_source],
+            "by_status": [[label, n] for _v, label, n in self.by_status],
+            "by_severity": [[label, n] for _v, label, n in self.by_severity],
+            "by_child": [
+                [("本级" if row.own else row.unit.name), row.total, row.closed, row.overdue]
+                for row in self.by_child[:20]
+            ],
+        }
+
+
+def rectification_rate(closed: int, total: int) -> float | None:
+    """整改率 in per cent, one decimal: closed (已销号) over all items; ``None`` without items."""
+    if not total:
+        return None
+    return round(closed * 100 / total, 1)
+
+
+def _overdue_q(today: datetime.date) -> Q:
+    return Q(status__in=ACTIVE_STATUSES, deadline__lt=today)
+
+
+def _child_key(path: str):
+    """The path of the direct child of the unit at ``path`` that a row's unit lies under (or
+    ``path`` itself for the unit's own rows), computed in SQL from ``unit_path``."""
+    start = len(path) + 1
+    rest = Substr("unit_path", start)
+    return Substr("unit_path", 1, StrIndex(rest, Value("/")) + Value(start - 1))
+
+
+def subtree_summary(
+    user, unit: Unit, *, year: int, round_id: int | None = None, today=None
+) -> LedgerSummary:
+    """Counts of the problems of ``unit``'s subtree in ``year`` that ``user`` may see: by
+    source, status, severity and direct child, overdue items and the rectification rate; and
+    the reports of the subtree's units in the rounds of ``year`` (or only ``round_id``) by
+    status.
+
+    Five queries however large the subtree: the problems grouped by (source, status,
+    severity, overdue); grouped by child; the sources; the child units; the reports by status.
+    """
+    today = today or clock.today()
+    rows = Problem.objects.visible_to(user).in_subtree(unit.path).filter(year=year).order_by()
+    summary = LedgerSummary(unit=unit, year=year)
+    overdue_q = _overdue_q(today)
+    grouped = rows.values("source_id", "status", "severity").annotate(
+        n=Count("pk"), late=Count("pk", filter=overdue_q)
+    )
+    by_source: dict[int, int] = {}
+    by_status: dict[str, int] = {}
+    by_severity: dict[str, int] = {}
+    for row in grouped:
+        n = row["n"]
+        summary.total += n
+        summary.overdue += row["late"]
+        by_source[row["source_id"]] = by_source.get(row["source_id"], 0) + n
+        by_status[row["status"]] = by_status.get(row["status"], 0) + n
+        by_severity[row["severity"]] = by_severity.get(row["severity"], 0) + n
+    summary.closed = by_status.get(ProblemStatus.CLOSED, 0)
+    summary.by_status = [(v, str(label), by_status.get(v, 0)) for v, label in ProblemStatus.choices]
+    summary.by_severity = [(v, str(label), by_severity.get(v, 0)) for v, label in Severity.choices]
+    if by_source:
+        summary.by_source = [
+            (s, by_source[s.pk]) for s in ProblemSource.objects.filter(pk__in=list(by_source))
+        ]
+
+    children = (
+        rows.annotate(child=_child_key(unit.path))
+        .values("child")
+        .annotate(
+            n=Count("pk"),
+            closed=Count("pk", filter=Q(status=ProblemStatus.CLOSED)),
+            late=Count("pk", filter=overdue_q),
+        )
+        .order_by("-n", "child")
+    )
+    child_rows = list(children[: CHILD_ROWS + 1])
+    if len(child_rows) > CHILD_ROWS:
+        child_rows = child_rows[:CHILD_ROWS]
+        summary.more_children = 1
+    units = {u.path: u for u in Unit.objects.filter(path__in=[r["child"] for r in child_rows])}
+    for r in child_rows:
+        found = units.get(r["child"])
+        if found is None:  # a unit moved between the two reads
+            continue
+        summary.by_child.append(
+            ChildRow(
+                unit=found,
+                own=found.pk == unit.pk,
+                total=r["n"],
+                closed=r["closed"],
+                overdue=r["late"],
+            )
+        )
+    summary.reports = report_counts(user, unit, year=year, round_id=round_id)
+    return summary
+
+
+def report_counts(user, unit: Unit, *, year: int, round_id: int | None = None) -> dict[str, int]:
+    """Reports of the units in ``unit``'s subtree in the rounds of ``year`` by status, with
+    ``total``; read-only from the reports app, scoped by ``report.view``."""
+    from shuzhi.reports.models import Report, ReportStatus
+
+    reports = Report.objects.filter(
+        unit_scope_q(user, "report.view", prefix="reporter__unit__"),
+        reporter__unit__path__startswith=unit.path,
+        reporter__round__year=year,
+    )
+    if round_id:
+        reports = reports.filter(reporter__round_id=round_id)
+    counts = dict(reports.order_by().values_list("status").annotate(n=Count("pk")))
+    result = {value: counts.get(value, 0) for value in ReportStatus.values}
+    result["total"] = sum(counts.values())
+    return result
+
+
+def default_unit(user) -> Unit | None:
+    """The top of the user's first scope for ``problem.view`` (a root for superusers)."""
+    if is_global(user):
+        return Unit.objects.filter(depth=1).order_by("sort_order", "code").first()
+    scopes = scopes_for(user, "problem.view")
+    if not scopes:
+        return None
+    return Unit.objects.filter(path=scopes[0].path).first()
+
+
+def may_view_unit(user, unit: Unit) -> bool:
+    """May ``user`` see the problems of ``unit`` (its board, its summary)?"""
+    return can(user, "problem.view", unit)
+
+
+# --- a unit's public board (晒清单 / 晒进度) ------------------------------------------------
+
+
+def latest_note_subquery():
+    notes = ProgressNote.objects.filter(problem=OuterRef("pk")).order_by("-on", "-id")
+    return Subquery(notes.values("text")[:1])
+
+
+def board_rows(unit: Unit, *, year: int) -> QuerySet[Problem]:
+    """The unit's own items of ``year`` for its public board, with the latest progress note,
+    in ledger order (序号). The caller has checked ``may_view_unit``."""
+    return (
+        Problem.objects.filter(unit=unit, year=year)
+        .select_related("source")
+        .annotate(latest_note=latest_note_subquery())
+        .order_by("serial", "id")
+    )
+
+
+def board_counts(unit: Unit, *, year: int, today=None) -> dict:
+    """The unit's own items of ``year`` by status, overdue and the rate: one query."""
+    today = today or clock.today()
+    grouped = (
+        Problem.objects.filter(unit=unit, year=year)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"), late=Count("pk", filter=_overdue_q(today)))
+    )
+    by_status = {r["status"]: r["n"] for r in grouped}
+    total = sum(by_status.values())
+    closed = by_status.get(ProblemStatus.CLOSED, 0)
+    return {
+        "total": total,
+        "closed": closed,
+        "overdue": sum(r["late"] for r in grouped),
+        "rate": rectification_rate(closed, total),
+        "by_status": [(v, str(label), by_status.get(v, 0)) for v, label in ProblemStatus.choices],
+    }
+
+
+# --- a secretary's own work --------------------------------------------------------------------
+
+
+def my_units(user) -> list[Unit]:
+    """The units where ``user`` holds a grant (secretary grants first), for "my work"."""
+    from shuzhi.accounts.models import Grant, Role
+
+    grants = (
+        Grant.objects.filter(user=user, unit__status="active")
+        .select_related("unit")
+        .order_by("unit__depth", "unit__path")
+    )
+    units: list[Unit] = []
+    for grant in sorted(grants, key=lambda g: g.role != Role.SECRETARY):
+        if grant.unit not in units:
+            units.append(grant.unit)
+    return units
+
+
+@dataclass
+class MyWork:
+    """What a secretary needs about their own unit: its lists, its report, the critiques of
+    it and what is due next."""
+
+    unit: Unit
+    year: int
+    counts: dict
+    due_soon: list[Problem]
+    overdue: list[Problem]
+    report: object | None  # reports.Report
+    reporter: object | None  # cycles.RoundReporter
+    critiques: list
+    report_due: datetime.date | None
+
+
+def my_work(unit: Unit, *, year: int, today=None) -> MyWork:
+    """Read the unit's lists and its latest report for ``year``: six queries. The caller has
+    checked that the user may view the unit."""
+    from shuzhi.cycles.models import RoundReporter
+    from shuzhi.reports.models import Critique
+
+    today = today or clock.today()
+    counts = board_counts(unit, year=year, today=today)
+    active = Problem.objects.filter(unit=unit, status__in=ACTIVE_STATUSES, deadline__isnull=False)
+    due_soon = list(
+        active.filter(
+            deadline__gte=today, deadline__lte=today + datetime.timedelta(days=DUE_SOON_DAYS)
+        )
+        .select_related("source")
+        .order_by("deadline", "id")[:20]
+    )
+    overdue = list(
+        active.filter(deadline__lt=today).select_related("source").order_by("deadline", "id")[:20]
+    )
+    reporter = (
+        RoundReporter.objects.filter(unit=unit, round__year__lte=year)
+        .select_related("round", "report")
+        .order_by("-round__year", "-id")
+        .first()
+    )
+    report = getattr(reporter, "report", None) if reporter is not None else None
+    critiques = []
+    if reporter is not None:
+        critiques = list(
+            Critique.objects.filter(reporter=reporter, published=True)
+            .annotate(named=Count("problems"))
+            .order_by("created_at", "id")
+        )
+    return MyWork(
+        unit=unit,
+        year=year,
+        counts=counts,
+        due_soon=due_soon,
+        overdue=overdue,
+        report=report,
+        reporter=reporter,
+        critiques=critiques,
+        report_due=reporter.round.report_due if reporter is not None else None,
+    )
+
+
+def ledger_years(today=None) -> list[int]:
+    """The years the filters offer: from five years back to next year, newest first."""
+    this = (today or clock.today()).year
+    return list(range(this + 1, this - 6, -1))
