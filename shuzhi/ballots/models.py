@@ -77,10 +77,17 @@ class VoteCode(models.Model):
     ballot's contents, so they link nothing to what was voted.
     """
 
+    # Three indexes only (the key, the code, round × category), none on a column the vote
+    # changes: marking a code used is then a heap-only update on PostgreSQL (the table leaves
+    # room on each page for it, migration 0004), which writes no index entry at all.
     round = models.ForeignKey(
-        BallotRound, verbose_name=_("投票轮次"), on_delete=models.CASCADE, related_name="codes"
+        BallotRound,
+        verbose_name=_("投票轮次"),
+        on_delete=models.CASCADE,
+        related_name="codes",
+        db_index=False,  # ballots_code_round_category leads with it
     )
-    code = models.CharField(_("投票码"), max_length=16, unique=True)
+    code = models.CharField(_("投票码"), max_length=16)
     category = models.CharField(_("类别代码"), max_length=32)
     used = models.BooleanField(_("已使用"), default=False)
     nonce = models.CharField(max_length=64, blank=True)
@@ -89,7 +96,9 @@ class VoteCode(models.Model):
     class Meta:
         verbose_name = _("投票码")
         verbose_name_plural = _("投票码")
-        indexes = [models.Index(fields=["round", "category", "used"], name="ballots_code_progress")]
+        # A constraint rather than unique=True: no second, pattern-matching index on the code.
+        constraints = [models.UniqueConstraint(fields=["code"], name="ballots_code_unique")]
+        indexes = [models.Index(fields=["round", "category"], name="ballots_code_round_category")]
 
     def __str__(self) -> str:
         return self.code

@@ -20,6 +20,7 @@ import math
 import os
 import secrets
 import uuid
+import weakref
 from dataclasses import dataclass
 from decimal import Decimal
 from random import SystemRandom
@@ -460,21 +461,34 @@ _INSERT = {
 # PostgreSQL's whole vote in one statement, in autocommit: claim the code of the round the
 # ballot was checked against, and insert the ballot only if the claim matched. The round is
 # pinned by id and opening time, so a ballot checked against another round's form stores
-# nothing and takes the general path.
+# nothing and takes the general path. Prepared once per connection (prepared statements
+# outlive transactions, rolled back or not), so a full hall's ballots skip parsing and planning.
 _CLAIM_AND_INSERT = (
-    "WITH claim AS (UPDATE ballots_votecode SET used = true, nonce = %s, receipt = %s "
+    "WITH claim AS (UPDATE ballots_votecode SET used = true, nonce = $1, receipt = $2 "
     "FROM ballots_ballotround r "
-    "WHERE ballots_votecode.code = %s AND NOT ballots_votecode.used "
-    "AND ballots_votecode.round_id = r.id AND r.id = %s AND r.opened_at = %s "
+    "WHERE ballots_votecode.code = $3 AND NOT ballots_votecode.used "
+    "AND ballots_votecode.round_id = r.id AND r.id = $4 AND r.opened_at = $5 "
     "AND r.status = 'open'{session} "
     "RETURNING ballots_votecode.round_id, ballots_votecode.category) "
     "INSERT INTO ballots_ballot (id, round_id, category, ratings, items) "
-    "SELECT gen_random_uuid(), round_id, category, %s::jsonb, %s::jsonb FROM claim"
+    "SELECT gen_random_uuid(), round_id, category, $6, $7 FROM claim"
 )
-_CLAIMS_AND_INSERTS = {
-    False: _CLAIM_AND_INSERT.format(session=""),
-    True: _CLAIM_AND_INSERT.format(session=_SESSION),
+_VOTE_TYPES = "varchar, varchar, varchar, bigint, timestamptz, jsonb, jsonb"
+_PREPARED_VOTES = {
+    False: (
+        "ballots_vote",
+        f"PREPARE ballots_vote ({_VOTE_TYPES}) AS " + _CLAIM_AND_INSERT.format(session=""),
+        "EXECUTE ballots_vote (%s, %s, %s, %s, %s, %s, %s)",
+    ),
+    True: (
+        "ballots_vote_session",
+        f"PREPARE ballots_vote_session ({_VOTE_TYPES}, bigint) AS "
+        + _CLAIM_AND_INSERT.format(session=" AND r.session_id = $8"),
+        "EXECUTE ballots_vote_session (%s, %s, %s, %s, %s, %s, %s, %s)",
+    ),
 }
+# The DB-API connections (weakly held) on which this worker has prepared each statement.
+_prepared_on: dict[bool, weakref.WeakSet[Any]] = {False: weakref.WeakSet(), True: weakref.WeakSet()}
 
 _EXPLAIN = (
     "SELECT c.used, c.nonce, c.receipt, r.status, r.session_id "
@@ -518,7 +532,7 @@ def ballot_json(rows: list[tuple[int, str, str]]) -> tuple[str, str]:
 
 
 def _claim_and_insert(
-    cursor, *, code: str, nonce: str, receipt: str, ratings: Any, session_id: int | None
+    *, code: str, nonce: str, receipt: str, ratings: Any, session_id: int | None
 ) -> bool:
     """PostgreSQL's one-statement vote for a ballot without comments, checked against the
     round this worker saw last. False when it stored nothing (another round, a used or unknown
@@ -532,12 +546,25 @@ def _claim_and_insert(
     except ValidationError:
         return False  # perhaps valid for another round; the general path decides
     overall, items = ballot_json(rows)
-    params: list[Any] = [nonce, receipt, code, round_id, opened_at]
-    if session_id is not None:
+    with_session = session_id is not None
+    name, prepare, execute = _PREPARED_VOTES[with_session]
+    params: list[Any] = [nonce, receipt, code, round_id, opened_at, overall, items]
+    if with_session:
         params.append(session_id)
-    # The DB-API cursor: the statement carries the grades and must never reach a debug log.
-    cursor.cursor.execute(_CLAIMS_AND_INSERTS[session_id is not None], [*params, overall, items])
-    return cursor.cursor.rowcount == 1
+    with connection.cursor() as cursor:
+        # The DB-API cursor beneath Django's wrapper: the statement carries the grades and must
+        # never reach a debug log. Its errors still mark a broken connection for Django, which
+        # then drops it after the request.
+        raw = cursor.cursor
+        with connection.wrap_database_errors:
+            link = connection.connection
+            if link not in _prepared_on[with_session]:
+                raw.execute("SELECT 1 FROM pg_prepared_statements WHERE name = %s", [name])
+                if raw.fetchone() is None:
+                    raw.execute(prepare)
+                _prepared_on[with_session].add(link)
+            raw.execute(execute, params)
+            return raw.rowcount == 1
 
 
 def submit_ballot(
@@ -572,17 +599,11 @@ def submit_ballot(
         raise VoteRefused("unknown", "投票码无效，请核对后重新输入。")
     receipt = random_code(RECEIPT_LENGTH)
     vendor = connection.vendor
-    if vendor == "postgresql" and (comments is None or comments == {}):
-        with connection.cursor() as cursor:
-            if _claim_and_insert(
-                cursor,
-                code=code,
-                nonce=nonce,
-                receipt=receipt,
-                ratings=ratings,
-                session_id=session_id,
-            ):
-                return receipt
+    one_statement = vendor == "postgresql" and (comments is None or comments == {})
+    if one_statement and _claim_and_insert(
+        code=code, nonce=nonce, receipt=receipt, ratings=ratings, session_id=session_id
+    ):
+        return receipt
     with transaction.atomic(), connection.cursor() as cursor:
         claim = _CLAIMS[vendor, session_id is not None]
         if session_id is None:
