@@ -1,0 +1,438 @@
+"""Pages for critiques (点评) and rectification plans (整改方案), mounted under /reports/.
+
+- /reports/critiques/round/<round_id>/: the round's reporters with their critiques (host side)
+- /reports/critiques/reporter/<reporter_id>/new/, /reports/critiques/<id>/[edit/|publish/]
+- /reports/critiques/check/: the flag panel for the text being written (htmx)
+- /reports/plans/<reporter_id>/[create/|edit/|submit/|approve/|return/]
+
+Anything outside the reader's scope answers 404; visible but not allowed answers 403. Writes
+go through the services; their Chinese errors come back on the form or as a message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_POST
+
+from shuzhi.cycles.forms import apply_service_errors
+from shuzhi.cycles.models import Round, RoundReporter
+from shuzhi.cycles.policies import rounds_visible_to
+from shuzhi.rectification.models import Problem
+
+from . import critique_services, plan_services
+from .critique_forms import (
+    CritiqueForm,
+    PlanItemFormSet,
+    PlanSummaryForm,
+    ProblemRowFormSet,
+    ReturnForm,
+    plan_items,
+    problem_rows,
+)
+from .critique_policies import (
+    can_critique,
+    can_critique_round,
+    can_review_plan,
+    can_view_critique,
+    can_view_plan,
+    can_write_plan,
+    critiques_visible_to,
+    may_view_reporter,
+)
+from .models import Critique, CritiqueRole, PlanStatus, RectificationPlan
+
+PAGE_SIZE = 20
+
+
+def problem_url(pk: int) -> str:
+    """The ledger page of a problem (``problem_detail``)."""
+    try:
+        return reverse("problem_detail", args=[pk])
+    except NoReverseMatch:  # the ledger pages are mounted at /problems/ in every deployment
+        return f"/problems/{pk}/"
+
+
+def _reporter(request: HttpRequest, pk: int, action: str = "critique.view") -> RoundReporter:
+    reporter = (
+        RoundReporter.objects.select_related("round__host", "unit", "person").filter(pk=pk).first()
+    )
+    if reporter is None or not may_view_reporter(request.user, action, reporter):
+        raise Http404("述职对象不存在或不在您的查看范围内。")
+    return reporter
+
+
+def _critique(request: HttpRequest, pk: int) -> Critique:
+    critique = (
+        Critique.objects.select_related(
+            "reporter__round__host", "reporter__unit", "reporter__person"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if critique is None or not can_view_critique(request.user, critique):
+        raise Http404("点评不存在或不在您的查看范围内。")
+    return critique
+
+
+# --- Critiques ------------------------------------------------------------------------------
+
+
+@login_required
+def round_critiques(request: HttpRequest, round_id: int) -> HttpResponse:
+    """The round's reporters with the critiques the reader may see, searchable and paged."""
+    round = get_object_or_404(
+        rounds_visible_to(request.user, "critique.view").select_related("host"), pk=round_id
+    )
+    q = request.GET.get("q", "").strip()[:100]
+    reporters = round.reporters.select_related("unit", "person").order_by("sort_order", "id")
+    if q:
+        reporters = reporters.filter(
+            Q(unit__name__icontains=q) | Q(unit__code__startswith=q) | Q(person__name__icontains=q)
+        )
+    visible = (
+        critiques_visible_to(request.user)
+        .annotate(problem_count=Count("problems"))
+        .order_by("created_at", "id")
+    )
+    reporters = reporters.prefetch_related(Prefetch("critiques", queryset=visible))
+    page = Paginator(reporters, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "reports/critique_round.html",
+        {
+            "round": round,
+            "page": page,
+            "q": q,
+            "may_write": can_critique_round(request.user, round),
+        },
+    )
+
+
+def _check_panel(text: str, rows: list[dict], round: Round) -> list:
+    return critique_services.check_critique(text, rows, round.report_checks or {})
+
+
+def _critique_form_page(
+    request: HttpRequest, reporter: RoundReporter, critique: Critique | None
+) -> HttpResponse:
+    if not can_critique(request.user, reporter):
+        raise PermissionDenied("您没有权限点评该述职对象。")
+    scale = reporter.round.scale
+    if request.method == "POST":
+        form = CritiqueForm(request.POST, scale=scale)
+        formset = ProblemRowFormSet(request.POST, prefix="problems")
+        if form.is_valid() and formset.is_valid():
+            rows: list[dict[str, Any]] = problem_rows(formset)
+            try:
+                saved = critique_services.save_critique(
+                    actor=request.user,
+                    reporter=reporter,
+                    problems=rows,
+                    critique=critique,
+                    **form.cleaned_data,
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, "点评已保存，点出的问题已列入问题清单。")
+                return redirect("critique_detail", saved.pk)
+        checks = _check_panel(request.POST.get("text", ""), _raw_rows(request), reporter.round)
+    else:
+        if critique is None:
+            initial: dict[str, str] = {"role": CritiqueRole.HOST_SECRETARY.value}
+            rows = [{"severity": "general"}]
+        else:
+            initial = {
+                "role": critique.role,
+                "portfolio": critique.portfolio,
+                "text": critique.text,
+                "rating": critique.rating,
+            }
+            rows = [
+                {
+                    "id": p.pk,
+                    "description": p.description,
+                    "severity": p.severity,
+                    "deadline": p.deadline,
+                }
+                for p in critique.problems.order_by("serial", "id")
+            ]
+        form = CritiqueForm(initial=initial, scale=scale)
+        formset = ProblemRowFormSet(initial=rows, prefix="problems")
+        checks = _check_panel(initial.get("text", ""), rows if critique else [], reporter.round)
+    return render(
+        request,
+        "reports/critique_form.html",
+        {
+            "reporter": reporter,
+            "critique": critique,
+            "form": form,
+            "formset": formset,
+            "checks": checks,
+            "flagged": critique_services.is_flagged(checks),
+        },
+    )
+
+
+def _raw_rows(request: HttpRequest) -> list[dict]:
+    """The problem rows as typed (for the flag panel, valid or not)."""
+    rows = []
+    for key, value in request.POST.items():
+        if key.startswith("problems-") and key.endswith("-description"):
+            prefix = key[: -len("description")]
+            if request.POST.get(prefix + "DELETE"):
+                continue
+            rows.append({"description": value})
+    return rows
+
+
+@login_required
+def critique_create(request: HttpRequest, reporter_id: int) -> HttpResponse:
+    return _critique_form_page(request, _reporter(request, reporter_id), None)
+
+
+@login_required
+def critique_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    critique = _critique(request, pk)
+    return _critique_form_page(request, critique.reporter, critique)
+
+
+@login_required
+def critique_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A critique, its flag panel and the problems it named, linked to the ledger."""
+    critique = _critique(request, pk)
+    problems = list(
+        Problem.objects.filter(critique=critique)
+        .select_related("source", "unit")
+        .order_by("serial", "id")
+    )
+    for problem in problems:
+        problem.url = problem_url(problem.pk)  # type: ignore[attr-defined]
+    checks = critique_services.check_critique(
+        critique.text, problems, critique.reporter.round.report_checks or {}
+    )
+    return render(
+        request,
+        "reports/critique_detail.html",
+        {
+            "critique": critique,
+            "reporter": critique.reporter,
+            "problems": problems,
+            "checks": checks,
+            "flagged": critique_services.is_flagged(checks),
+            "may_write": can_critique(request.user, critique.reporter),
+            "may_view_plan": can_view_plan(request.user, critique.reporter),
+        },
+    )
+
+
+@login_required
+@require_POST
+def critique_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    critique = _critique(request, pk)
+    if not can_critique(request.user, critique.reporter):
+        raise PermissionDenied("您没有权限发布该点评。")
+    try:
+        critique_services.publish_critique(actor=request.user, critique=critique)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "点评已发布，述职单位可以看到点评意见。")
+    return redirect("critique_detail", critique.pk)
+
+
+@login_required
+@require_POST
+def critique_check(request: HttpRequest) -> HttpResponse:
+    """The flag panel for the text and rows being typed (htmx, nothing is saved)."""
+    reporter = _reporter(request, _int(request.POST.get("reporter")))
+    checks = _check_panel(request.POST.get("text", ""), _raw_rows(request), reporter.round)
+    return render(
+        request,
+        "reports/critique_checks.html",
+        {"checks": checks, "flagged": critique_services.is_flagged(checks)},
+    )
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise Http404("述职对象不存在。") from exc
+
+
+# --- Plans ----------------------------------------------------------------------------------
+
+
+def _plan_reporter(request: HttpRequest, reporter_id: int) -> RoundReporter:
+    reporter = (
+        RoundReporter.objects.select_related("round__host", "unit", "person")
+        .filter(pk=reporter_id)
+        .first()
+    )
+    if reporter is None or not can_view_plan(request.user, reporter):
+        raise Http404("述职对象不存在或不在您的查看范围内。")
+    return reporter
+
+
+def _plan_of(reporter: RoundReporter) -> RectificationPlan | None:
+    return RectificationPlan.objects.filter(reporter=reporter).first()
+
+
+def _plan_context(request, reporter, plan, formset=None, summary_form=None, return_form=None):
+    problems = {}
+    if plan is not None:
+        ids = [item.get("problem") for item in plan.items]
+        problems = Problem.objects.select_related("source").in_bulk(ids)
+    named = set(plan_services.named_problems(reporter).values_list("pk", flat=True))
+    may_write = can_write_plan(request.user, reporter)
+    editable = plan is not None and plan.status in plan_services.EDITABLE_STATUSES and may_write
+    if editable and formset is None:
+        formset = PlanItemFormSet(initial=plan.items, prefix="items")
+        summary_form = PlanSummaryForm(initial={"summary": plan.summary})
+    rows = []
+    if plan is not None:
+        forms = formset.forms if formset is not None else [None] * len(plan.items)
+        for item, form in zip(plan.items, forms, strict=False):
+            problem = problems.get(item.get("problem"))
+            rows.append(
+                {
+                    "item": item,
+                    "form": form,
+                    "problem": problem,
+                    "url": problem_url(item.get("problem")),
+                    "named": item.get("problem") in named,
+                }
+            )
+    listed = {item.get("problem") for item in plan.items} if plan else set()
+    others = [p for p in plan_services.other_open_problems(reporter) if p.pk not in listed]
+    return {
+        "reporter": reporter,
+        "plan": plan,
+        "rows": rows,
+        "formset": formset,
+        "summary_form": summary_form,
+        "return_form": return_form or ReturnForm(),
+        "named_count": len(named),
+        "others": others,
+        "may_write": may_write,
+        "editable": editable,
+        "may_review": can_review_plan(request.user, reporter)
+        and plan is not None
+        and plan.status == PlanStatus.SUBMITTED,
+        "open_issues": plan_services.submit_problems(plan) if editable and plan else [],
+    }
+
+
+@login_required
+def plan_detail(request: HttpRequest, reporter_id: int) -> HttpResponse:
+    """The plan of one reporter: read, edit (unit), approve or return (superior)."""
+    reporter = _plan_reporter(request, reporter_id)
+    plan = _plan_of(reporter)
+    return render(request, "reports/plan_detail.html", _plan_context(request, reporter, plan))
+
+
+def _plan_act(request: HttpRequest, reporter: RoundReporter, run, done: str) -> HttpResponse:
+    try:
+        run()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done)
+    return redirect("plan_detail", reporter.pk)
+
+
+def _ids(values: list[str]) -> list[int]:
+    return [int(v) for v in values if v.isdigit()]
+
+
+@login_required
+@require_POST
+def plan_create(request: HttpRequest, reporter_id: int) -> HttpResponse:
+    reporter = _plan_reporter(request, reporter_id)
+    include = _ids(request.POST.getlist("include"))
+    return _plan_act(
+        request,
+        reporter,
+        lambda: plan_services.draft_plan(actor=request.user, reporter=reporter, include=include),
+        "整改方案草稿已生成，请逐项填写整改措施、完成时限和责任人。",
+    )
+
+
+@login_required
+@require_POST
+def plan_edit(request: HttpRequest, reporter_id: int) -> HttpResponse:
+    """Save the items (and add chosen open problems of the unit as new items)."""
+    reporter = _plan_reporter(request, reporter_id)
+    plan = _plan_of(reporter)
+    if plan is None:
+        raise Http404("尚未编制整改方案。")
+    formset = PlanItemFormSet(request.POST, prefix="items")
+    summary_form = PlanSummaryForm(request.POST)
+    if formset.is_valid() and summary_form.is_valid():
+        items = plan_items(formset)
+        items += [{"problem": pk} for pk in _ids(request.POST.getlist("include"))]
+        try:
+            plan_services.update_plan(
+                actor=request.user,
+                plan=plan,
+                summary=summary_form.cleaned_data["summary"],
+                items=items,
+            )
+        except ValidationError as exc:
+            apply_service_errors(summary_form, exc)
+        else:
+            messages.success(request, "整改方案已保存。")
+            return redirect("plan_detail", reporter.pk)
+    context = _plan_context(request, reporter, plan, formset=formset, summary_form=summary_form)
+    return render(request, "reports/plan_detail.html", context)
+
+
+@login_required
+@require_POST
+def plan_submit(request: HttpRequest, reporter_id: int) -> HttpResponse:
+    reporter = _plan_reporter(request, reporter_id)
+    plan = get_object_or_404(RectificationPlan, reporter=reporter)
+    return _plan_act(
+        request,
+        reporter,
+        lambda: plan_services.submit_plan(actor=request.user, plan=plan),
+        "整改方案已报送上级审批。",
+    )
+
+
+@login_required
+@require_POST
+def plan_approve(request: HttpRequest, reporter_id: int) -> HttpResponse:
+    reporter = _plan_reporter(request, reporter_id)
+    plan = get_object_or_404(RectificationPlan, reporter=reporter)
+    return _plan_act(
+        request,
+        reporter,
+        lambda: plan_services.approve_plan(actor=request.user, plan=plan),
+        "整改方案已批准，各项措施已写入问题台账。",
+    )
+
+
+@login_required
+@require_POST
+def plan_return(request: HttpRequest, reporter_id: int) -> HttpResponse:
+    reporter = _plan_reporter(request, reporter_id)
+    plan = get_object_or_404(RectificationPlan, reporter=reporter)
+    form = ReturnForm(request.POST)
+    comment = form.data.get("comment", "")
+    return _plan_act(
+        request,
+        reporter,
+        lambda: plan_services.return_plan(actor=request.user, plan=plan, comment=comment),
+        "整改方案已退回修改。",
+    )
