@@ -1,0 +1,446 @@
+"""Pages of 述职报告: the reader's reports, a round's reports, the editor with its live quality
+checklist, the report page with review actions, versions and their comparison, attachments,
+the Word file and the round's archive.
+
+A report outside the reader's scope answers 404; a visible report the reader may not write or
+review answers 403 on the pages that change it. Writes go through :mod:`services`.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from shuzhi.accounts.scope import scopes_for
+from shuzhi.core.files import max_bytes_for, serve_file
+from shuzhi.cycles.models import Round, RoundReporter
+from shuzhi.orgs import policies as org_policies
+
+from . import archive, forms, quality, services, versions, word
+from .models import SECTIONS, Report, ReportAttachment, ReportStatus
+from .policies import can_review_report, can_write_report, reports_visible_to
+
+PAGE_SIZE = 30
+
+# jieba's dictionary takes about a second to load: load it beside the first request rather
+# than inside it (the quality module guards the load with a lock, so a request that needs it
+# meanwhile simply waits for the same load).
+threading.Thread(target=quality.warm_up, name="jieba-warm-up", daemon=True).start()
+
+
+def _visible_report(request: HttpRequest, pk: int) -> Report:
+    report = (
+        reports_visible_to(request.user)
+        .select_related(
+            "reporter__unit", "reporter__person", "reporter__round__host", "author", "reviewer"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if report is None:
+        raise Http404("述职报告不存在或不在您的查看范围内。")
+    return report
+
+
+def _writable_report(request: HttpRequest, pk: int) -> Report:
+    report = _visible_report(request, pk)
+    if not can_write_report(request.user, report):
+        raise PermissionDenied("只有述职单位的书记本人可以撰写该述职报告。")
+    return report
+
+
+def _detail(report: Report):
+    return redirect(reverse("report_detail", args=[report.pk]))
+
+
+def _checks(report: Report) -> list[quality.Check]:
+    return quality.run_checks(services.snapshot(report), report.reporter.round)
+
+
+def writable_reporters(user):
+    """Reporters whose report ``user`` writes: a secretary grant exactly on the unit, or the
+    reporting person's own account."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return RoundReporter.objects.none()
+    paths = [scope.path for scope in scopes_for(user, "report.write")]
+    condition = Q(unit__path__in=paths)
+    if getattr(user, "person_id", None):
+        condition |= Q(person_id=user.person_id)
+    return RoundReporter.objects.filter(condition)
+
+
+def _search(form: forms.ReportSearchForm) -> tuple[str, str]:
+    if form.is_valid():
+        return form.cleaned_data["q"].strip(), form.cleaned_data["status"]
+    return "", ""
+
+
+@login_required
+@require_GET
+def report_index(request: HttpRequest) -> HttpResponse:
+    """Reports the reader may see, newest round first; and the reports they have to write."""
+    form = forms.ReportSearchForm(request.GET or None)
+    text, status = _search(form)
+    reports = reports_visible_to(request.user).select_related(
+        "reporter__unit", "reporter__person", "reporter__round"
+    )
+    if text:
+        reports = reports.filter(
+            Q(reporter__unit__name__icontains=text)
+            | Q(reporter__unit__code__startswith=text)
+            | Q(title__icontains=text)
+        )
+    if status and status != "none":
+        reports = reports.filter(status=status)
+    reports = reports.order_by("-reporter__round__year", "reporter__unit__path", "pk")
+    page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))
+    to_write = list(
+        writable_reporters(request.user)
+        .filter(Q(report__isnull=True) | Q(report__status__in=services.EDITABLE))
+        .select_related("unit", "round", "report")
+        .order_by("-round__year", "unit__path")[:20]
+    )
+    rounds = list(
+        Round.objects.filter(
+            org_policies.unit_scope_q(request.user, "report.review", prefix="host__")
+        )
+        .select_related("host")
+        .order_by("-year", "host__path")[:20]
+    )
+    return render(
+        request,
+        "reports/report_index.html",
+        {
+            "form": form,
+            "page": page,
+            "q": text,
+            "status": status,
+            "to_write": to_write,
+            "rounds": rounds,
+        },
+    )
+
+
+def _round_for_reports(request: HttpRequest, round_id: int) -> Round:
+    round = get_object_or_404(Round.objects.select_related("host"), pk=round_id)
+    if not org_policies.can(request.user, "report.view", round.host):
+        raise Http404("年度述职评议不存在或不在您的查看范围内。")
+    return round
+
+
+@login_required
+@require_GET
+def round_reports(request: HttpRequest, round_id: int) -> HttpResponse:
+    """A round's reporters and the state of their reports, for the organiser and superior."""
+    round = _round_for_reports(request, round_id)
+    form = forms.ReportSearchForm(request.GET or None)
+    text, status = _search(form)
+    reporters = RoundReporter.objects.filter(round=round).select_related("unit", "person", "report")
+    counts = dict(
+        Report.objects.filter(reporter__round=round)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    if text:
+        reporters = reporters.filter(
+            Q(unit__name__icontains=text)
+            | Q(unit__code__startswith=text)
+            | Q(person__name__icontains=text)
+        )
+    if status == "none":
+        reporters = reporters.filter(report__isnull=True)
+    elif status:
+        reporters = reporters.filter(report__status=status)
+    page = Paginator(reporters.order_by("sort_order", "id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    summary = [(s.label, counts.get(s.value, 0), s.value) for s in ReportStatus]
+    return render(
+        request,
+        "reports/report_round.html",
+        {
+            "round": round,
+            "form": form,
+            "page": page,
+            "q": text,
+            "status": status,
+            "summary": summary,
+            "submitted_total": sum(n for code, n in counts.items() if code != ReportStatus.DRAFT),
+        },
+    )
+
+
+@login_required
+@require_GET
+def round_archive(request: HttpRequest, round_id: int) -> HttpResponseBase:
+    """Download the round's submitted reports as one zip of Word files."""
+    round = _round_for_reports(request, round_id)
+    reports = archive.archived_reports(Report.objects.filter(reporter__round=round))
+    out, count = archive.write_zip(reports)
+    if not count:
+        out.close()
+        messages.info(request, "本轮还没有已提交的述职报告可以归档。")
+        return redirect(reverse("report_round", args=[round.pk]))
+    return FileResponse(
+        out,
+        as_attachment=True,
+        filename=f"{round.host.name}-{round.year}年度述职报告.zip",
+        content_type="application/zip",
+    )
+
+
+@login_required
+@require_POST
+def report_start(request: HttpRequest, reporter_id: int) -> HttpResponse:
+    """Open (creating on first use) the report of a reporter the reader writes for."""
+    reporter = get_object_or_404(
+        RoundReporter.objects.select_related("unit", "round__host", "person"), pk=reporter_id
+    )
+    if not can_write_report(request.user, reporter):
+        if org_policies.can(request.user, "report.view", reporter.unit):
+            raise PermissionDenied("只有述职单位的书记本人可以撰写该述职报告。")
+        raise Http404("述职对象不存在或不在您的范围内。")
+    report = services.ensure_report(actor=request.user, reporter=reporter)
+    return redirect(reverse("report_edit", args=[report.pk]))
+
+
+@login_required
+def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The editor: the whole report on one page; the checklist refreshes as drafts are saved
+    (htmx posts the form on change and swaps the checklist)."""
+    report = _writable_report(request, pk)
+    if report.status not in services.EDITABLE:
+        messages.info(request, f"报告当前状态为“{report.get_status_display()}”，不能修改。")
+        return _detail(report)
+    if request.method == "GET":
+        # Problems of last year recorded since the draft was opened join it here.
+        report = services.ensure_report(actor=request.user, reporter=report.reporter)
+    form = forms.ReportEditForm(request.POST or None, report=report)
+    is_htmx = request.headers.get("HX-Request") == "true"
+    saved = False
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                report = services.save_draft(
+                    actor=request.user, report=report, **form.service_kwargs()
+                )
+                saved = True
+                if not is_htmx and request.POST.get("action") == "submit":
+                    report = services.submit(actor=request.user, report=report)
+                    messages.success(request, f"已提交第 {report.version} 版，等待上级审核。")
+                    return _detail(report)
+            except ValidationError as exc:
+                forms.apply_service_errors(form, exc)
+        if is_htmx:
+            return render(
+                request,
+                "reports/report_checklist.html",
+                {"report": report, "checks": _checks(report), "saved": saved, "form": form},
+            )
+        if saved and not form.errors:
+            messages.success(request, "草稿已保存。")
+            return redirect(reverse("report_edit", args=[report.pk]))
+    last_return = (
+        report.events.filter(to_status=ReportStatus.RETURNED).order_by("-at", "-id").first()
+    )
+    return render(
+        request,
+        "reports/report_edit.html",
+        {
+            "report": report,
+            "form": form,
+            "checks": _checks(report),
+            "attachments": list(report.attachments.all()),
+            "attachment_form": forms.AttachmentForm(),
+            "last_return": last_return,
+            "max_document_mb": max_bytes_for("document") // (1024 * 1024),
+            "max_video_mb": max_bytes_for("video") // (1024 * 1024),
+        },
+    )
+
+
+@login_required
+@require_GET
+def report_checks(request: HttpRequest, pk: int) -> HttpResponse:
+    """The checklist fragment (for the reviewer's refresh, and the API's twin)."""
+    report = _visible_report(request, pk)
+    return render(
+        request, "reports/report_checklist.html", {"report": report, "checks": _checks(report)}
+    )
+
+
+@login_required
+@require_GET
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The report as written, its checklist, history, versions, attachments and actions."""
+    report = _visible_report(request, pk)
+    content = services.snapshot(report)
+    moves = services.allowed_moves(report, request.user)
+    return render(
+        request,
+        "reports/report_detail.html",
+        {
+            "report": report,
+            "content": content,
+            "section_list": [
+                (label, content["sections"].get(code, "")) for code, label in SECTIONS
+            ],
+            "checks": quality.run_checks(content, report.reporter.round),
+            "events": list(report.events.select_related("actor").order_by("at", "id")),
+            "versions": list(report.versions.order_by("-number")),
+            "attachments": list(report.attachments.all()),
+            "can_write": can_write_report(request.user, report)
+            and report.status in services.EDITABLE,
+            "can_review": any(m.by == "reviewer" for _to, m in moves),
+            "can_submit": any(m.by == "writer" for _to, m in moves),
+            "review_form": forms.ReviewForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _writable_report(request, pk)
+    try:
+        report = services.submit(actor=request.user, report=report)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"已提交第 {report.version} 版，等待上级审核。")
+    return _detail(report)
+
+
+@login_required
+@require_POST
+def report_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """Return (with comments) or accept a submitted report."""
+    report = _visible_report(request, pk)
+    if not can_review_report(request.user, report):
+        raise PermissionDenied("只有主办组织的审核人员可以审核该述职报告。")
+    form = forms.ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择审核结果。")
+        return _detail(report)
+    try:
+        report = services.transition(
+            actor=request.user,
+            report=report,
+            to_status=form.cleaned_data["status"],
+            comment=form.cleaned_data["comment"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"报告已{report.get_status_display()}。")
+    return _detail(report)
+
+
+@login_required
+@require_GET
+def report_versions(request: HttpRequest, pk: int) -> HttpResponse:
+    """The submitted versions, and the comparison of two of them."""
+    report = _visible_report(request, pk)
+    all_versions = list(report.versions.select_related("created_by").order_by("-number"))
+    numbers = [v.number for v in all_versions]
+    initial = {"a": numbers[1] if len(numbers) > 1 else None, "b": numbers[0] if numbers else None}
+    form = forms.CompareForm(request.GET or None, initial=initial)
+    parts, a, b, view = None, None, None, "side"
+    if form.is_valid():
+        a, b = form.cleaned_data["a"], form.cleaned_data["b"]
+        view = form.cleaned_data["view"] or "side"
+    elif not request.GET and len(numbers) > 1:
+        a, b = numbers[1], numbers[0]
+    if a and b:
+        by_number = {v.number: v for v in all_versions}
+        if a not in by_number or b not in by_number:
+            form.add_error(None, "所选版本不存在。")
+        else:
+            parts = versions.compare(by_number[a].content, by_number[b].content)
+    return render(
+        request,
+        "reports/report_versions.html",
+        {
+            "report": report,
+            "versions": all_versions,
+            "form": form,
+            "parts": parts,
+            "a": a,
+            "b": b,
+            "view": view,
+        },
+    )
+
+
+@login_required
+@require_GET
+def report_word(request: HttpRequest, pk: int) -> HttpResponse:
+    """The report (latest submitted version, else the draft) as an official-style .docx."""
+    report = _visible_report(request, pk)
+    response = HttpResponse(word.report_docx(report), content_type=word.DOCX)
+    response["Content-Disposition"] = (
+        f'attachment; filename="report-{report.pk}.docx"; '
+        f"filename*=UTF-8''{_quote(word.filename(report))}"
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name)
+
+
+@login_required
+@require_POST
+def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _writable_report(request, pk)
+    form = forms.AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "请选择要上传的文件。")
+    else:
+        try:
+            attachment = services.add_attachment(
+                actor=request.user, report=report, upload=form.cleaned_data["file"]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"已上传附件“{attachment.name}”。")
+    return redirect(reverse("report_edit", args=[report.pk]))
+
+
+def _attachment(request: HttpRequest, pk: int, attachment_id: int) -> ReportAttachment:
+    report = _visible_report(request, pk)
+    return get_object_or_404(ReportAttachment, pk=attachment_id, report=report)
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponseBase:
+    attachment = _attachment(request, pk, attachment_id)
+    return serve_file(attachment.file, attachment.name)
+
+
+@login_required
+@require_POST
+def attachment_delete(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
+    attachment = _attachment(request, pk, attachment_id)
+    try:
+        services.delete_attachment(actor=request.user, attachment=attachment)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"已删除附件“{attachment.name}”。")
+    return redirect(reverse("report_edit", args=[pk]))
