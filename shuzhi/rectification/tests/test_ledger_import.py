@@ -338,3 +338,29 @@ def test_the_task_runs_the_job_after_commit(world, django_capture_on_commit_call
 )
 def test_dates_as_ledgers_write_them(text, end, expected):
     assert ledger_import.parse_date(text, end_of_month=end) == expected
+
+
+def test_a_large_load_rebuilds_the_foreign_keys(world, settings):
+    """Above the threshold PostgreSQL loads without the tables' foreign keys and re-creates
+    them, validated, before the commit; nothing else changes."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("foreign keys are rebuilt on PostgreSQL only")
+
+    def keys() -> list[tuple[str, str]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint"
+                " WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s) ORDER BY 1, 2",
+                [list(ledger_import.WRITTEN_TABLES)],
+            )
+            return cursor.fetchall()
+
+    before = keys()
+    assert len(before) >= 10
+    settings.SHUZHI_IMPORT_REBUILD_FK_ROWS = 2
+    job = run(world.dave, world.county_a1, GOOD.encode())
+    assert (job.status, job.created_count) == ("done", 4)
+    assert keys() == before
+    assert ProblemTransition.objects.count() == 4
