@@ -2,7 +2,8 @@
 
 For every item still being worked on (待整改 / 整改中 — the statuses in which an item can be
 逾期, see ``models.ACTIVE_STATUSES``; an item 已整改待验收 or 持续整改 waits on the verifier or
-has no fixed end, and a closed one needs nothing):
+has no fixed end, a closed one needs nothing, and one carried into the next year lives on as
+its copy there):
 
 1. ``SHUZHI_REMIND_DAYS_BEFORE`` days before its deadline the responsible person is reminded
    (即将到期);
@@ -86,7 +87,10 @@ def run_reminders(*, today: datetime.date | None = None) -> dict:
     try:
         days_before = settings.SHUZHI_REMIND_DAYS_BEFORE
         escalate_after = settings.SHUZHI_ESCALATE_AFTER_DAYS
-        active = Problem.objects.filter(status__in=ACTIVE_STATUSES, deadline__isnull=False)
+        # An item carried into the next year is worked on (and reminded of) as its copy there.
+        active = Problem.objects.filter(
+            status__in=ACTIVE_STATUSES, deadline__isnull=False, carried_to__isnull=True
+        )
         phases = [
             (
                 "before",

@@ -189,6 +189,23 @@ def test_extending_a_deadline_gives_fresh_reminders(world, cast, set_today):
     assert [k for k, _ in _inbox(cast["sun"])] == ["overdue", "overdue"]  # keys differ by date
 
 
+def test_carried_item_is_reminded_only_as_its_copy(world, cast, set_today):
+    old = _problem(world, cast)
+    Problem.objects.filter(pk=old.pk).update(
+        year=2025,
+        found_on=datetime.date(2025, 3, 1),
+        deadline=datetime.date(2025, 9, 30),
+        status=ProblemStatus.IN_PROGRESS,
+    )
+    services.carry_over(actor=world.alice, from_year=2025, root=world.province)
+    copy = Problem.objects.get(carried_from=old)
+    set_today(datetime.date(2026, 1, 5))
+    counts = run_reminders()
+    assert counts["overdue"] == 1 and counts["escalated"] == 1
+    assert Notification.objects.filter(url=f"/problems/{copy.pk}/").exists()
+    assert not Notification.objects.filter(url=f"/problems/{old.pk}/").exists()
+
+
 def test_batches_keep_queries_flat(world, cast, set_today, django_assert_max_num_queries):
     first = _problem(world, cast)
     Problem.objects.bulk_create(
