@@ -31,9 +31,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 "已有组织数据，未载入演示数据。/ Units already exist; demo data not loaded."
             )
-            from shuzhi.meetings.demo import seed_round_demo
-
-            seed_round_demo(self.stdout)
+            self._seed_history()
             return
         if not 0 < scale <= demo.MAX_SCALE:
             raise CommandError(f"--scale 必须大于 0 且不超过 {demo.MAX_SCALE:g}。")
@@ -53,6 +51,18 @@ class Command(BaseCommand):
             f"Demo data loaded: {result.units} units, {result.people} people, "
             f"{result.posts} posts, {result.users} users in {elapsed:.1f} s."
         )
+        self._seed_history()
+
+    def _seed_history(self) -> None:
+        """The rounds, then a year of problems, reports and critiques (each skipped when
+        already there), and the first run of the daily reminders for the worker."""
         from shuzhi.meetings.demo import seed_round_demo
+        from shuzhi.rectification.demo import seed_ledger_demo
+        from shuzhi.rectification.reminder_tasks import ensure_scheduled
 
         seed_round_demo(self.stdout)
+        started = time.monotonic()
+        if seed_ledger_demo(self.stdout) is not None:
+            self.stdout.write(f"（整改台账与述职报告用时 {time.monotonic() - started:.1f} 秒）")
+        if ensure_scheduled(run_now=True):
+            self.stdout.write("已将每日整改提醒任务排入后台队列。")
