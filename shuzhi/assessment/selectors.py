@@ -124,11 +124,14 @@ class Row:
     self_submitted: bool = False
 
 
-def grid(indicator_set: IndicatorSet, units: list[Unit]) -> list[Row]:
+def grid(
+    indicator_set: IndicatorSet, units: list[Unit], items: list[IndicatorItem] | None = None
+) -> list[Row]:
     """The scoring grid for ``units``: one row per unit, one cell per item, and totals."""
     from .services import effective_policy
 
-    items = items_of(indicator_set)
+    if items is None:
+        items = items_of(indicator_set)
     unit_ids = [u.pk for u in units]
     scores: dict[tuple[int, int], ItemScore] = {}
     submitted: set[int] = set()

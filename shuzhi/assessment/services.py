@@ -601,11 +601,13 @@ def update_item(*, actor, item: IndicatorItem, **fields) -> IndicatorItem:
     )
     _require_change(actor, indicator_set)
     _require_draft(indicator_set)
-    unknown = set(fields) - set(ITEM_FIELDS)
+    unknown = set(fields) - {*ITEM_FIELDS, "derived_from"}
     if unknown:
         raise ValidationError({"__all__": f"不能修改：{'、'.join(sorted(unknown))}。"})
     item = IndicatorItem.objects.get(pk=item.pk)
-    before = audit.snapshot(item, ITEM_FIELDS)
+    before = audit.snapshot(item, (*ITEM_FIELDS, "derived_from"))
+    if "derived_from" in fields:  # None is a value here: the item stops deriving
+        item.derived_from = fields.pop("derived_from")
     for name, value in fields.items():
         if value is not None:
             setattr(item, name, value)
