@@ -11,8 +11,8 @@ were cast for them: the result carries a flag and no numbers, so a small group's
 cannot be read off the table.
 
 Sub-items (分项评价 such as 履行责任, 组织建设) rated beside the overall grade are tallied per
-reporter × sub-item × grade by one more grouped query, issued only when the round has
-sub-items. They follow the overall rule: a hidden reporter shows no sub-item either, and a
+reporter × sub-item × grade by the same grouped query, so they cost no query of their own.
+They follow the overall rule: a hidden reporter shows no sub-item either, and a
 sub-item with fewer non-abstaining ratings than the minimum is hidden on its own.
 """
 
@@ -424,41 +424,25 @@ def _sub_item_results(
     return results
 
 
-def _sub_item_counts(
-    ballot_round: BallotRound, rules: RoundRules
-) -> dict[int, dict[str, dict[str, int]]]:
-    """``{reporter_id: {item: {grade: n}}}`` for every sub-item in one grouped query; no
-    query at all when the round has no sub-items."""
-    if not rules.sub_items:
-        return {}
-    grouped = (
-        BallotEntry.objects.filter(
-            round=ballot_round, item__in=[s["code"] for s in rules.sub_items]
-        )
-        .values_list("reporter_id", "item", "grade")
-        .annotate(n=Count("*"))
-        .order_by()
-    )
-    counts: dict[int, dict[str, dict[str, int]]] = {}
-    for reporter_id, item, grade, n in grouped:
-        counts.setdefault(reporter_id, {}).setdefault(item, {})[grade] = n
-    return counts
-
-
 def compute(ballot_round: BallotRound) -> Tally:
-    """Tally ``ballot_round`` (its session and annual round already loaded) in three queries:
-    the grouped overall counts, the ballots per category, and the reporters — plus one grouped
-    query for all sub-items when the round has any."""
+    """Tally ``ballot_round`` (its session and annual round already loaded) in three queries,
+    with or without sub-items: the ratings grouped by reporter × category × item × grade (the
+    overall grade and every sub-item at once), the ballots per category, and the reporters."""
     rules = rules_of(ballot_round)
     grouped = (
-        BallotEntry.objects.filter(round=ballot_round, item=OVERALL)
-        .values_list("reporter_id", "category", "grade")
+        BallotEntry.objects.filter(round=ballot_round, item__in=rules.items)
+        .values_list("reporter_id", "category", "item", "grade")
         .annotate(n=Count("*"))
         .order_by()
     )
     counts: dict[int, dict[str, dict[str, int]]] = {}
-    for reporter_id, category, grade, n in grouped:
-        counts.setdefault(reporter_id, {}).setdefault(category, {})[grade] = n
+    by_item: dict[int, dict[str, dict[str, int]]] = {}
+    for reporter_id, category, item, grade, n in grouped:
+        if item == OVERALL:
+            counts.setdefault(reporter_id, {}).setdefault(category, {})[grade] = n
+        else:  # sub-items are reported over all categories together
+            grades = by_item.setdefault(reporter_id, {}).setdefault(item, {})
+            grades[grade] = grades.get(grade, 0) + n
     by_category = dict(
         Ballot.objects.filter(round=ballot_round)
         .values_list("category")
@@ -471,9 +455,8 @@ def compute(ballot_round: BallotRound) -> Tally:
         _reporter_result(sr, counts.get(sr.pk, {}), rules, small)
         for sr in session_reporters(ballot_round)
     ]
-    by_item = _sub_item_counts(ballot_round, rules)
     for r in results:
-        if not r.hidden:  # a hidden reporter shows no sub-item either
+        if not r.hidden and rules.sub_items:  # a hidden reporter shows no sub-item either
             r.sub_items = _sub_item_results(by_item.get(r.session_reporter_id, {}), rules)
     ranks = competition_rank({r.session_reporter_id: r.score for r in results if not r.hidden})
     for r in results:

@@ -58,6 +58,20 @@ def test_fragment_query_count_is_pinned(world, client, django_assert_num_queries
         assert "hall-results" in client.get(url(s, live=True)).content.decode()
 
 
+def test_fragment_with_sub_items_costs_no_extra_query(world, client, django_assert_num_queries):
+    s = make_setup(world, min_ballots=1, sub_items=[{"code": "duty", "label": "履行责任"}])
+    issue_codes(s.ballot_round, "leaders", 30, used=2)
+    for _ in range(2):
+        cast(s.ballot_round, "leaders", {r.pk: "good" for r in s.reporters}, sub_items=["duty"])
+    s.ballot_round.status = BallotRoundStatus.CLOSED
+    s.ballot_round.save()
+    client.force_login(world.alice)
+    # the same ten: the sub-items come with the tally's grouped counts
+    with django_assert_num_queries(10):
+        body = client.get(url(s, live=True)).content.decode()
+    assert "hall-results" in body
+
+
 def test_results_show_after_close_or_when_live_policy(world, client):
     s = make_setup(world, min_ballots=2)
     a, b, c = (r.pk for r in s.reporters)
