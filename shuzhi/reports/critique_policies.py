@@ -110,18 +110,12 @@ def users_who_can_critique(reporter: RoundReporter) -> QuerySet:
 
 
 def can_write_plan(user, reporter: RoundReporter) -> bool:
-    """The reporter's unit drafts, edits and submits its plan: a ``report.write`` grant
-    exactly on the unit (its secretary), or a global administrator.
+    """The reporter's unit drafts, edits and submits its plan — whoever writes its report
+    (a secretary grant exactly on the unit, the reporting person's account, or a global
+    administrator): one rule, kept in ``reports.policies``."""
+    from .policies import can_write_report
 
-    This is the report-writing rule; it is kept here too so plans do not wait on the report
-    module — when ``reports.policies.can_write_report`` exists both must say the same.
-    """
-    if is_global(user):
-        return True
-    return any(
-        scope.max_depth is not None and scope.path == reporter.unit.path
-        for scope in scopes_for(user, "report.write")
-    )
+    return can_write_report(user, reporter)
 
 
 def can_review_plan(user, reporter: RoundReporter) -> bool:

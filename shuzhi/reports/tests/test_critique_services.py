@@ -293,3 +293,25 @@ def test_drafts_are_seen_by_writers_published_by_the_reporters_side(
     critique.refresh_from_db()
     assert seen() == {"alice", "bob", "lena", "sam", "dave", "pete"}
     assert {n for n, u in people.items() if can_view_critique(u, critique)} == seen()
+
+
+def test_in_the_province_round_alice_critiques_and_bob_answers(
+    world, province_reporter, lena, pete, today
+):
+    """The province hosts; city A (bob's unit) reports. Bob and lena sit at the host's level
+    below: they do not critique here, while pete (the province's secretary) does."""
+    assert can_critique(world.alice, province_reporter)
+    assert can_critique(pete, province_reporter)
+    for user in (world.bob, lena, world.carol, world.dave, world.erin):
+        assert not can_critique(user, province_reporter)
+    critique = services.save_critique(
+        actor=world.alice,
+        reporter=province_reporter,
+        text=CONCRETE,
+        role="host_secretary",
+        problems=PROBLEMS[:1],
+    )
+    problem = critique.problems.get()
+    assert problem.unit == world.city_a and problem.source.code == "critique"
+    with pytest.raises(PermissionDenied):
+        services.publish_critique(actor=world.bob, critique=critique)

@@ -84,3 +84,15 @@ def test_the_fixture_round_hears_the_counties_of_city_a(world, city_round, repor
         world.county_a2.code,
     }
     assert reporter.unit == world.county_a1
+
+
+@pytest.fixture
+def province_reporter(world) -> RoundReporter:
+    """City A reporting in the province's 2026 round (hosted by alice's province)."""
+    round = cs.create_round(actor=world.alice, host=world.province, year=2026)
+    cs.add_reporters_by_codes(
+        actor=world.alice, round=round, codes=f"{world.city_a.code} {world.city_b.code}"
+    )
+    return RoundReporter.objects.select_related("round__host", "unit").get(
+        round=round, unit=world.city_a
+    )

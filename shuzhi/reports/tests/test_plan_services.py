@@ -312,3 +312,29 @@ def test_refused_moves_change_nothing(world, reporter, critique, sam, lena):
     plan.refresh_from_db()
     assert plan.status == PlanStatus.SUBMITTED and plan.summary == ""
     assert not critique.problems.exclude(status=ProblemStatus.OPEN).exists()
+
+
+def test_in_the_province_round_bob_writes_the_plan_and_alice_approves(
+    world, province_reporter, today
+):
+    critique_services.save_critique(
+        actor=world.alice,
+        reporter=province_reporter,
+        text=CONCRETE,
+        role="host_secretary",
+        problems=PROBLEMS,
+    )
+    assert can_write_plan(world.bob, province_reporter)
+    assert not can_write_plan(world.alice, province_reporter)
+    assert can_review_plan(world.alice, province_reporter)
+    assert not can_review_plan(world.bob, province_reporter)
+    plan = plan_services.draft_plan(actor=world.bob, reporter=province_reporter)
+    plan = plan_services.update_plan(actor=world.bob, plan=plan, items=_fill(plan))
+    plan = plan_services.submit_plan(actor=world.bob, plan=plan)
+    with pytest.raises(PermissionDenied):
+        plan_services.approve_plan(actor=world.bob, plan=plan)
+    plan = plan_services.approve_plan(actor=world.alice, plan=plan)
+    assert plan.status == PlanStatus.APPROVED
+    assert set(Problem.objects.filter(unit=world.city_a).values_list("status", flat=True)) == {
+        ProblemStatus.IN_PROGRESS
+    }
