@@ -28,7 +28,6 @@ import io
 import os
 import pstats
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -266,4 +265,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -1,3 +1,99 @@
-from ninja import Router
+"""Ledger import and export API, mounted under ``/api/problems``.
 
-router = Router(tags=["问题整改"])
+- ``POST /api/problems/import`` (multipart: ``file``, ``year``, ``unit`` — the code of the unit
+  whose subtree the file covers) queues an import and answers its id;
+- ``GET /api/problems/import/{id}`` answers its status, progress, counts and errors (another
+  user's import answers 404);
+- ``GET /api/problems/export`` answers the ledger as .xlsx, with the ledger list's filters
+  (``year``, ``unit``, ``status``, ``source``, ``severity``, ``overdue``, ``q``, ``responsible``).
+
+The import runs in the background exactly as one started from the page.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from shuzhi.orgs.models import Unit, UnitStatus
+
+from . import ledger_export, ledger_import
+from .ledger_forms import LedgerFilterForm
+
+router = Router(tags=["问题台账导入导出"])
+
+
+class ImportStartOut(Schema):
+    id: int
+    status: str
+
+
+class LedgerImportOut(Schema):
+    id: int
+    unit: str
+    year: int
+    file_name: str
+    status: str
+    status_label: str
+    total_rows: int
+    done_rows: int
+    created: int
+    errors: list[tuple[int, str, str]]
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+@router.post("/import", response={201: ImportStartOut}, summary="上传问题台账导入")
+def start_import(
+    request,
+    file: UploadedFile = File(..., description="Excel（.xlsx）或 CSV 文件"),  # noqa: B008
+    year: int = Form(..., description="台账年度"),
+    unit: str = Form(..., description="导入范围：组织代码"),
+):
+    scope = Unit.objects.filter(code=unit.strip(), status=UnitStatus.ACTIVE).first()
+    if scope is None:
+        raise ValidationError({"unit": "没有找到该组织。"})
+    job = ledger_import.create_import(
+        actor=request.auth, unit=scope, year=year, file_name=file.name or "", content=file
+    )
+    job.refresh_from_db(fields=["status"])
+    return Status(201, {"id": job.pk, "status": job.status})
+
+
+@router.get("/import/{int:import_id}", response=LedgerImportOut, summary="台账导入的状态与结果")
+def get_import(request, import_id: int):
+    jobs = ledger_import.imports_visible_to(request.auth).select_related("unit")
+    job = get_object_or_404(jobs, pk=import_id)
+    return {
+        "id": job.pk,
+        "unit": job.unit.code,
+        "year": job.year,
+        "file_name": job.original_name,
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "total_rows": job.total_rows,
+        "done_rows": job.done_rows,
+        "created": job.created_count,
+        "errors": [tuple(e) for e in job.errors],
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+    }
+
+
+@router.get("/export", summary="导出问题台账（Excel）")
+def export(request):
+    filters = LedgerFilterForm(request.GET, user=request.auth).filters()
+    if request.GET.get("unit") and filters.unit is None:
+        raise Http404("没有找到该组织，或它不在您的查看范围内。")
+    out, _count = ledger_export.export_ledger(actor=request.auth, filters=filters)
+    return FileResponse(
+        out,
+        as_attachment=True,
+        filename=ledger_export.export_file_name(filters),
+        content_type=ledger_export.XLSX,
+    )

@@ -1,0 +1,314 @@
+"""Export the problem ledger to Excel in the columns an organisation department uses, ready to
+print; and the blank import template.
+
+The export takes the ledger page's scope and filters (``selectors.ledger_queryset``) and writes
+序号, 问题来源, 问题描述, 整改措施, 责任领导, 责任人, 完成时限, 整改进展, 状态, 验收情况 — with a
+单位 column after 序号 when the rows span more than one unit. 整改进展 holds the latest progress
+notes; 逾期 is derived at export time and shown as “整改中（逾期）”. The sheet has a title row,
+fixed column widths with wrapped text, a frozen header repeated on every printed page, and A4
+landscape fitted to the page width.
+
+Rows are streamed from the database in chunks into a write-only workbook on a temporary file,
+so a national export of hundreds of thousands of items keeps memory flat.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import tempfile
+from collections.abc import Iterator
+from typing import IO
+
+from shuzhi.core import audit, clock
+
+from .ledger_import import EXAMPLE_ROW, TEMPLATE_COLUMNS
+from .models import ACTIVE_STATUSES, ProblemSource, ProblemStatus, ProgressNote, Severity
+from .models import ResponsibilityKind as Kind
+from .selectors import LedgerFilters, ledger_queryset
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Column title → width in characters (Excel's unit), chosen for A4 landscape.
+COLUMNS: list[tuple[str, float]] = [
+    ("序号", 6),
+    ("单位", 14),
+    ("问题来源", 10),
+    ("问题描述", 36),
+    ("整改措施", 30),
+    ("责任领导", 9),
+    ("责任人", 9),
+    ("完成时限", 11),
+    ("整改进展", 30),
+    ("状态", 10),
+    ("验收情况", 18),
+]
+# How many of the latest progress notes 整改进展 shows.
+NOTES_SHOWN = 3
+CHUNK = 2000
+STATUS_LABEL = dict(ProblemStatus.choices)
+OVERDUE_LABEL = "整改中（逾期）"
+
+_FIELDS = (
+    "id",
+    "unit__name",
+    "source__name",
+    "description",
+    "measures",
+    "responsible_leader_name",
+    "responsible_person_name",
+    "deadline",
+    "status",
+    "verified_on",
+    "verdict",
+    "verifier__full_name",
+    "verifier__username",
+)
+
+
+def status_text(status: str, deadline: datetime.date | None, today: datetime.date) -> str:
+    """The status as the ledger prints it; 逾期 is derived from the deadline, never stored."""
+    if status in ACTIVE_STATUSES and deadline is not None and deadline < today:
+        return OVERDUE_LABEL if status == ProblemStatus.IN_PROGRESS else "待整改（逾期）"
+    return str(STATUS_LABEL.get(status, status))
+
+
+def verification_text(status: str, verified_on, verdict: str, verifier: str) -> str:
+    """验收情况: who verified and when, with the verdict; or that verification is pending."""
+    if status == ProblemStatus.CLOSED:
+        head = "已验收销号"
+        if verified_on:
+            head += f"（{verified_on:%Y-%m-%d}"
+            head += f"，{verifier}）" if verifier else "）"
+        return f"{head}：{verdict}" if verdict else head
+    if status == ProblemStatus.SUBMITTED:
+        return "待验收"
+    return verdict
+
+
+def _notes(problem_ids: list[int]) -> dict[int, str]:
+    """The latest notes of each problem, newest last, one per line."""
+    latest: dict[int, list[str]] = {}
+    rows = (
+        ProgressNote.objects.filter(problem_id__in=problem_ids)
+        .order_by("problem_id", "-on", "-id")
+        .values_list("problem_id", "on", "text")
+    )
+    for problem_id, on, text in rows:
+        shown = latest.setdefault(problem_id, [])
+        if len(shown) < NOTES_SHOWN:
+            shown.append(f"{on:%Y-%m-%d}：{text}")
+    return {pk: "\n".join(reversed(lines)) for pk, lines in latest.items()}
+
+
+def ledger_rows(user, filters: LedgerFilters, *, today: datetime.date) -> Iterator[list]:
+    """The export's rows (without 序号 and 单位 decisions), in unit and serial order."""
+    rows = (
+        ledger_queryset(user, filters, today=today)
+        .select_related(None)
+        .order_by("unit_path", "serial", "id")
+        .values_list(*_FIELDS)
+    )
+    batch: list[tuple] = []
+
+    def flush() -> Iterator[list]:
+        notes = _notes([row[0] for row in batch])
+        for row in batch:
+            (pk, unit, source, description, measures, leader, person, deadline) = row[:8]
+            status, verified_on, verdict, verifier_name, verifier_login = row[8:]
+            yield [
+                unit,
+                source,
+                description,
+                measures,
+                leader,
+                person,
+                deadline,
+                notes.get(pk, ""),
+                status_text(status, deadline, today),
+                verification_text(status, verified_on, verdict, verifier_name or verifier_login),
+            ]
+
+    for row in rows.iterator(chunk_size=CHUNK):
+        batch.append(row)
+        if len(batch) >= CHUNK:
+            yield from flush()
+            batch = []
+    if batch:
+        yield from flush()
+
+
+def export_title(filters: LedgerFilters) -> str:
+    """The sheet's title, e.g. 荔湾区委2025年度问题整改台账."""
+    unit = filters.unit.name if filters.unit is not None else ""
+    year = f"{filters.year}年度" if filters.year else ""
+    return f"{unit}{year}问题整改台账"
+
+
+def _filter_note(filters: LedgerFilters, today: datetime.date) -> str:
+    parts = []
+    if filters.source:
+        name = ProblemSource.objects.filter(code=filters.source).values_list("name", flat=True)
+        parts.append(f"来源：{name.first() or filters.source}")
+    if filters.status:
+        parts.append(f"状态：{STATUS_LABEL.get(filters.status, filters.status)}")
+    if filters.severity:
+        parts.append(f"严重程度：{dict(Severity.choices).get(filters.severity)}")
+    if filters.overdue:
+        parts.append("只含逾期")
+    if filters.q:
+        parts.append(f"描述含：{filters.q}")
+    if filters.responsible:
+        parts.append(f"责任人：{filters.responsible}")
+    parts.append(f"导出日期：{today:%Y-%m-%d}")
+    return "　".join(parts)
+
+
+def write_ledger(out: IO[bytes], *, user, filters: LedgerFilters) -> int:
+    """Write the ledger workbook to ``out``; answers the number of items written."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    today = clock.today()
+    units = ledger_queryset(user, filters, today=today).order_by().values("unit_id").distinct()
+    several_units = units[:2].count() > 1
+    columns = [c for c in COLUMNS if several_units or c[0] != "单位"]
+    width = len(columns)
+    last = get_column_letter(width)
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("整改台账")
+    for index, (_title, chars) in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = chars
+    sheet.freeze_panes = "A4"
+    sheet.print_title_rows = "3:3"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+    sheet.merged_cells.add(f"A1:{last}1")
+    sheet.merged_cells.add(f"A2:{last}2")
+
+    thin = Side(style="thin", color="000000")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    centred = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+    def cell(value, *, font=None, alignment=wrap, boxed=True, number_format=None):
+        item = WriteOnlyCell(sheet, value=value)
+        item.alignment = alignment
+        if font is not None:
+            item.font = font
+        if boxed:
+            item.border = border
+        if number_format:
+            item.number_format = number_format
+        return item
+
+    title = cell(
+        export_title(filters), font=Font(size=16, bold=True), alignment=centred, boxed=False
+    )
+    sheet.append([title])
+    sheet.append(
+        [
+            cell(
+                _filter_note(filters, today),
+                alignment=Alignment(horizontal="right"),
+                boxed=False,
+            )
+        ]
+    )
+    bold = Font(bold=True)
+    sheet.append([cell(name, font=bold, alignment=centred) for name, _w in columns])
+
+    count = 0
+    top = Alignment(horizontal="center", vertical="top", wrap_text=True)
+    for count, row in enumerate(ledger_rows(user, filters, today=today), start=1):
+        values = row if several_units else row[1:]
+        cells = [cell(count, alignment=top)]
+        for value in values:
+            if isinstance(value, datetime.date):
+                cells.append(cell(value, alignment=top, number_format="yyyy-mm-dd"))
+            else:
+                cells.append(cell(value))
+        sheet.append(cells)
+    workbook.save(out)  # type: ignore[arg-type]
+    return count
+
+
+def export_ledger(*, actor, filters: LedgerFilters) -> tuple[IO[bytes], int]:
+    """The ledger as an .xlsx on a temporary file (rewound), and the number of items.
+
+    Records one ``problem.export`` audit entry: ledgers name people and shortcomings, so who
+    took a copy is kept.
+    """
+    # The response closes the file once sent.
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    count = write_ledger(out, user=actor, filters=filters)
+    out.seek(0)
+    audit.record(
+        actor=actor,
+        action="problem.export",
+        object_type="orgs.unit" if filters.unit is not None else "",
+        object_id=str(filters.unit.pk) if filters.unit is not None else "",
+        object_label=export_title(filters),
+        scope_path=filters.unit.path if filters.unit is not None else "",
+        changes={"rows": count, "year": filters.year, "status": filters.status},
+    )
+    return out, count
+
+
+def export_file_name(filters: LedgerFilters) -> str:
+    return f"{export_title(filters)}.xlsx"
+
+
+def template_workbook() -> bytes:
+    """The blank import template: the import's columns, one example row, and a sheet listing
+    the values each choice column accepts."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "问题台账"
+    sheet.append(TEMPLATE_COLUMNS)
+    sheet.append(EXAMPLE_ROW)
+    for index, name in enumerate(TEMPLATE_COLUMNS, start=1):
+        letter = get_column_letter(index)
+        sheet[f"{letter}1"].font = Font(bold=True)
+        wide = name in ("问题描述", "整改措施", "整改进展")
+        sheet.column_dimensions[letter].width = 36 if wide else max(10, len(name) * 2 + 2)
+        sheet[f"{letter}2"].alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = "A2"
+
+    help_sheet = workbook.create_sheet("填写说明")
+    help_sheet.append(["列", "填写要求"])
+    sources = "、".join(ProblemSource.objects.filter(is_active=True).values_list("name", flat=True))
+    for row in (
+        ("序号", "可选，仅供核对；系统按组织和年度自动编排序号。"),
+        ("组织代码", "问题所在组织的代码（推荐）；与“单位名称”至少填写一项。"),
+        ("单位名称", "只填名称时，须在导入范围内唯一。"),
+        ("问题来源", f"必填：{sources}。"),
+        ("问题描述", "必填，不超过 2000 字；同一组织同一年度不能重复。"),
+        ("严重程度", "一般、较重、严重；留空为一般。"),
+        ("发现日期", "如 2025-03-15；留空为导入当天（不晚于该年度年底）。"),
+        ("责任类型", "、".join(map(str, Kind.labels)) + "；留空为主体责任。"),
+        ("完成时限", "如 2025-06-30 或 2025年6月底；长期坚持的填“长期坚持”。"),
+        ("整改进展", "可选，导入后成为一条整改进展记录。"),
+        ("状态", "待整改 或 整改中；留空为待整改。整改完成和销号须在系统中办理。"),
+        ("验收情况", "导入时不采用。"),
+    ):
+        help_sheet.append(list(row))
+    help_sheet.column_dimensions["A"].width = 12
+    help_sheet.column_dimensions["B"].width = 80
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

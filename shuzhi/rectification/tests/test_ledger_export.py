@@ -1,0 +1,199 @@
+"""The ledger's Excel export, read back with openpyxl; and the blank import template."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from shuzhi.core import clock
+from shuzhi.core.models import AuditEntry
+from shuzhi.rectification import ledger_export, ledger_import, services
+from shuzhi.rectification.models import Problem, ProblemStatus
+from shuzhi.rectification.selectors import LedgerFilters
+
+from .problem_fixtures import put_in_status, record
+
+pytestmark = pytest.mark.django_db
+
+TODAY = datetime.date(2025, 11, 20)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch):
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
+
+
+@pytest.fixture
+def ledger(world, media):
+    """Four items of 2025 in 荔湾区委's subtree (one overdue, one closed) and one elsewhere."""
+    first = record(world, description="组织生活会流于形式", deadline=datetime.date(2025, 6, 30))
+    services.transition(actor=world.alice, problem=first, to_status=ProblemStatus.IN_PROGRESS)
+    services.add_note(
+        actor=world.alice, problem=first, on=datetime.date(2025, 5, 1), text="召开专题会"
+    )
+    services.add_note(
+        actor=world.alice, problem=first, on=datetime.date(2025, 7, 1), text="补齐记录"
+    )
+    second = record(world, description="发展党员程序不规范", deadline=datetime.date(2025, 12, 31))
+    closed = record(world, unit=world.township_a1x, description="台账资料不全")
+    put_in_status(closed, ProblemStatus.CLOSED, verifier=world.dave)
+    Problem.objects.filter(pk=closed.pk).update(
+        verified_on=datetime.date(2025, 10, 8), verdict="资料已补齐，核查属实"
+    )
+    record(world, description="去年的问题", year=2024)
+    services.create_problem(
+        actor=world.alice,
+        unit=world.county_b1,
+        description="深圳的问题",
+        source="xunshi",
+        found_on=datetime.date(2025, 2, 1),
+        year=2025,
+    )
+    return first, second, closed
+
+
+def read(data) -> list[tuple]:
+    workbook = load_workbook(io.BytesIO(data))
+    return list(workbook.active.iter_rows(values_only=True))
+
+
+def export(user, **filters) -> bytes:
+    out, _count = ledger_export.export_ledger(actor=user, filters=LedgerFilters(**filters))
+    return out.read()
+
+
+@pytest.mark.smoke
+def test_export_of_a_subtree_in_the_departments_columns(world, ledger):
+    data = export(world.dave, year=2025, unit=world.county_a1)
+    rows = read(data)
+    assert rows[0][0] == "荔湾区委2025年度问题整改台账"
+    assert "导出日期：2025-11-20" in rows[1][0]
+    assert rows[2] == (
+        "序号",
+        "单位",
+        "问题来源",
+        "问题描述",
+        "整改措施",
+        "责任领导",
+        "责任人",
+        "完成时限",
+        "整改进展",
+        "状态",
+        "验收情况",
+    )
+    body = rows[3:]
+    assert [r[3] for r in body] == ["组织生活会流于形式", "发展党员程序不规范", "台账资料不全"]
+    first, second, closed = body
+    assert first[:3] == (1, "荔湾区委", "巡察")
+    assert first[4] == "逐一核查支部记录，补齐台账，建立月度检查制度。"
+    assert (first[5], first[6]) == ("周领导", "孙责任")
+    assert first[7] == datetime.datetime(2025, 6, 30)
+    assert first[8] == "2025-05-01：召开专题会\n2025-07-01：补齐记录"
+    assert first[9] == "整改中（逾期）"  # derived at export time
+    assert second[9] == "待整改"
+    assert second[8] is None
+    assert closed[:2] == (3, "沙面街道党工委")
+    assert closed[9] == "已销号"
+    assert closed[10] == "已验收销号（2025-10-08，赵督查）：资料已补齐，核查属实"
+    entry = AuditEntry.objects.get(action="problem.export")
+    assert (entry.actor, entry.changes["rows"]) == (world.dave, 3)
+
+
+def test_the_sheet_is_laid_out_for_printing(world, ledger):
+    sheet = load_workbook(io.BytesIO(export(world.dave, year=2025, unit=world.county_a1))).active
+    assert sheet.freeze_panes == "A4"
+    assert sheet.page_setup.orientation == "landscape"
+    assert int(sheet.page_setup.paperSize) == 9  # A4
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$3:$3"
+    assert "A1:K1" in {str(r) for r in sheet.merged_cells.ranges}
+    assert sheet.column_dimensions["D"].width == 36
+    assert sheet["D4"].alignment.wrap_text
+    assert sheet["A3"].font.b
+
+
+def test_one_units_ledger_has_no_unit_column(world, ledger):
+    rows = read(export(world.dave, year=2025, unit=world.township_a1x))
+    assert rows[0][0] == "沙面街道党工委2025年度问题整改台账"
+    assert rows[2][:3] == ("序号", "问题来源", "问题描述")
+    assert len(rows[2]) == 10
+    assert rows[3][:3] == (1, "巡察", "台账资料不全")
+
+
+def test_filters_and_scope(world, ledger):
+    overdue = read(export(world.dave, year=2025, overdue=True))
+    assert [r[2] for r in overdue[3:]] == ["组织生活会流于形式"]
+    assert overdue[0][0] == "2025年度问题整改台账"
+    closed = read(export(world.dave, status=ProblemStatus.CLOSED))
+    assert [r[2] for r in closed[3:]] == ["台账资料不全"]
+    # carol sees city B only; alice the whole province.
+    assert [r[2] for r in read(export(world.carol, year=2025))[3:]] == ["深圳的问题"]
+    assert len(read(export(world.alice, year=2025))) == 3 + 4
+    assert len(read(export(world.erin, year=2025))) == 3  # the header, no rows
+
+
+def test_pages_and_api_answer_the_file(client, world, ledger):
+    client.force_login(world.dave)
+    response = client.get("/problems/export/", {"year": 2025, "unit": "440103"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == XLSX
+    assert "attachment" in response["Content-Disposition"]
+    rows = read(b"".join(response.streaming_content))
+    assert len(rows) == 3 + 3
+    # A unit out of sight answers 404, as if it did not exist.
+    assert client.get("/problems/export/", {"unit": "440303"}).status_code == 404
+    api = client.get("/api/problems/export", {"year": 2025, "status": "open"})
+    assert api.status_code == 200
+    assert [r[2] for r in read(b"".join(api.streaming_content))[3:]] == ["发展党员程序不规范"]
+    assert client.get("/api/problems/export", {"unit": "440303"}).status_code == 404
+    client.logout()
+    assert client.get("/problems/export/").status_code == 302
+    assert client.get("/api/problems/export").status_code == 401
+
+
+def test_a_large_export_streams_every_row(world, media):
+    """More rows than one chunk: notes are read per chunk and every row arrives in order."""
+    content = "组织代码,问题来源,问题描述,整改进展\n" + "".join(
+        f"440103,自查,问题{n:05d},进展{n}\n" for n in range(ledger_export.CHUNK + 5)
+    )
+    job = ledger_import.create_import(
+        actor=world.dave,
+        unit=world.county_a1,
+        year=2025,
+        file_name="big.csv",
+        content=content.encode(),
+        enqueue=False,
+    )
+    assert ledger_import.run_import(job.pk).status == "done"
+    rows = read(export(world.dave, year=2025))[3:]
+    assert len(rows) == ledger_export.CHUNK + 5
+    assert rows[-1][0] == ledger_export.CHUNK + 5
+    assert rows[-1][2] == f"问题{ledger_export.CHUNK + 4:05d}"
+    assert rows[-1][7] == f"2025-11-20：进展{ledger_export.CHUNK + 4}"
+
+
+def test_the_template_lists_the_import_columns_and_imports_as_it_is(world, media):
+    data = ledger_export.template_workbook()
+    workbook = load_workbook(io.BytesIO(data))
+    rows = list(workbook["问题台账"].iter_rows(values_only=True))
+    assert list(rows[0]) == ledger_import.TEMPLATE_COLUMNS
+    assert rows[0][:5] == ("序号", "组织代码", "单位名称", "问题来源", "问题描述")
+    assert rows[1][1] == "440103"
+    help_rows = list(workbook["填写说明"].iter_rows(values_only=True))
+    assert any(r[0] == "问题来源" and "巡察" in r[1] for r in help_rows)
+    job = ledger_import.create_import(
+        actor=world.dave,
+        unit=world.county_a1,
+        year=2025,
+        file_name="ledger-template.xlsx",
+        content=data,
+        enqueue=False,
+    )
+    job = ledger_import.run_import(job.pk)
+    assert job.status == "done", job.errors
+    problem = Problem.objects.get()
+    assert (problem.unit, problem.status) == (world.county_a1, ProblemStatus.IN_PROGRESS)

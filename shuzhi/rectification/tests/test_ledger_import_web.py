@@ -1,0 +1,185 @@
+"""The ledger import's pages and API: who may upload, the job page, the error report."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl import load_workbook
+
+from shuzhi.rectification import ledger_import
+from shuzhi.rectification.models import LedgerImport, Problem
+
+pytestmark = pytest.mark.django_db
+
+GOOD = (
+    "组织代码,问题来源,问题描述,状态\n"
+    "440103,巡察,组织生活会流于形式,整改中\n"
+    "440103001,自查,台账资料不全,\n"
+).encode()
+BAD = GOOD + "440103,天降,来源不明的问题,\n".encode()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def upload(client, content: bytes, *, unit="440103", year=2025, name="ledger.csv"):
+    return client.post(
+        "/problems/import/",
+        {"file": SimpleUploadedFile(name, content), "unit": unit, "year": year},
+    )
+
+
+@pytest.mark.smoke
+def test_an_inspector_uploads_and_follows_the_job(
+    client, world, django_capture_on_commit_callbacks
+):
+    client.force_login(world.dave)
+    page = client.get("/problems/import/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "导入问题台账" in text
+    assert '<option value="440103">荔湾区委</option>' in text
+    assert "下载导入模板（Excel）" in text
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, GOOD)
+    job = LedgerImport.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/problems/import/{job.pk}/"
+    page = client.get(response["Location"]).content.decode()
+    assert "导入完成：共 2 行，新增问题 2 个，记入 2025 年度台账。" in page
+    assert "/problems/?year=2025&amp;unit=440103" in page
+    status = client.get(f"/problems/import/{job.pk}/status/").content.decode()
+    assert 'id="import-job-status"' in status and "hx-get" not in status
+    assert Problem.objects.filter(unit=world.county_a1).count() == 1
+    # The recent imports are listed on the upload page.
+    assert "ledger.csv" in client.get("/problems/import/").content.decode()
+
+
+def test_a_running_job_polls(client, world):
+    client.force_login(world.dave)
+    job = ledger_import.create_import(
+        actor=world.dave, unit=world.county_a1, year=2025, file_name="a.csv", content=GOOD,
+        enqueue=False,
+    )  # fmt: skip
+    LedgerImport.objects.filter(pk=job.pk).update(status="running", total_rows=10, done_rows=4)
+    status = client.get(f"/problems/import/{job.pk}/status/").content.decode()
+    assert f'hx-get="/problems/import/{job.pk}/status/"' in status
+    assert "已处理 4 / 10 行" in status
+
+
+def test_errors_are_shown_and_downloadable(client, world, django_capture_on_commit_callbacks):
+    client.force_login(world.dave)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, BAD)
+    page = client.get(response["Location"]).content.decode()
+    assert "文件共 3 行，发现 1 处问题，未导入任何数据。" in page
+    assert "<td>4</td><td>问题来源</td>" in page
+    job = LedgerImport.objects.get()
+    report = client.get(f"/problems/import/{job.pk}/errors.xlsx")
+    assert report.status_code == 200
+    assert report["Content-Type"] == XLSX
+    rows = list(load_workbook(io.BytesIO(report.content)).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("行号", "错误说明", "组织代码")
+    assert rows[3][0] == 4 and rows[3][1].startswith("问题来源：未知的问题来源“天降”")
+    assert not Problem.objects.exists()
+
+
+def test_the_form_refuses_a_unit_out_of_scope_and_a_wrong_file(client, world):
+    client.force_login(world.dave)
+    page = upload(client, GOOD, unit="440303").content.decode()
+    assert "没有找到该组织，或您无权向它导入问题。" in page
+    page = upload(client, GOOD, name="ledger.docx").content.decode()
+    assert "不支持的文件类型“.docx”" in page
+    assert not LedgerImport.objects.exists()
+
+
+def test_who_may_import(client, world):
+    assert client.get("/problems/import/").status_code == 302  # anonymous: to the login
+    client.force_login(world.carol)  # viewer
+    assert client.get("/problems/import/").status_code == 403
+    assert upload(client, GOOD, unit="440303").status_code == 403
+    client.force_login(world.erin)
+    assert client.get("/problems/import/").status_code == 403
+    client.force_login(world.alice)  # organiser of the province
+    assert client.get("/problems/import/").status_code == 200
+
+
+def test_a_job_is_seen_by_its_uploader_and_superusers_only(client, world):
+    job = ledger_import.create_import(
+        actor=world.dave, unit=world.county_a1, year=2025, file_name="a.csv", content=GOOD,
+        enqueue=False,
+    )  # fmt: skip
+    client.force_login(world.alice)
+    assert client.get(f"/problems/import/{job.pk}/").status_code == 404
+    assert client.get(f"/problems/import/{job.pk}/status/").status_code == 404
+    assert client.get(f"/problems/import/{job.pk}/errors.xlsx").status_code == 404
+    client.force_login(world.root)
+    assert client.get(f"/problems/import/{job.pk}/").status_code == 200
+
+
+def test_template_download(client, world):
+    client.force_login(world.dave)
+    response = client.get("/problems/import/template.xlsx")
+    assert response.status_code == 200
+    assert response["Content-Type"] == XLSX
+    header = next(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert list(header) == ledger_import.TEMPLATE_COLUMNS
+
+
+# --- API ---------------------------------------------------------------------------------------
+
+
+def api_upload(client, content: bytes, *, unit="440103", year=2025):
+    return client.post(
+        "/api/problems/import",
+        {"file": SimpleUploadedFile("ledger.csv", content), "unit": unit, "year": year},
+    )
+
+
+@pytest.mark.smoke
+def test_api_import_and_status(client, world, django_capture_on_commit_callbacks):
+    client.force_login(world.dave)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_upload(client, GOOD)
+    assert response.status_code == 201, response.content
+    job_id = response.json()["id"]
+    body = client.get(f"/api/problems/import/{job_id}").json()
+    assert body["status"] == "done"
+    assert body["status_label"] == "已导入"
+    assert (body["unit"], body["year"], body["created"], body["total_rows"]) == (
+        "440103",
+        2025,
+        2,
+        2,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        failed = api_upload(client, BAD, year=2024).json()["id"]
+    body = client.get(f"/api/problems/import/{failed}").json()
+    assert body["status"] == "failed"
+    assert body["errors"][0][:2] == [4, "问题来源"]
+    assert Problem.objects.count() == 2
+
+
+def test_api_refusals(client, world):
+    client.force_login(world.carol)
+    response = api_upload(client, GOOD, unit="440303")
+    assert response.status_code == 403
+    assert response.json()["detail"] == "您无权向该组织导入问题台账。"
+    client.force_login(world.dave)
+    assert api_upload(client, GOOD, unit="440303").status_code == 403  # city B
+    response = api_upload(client, GOOD, unit="nope")
+    assert response.status_code == 422
+    assert response.json()["errors"] == {"unit": ["没有找到该组织。"]}
+    job = ledger_import.create_import(
+        actor=world.alice, unit=world.city_a, year=2025, file_name="a.csv", content=GOOD,
+        enqueue=False,
+    )  # fmt: skip
+    assert client.get(f"/api/problems/import/{job.pk}").status_code == 404
+    client.logout()
+    assert api_upload(client, GOOD).status_code == 401
+    assert not Problem.objects.exists()
