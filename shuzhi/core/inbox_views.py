@@ -68,6 +68,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "q": q,
             "kinds": KIND_LABELS,
             "unread": notify.unread_count(request.user),
+            "may_view_worker": may_view_worker(request.user),
         },
     )
 
