@@ -19,6 +19,7 @@ from __future__ import annotations
 import random
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 
 from shuzhi.accounts.models import Grant, Role
 from shuzhi.cycles.models import Round, RoundReporter
@@ -178,17 +179,18 @@ def secretary_accounts(reporters: list[RoundReporter], province: Unit) -> dict[i
         wanted[host_post.person_id] = province
     existing = {u.person_id: u for u in User.objects.filter(person_id__in=wanted)}
     people = Person.objects.in_bulk(list(wanted))
+    # One hash for all: they share the demo password, and hashing is slow on purpose.
+    password = make_password(DEMO_PASSWORD)
     accounts: dict[int, object] = {}
     for person_id, unit in wanted.items():
         user = existing.get(person_id)
         if user is None:
-            user = User(
+            user = User.objects.create(
                 username=f"sj{unit.code}",
                 full_name=people[person_id].name,
                 person_id=person_id,
+                password=password,
             )
-            user.set_password(DEMO_PASSWORD)
-            user.save()
         Grant.objects.get_or_create(user=user, unit=unit, role=Role.SECRETARY)
         accounts[person_id] = user
     return accounts
