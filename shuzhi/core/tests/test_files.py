@@ -131,6 +131,8 @@ def test_safe_filename_drops_directories_and_control_characters():
     assert safe_filename("...") == "download"
 
 
+# Closing a response sends request_finished, which closes database connections.
+@pytest.mark.django_db
 def test_serve_file_answers_with_an_attachment(tmp_path):
     storage = FileSystemStorage(location=tmp_path)
     stored = storage.save("evidence/abc.pdf", upload("x.pdf", pdf_bytes()))
