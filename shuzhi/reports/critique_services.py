@@ -266,29 +266,40 @@ def found_on_for(reporter: RoundReporter) -> datetime.date:
     return entry or today
 
 
-def work_started(problem: Problem) -> bool:
-    """Has the unit started on this problem (then the critique can no longer change it)?"""
+def work_started(problem: Problem, reporter: RoundReporter) -> bool:
+    """Has anything happened to this problem beyond being named (then the critique can no
+    longer change it): moved on, a progress note or evidence, carried into next year, answered
+    in a report, or listed in a plan already submitted or approved?"""
     if problem.status != ProblemStatus.OPEN:
         return True
     if problem.notes.exists() or problem.evidence.exists():
         return True
+    if Problem.objects.filter(carried_from=problem).exists() or problem.report_answers.exists():
+        return True
     plan = RectificationPlan.objects.filter(
-        reporter_id=problem.critique.reporter_id if problem.critique_id else None,
-        status__in=[PlanStatus.SUBMITTED, PlanStatus.APPROVED],
+        reporter=reporter, status__in=[PlanStatus.SUBMITTED, PlanStatus.APPROVED]
     ).first()
     return plan is not None and any(item.get("problem") == problem.pk for item in plan.items)
 
 
-def _drop_from_open_plan(reporter: RoundReporter, problem_ids: set[int]) -> None:
-    """A removed problem leaves a plan still being drafted."""
+def _follow_in_open_plan(reporter: RoundReporter, replaced: dict[int, int | None]) -> None:
+    """Keep a plan still being drafted in step with the critique: a reworded problem that was
+    replaced keeps its item (now pointing at the new problem), a removed one leaves the plan."""
     plan = RectificationPlan.objects.filter(
         reporter=reporter, status__in=[PlanStatus.DRAFT, PlanStatus.RETURNED]
     ).first()
     if plan is None:
         return
-    kept = [item for item in plan.items if item.get("problem") not in problem_ids]
-    if len(kept) != len(plan.items):
-        plan.items = kept
+    items = []
+    for item in plan.items:
+        if item.get("problem") in replaced:
+            new_id = replaced[item["problem"]]
+            if new_id is None:
+                continue
+            item = {**item, "problem": new_id}
+        items.append(item)
+    if items != plan.items:
+        plan.items = items
         plan.save(update_fields=["items", "updated_at"])
 
 
@@ -355,7 +366,7 @@ def save_critique(
             author_label=getattr(actor, "display_name", "") or actor.get_username(),
             **fields,
         )
-        before: dict[str, Any] = {name: None for name in fields}
+        before: dict[str, Any] = {}
     else:
         critique = Critique.objects.select_for_update().get(pk=critique.pk)
         before = audit.snapshot(critique, list(fields))
@@ -378,20 +389,21 @@ def save_critique(
             or problem.severity != row["severity"]
             or problem.deadline != row["deadline"]
         )
-        if changed and work_started(problem):
+        if changed and work_started(problem, reporter):
             errors.append(f"{row['label']}：已开始整改，请在问题台账中修改。")
     removed = [p for pk, p in existing.items() if pk not in seen]
     for problem in removed:
-        if work_started(problem):
+        if work_started(problem, reporter):
             errors.append(f"问题“{problem}”已开始整改，不能从点评中删除。")
     if errors:
         raise ValidationError({"problems": errors})
 
     found_on = found_on_for(reporter)
     counts = {"created": 0, "updated": 0, "removed": 0}
+    replaced: dict[int, int | None] = {}  # problem id → its replacement (None: removed)
 
-    def create(row: dict) -> None:
-        rect.create_problem(
+    def create(row: dict) -> Problem:
+        return rect.create_problem(
             actor=actor,
             unit=reporter.unit,
             description=row["description"],
@@ -428,11 +440,13 @@ def save_critique(
             # The ledger lets only recorders and verifiers reword a problem; the critic (a
             # secretary or team member) may not. Nothing has happened to the item yet, so
             # the critique's new wording replaces it with a fresh item.
+            old_id = problem.pk  # delete() clears it
             _remove_problem(actor=actor, problem=problem)
-            create(row)
+            replaced[old_id] = create(row).pk
         counts["updated"] += 1
-    if removed:
-        _drop_from_open_plan(reporter, {p.pk for p in removed})
+    replaced.update({problem.pk: None for problem in removed})
+    if replaced:
+        _follow_in_open_plan(reporter, replaced)
     for problem in removed:
         _remove_problem(actor=actor, problem=problem)
         counts["removed"] += 1

@@ -338,3 +338,24 @@ def test_in_the_province_round_bob_writes_the_plan_and_alice_approves(
     assert set(Problem.objects.filter(unit=world.city_a).values_list("status", flat=True)) == {
         ProblemStatus.IN_PROGRESS
     }
+
+
+def test_a_reworded_problem_keeps_its_item_in_a_draft_plan(world, reporter, critique, sam):
+    plan = _ready_plan(sam, reporter, critique)
+    first, second = critique.problems.order_by("serial")
+    critique_services.save_critique(
+        actor=world.bob,
+        reporter=reporter,
+        critique=critique,
+        text=CONCRETE,
+        role="host_secretary",
+        problems=[
+            {"id": first.pk, "description": first.description, "severity": first.severity},
+            {"id": second.pk, "description": "三会一课记录不全（改）"},
+        ],
+    )
+    reworded = critique.problems.get(description="三会一课记录不全（改）")
+    plan.refresh_from_db()
+    assert [item["problem"] for item in plan.items] == [first.pk, reworded.pk]
+    assert plan.items[1]["measures"] == "第2项措施：制定台账，逐村销号"
+    assert plan_services.submit_plan(actor=sam, plan=plan).status == PlanStatus.SUBMITTED
