@@ -8,8 +8,6 @@ review answers 403 on the pages that change it. Writes go through :mod:`services
 
 from __future__ import annotations
 
-import threading
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -30,11 +28,6 @@ from .models import SECTIONS, Report, ReportAttachment, ReportStatus
 from .policies import can_review_report, can_write_report, reports_visible_to
 
 PAGE_SIZE = 30
-
-# jieba's dictionary takes about a second to load: load it beside the first request rather
-# than inside it (the quality module guards the load with a lock, so a request that needs it
-# meanwhile simply waits for the same load).
-threading.Thread(target=quality.warm_up, name="jieba-warm-up", daemon=True).start()
 
 
 def _visible_report(request: HttpRequest, pk: int) -> Report:
@@ -245,7 +238,13 @@ def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
             return render(
                 request,
                 "reports/report_checklist.html",
-                {"report": report, "checks": _checks(report), "saved": saved, "form": form},
+                {
+                    "report": report,
+                    "checks": _checks(report),
+                    "saved": saved,
+                    "form": form,
+                    "autosave": True,
+                },
             )
         if saved and not form.errors:
             messages.success(request, "草稿已保存。")
