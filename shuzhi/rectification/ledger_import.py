@@ -517,7 +517,8 @@ def plan_ledger(rows: LedgerRows, *, actor, scope: Unit, year: int) -> LedgerPla
     default_found = min(today, datetime.date(year, 12, 31))
     found_cache: dict[str, datetime.date | None] = {"": default_found}
     found_on: list[datetime.date] = [default_found] * n
-    for i, value in enumerate(rows.column("found_on")):
+    found_texts = rows.column("found_on")
+    for i, value in enumerate(found_texts):
         if value not in found_cache:
             found_cache[value] = parse_date(value, end_of_month=False)
         day = found_cache[value]
@@ -543,7 +544,8 @@ def plan_ledger(rows: LedgerRows, *, actor, scope: Unit, year: int) -> LedgerPla
                 )
                 continue
         day = deadline_cache[value]
-        if day is not None and day < found_on[i]:
+        # Compared with a date the file gives only: the default found date is a stand-in.
+        if day is not None and found_texts[i] and day < found_on[i]:
             fail(i, "deadline", f"完成时限 {day:%Y-%m-%d} 早于发现日期 {found_on[i]:%Y-%m-%d}。")
         deadlines[i] = day
 

@@ -364,3 +364,14 @@ def test_a_large_load_rebuilds_the_foreign_keys(world, settings):
     assert (job.status, job.created_count) == ("done", 4)
     assert keys() == before
     assert ProblemTransition.objects.count() == 4
+
+
+def test_a_deadline_is_compared_with_a_given_found_date_only(world):
+    content = HEADER + ",440103,,巡察,没有发现日期的旧问题,,,,,,,,2025-06-30,,,\n"
+    job = run(world.dave, world.county_a1, content.encode(), year=2025)
+    assert job.status == "done", job.errors
+    problem = Problem.objects.get()
+    assert (problem.found_on, problem.deadline) == (
+        datetime.date(2025, 12, 31),
+        datetime.date(2025, 6, 30),
+    )
