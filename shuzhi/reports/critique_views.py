@@ -23,6 +23,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
+from shuzhi.accounts.models import Role
+from shuzhi.accounts.scope import roles_at
 from shuzhi.cycles.forms import apply_service_errors
 from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.cycles.policies import rounds_visible_to
@@ -148,7 +150,7 @@ def _critique_form_page(
         checks = _check_panel(request.POST.get("text", ""), _raw_rows(request), reporter.round)
     else:
         if critique is None:
-            initial: dict[str, str] = {"role": CritiqueRole.HOST_SECRETARY.value}
+            initial: dict[str, str] = {"role": _default_role(request.user, reporter)}
             rows = [{"severity": "general"}]
         else:
             initial = {
@@ -181,6 +183,16 @@ def _critique_form_page(
             "flagged": critique_services.is_flagged(checks),
         },
     )
+
+
+def _default_role(user, reporter: RoundReporter) -> str:
+    """A leadership-team member of the host critiques on a portfolio; anyone else enters the
+    host secretary's critique (themselves or on their behalf)."""
+    host = reporter.round.host
+    roles = roles_at(user, host.path, host.depth)
+    if Role.LEADER in roles and Role.SECRETARY not in roles:
+        return CritiqueRole.TEAM_MEMBER.value
+    return CritiqueRole.HOST_SECRETARY.value
 
 
 def _raw_rows(request: HttpRequest) -> list[dict]:

@@ -252,3 +252,21 @@ def test_plan_pages_refuse_and_report_errors(client, world, reporter, sam, today
         client.force_login(user)
         assert client.get(url).status_code == 404
         assert client.post(url + "approve/").status_code == 404
+
+
+def test_a_leader_is_offered_the_team_member_role(client, world, reporter, lena):
+    client.force_login(lena)
+    page = client.get(f"/reports/critiques/reporter/{reporter.pk}/new/")
+    assert '<option value="team_member" selected>' in page.text
+    client.force_login(world.bob)
+    page = client.get(f"/reports/critiques/reporter/{reporter.pk}/new/")
+    assert '<option value="host_secretary" selected>' in page.text
+
+
+def test_the_list_marks_a_critique_naming_no_problem(client, world, reporter, today):
+    critique_services.save_critique(
+        actor=world.bob, reporter=reporter, text=PRAISE_ONLY, role="host_secretary", problems=[]
+    )
+    client.force_login(world.bob)
+    page = client.get(f"/reports/critiques/round/{reporter.round_id}/")
+    assert "未点出问题" in page.text

@@ -359,3 +359,17 @@ def test_a_reworded_problem_keeps_its_item_in_a_draft_plan(world, reporter, crit
     assert [item["problem"] for item in plan.items] == [first.pk, reworded.pk]
     assert plan.items[1]["measures"] == "第2项措施：制定台账，逐村销号"
     assert plan_services.submit_plan(actor=sam, plan=plan).status == PlanStatus.SUBMITTED
+
+
+def test_approval_is_all_or_nothing(world, reporter, critique, sam):
+    """An item the ledger refuses (here: carried into next year meanwhile) stops the whole
+    approval; no problem moves and the plan stays submitted."""
+    plan = plan_services.submit_plan(actor=sam, plan=_ready_plan(sam, reporter, critique))
+    rect.carry_over(actor=world.alice, from_year=2026, root=world.county_a1)
+    with pytest.raises(ValidationError) as error:
+        plan_services.approve_plan(actor=world.bob, plan=plan)
+    assert "已转入2027年度" in error.value.messages[0]
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.SUBMITTED
+    assert set(critique.problems.values_list("status", flat=True)) == {ProblemStatus.OPEN}
+    assert not critique.problems.exclude(measures="").exists()
