@@ -2,23 +2,42 @@
 
 Each report enters as its latest submitted version (a draft that was never submitted is left
 out: it is not yet a report). The archive is written to a spooled temporary file — in memory
-while small, on disk beyond a few megabytes — and streamed back, so a large round never holds
-all documents in memory at once.
+while small, on disk beyond a few megabytes. A round of up to ``inline_max()`` reports is
+streamed back at once; a larger one is built by a background task (django-tasks) into storage
+under ``report-archives/round-<id>/`` and the person who asked finds a link in their inbox.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterable
 from typing import IO
 
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
+from django_tasks import task
+
+from shuzhi.core import clock
 
 from .models import Report, ReportStatus, ReportVersion
 from .word import filename, report_docx
 
 SPOOL_BYTES = 8 * 1024 * 1024
+ARCHIVE_NAME_RE = re.compile(r"^\d{8}-\d{6}\.zip$")
+
+
+def inline_max() -> int:
+    """Rounds with more submitted reports than this are archived in the background."""
+    return int(getattr(settings, "SHUZHI_REPORT_ARCHIVE_INLINE_MAX", 60))
+
+
+def archive_dir(round_id: int) -> str:
+    return f"report-archives/round-{round_id}"
 
 
 def archived_reports(reports: QuerySet[Report]) -> QuerySet[Report]:
@@ -49,3 +68,38 @@ def write_zip(reports: Iterable[Report]) -> tuple[IO[bytes], int]:
             count += 1
     out.seek(0)
     return out, count
+
+
+def stored_archives(round_id: int) -> list[str]:
+    """Names of the archives built in the background for a round, newest first."""
+    directory = archive_dir(round_id)
+    try:
+        _dirs, files = default_storage.listdir(directory)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted((f for f in files if ARCHIVE_NAME_RE.match(f)), reverse=True)
+
+
+@task()
+def build_round_archive(round_id: int, user_id: int) -> str:
+    """Build a large round's archive into storage and tell the user where to fetch it."""
+    from django.contrib.auth import get_user_model
+
+    from shuzhi.core.notify import notify
+    from shuzhi.cycles.models import Round
+
+    round = Round.objects.select_related("host").get(pk=round_id)
+    user = get_user_model().objects.get(pk=user_id)
+    out, count = write_zip(archived_reports(Report.objects.filter(reporter__round=round)))
+    name = f"{clock.now():%Y%m%d-%H%M%S}.zip"
+    with out:
+        stored = default_storage.save(f"{archive_dir(round_id)}/{name}", File(out, name=name))
+    name = stored.rsplit("/", 1)[-1]
+    notify(
+        user=user,
+        kind="report.archive",
+        title=f"{round.year}年度述职报告归档文件已生成",
+        body=f"共 {count} 份述职报告。",
+        url=reverse("report_round_archive_file", args=[round_id, name]),
+    )
+    return name

@@ -8,6 +8,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.report_index, name="report_index"),
     path("round/<int:round_id>/", views.round_reports, name="report_round"),
     path("round/<int:round_id>/archive/", views.round_archive, name="report_round_archive"),
+    path(
+        "round/<int:round_id>/archive/<str:name>/",
+        views.round_archive_file,
+        name="report_round_archive_file",
+    ),
     path("start/<int:reporter_id>/", views.report_start, name="report_start"),
     path("<int:pk>/", views.report_detail, name="report_detail"),
     path("<int:pk>/edit/", views.report_edit, name="report_edit"),

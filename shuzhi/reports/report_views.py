@@ -8,9 +8,12 @@ review answers 403 on the pages that change it. Writes go through :mod:`services
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
@@ -158,6 +161,7 @@ def round_reports(request: HttpRequest, round_id: int) -> HttpResponse:
         request.GET.get("page")
     )
     summary = [(s.label, counts.get(s.value, 0), s.value) for s in ReportStatus]
+    submitted_total = sum(n for code, n in counts.items() if code != ReportStatus.DRAFT)
     return render(
         request,
         "reports/report_round.html",
@@ -168,26 +172,50 @@ def round_reports(request: HttpRequest, round_id: int) -> HttpResponse:
             "q": text,
             "status": status,
             "summary": summary,
-            "submitted_total": sum(n for code, n in counts.items() if code != ReportStatus.DRAFT),
+            "submitted_total": submitted_total,
+            "archive_in_background": submitted_total > archive.inline_max(),
+            "stored_archives": archive.stored_archives(round.pk)[:5],
         },
     )
 
 
 @login_required
-@require_GET
 def round_archive(request: HttpRequest, round_id: int) -> HttpResponseBase:
-    """Download the round's submitted reports as one zip of Word files."""
+    """Download the round's submitted reports as one zip of Word files — at once for a usual
+    round, through a background task (and an inbox message) for a very large one."""
     round = _round_for_reports(request, round_id)
     reports = archive.archived_reports(Report.objects.filter(reporter__round=round))
-    out, count = archive.write_zip(reports)
-    if not count:
-        out.close()
+    total = reports.count()
+    if not total:
         messages.info(request, "本轮还没有已提交的述职报告可以归档。")
         return redirect(reverse("report_round", args=[round.pk]))
+    if total > archive.inline_max():
+        if request.method != "POST":
+            return redirect(reverse("report_round", args=[round.pk]))
+        archive.build_round_archive.enqueue(round.pk, cast(int, request.user.pk))
+        messages.info(request, f"共 {total} 份报告，正在后台打包；完成后会在收件箱通知您下载。")
+        return redirect(reverse("report_round", args=[round.pk]))
+    out, _count = archive.write_zip(reports)
     return FileResponse(
         out,
         as_attachment=True,
         filename=f"{round.host.name}-{round.year}年度述职报告.zip",
+        content_type="application/zip",
+    )
+
+
+@login_required
+@require_GET
+def round_archive_file(request: HttpRequest, round_id: int, name: str) -> HttpResponseBase:
+    """An archive built in the background (the inbox links here)."""
+    round = _round_for_reports(request, round_id)
+    if name not in archive.stored_archives(round.pk):
+        raise Http404("归档文件不存在。")
+    path = f"{archive.archive_dir(round.pk)}/{name}"
+    return FileResponse(
+        default_storage.open(path, "rb"),
+        as_attachment=True,
+        filename=f"{round.host.name}-{round.year}年度述职报告-{name}",
         content_type="application/zip",
     )
 

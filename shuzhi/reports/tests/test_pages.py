@@ -249,3 +249,30 @@ def test_index_pins_queries_and_paginates(
     assert "第 1 / 2 页" in text
     text = client.get(url, {"status": "draft"}).content.decode()
     assert "广州市委" in text and "测试单位" not in text
+
+
+def test_a_large_round_is_archived_in_the_background(
+    client, world, report, round_2026, settings, tmp_path
+):
+    from shuzhi.core.models import Notification
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.SHUZHI_REPORT_ARCHIVE_INLINE_MAX = 0
+    services.save_draft(actor=world.bob, report=report, carried=answer_all(report))
+    services.submit(actor=world.bob, report=report)
+    _login(client, world.alice)
+    url = reverse("report_round_archive", args=[round_2026.pk])
+    assert client.get(url).status_code == 302  # a GET never starts the work
+    response = client.post(url, follow=True)
+    assert "正在后台打包" in response.content.decode()
+    notice = Notification.objects.get(user=world.alice, kind="report.archive")
+    assert "1 份" in notice.body
+    response = client.get(notice.url)
+    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as zipped:
+        assert zipped.namelist() == ["广州市委-2026年度述职报告.docx"]
+    page = client.get(reverse("report_round", args=[round_2026.pk])).content.decode()
+    assert notice.url in page
+    bad = reverse("report_round_archive_file", args=[round_2026.pk, "..%2Fsecret.zip"])
+    assert client.get(bad).status_code == 404
+    _login(client, world.carol)
+    assert client.get(notice.url).status_code == 404
