@@ -39,19 +39,25 @@ GOOD_PERFORMANCE = (
     "增加到{after}个，占比提高{rate}个百分点；选派{cadres}名机关干部到村任第一书记，"
     "调整不胜任不尽职的村党组织书记{replaced}名。我坚持每季度听取县（市、区）委书记抓党建"
     "工作汇报，对{warned}个推进不力的县区书记进行了约谈。"
+    "\n在城市基层党建方面，我推动全市{streets}个街道全部组建“大工委”，吸纳驻区单位{members}家"
+    "兼职委员，建立街道社区党组织“吹哨”、部门“报到”机制，全年解决群众急难愁盼问题{issues}件。"
+    "针对上年度省委点评指出的“两新”组织党建覆盖质量不高问题，我带队走访了{firms}家规模以上"
+    "非公企业，新建党组织{new_orgs}个，选派党建指导员{guides}名，做到有人抓、有人管。"
 )
 GOOD_PROBLEMS = (
     "对照上级要求，我本人和市委在抓基层党建方面还存在以下问题：一是我抓党建的精力投入不够"
     "均衡，到城市社区和“两新”组织调研只有{visits}次，明显少于农村；二是上年度巡视反馈的"
     "“三会一课”落实不严格问题整改还不彻底，抽查的{checked}个支部中仍有{gaps}个记录不全；"
-    "三是党建责任考核“重台账、轻实效”，考核结果与干部使用挂钩不紧。究其原因，主要是我对"
+    "三是党建责任考核“重台账、轻实效”，考核结果与干部使用挂钩不紧；四是村党组织书记队伍"
+    "老化问题仍然突出，55岁以上的占{old_share}%，后备力量储备不足。究其原因，主要是我对"
     "基层党建工作的长期性、艰巨性认识不足，压力传导层层递减，督促检查多靠听汇报、看材料。"
 )
 GOOD_NEXT = (
     "下一步，我将从三个方面改进：一是每季度至少到{visits_next}个城市社区和非公企业党组织调研，"
     "年内实现“两新”组织党的组织覆盖率达到{coverage}%；二是对上年度遗留问题建立销号台账，"
     "逐项明确责任人和完成时限，{deadline}前全部整改到位；三是修订县区党建考核办法，把群众"
-    "满意度和问题整改率作为主要指标，考核结果直接运用于干部选拔任用。"
+    "满意度和问题整改率作为主要指标，考核结果直接运用于干部选拔任用；四是实施村党组织书记"
+    "“头雁”储备计划，每村至少储备2名35岁以下的后备人选，明年换届前完成全员轮训。"
 )
 WEAK_PERFORMANCE = (
     "今年以来，{place}各级党组织在上级党委的坚强领导下，认真贯彻落实各项决策部署，高度重视、"
@@ -146,9 +152,18 @@ def report_text(unit: Unit, rng: random.Random, *, good: bool, year: int) -> dic
             cadres=rng.randint(120, 420),
             replaced=rng.randint(12, 60),
             warned=rng.randint(1, 4),
+            streets=rng.randint(20, 60),
+            members=rng.randint(150, 400),
+            issues=rng.randint(800, 3000),
+            firms=rng.randint(12, 30),
+            new_orgs=rng.randint(20, 80),
+            guides=rng.randint(40, 120),
         ),
         "problems": GOOD_PROBLEMS.format(
-            visits=rng.randint(2, 5), checked=rng.randint(40, 80), gaps=rng.randint(3, 9)
+            visits=rng.randint(2, 5),
+            checked=rng.randint(40, 80),
+            gaps=rng.randint(3, 9),
+            old_share=rng.randint(28, 41),
         ),
         "next_steps": GOOD_NEXT.format(
             visits_next=rng.randint(4, 8),

@@ -15,6 +15,8 @@ from shuzhi.meetings.demo import seed_round_demo
 from shuzhi.orgs import demo as org_demo
 from shuzhi.rectification.demo import seed_ledger_demo
 from shuzhi.rectification.models import Evidence, Problem, ProblemStatus, ProgressNote
+from shuzhi.reports import quality
+from shuzhi.reports import services as report_services
 from shuzhi.reports.models import Critique, PlanStatus, RectificationPlan, Report, ReportStatus
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +75,19 @@ def test_demo_holds_a_living_ledger(demo):
     )
     assert {ReportStatus.RETURNED, ReportStatus.DRAFT} <= statuses_2026
     assert RectificationPlan.objects.filter(status=PlanStatus.APPROVED).exists()
+
+    # The sample texts tell apart: the good report passes the quality checks, the returned
+    # praise-only one is flagged.
+    def levels(status):
+        report = Report.objects.filter(reporter__round__year=2026, status=status).first()
+        checks = quality.run_checks(report_services.snapshot(report), report.reporter.round)
+        return {c.code: c.level for c in checks}
+
+    returned = levels(ReportStatus.RETURNED)
+    assert returned["problem_share"] != "ok" and returned["concreteness"] != "ok"
+    accepted = Report.objects.filter(reporter__round__year=2025).first()
+    good = quality.run_checks(report_services.snapshot(accepted), accepted.reporter.round)
+    assert all(c.level == "ok" for c in good), [c.message for c in good if c.level != "ok"]
 
     # The reminder job ran along the way: runs recorded, messages in inboxes.
     assert TaskRun.objects.filter(name="reminders", outcome="ok").count() == 5
