@@ -1,0 +1,107 @@
+"""Columns, accepted values and limits shared by the stages of the ledger import."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from shuzhi.orgs.tabular import RowError
+
+from ..models import (
+    Problem,
+    ProblemStatus,
+    ProgressNote,
+    ResponsibilityKind,
+    Severity,
+)
+
+logger = logging.getLogger(__name__)
+
+# Field key → the header names accepted for it (the first is the one the template uses).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "number": ("序号",),
+    "unit_code": ("组织代码", "单位代码"),
+    "unit_name": ("单位名称", "单位", "组织名称", "责任单位"),
+    "source": ("问题来源", "来源"),
+    "description": ("问题描述", "问题"),
+    "severity": ("严重程度",),
+    "found_on": ("发现日期",),
+    "measures": ("整改措施",),
+    "leader": ("责任领导",),
+    "person": ("责任人",),
+    "department": ("责任部门",),
+    "kind": ("责任类型",),
+    "deadline": ("完成时限", "整改时限"),
+    "progress": ("整改进展",),
+    "status": ("状态", "整改状态"),
+    "verification": ("验收情况",),
+}
+HEADER_OF = {key: names[0] for key, names in COLUMNS.items()}
+_KEY_OF_HEADER = {name: key for key, names in COLUMNS.items() for name in names}
+TEMPLATE_COLUMNS = [HEADER_OF[key] for key in COLUMNS]
+EXAMPLE_ROW = [
+    "1",
+    "440103",
+    "荔湾区委",
+    "巡察",
+    "落实“三会一课”制度不严格，部分支部组织生活会流于形式。",
+    "一般",
+    "2025-03-15",
+    "制定组织生活会规范，开展专项督导，纳入年度考核。",
+    "王某某",
+    "李某某",
+    "组织部",
+    "主体责任",
+    "2025-06-30",
+    "已召开专题会议部署整改。",
+    "整改中",
+    "",
+]
+
+# Plain strings as keys: lazy labels would be translated on every look-up.
+SEVERITY_OF = {str(label): value for value, label in Severity.choices} | {
+    value: value for value in Severity.values
+}
+KIND_OF = {str(label): value for value, label in ResponsibilityKind.choices} | {
+    value: value for value in ResponsibilityKind.values
+}
+# Only these statuses can come in through a file: closing or sending for verification is done
+# in the system, with a verifier and evidence.
+IMPORT_STATUS_OF = {
+    "": ProblemStatus.OPEN.value,
+    "待整改": ProblemStatus.OPEN.value,
+    "整改中": ProblemStatus.IN_PROGRESS.value,
+    "整改中（逾期）": ProblemStatus.IN_PROGRESS.value,
+    "整改中(逾期)": ProblemStatus.IN_PROGRESS.value,
+    "逾期": ProblemStatus.IN_PROGRESS.value,
+    ProblemStatus.OPEN.value: ProblemStatus.OPEN.value,
+    ProblemStatus.IN_PROGRESS.value: ProblemStatus.IN_PROGRESS.value,
+}
+REFUSED_STATUS_LABELS = {
+    str(label) for value, label in ProblemStatus.choices if value not in IMPORT_STATUS_OF
+} | {"已整改", "已完成", "已销号", "完成"}
+NO_DEADLINE = {"长期", "长期坚持", "持续", "持续整改", "长期整改"}
+
+LEADER_MAX = Problem._meta.get_field("responsible_leader_name").max_length or 50
+PERSON_MAX = Problem._meta.get_field("responsible_person_name").max_length or 50
+DEPARTMENT_MAX = Problem._meta.get_field("responsible_department").max_length or 100
+NOTE_MAX = ProgressNote._meta.get_field("text").max_length or 2000
+# At most this many errors are kept on the job (the page and the report show them all).
+MAX_STORED_ERRORS = 20_000
+CHUNK = 20_000
+
+_DATE = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*(?:月)?\s*(?:[-/.]?\s*(\d{1,2})\s*日?|(底|末))?"
+    r"(?:\s+00:00(?::00)?)?$"
+)
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_SPACE = re.compile(r"\s+")
+_HEADER_NOISE = re.compile(r"[\s*＊]|[（(]必填[)）]")
+
+
+class ImportRefused(Exception):
+    """The file cannot be imported; ``errors`` says why, row by row."""
+
+    def __init__(self, errors: list[RowError]):
+        super().__init__(f"{len(errors)} errors")
+        self.errors = errors

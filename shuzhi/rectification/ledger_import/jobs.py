@@ -1,0 +1,277 @@
+"""Import jobs: store the upload, run the stages, record progress, errors and the report."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile, File
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+
+from shuzhi.accounts.scope import is_global, scopes_for
+from shuzhi.core import clock
+from shuzhi.orgs.importing.reading import check_file_name
+from shuzhi.orgs.models import Unit, UnitStatus
+from shuzhi.orgs.policies import can
+from shuzhi.orgs.tabular import RowError, TabularError
+
+from ..models import (
+    LedgerImport,
+)
+from .checking import plan_ledger
+from .common import (
+    _KEY_OF_HEADER,
+    MAX_STORED_ERRORS,
+    ImportRefused,
+    logger,
+)
+from .reading import LedgerRows, read_ledger
+from .writing import _lock_units, write_plan
+
+
+def import_units_for(actor) -> list[Unit]:
+    """The units at the top of ``actor``'s import scopes (the choices of the upload form)."""
+    if is_global(actor):
+        return list(Unit.objects.filter(parent__isnull=True, status=UnitStatus.ACTIVE))
+    paths = [scope.path for scope in scopes_for(actor, "problem.import")]
+    return list(Unit.objects.filter(path__in=paths, status=UnitStatus.ACTIVE).order_by("path"))
+
+
+def may_import_somewhere(actor) -> bool:
+    """Whether ``actor`` may import problems anywhere at all."""
+    return is_global(actor) or bool(scopes_for(actor, "problem.import"))
+
+
+class _Progress:
+    """Publish a job's progress while it runs (the same approach as the unit import's jobs):
+    inside the import transaction PostgreSQL gets it through a second connection, at most
+    twice a second; SQLite, with one writer, reports between phases only."""
+
+    def __init__(self, job: LedgerImport):
+        self.job_id = job.pk
+        self._side: Any = None
+        self._last = 0.0
+        self._pending: dict[str, Any] = {}
+
+    def set(self, *, force: bool = False, **values: Any) -> None:
+        self._pending.update(values)
+        now = time.monotonic()
+        if not force and now - self._last < 0.5:
+            return
+        self._last = now
+        values, self._pending = self._pending, {}
+        if not connection.in_atomic_block:
+            LedgerImport.objects.filter(pk=self.job_id).update(**values)
+            return
+        if connection.vendor != "postgresql":
+            return
+        try:
+            if self._side is None:
+                self._side = connections.create_connection(DEFAULT_DB_ALIAS)
+            assignments = ", ".join(f"{name} = %s" for name in values)
+            with self._side.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE rectification_ledgerimport SET {assignments} WHERE id = %s",
+                    [*values.values(), self.job_id],
+                )
+        except Exception:  # progress is a courtesy; the import must not fail for it
+            logger.warning("Could not publish ledger import progress.", exc_info=True)
+
+    def close(self) -> None:
+        if self._side is not None:
+            self._side.close()
+            self._side = None
+
+
+def create_import(
+    *,
+    actor,
+    unit: Unit,
+    year: int,
+    file_name: str,
+    content: File | bytes,
+    enqueue: bool = True,
+) -> LedgerImport:
+    """Store an uploaded ledger as a new import job for ``unit``'s subtree and ``year``, and
+    queue it after the commit. Refuses users without ``problem.import`` on ``unit``."""
+    if not can(actor, "problem.import", unit):
+        raise PermissionDenied("您无权向该组织导入问题台账。")
+    errors: dict[str, str] = {}
+    file_name = Path(file_name or "").name
+    try:
+        check_file_name(file_name)
+    except ValidationError as exc:
+        errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    size = len(content) if isinstance(content, bytes) else content.size
+    limit = settings.SHUZHI_IMPORT_MAX_BYTES
+    if size is not None and size > limit:
+        errors["file"] = f"文件太大（{size // 1048576} MB），上限为 {limit // 1048576} MB。"
+    elif size == 0:
+        errors["file"] = "文件是空的。"
+    this_year = clock.today().year
+    if not (2000 <= year <= this_year + 1):
+        errors["year"] = f"年度应在 2000 至 {this_year + 1} 之间。"
+    if unit.status != UnitStatus.ACTIVE:
+        errors["unit"] = "该组织已合并或撤销，不能再导入问题。"
+    if errors:
+        raise ValidationError(errors)
+    upload = ContentFile(content) if isinstance(content, bytes) else content
+    with transaction.atomic():
+        job = LedgerImport(unit=unit, year=year, original_name=file_name[:255], created_by=actor)
+        job.file.save(file_name, upload, save=False)
+        job.save()
+        if enqueue:
+            from ..tasks import run_ledger_import
+
+            transaction.on_commit(lambda: run_ledger_import.enqueue(job.pk))
+    return job
+
+
+def _errors_json(errors: Sequence[RowError]) -> list[list[Any]]:
+    stored = [[e.row, e.column, e.message] for e in errors[:MAX_STORED_ERRORS]]
+    if len(errors) > MAX_STORED_ERRORS:
+        stored.append([0, "", f"另有 {len(errors) - MAX_STORED_ERRORS} 处问题未列出。"])
+    return stored
+
+
+def _finish_failed(job: LedgerImport, errors: Sequence[RowError], total: int) -> LedgerImport:
+    job.status = LedgerImport.Status.FAILED
+    job.total_rows = total
+    job.done_rows = 0
+    job.created_count = 0
+    job.errors = _errors_json(errors)
+    job.save()
+    return job
+
+
+def run_import(import_id: int) -> LedgerImport:
+    """Run an import job to the end: read, check, write, audit, record the result.
+
+    Runs in the background task (or directly, e.g. from the benchmark). A job that has already
+    finished is returned as it is, so a retried task does nothing twice.
+    """
+    job = LedgerImport.objects.select_related("created_by", "unit").get(pk=import_id)
+    if job.status in (LedgerImport.Status.DONE, LedgerImport.Status.FAILED):
+        return job
+    actor = job.created_by
+    progress = _Progress(job)
+    progress.set(status=LedgerImport.Status.RUNNING, done_rows=0, force=True)
+    try:
+        with job.file.open("rb") as stream:
+            rows = read_ledger(job.original_name, stream)
+    except TabularError as exc:
+        return _finish_failed(job, [RowError(0, "", str(exc))], 0)
+    except OSError:
+        logger.exception("Ledger import %s: the uploaded file cannot be read.", job.pk)
+        return _finish_failed(job, [RowError(0, "", "上传的文件无法读取，请重新上传。")], 0)
+    total = len(rows)
+    progress.set(total_rows=total, force=True)
+    try:
+        with transaction.atomic():
+            if actor is None or not can(actor, "problem.import", job.unit):
+                raise ImportRefused([RowError(0, "", "您已无权向该组织导入问题台账。")])
+            plan = plan_ledger(rows, actor=actor, scope=job.unit, year=job.year)
+            if plan.errors:
+                raise ImportRefused(plan.errors)
+            _lock_units(set(plan.unit_ids))
+            outcome = write_plan(plan, actor=actor, job=job, progress=progress)
+            progress.close()
+            job.status = LedgerImport.Status.DONE
+            job.total_rows = total
+            job.done_rows = total
+            job.created_count = outcome.created
+            job.errors = [[0, "", warning] for warning in plan.warnings]
+            job.save()
+    except ImportRefused as refused:
+        progress.close()
+        return _finish_failed(job, refused.errors, total)
+    except Exception:
+        progress.close()
+        logger.exception("Ledger import %s failed.", job.pk)
+        return _finish_failed(
+            job, [RowError(0, "", "导入时发生内部错误，未写入任何数据。请联系系统管理员。")], total
+        )
+    return job
+
+
+def import_file(*, actor, unit: Unit, year: int, path: Path | str) -> LedgerImport:
+    """Store a file from disk as a job and run it now (scripts and the benchmark)."""
+    path = Path(path)
+    with path.open("rb") as handle:
+        job = create_import(
+            actor=actor,
+            unit=unit,
+            year=year,
+            file_name=path.name,
+            content=File(handle, name=path.name),
+            enqueue=False,
+        )
+    return run_import(job.pk)
+
+
+def error_report(job: LedgerImport) -> bytes:
+    """The uploaded rows with a 行号 and an 错误说明 column (bad rows in red), as .xlsx.
+
+    The rows keep the file's columns, so the report can be corrected and uploaded again: the
+    two added columns are ignored by the import.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    by_row: dict[int, list[str]] = {}
+    for row, column, message in job.errors:
+        by_row.setdefault(row, []).append(f"{column}：{message}" if column else message)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "错误报告"
+    red = PatternFill("solid", fgColor="FFE0E0")
+    rows: LedgerRows | None = None
+    try:
+        with job.file.open("rb") as stream:
+            rows = read_ledger(job.original_name, stream)
+    except (TabularError, OSError):
+        rows = None
+    if rows is None:
+        sheet.append(["行号", "错误说明"])
+        for row, messages in sorted(by_row.items()):
+            sheet.append([row or "文件", "；".join(messages)])
+    else:
+        keys = [_KEY_OF_HEADER.get(name) for name in rows.header]
+        sheet.append(["行号", "错误说明", *rows.header])
+        if 0 in by_row:
+            sheet.append(["文件", "；".join(by_row[0])])
+        for k, number in enumerate(rows.numbers):
+            messages = by_row.get(number, [])
+            sheet.append(
+                [
+                    number,
+                    "；".join(messages),
+                    *[rows.columns[key][k] if key in rows.columns else "" for key in keys],
+                ]
+            )
+            if messages:
+                for cell in sheet[sheet.max_row][:2]:
+                    cell.fill = red
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.column_dimensions["B"].width = 60
+    for row_cells in sheet.iter_rows(min_row=2, min_col=2, max_col=2):
+        row_cells[0].alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = "C2"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def imports_visible_to(user):
+    """A user's own imports; every import for superusers; nothing for anonymous users."""
+    if not getattr(user, "is_authenticated", False):
+        return LedgerImport.objects.none()
+    if is_global(user):
+        return LedgerImport.objects.all()
+    return LedgerImport.objects.filter(created_by=user)
