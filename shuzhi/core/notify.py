@@ -112,7 +112,31 @@ def notify_many(messages: Iterable[Message]) -> list[Notification]:
         )
     if not rows:
         return []
-    created = Notification.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+    created = _store(rows)
+    to_mail = [n.pk for n in created if active.get(n.user_id)]
+    if to_mail:
+        transaction.on_commit(lambda: send_emails(to_mail))
+    return created
+
+
+def _store(rows: list[Notification]) -> list[Notification]:
+    """Insert ``rows`` in bulk; when a key was stored meanwhile by another run (the check in
+    :func:`notify_many` and the insert are not atomic), fall back to one at a time, skipping
+    those. Returns the rows stored, with their ids."""
+    try:
+        with transaction.atomic():
+            created = Notification.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+    except IntegrityError:
+        from django.contrib.auth import get_user_model
+
+        users = get_user_model().objects.in_bulk({n.user_id for n in rows})
+        singles = [
+            notify(
+                user=users[n.user_id], kind=n.kind, title=n.title, body=n.body, url=n.url, key=n.key
+            )
+            for n in rows
+        ]
+        return [n for n in singles if n is not None]
     if any(n.pk is None for n in created):
         # Backends that do not return ids from a bulk insert: read them back by key.
         created = list(
@@ -120,9 +144,6 @@ def notify_many(messages: Iterable[Message]) -> list[Notification]:
                 user_id__in={n.user_id for n in rows}, key__in={n.key for n in rows}
             )
         )
-    to_mail = [n.pk for n in created if active.get(n.user_id)]
-    if to_mail:
-        transaction.on_commit(lambda: send_emails(to_mail))
     return created
 
 

@@ -104,6 +104,19 @@ def test_notify_many_skips_present_keys_and_duplicates(
     assert Notification.objects.get(user=mailed).emailed is True
 
 
+def test_bulk_store_skips_a_key_stored_meanwhile(world, mailed):
+    """Another run stored a key between notify_many's check and its insert: the batch falls
+    back to one at a time and skips it, instead of failing."""
+    Notification.objects.create(user=mailed, kind="overdue", title="甲", key="k1")
+    rows = [
+        Notification(user_id=mailed.pk, kind="overdue", title="甲", key="k1"),
+        Notification(user_id=mailed.pk, kind="overdue", title="乙", key="k2"),
+    ]
+    created = notify._store(rows)
+    assert [n.key for n in created] == ["k2"]
+    assert sorted(Notification.objects.values_list("key", flat=True)) == ["k1", "k2"]
+
+
 # --- Pages --------------------------------------------------------------------------------
 
 
