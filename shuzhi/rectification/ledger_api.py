@@ -30,9 +30,9 @@ class CappedLedgerPagination(LimitOffsetPagination):
     def paginate_queryset(self, queryset, pagination, request, **params):
         offset = pagination.offset
         limit = min(pagination.limit, self.max_limit)
-        counted = queryset.order_by()[: selectors.COUNT_CAP + 1].count()
+        counted = queryset.order_by().values("year")[: selectors.COUNT_CAP + 1].count()
         return {
-            "items": list(queryset[offset : offset + limit]),
+            "items": selectors.page_rows(queryset, offset, limit),
             "count": min(counted, selectors.COUNT_CAP),
             "count_capped": counted > selectors.COUNT_CAP,
         }

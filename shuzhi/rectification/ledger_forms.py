@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.http import QueryDict
 
 from shuzhi.core import clock
 from shuzhi.orgs.models import Unit
@@ -57,8 +58,13 @@ class LedgerFilterForm(forms.Form):
     )
     order = forms.ChoiceField(label="排序", required=False, choices=ORDER_CHOICES)
 
-    def __init__(self, *args, user, sources=None, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, user, sources=None, **kwargs):
+        # Each year's ledger stands on its own: without a ``year`` parameter the list shows
+        # this year's (choosing 全部年度 sends an empty one).
+        data = data.copy() if data is not None else QueryDict(mutable=True)
+        if "year" not in data:
+            data["year"] = str(clock.today().year)
+        super().__init__(data, *args, **kwargs)
         self.user = user
         self.fields["year"].choices = year_choices()
         if sources is None:

@@ -50,7 +50,7 @@ def _mark_overdue(rows, today) -> list:
 @login_required
 def ledger_list(request: HttpRequest) -> HttpResponse:
     """整改台账: the problems in the user's scope with filters, search and capped pagination."""
-    form = LedgerFilterForm(request.GET or None, user=request.user)
+    form = LedgerFilterForm(request.GET, user=request.user)
     filters = form.filters()
     page = selectors.ledger_page(request.user, filters, request.GET.get("page"))
     today = clock.today()

@@ -57,8 +57,8 @@ def test_list_scope(client, world, ledger):
 
 def test_list_query_count_is_pinned(client, world, ledger, django_assert_num_queries):
     client.force_login(world.alice)
-    # session, user, grants, count, rows
-    with django_assert_num_queries(5):
+    # session, user, grants, count, ids, rows
+    with django_assert_num_queries(6):
         client.get("/api/problems/", {"year": 2026})
 
 

@@ -37,8 +37,11 @@ def _page(client, user, url, params=None, status=200) -> str:
 def test_list_filters_search_and_overdue_badge(client, world, ledger):
     url = reverse("ledger_list")
     page = _page(client, world.alice, url)
-    assert "巡视发现：干部选拔任用程序不规范" in page and "共 8 条" in page
-    assert page.count("badge text-bg-danger") == 1  # only item 1 is overdue
+    assert "巡视发现：干部选拔任用程序不规范" in page and "共 7 条" in page  # this year's
+    assert "上年度问题" not in page
+    page_all = _page(client, world.alice, url, {"year": ""})  # 全部年度
+    assert "共 8 条" in page_all and "上年度问题" in page_all
+    assert page.count(">逾期</span>") == 1  # only item 1 is overdue
     assert f'href="/problems/{ledger[1].pk}/"' in page
     assert "只看该组织及其下级的问题。" in page  # help text of the unit filter
 
@@ -55,7 +58,7 @@ def test_list_filters_search_and_overdue_badge(client, world, ledger):
 def test_list_scope_and_unknown_unit(client, world, ledger):
     url = reverse("ledger_list")
     page = _page(client, world.bob, url)
-    assert "共 4 条" in page and "三会一课记录不全" not in page
+    assert "共 3 条" in page and "三会一课记录不全" not in page
     page = _page(client, world.carol, url, {"unit": "440100"})
     assert "不在您的查看范围内" in page and "共 2 条" in page  # the bad filter is dropped
     page = _page(client, world.erin, url)
@@ -77,12 +80,12 @@ def test_list_pagination_and_cap(client, world, ledger, monkeypatch):
 def test_list_query_count_is_pinned(client, world, ledger, django_assert_num_queries):
     client.force_login(world.alice)
     url = reverse("ledger_list")
-    # session, user, grants, sources (form), unit (filter), count, rows
-    with django_assert_num_queries(7):
+    # session, user, grants, sources (form), unit (filter), count, ids, rows
+    with django_assert_num_queries(8):
         client.get(url, {"unit": "440100", "year": "2026"})
     for i in range(20):
         make_problem(world.county_a2, description=f"新问题{i}", source="petition")
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         page = client.get(url, {"unit": "440100", "year": "2026"}).content.decode()
     assert "新问题19" in page
 
@@ -120,12 +123,12 @@ def test_summary_of_a_chosen_unit_and_scope(client, world, ledger):
 def test_summary_query_count_is_pinned(client, world, ledger, django_assert_num_queries):
     client.force_login(world.alice)
     url = reverse("ledger_summary")
-    # session, user, grants, unit, grouped, sources, by child, child units, reports
-    with django_assert_num_queries(9):
+    # session, user, grants, unit, grouped, sources, child units, reports
+    with django_assert_num_queries(8):
         client.get(url, {"unit": "440000", "year": "2026"})
     for i in range(10):
         make_problem(world.county_b1, description=f"新问题{i}", source="petition")
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         client.get(url, {"unit": "440000", "year": "2026"})
 
 
