@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -74,14 +75,22 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 @cache
 def _tokenizer():
-    """A private jieba tokenizer that knows our vocabulary (the global one stays untouched)."""
-    import jieba
+    """jieba's shared tokenizer with our vocabulary added, once per process.
 
-    tokenizer = jieba.Tokenizer()
+    The shared one, not a private ``jieba.Tokenizer``: loading the dictionary costs a second
+    or more, and the report checks load the same one — a process pays for it once. Adding
+    words only makes them recognised as words, which suits both checks."""
+    with warnings.catch_warnings():
+        # jieba 0.42 compiles regexes with invalid escapes; its warnings are not ours.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import jieba
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
     for word in PRAISE_WORDS | PROBLEM_WORDS:
         if len(word) > 1:
-            tokenizer.add_word(word, freq=20000)
-    return tokenizer
+            jieba.add_word(word, freq=20000)
+    return jieba
 
 
 @dataclass(frozen=True)
