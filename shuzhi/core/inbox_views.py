@@ -107,8 +107,9 @@ def _back(request: HttpRequest) -> str:
 
 @require_GET
 def unread_badge(request: HttpRequest) -> HttpResponse:
-    """A fragment with the unread count for the navigation badge (empty when none or signed
-    out, so a poll from an expired session shows nothing instead of a login page)."""
+    """The unread count as bare text for the navigation badge, which htmx fills (empty when
+    none or signed out, so an expired session shows nothing instead of a login page, and
+    Bootstrap hides the empty badge)."""
     count = notify.unread_count(request.user)
     return render(request, "core/inbox_count.html", {"count": count})
 
