@@ -417,11 +417,12 @@ def seed_ledger_demo(stdout=None) -> DemoResult | None:
     reporters = list(previous.reporters.select_related("unit")) + list(
         current.reporters.select_related("unit")
     )
-    cities = sorted({r.unit for r in reporters}, key=lambda unit: unit.path)
+    cities = sorted({r.unit for r in reporters}, key=lambda unit: unit.code)
+    # The first city's first counties — among them the demo secretary's district (470102).
     counties = list(
-        Unit.objects.filter(parent=cities[0], status="active").order_by("code")[
-            :COUNTIES_OF_FIRST_CITY
-        ]
+        Unit.objects.filter(parent=cities[0], status="active", type__code="county").order_by(
+            "code"
+        )[:COUNTIES_OF_FIRST_CITY]
     )
     accounts = report_demo.secretary_accounts(reporters, province)
     cast = _Cast(province, cities + counties, accounts)

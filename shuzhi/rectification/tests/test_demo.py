@@ -93,6 +93,10 @@ def test_demo_holds_a_living_ledger(demo):
     assert TaskRun.objects.filter(name="reminders", outcome="ok").count() == 5
     assert Notification.objects.filter(kind="overdue").exists()
     assert Notification.objects.filter(kind="escalation").exists()
+    # The demo secretary's district has items; the city organiser hears of its overdue ones.
+    assert Problem.objects.filter(unit__code="470102").exists()
+    assert Notification.objects.filter(user__username="city_organiser", kind="escalation").exists()
+    assert Notification.objects.filter(user__username="secretary").exists()
     assert elapsed < 60
 
 
