@@ -153,7 +153,9 @@ def worker(request: HttpRequest) -> HttpResponse:
     if show in names:
         runs = runs.filter(name=show)
     page = Paginator(runs, RECENT_RUNS).get_page(request.GET.get("page"))
+    labels = {name: label for name, label, _path in WORKER_TASKS}
     for run in [*page.object_list, *latest.values()]:
+        run.label = labels.get(run.name, run.name)
         run.summary_items = [
             (SUMMARY_LABELS.get(key, key), value) for key, value in (run.summary or {}).items()
         ]
@@ -164,7 +166,7 @@ def worker(request: HttpRequest) -> HttpResponse:
             "tasks": tasks,
             "page": page,
             "show": show,
-            "labels": {name: label for name, label, _path in WORKER_TASKS},
+            "labels": labels,
         },
     )
 
