@@ -19,7 +19,7 @@ from ninja.pagination import paginate
 from shuzhi.orgs.models import Unit, UnitType
 
 from . import governance, selectors, services
-from .models import Adjustment, IndicatorItem, IndicatorSet, SetStatus
+from .models import Adjustment, GovernancePolicy, IndicatorItem, IndicatorSet, SetStatus
 from .policies import CHANGE, applies_to, can_set, can_view_unit_scores
 
 router = Router(tags=["考核"])
@@ -451,3 +451,48 @@ def decide(request, adjustment_id: int, payload: DecideIn):
     return services.decide_adjustment(
         actor=request.auth, adjustment=adjustment, approve=payload.approve, note=payload.note
     )
+
+
+class PolicyOut(Schema):
+    unit: UnitRef
+    override: dict
+    effective: dict
+    explanations: dict
+
+
+class PolicyIn(Schema):
+    data: dict
+
+
+def _policy_out(unit: Unit) -> dict:
+    row = GovernancePolicy.objects.filter(unit=unit).first()
+    return {
+        "unit": unit,
+        "override": row.data if row else {},
+        "effective": services.effective_policy(unit),
+        "explanations": {
+            code: {"title": c["title"], "explain": c["explain"], "rule": c["rule"]}
+            for code, c in governance.CHECKS.items()
+        },
+    }
+
+
+@router.get("/policy/{unit_code}", response=PolicyOut)
+def get_policy(request, unit_code: str):
+    """The governance policy that applies to sets hosted at the unit: the defaults with every
+    override on it or above it laid over them, and the unit's own override."""
+    unit = Unit.objects.visible_to(request.auth, "round.view").filter(code=unit_code).first()
+    if unit is None:
+        raise Http404
+    return _policy_out(unit)
+
+
+@router.put("/policy/{unit_code}", response=PolicyOut)
+def put_policy(request, unit_code: str, payload: PolicyIn):
+    """Override the policy for the unit's subtree (set from above: ``round.change`` on the
+    unit's parent)."""
+    unit = Unit.objects.visible_to(request.auth, "round.view").filter(code=unit_code).first()
+    if unit is None:
+        raise Http404
+    services.set_governance_policy(actor=request.auth, unit=unit, data=payload.data)
+    return _policy_out(unit)

@@ -120,3 +120,33 @@ def test_scope_and_refusals(client, world, province_set):
     assert response.status_code == 422
     assert client.put(f"{sheet}/host", {"entries": []}, content_type=J).status_code == 403
     assert client.get(f"{url}/units/{world.county_a2.pk}").status_code == 404
+
+
+def test_governance_policy_set_from_above(client, world):
+    client.force_login(world.alice)
+    response = client.get("/api/assessment/policy/440100")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["effective"]["too_many"]["max_items_by_depth"]["2"] == 25
+    assert "越往下越简化" in body["explanations"]["too_many"]["explain"]
+    bad = client.put(
+        "/api/assessment/policy/440100",
+        {"data": {"overlap": {"min_similarity": 5}}},
+        content_type=J,
+    )
+    assert bad.status_code == 422 and "相似度" in bad.json()["errors"]["overlap"][0]
+    response = client.put(
+        "/api/assessment/policy/440100",
+        {"data": {"too_many": {"max_items_by_depth": {"3": 12}}}},
+        content_type=J,
+    )
+    assert response.status_code == 200
+    county = client.get("/api/assessment/policy/440103").json()
+    assert county["effective"]["too_many"]["max_items_by_depth"]["3"] == 12
+    assert county["override"] == {}
+    # alice has no one above the province: she may not relax her own limits.
+    assert (
+        client.put("/api/assessment/policy/440000", {"data": {}}, content_type=J).status_code == 403
+    )
+    client.force_login(world.carol)
+    assert client.get("/api/assessment/policy/440100").status_code == 404

@@ -192,3 +192,25 @@ def test_self_scoring_page_with_optional_evidence(client, world, province_set):
     # bob, secretary of the city above, does not read the province's sets: not in his sight.
     client.force_login(world.bob)
     assert client.post(url, {f"points_{a1.pk}": "1"}).status_code == 404
+
+
+def test_adjustments_list_filtered_with_pinned_queries(
+    client, world, province_set, django_assert_num_queries
+):
+    for unit in (world.county_a1, world.county_a2, world.county_b1):
+        svc.request_adjustment(
+            actor=world.alice,
+            indicator_set=province_set,
+            unit=unit,
+            kind="bonus",
+            points=1,
+            reason=f"{unit.name}获评先进基层党组织",
+        )
+    client.force_login(world.alice)
+    url = f"/assessment/{province_set.pk}/adjustments/"
+    client.get(url)
+    with django_assert_num_queries(6):
+        response = client.get(url + "?status=pending")
+    body = response.content.decode()
+    assert body.count("须由他人审批") == 3
+    assert "获评先进" not in client.get(url + "?status=approved").content.decode()
