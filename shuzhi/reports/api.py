@@ -19,6 +19,7 @@ from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from shuzhi.cycles.models import RoundReporter
+from shuzhi.orgs import policies as org_policies
 
 from . import quality, services, versions, word
 from .models import Report
@@ -197,6 +198,11 @@ def start_report(request, payload: StartIn):
         pk=payload.reporter_id,
     )
     if not can_write_report(request.auth, reporter):
+        round = reporter.round
+        if org_policies.can(request.auth, "report.view", reporter.unit) or org_policies.can(
+            request.auth, "report.view", round.host
+        ):
+            raise PermissionDenied("只有述职单位的书记本人可以撰写该述职报告。")
         raise Http404
     existed = Report.objects.filter(reporter=reporter).exists()
     report = services.ensure_report(actor=request.auth, reporter=reporter)

@@ -23,6 +23,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 
 from shuzhi.core import audit, clock
 from shuzhi.cycles.models import RoundReporter
@@ -388,6 +389,22 @@ def _event(report: Report, *, actor, frm: str, to: str, comment: str = "") -> Re
     )
 
 
+def _tell_writer(report: Report, *, actor, title: str, body: str = "") -> None:
+    """Put a message in the writer's inbox (not when the writer acted themselves)."""
+    from shuzhi.core.notify import notify
+
+    writer = report.author
+    if writer is None or writer == actor:
+        return
+    notify(
+        user=writer,
+        kind="report.review",
+        title=title,
+        body=body,
+        url=reverse("report_detail", args=[report.pk]),
+    )
+
+
 def _locked(report: Report) -> Report:
     return (
         Report.objects.select_for_update()
@@ -487,6 +504,7 @@ def return_report(*, actor, report: Report, comment: str) -> Report:
         report.reviewer = actor
     report.save()
     _event(report, actor=actor, frm=frm, to=S.RETURNED, comment=text)
+    _tell_writer(report, actor=actor, title=f"述职报告被退回修改：{report.title}", body=text)
     audit.record(
         actor=actor,
         action=move.action,
@@ -514,6 +532,7 @@ def accept(*, actor, report: Report, comment: str = "") -> Report:
         report.reviewer = actor
     report.save()
     _event(report, actor=actor, frm=frm, to=S.ACCEPTED, comment=text)
+    _tell_writer(report, actor=actor, title=f"述职报告已审核通过：{report.title}", body=text)
     audit.record(
         actor=actor,
         action=move.action,

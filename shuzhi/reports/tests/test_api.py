@@ -94,6 +94,11 @@ def test_api_scope_and_rights(client, world, reporter_a, reporter_b):
         assert response.status_code == put_status
     assert Report.objects.get().status == ReportStatus.DRAFT
     assert Report.objects.get().title != "改"
+    client.force_login(world.alice)  # sees the reporter, does not write its report
+    assert (
+        client.post("/api/reports/", {"reporter_id": reporter_b.pk}, content_type=J).status_code
+        == 403
+    )
     client.force_login(world.carol)
     assert client.get("/api/reports/").json()["count"] == 0
     client.logout()

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from shuzhi.core.models import AuditEntry
+from shuzhi.core.models import AuditEntry, Notification
 from shuzhi.reports import services
 from shuzhi.reports.models import (
     CarriedAnswer,
@@ -177,6 +177,10 @@ def test_full_flow_keeps_versions_and_events(world, report):
         .order_by("id")
     )
     assert actions == ["report.submit", "report.return", "report.resubmit", "report.accept"]
+    inbox = list(Notification.objects.filter(user=world.bob).order_by("id"))
+    assert [n.title[:7] for n in inbox] == ["述职报告被退回", "述职报告已审核"]
+    assert inbox[0].body == "问题查摆不够深入。"
+    assert inbox[0].url == f"/reports/{report.pk}/"
     with pytest.raises(ValidationError):
         services.save_draft(actor=world.bob, report=report, sections={"performance": "再改"})
 
