@@ -8,6 +8,8 @@ The status moves only along the table of ``transitions.py``, checked in :func:`t
 closing (销号) also needs a verifier other than the responsible person, a verdict and at least
 one piece of evidence. At year rollover :func:`carry_over` copies every item not closed into
 the next year; the old item then stays as the record of its year and is no longer worked on.
+A problem can be deleted (:func:`delete_problem`) only before any work on it has started
+(:func:`why_started`, the one rule the critiques follow too).
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ RESPONSIBILITY_FIELDS = frozenset(
     }
 )
 UPDATABLE_FIELDS = RECORD_FIELDS | RESPONSIBILITY_FIELDS
+# What a critique says about a problem it names: its author side may reword these.
+CRITIQUE_FIELDS = frozenset({"description", "severity", "deadline"})
 AUDIT_FIELDS = sorted(UPDATABLE_FIELDS)
 
 
@@ -336,21 +340,29 @@ def update_problem(*, actor, problem: Problem, **fields: Any) -> Problem:
     """Change the problem's description, responsibility or rectification fields.
 
     The unit, recorder and verifier may edit responsibility and measures; the problem itself
-    (description, source, severity, date found) only the recorder or verifier side. A closed
-    item, or one carried into the next year, is no longer edited."""
+    (description, source, severity, date found) only the recorder or verifier side. The author
+    side of a critique may reword the description, severity and deadline of a problem that
+    critique names, until work starts on it. A closed item, or one carried into the next year,
+    is no longer edited."""
     unknown = set(fields) - UPDATABLE_FIELDS
     if unknown:
         raise TypeError(f"update_problem() got unexpected fields {sorted(unknown)!r}")
-    _require_any(actor, problem, WORK_ACTIONS, "您没有权限修改该问题。")
-    if RECORD_FIELDS & set(fields):
-        _require_any(
-            actor,
-            problem,
-            ("problem.create", "problem.verify"),
-            "问题描述、来源、严重程度和发现日期只能由登记或验收方修改。",
-        )
+    may_work = any(can_problem(actor, action, problem) for action in WORK_ACTIONS)
+    may_record = any(
+        can_problem(actor, action, problem) for action in ("problem.create", "problem.verify")
+    )
+    as_critic = False
+    if not may_work or (RECORD_FIELDS & set(fields) and not may_record):
+        as_critic = _may_edit_as_critic(actor, problem, fields)
+        if not as_critic and not may_work:
+            raise PermissionDenied("您没有权限修改该问题。")
+        if not as_critic:
+            raise PermissionDenied("问题描述、来源、严重程度和发现日期只能由登记或验收方修改。")
     problem = _locked(problem)
     _refuse_finished(problem)
+    if as_critic and work_started(problem):
+        # Once work began the item is the ledger's record; the critique no longer rewrites it.
+        raise ValidationError({"__all__": "该问题已开始整改，请由登记或验收方在问题台账中修改。"})
     cleaned = _clean_fields(fields, problem=problem)
     before = audit.snapshot(problem, AUDIT_FIELDS)
     for name, value in cleaned.items():
@@ -366,6 +378,104 @@ def update_problem(*, actor, problem: Problem, **fields: Any) -> Problem:
             changes=changes,
         )
     return problem
+
+
+def _may_edit_as_critic(actor, problem: Problem, fields: dict[str, Any]) -> bool:
+    """May ``actor`` make this change as the author side of the critique naming ``problem``?
+
+    A critique's word on its problem (description, severity, deadline) stays the critique's
+    to reword, even for a critic who may not edit the ledger (a secretary or team member)."""
+    if problem.critique_id is None or not set(fields) <= CRITIQUE_FIELDS:
+        return False
+    from shuzhi.reports.critique_policies import can_critique
+
+    return can_critique(actor, problem.critique.reporter)
+
+
+def why_started(problem: Problem) -> str:
+    """Why work counts as started on ``problem`` (a Chinese clause), or "" while it has not.
+
+    Started means anything beyond being recorded: moved on from 待整改, a progress note or
+    evidence, carried into the next year, answered in a report (上年度问题整改情况), or listed in
+    a rectification plan already submitted or approved. Until then the item is only what was
+    written down, so whoever wrote it (the recorder, or the critique naming it) may still
+    reword or remove it; afterwards it is the ledger's record and its history must stay."""
+    from shuzhi.reports.models import CarriedAnswer, PlanStatus, RectificationPlan
+
+    if problem.status != ProblemStatus.OPEN:
+        return f"该问题当前状态为“{status_label(problem.status)}”"
+    if ProgressNote.objects.filter(problem_id=problem.pk).exists():
+        return "该问题已有整改进展记录"
+    if Evidence.objects.filter(problem_id=problem.pk).exists():
+        return "该问题已上传整改佐证材料"
+    if Problem.objects.filter(carried_from_id=problem.pk).exists():
+        return f"该问题已转入{problem.year + 1}年度"
+    if CarriedAnswer.objects.filter(problem_id=problem.pk).exists():
+        return "该问题已在述职报告中作答"
+    # A plan lists problems of its reporter's unit only (see reports.plan_services).
+    plans = RectificationPlan.objects.filter(
+        reporter__unit_id=problem.unit_id,
+        status__in=[PlanStatus.SUBMITTED, PlanStatus.APPROVED],
+    ).values_list("items", flat=True)
+    if any(item.get("problem") == problem.pk for items in plans for item in items or []):
+        return "该问题已列入已提交或已批准的整改方案"
+    return ""
+
+
+def work_started(problem: Problem) -> bool:
+    """Has work started on ``problem`` (see :func:`why_started`)?"""
+    return bool(why_started(problem))
+
+
+def _may_delete(actor, problem: Problem) -> bool:
+    if can_problem(actor, "problem.create", problem):
+        return True
+    if problem.critique_id is None:
+        return False
+    from shuzhi.reports.critique_policies import can_critique
+
+    return can_critique(actor, problem.critique.reporter)
+
+
+@transaction.atomic
+def delete_problem(*, actor, problem: Problem, reason: str = "") -> None:
+    """Remove a problem recorded by mistake (or no longer named by its critique) while no work
+    has started on it (:func:`why_started`); items carried in from last year stay.
+
+    Allowed to whoever may record problems in the unit, and for a problem named in a critique
+    to whoever may write that critique. A rectification plan still being drafted drops the
+    item; the audit entry keeps what was removed."""
+    if not _may_delete(actor, problem):
+        raise PermissionDenied("您没有权限删除该问题。")
+    problem = _locked(problem)
+    if problem.carried_from_id is not None:
+        raise ValidationError({"__all__": f"该问题由{problem.year - 1}年度转入，不能删除。"})
+    started = why_started(problem)
+    if started:
+        raise ValidationError({"__all__": f"{started}，已开始整改，不能删除。"})
+    from shuzhi.reports.models import PlanStatus, RectificationPlan
+
+    for plan in RectificationPlan.objects.select_for_update(of=("self",)).filter(
+        reporter__unit_id=problem.unit_id, status__in=[PlanStatus.DRAFT, PlanStatus.RETURNED]
+    ):
+        items = [item for item in plan.items if item.get("problem") != problem.pk]
+        if items != plan.items:
+            plan.items = items
+            plan.save(update_fields=["items", "updated_at"])
+    audit.record(
+        actor=actor,
+        action="problem.delete",
+        obj=problem,
+        scope_path=problem.unit_path,
+        changes={
+            "year": [problem.year, None],
+            "serial": [problem.serial, None],
+            "description": [problem.description, None],
+            "source": [problem.source.name, None],
+        },
+        note=(reason or "").strip()[:200],
+    )
+    problem.delete()
 
 
 def _same_person(actor, problem: Problem) -> bool:

@@ -6,10 +6,12 @@ round's year — created and changed only through ``shuzhi.rectification.service
 enter the unit's ledger when the critique is saved (they are what the session found);
 publishing shows the critique's text to the reporter's side.
 
-Editing a critique edits its problems: a row with an ``id`` updates that problem, a row
-without one creates a problem, a problem left out is removed — but only while no work has
-started on it (still 待整改, no progress note, no evidence, not in a submitted or approved
-plan). Past that point the problem belongs to the ledger and is changed there.
+Editing a critique edits its problems in place: a row with an ``id`` updates that problem
+(``update_problem``), a row without one creates a problem, a problem left out is deleted
+(``delete_problem``, which also drops it from a plan still being drafted) — but only while no
+work has started on it (``rectification.services.why_started``: still 待整改, no progress note,
+no evidence, not carried, not answered in a report, not in a submitted or approved plan). Past
+that point the problem belongs to the ledger and is changed there.
 
 :func:`check_critique` flags — shown, never blocking — a critique that names no concrete
 problem, the practice's known weakness (praise without substance).
@@ -34,12 +36,11 @@ from shuzhi.rectification.models import (
     CRITIQUE_SOURCE_CODE,
     DESCRIPTION_MAX_LENGTH,
     Problem,
-    ProblemStatus,
     Severity,
 )
 
 from .critique_policies import can_critique
-from .models import Critique, CritiqueRole, PlanStatus, RectificationPlan
+from .models import Critique, CritiqueRole
 
 TEXT_MAX_LENGTH = 5000
 PORTFOLIO_MAX_LENGTH = 100
@@ -275,72 +276,6 @@ def found_on_for(reporter: RoundReporter) -> datetime.date:
     return entry or today
 
 
-def work_started(problem: Problem, reporter: RoundReporter) -> bool:
-    """Has anything happened to this problem beyond being named (then the critique can no
-    longer change it): moved on, a progress note or evidence, carried into next year, answered
-    in a report, or listed in a plan already submitted or approved?"""
-    if problem.status != ProblemStatus.OPEN:
-        return True
-    if problem.notes.exists() or problem.evidence.exists():
-        return True
-    if Problem.objects.filter(carried_from=problem).exists() or problem.report_answers.exists():
-        return True
-    plan = RectificationPlan.objects.filter(
-        reporter=reporter, status__in=[PlanStatus.SUBMITTED, PlanStatus.APPROVED]
-    ).first()
-    return plan is not None and any(item.get("problem") == problem.pk for item in plan.items)
-
-
-def _follow_in_open_plan(reporter: RoundReporter, replaced: dict[int, int | None]) -> None:
-    """Keep a plan still being drafted in step with the critique: a reworded problem that was
-    replaced keeps its item (now pointing at the new problem), a removed one leaves the plan."""
-    plan = RectificationPlan.objects.filter(
-        reporter=reporter, status__in=[PlanStatus.DRAFT, PlanStatus.RETURNED]
-    ).first()
-    if plan is None:
-        return
-    items = []
-    for item in plan.items:
-        if item.get("problem") in replaced:
-            new_id = replaced[item["problem"]]
-            if new_id is None:
-                continue
-            item = {**item, "problem": new_id}
-        items.append(item)
-    if items != plan.items:
-        plan.items = items
-        plan.save(update_fields=["items", "updated_at"])
-
-
-def _may_edit_record(actor, problem: Problem) -> bool:
-    """May ``actor`` reword ``problem`` through ``update_problem`` (recorder or verifier)?"""
-    from shuzhi.rectification.policies import can_problem
-
-    return can_problem(actor, "problem.create", problem) or can_problem(
-        actor, "problem.verify", problem
-    )
-
-
-def _remove_problem(*, actor, problem: Problem) -> None:
-    """Remove a problem the critique no longer names (no work started on it)."""
-    from shuzhi.rectification import services as rect
-
-    delete = getattr(rect, "delete_problem", None)
-    if delete is not None:
-        delete(actor=actor, problem=problem)
-        return
-    # The ledger offers no removal service yet; the item has no history beyond its creation,
-    # so removing it together with that creation record loses nothing.
-    audit.record(
-        actor=actor,
-        action="problem.delete",
-        obj=problem,
-        scope_path=problem.unit_path,
-        note="点评修改后不再列出该问题",
-    )
-    problem.delete()
-
-
 @transaction.atomic
 def save_critique(
     *,
@@ -398,36 +333,31 @@ def save_critique(
             or problem.severity != row["severity"]
             or problem.deadline != row["deadline"]
         )
-        if changed and work_started(problem, reporter):
+        if changed and rect.work_started(problem):
             errors.append(f"{row['label']}：已开始整改，请在问题台账中修改。")
     removed = [p for pk, p in existing.items() if pk not in seen]
     for problem in removed:
-        if work_started(problem, reporter):
+        if rect.work_started(problem):
             errors.append(f"问题“{problem}”已开始整改，不能从点评中删除。")
     if errors:
         raise ValidationError({"problems": errors})
 
     found_on = found_on_for(reporter)
     counts = {"created": 0, "updated": 0, "removed": 0}
-    replaced: dict[int, int | None] = {}  # problem id → its replacement (None: removed)
-
-    def create(row: dict) -> Problem:
-        return rect.create_problem(
-            actor=actor,
-            unit=reporter.unit,
-            description=row["description"],
-            source=CRITIQUE_SOURCE_CODE,
-            found_on=found_on,
-            year=round.year,
-            severity=row["severity"],
-            deadline=row["deadline"],
-            critique=critique,
-            round=round,
-        )
-
     for row in rows:
         if row["id"] is None:
-            create(row)
+            rect.create_problem(
+                actor=actor,
+                unit=reporter.unit,
+                description=row["description"],
+                source=CRITIQUE_SOURCE_CODE,
+                found_on=found_on,
+                year=round.year,
+                severity=row["severity"],
+                deadline=row["deadline"],
+                critique=critique,
+                round=round,
+            )
             counts["created"] += 1
             continue
         problem = existing[row["id"]]
@@ -437,27 +367,16 @@ def save_critique(
             and problem.deadline == row["deadline"]
         ):
             continue
-        if _may_edit_record(actor, problem):
-            rect.update_problem(
-                actor=actor,
-                problem=problem,
-                description=row["description"],
-                severity=row["severity"],
-                deadline=row["deadline"],
-            )
-        else:
-            # The ledger lets only recorders and verifiers reword a problem; the critic (a
-            # secretary or team member) may not. Nothing has happened to the item yet, so
-            # the critique's new wording replaces it with a fresh item.
-            old_id = problem.pk  # delete() clears it
-            _remove_problem(actor=actor, problem=problem)
-            replaced[old_id] = create(row).pk
+        rect.update_problem(
+            actor=actor,
+            problem=problem,
+            description=row["description"],
+            severity=row["severity"],
+            deadline=row["deadline"],
+        )
         counts["updated"] += 1
-    replaced.update({problem.pk: None for problem in removed})
-    if replaced:
-        _follow_in_open_plan(reporter, replaced)
     for problem in removed:
-        _remove_problem(actor=actor, problem=problem)
+        rect.delete_problem(actor=actor, problem=problem, reason="点评修改后不再列出该问题")
         counts["removed"] += 1
 
     changes = (

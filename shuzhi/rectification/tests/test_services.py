@@ -278,3 +278,71 @@ def test_a_source_in_use_cannot_be_deleted(world, media):
     with pytest.raises(ValidationError) as caught:
         services.delete_source(actor=world.root, source=source)
     assert "可以停用" in caught.value.message_dict["__all__"][0]
+
+
+def test_delete_removes_an_untouched_item_and_audits_what_was_removed(world, problem):
+    services.delete_problem(actor=world.dave, problem=problem, reason="重复登记")
+    assert not Problem.objects.filter(pk=problem.pk).exists()
+    assert not ProblemTransition.objects.filter(problem_id=problem.pk).exists()
+    entry = AuditEntry.objects.get(action="problem.delete", object_id=str(problem.pk))
+    assert entry.actor == world.dave and entry.note == "重复登记"
+    assert entry.scope_path == problem.unit_path
+    assert entry.changes["description"] == [problem.description, None]
+    assert entry.changes["serial"] == [1, None]
+
+
+def test_delete_needs_problem_create_on_the_unit(world, problem):
+    # bob (secretary above) and carol work on items but do not record them; erin is elsewhere.
+    for persona in (world.bob, world.carol, world.erin):
+        with pytest.raises(PermissionDenied) as caught:
+            services.delete_problem(actor=persona, problem=problem)
+        assert str(caught.value) == "您没有权限删除该问题。"
+    assert Problem.objects.filter(pk=problem.pk).exists()
+    assert not AuditEntry.objects.filter(action="problem.delete").exists()
+    services.delete_problem(actor=world.alice, problem=problem)  # the province's organiser
+    assert not Problem.objects.filter(pk=problem.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("work", "message"),
+    [
+        ("move", "该问题当前状态为“整改中”，已开始整改，不能删除。"),
+        ("note", "该问题已有整改进展记录，已开始整改，不能删除。"),
+        ("evidence", "该问题已上传整改佐证材料，已开始整改，不能删除。"),
+        ("carried", "该问题已转入2026年度，已开始整改，不能删除。"),
+    ],
+)
+def test_delete_is_refused_once_work_started(world, problem, work, message):
+    if work == "move":
+        services.transition(actor=world.bob, problem=problem, to_status=S.IN_PROGRESS)
+    elif work == "note":
+        services.add_note(actor=world.bob, problem=problem, on=FOUND, text="已部署")
+    elif work == "evidence":
+        attach_pdf(problem, world.dave)
+    else:
+        services.carry_over(actor=world.alice, from_year=2025, root=world.province)
+    problem.refresh_from_db()
+    assert services.work_started(problem)
+    with pytest.raises(ValidationError) as caught:
+        services.delete_problem(actor=world.dave, problem=problem)
+    assert caught.value.message_dict["__all__"] == [message]
+    assert Problem.objects.filter(pk=problem.pk).exists()
+    assert not AuditEntry.objects.filter(action="problem.delete").exists()
+
+
+def test_an_item_carried_in_from_last_year_is_not_deleted(world, problem):
+    services.carry_over(actor=world.alice, from_year=2025, root=world.province)
+    carried = Problem.objects.get(carried_from=problem)
+    assert not services.work_started(carried)
+    with pytest.raises(ValidationError) as caught:
+        services.delete_problem(actor=world.alice, problem=carried)
+    assert caught.value.message_dict["__all__"] == ["该问题由2025年度转入，不能删除。"]
+    assert Problem.objects.filter(pk=carried.pk).exists()
+
+
+def test_a_plain_item_is_not_reworded_by_a_critic_path(world, problem):
+    """Only problems named in a critique take the critique's wording; for the rest the
+    recorder and verifier rule stands."""
+    with pytest.raises(PermissionDenied) as caught:
+        services.update_problem(actor=world.bob, problem=problem, severity="serious")
+    assert "只能由登记或验收方修改" in str(caught.value)

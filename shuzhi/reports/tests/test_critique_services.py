@@ -20,7 +20,13 @@ from shuzhi.reports.critique_policies import (
     critiques_visible_to,
     users_who_can_critique,
 )
-from shuzhi.reports.models import Critique
+from shuzhi.reports.models import (
+    CarriedAnswer,
+    Critique,
+    PlanStatus,
+    RectificationPlan,
+    Report,
+)
 
 from .test_critique_world import *  # noqa: F403 - the fixtures
 from .test_critique_world import CONCRETE, PRAISE_ONLY, PROBLEMS, TODAY
@@ -133,7 +139,7 @@ def test_editing_updates_adds_and_removes_problems(world, reporter, today):
     assert entry.changes["problems"] == [2, 2] and "删除 1 个" in entry.note
 
 
-def test_a_secretary_rewording_replaces_an_untouched_item(world, reporter, today):
+def test_a_secretary_rewords_an_untouched_item_in_place(world, reporter, today):
     critique = _save(world.bob, reporter)
     first, second = critique.problems.order_by("serial")
     services.save_critique(
@@ -144,13 +150,122 @@ def test_a_secretary_rewording_replaces_an_untouched_item(world, reporter, today
         role="host_secretary",
         problems=[
             {"id": first.pk, "description": first.description, "severity": first.severity},
-            {"id": second.pk, "description": "三会一课记录不全（改）"},
+            {"id": second.pk, "description": "三会一课记录不全（改）", "deadline": "2027-03-31"},
         ],
     )
-    assert Problem.objects.filter(pk=first.pk).exists()
-    assert list(critique.problems.exclude(pk=first.pk).values_list("description", flat=True)) == [
-        "三会一课记录不全（改）"
+    second.refresh_from_db()
+    assert second.description == "三会一课记录不全（改）"
+    assert second.deadline == datetime.date(2027, 3, 31) and second.serial == 2
+    assert critique.problems.count() == 2
+    entry = AuditEntry.objects.get(action="problem.update", object_id=str(second.pk))
+    assert entry.actor == world.bob and "description" in entry.changes
+    assert not AuditEntry.objects.filter(action="problem.delete").exists()
+
+
+def test_a_problem_left_out_is_deleted_with_an_audit_entry(world, reporter, today):
+    critique = _save(world.bob, reporter)
+    first, second = critique.problems.order_by("serial")
+    services.save_critique(
+        actor=world.bob,
+        reporter=reporter,
+        critique=critique,
+        text=CONCRETE,
+        role="host_secretary",
+        problems=[{"id": first.pk, "description": first.description, "severity": "major"}],
+    )
+    assert list(critique.problems.values_list("pk", flat=True)) == [first.pk]
+    entry = AuditEntry.objects.get(action="problem.delete", object_id=str(second.pk))
+    assert entry.actor == world.bob and entry.note == "点评修改后不再列出该问题"
+    assert entry.changes["description"] == [second.description, None]
+
+
+def test_the_critic_may_reword_a_named_problem_in_the_ledger_until_work_starts(
+    world, reporter, lena, sam, today
+):
+    critique = _save(world.bob, reporter)
+    first, second = critique.problems.order_by("serial")
+    # lena (a leadership-team member of the host) holds no ledger role on county A1.
+    rect.update_problem(
+        actor=lena,
+        problem=first,
+        description="整顿进度严重滞后",
+        severity="serious",
+        deadline=datetime.date(2027, 6, 30),
+    )
+    first.refresh_from_db()
+    assert (first.description, first.severity) == ("整顿进度严重滞后", "serious")
+    with pytest.raises(PermissionDenied) as caught:
+        rect.update_problem(actor=lena, problem=first, measures="逐村整顿")
+    assert str(caught.value) == "您没有权限修改该问题。"
+    with pytest.raises(PermissionDenied) as caught:
+        rect.update_problem(actor=world.bob, problem=first, source="xuncha")
+    assert "只能由登记或验收方修改" in str(caught.value)
+    # The reporter's secretary works on the item but does not reword the critique.
+    with pytest.raises(PermissionDenied):
+        rect.update_problem(actor=sam, problem=first, description="改轻一点")
+    rect.add_note(actor=sam, problem=second, on=TODAY, text="已召开专题会议部署整改")
+    with pytest.raises(ValidationError) as caught:
+        rect.update_problem(actor=lena, problem=second, description="改写")
+    assert caught.value.message_dict["__all__"] == [
+        "该问题已开始整改，请由登记或验收方在问题台账中修改。"
     ]
+    # Not the critic of another reporter's problem: a plain ledger item stays out of reach.
+    plain = rect.create_problem(
+        actor=world.dave,
+        unit=world.county_a1,
+        description="台账问题",
+        source="xuncha",
+        found_on=TODAY,
+        year=2026,
+    )
+    with pytest.raises(PermissionDenied):
+        rect.update_problem(actor=lena, problem=plain, description="改写")
+
+
+def test_the_critic_or_the_units_recorder_may_delete_a_named_problem_before_work_starts(
+    world, reporter, lena, sam, today
+):
+    critique = _save(world.bob, reporter)
+    first, second = critique.problems.order_by("serial")
+    with pytest.raises(PermissionDenied) as caught:
+        rect.delete_problem(actor=sam, problem=first)
+    assert str(caught.value) == "您没有权限删除该问题。"
+    rect.delete_problem(actor=lena, problem=first)
+    rect.add_note(actor=sam, problem=second, on=TODAY, text="已部署整改")
+    with pytest.raises(ValidationError) as caught:
+        rect.delete_problem(actor=world.bob, problem=second)
+    assert caught.value.message_dict["__all__"] == [
+        "该问题已有整改进展记录，已开始整改，不能删除。"
+    ]
+    assert list(critique.problems.values_list("pk", flat=True)) == [second.pk]
+    # The recorder side of the unit (dave inspects county A1) may delete one as well.
+    fresh = _save(world.bob, reporter).problems.order_by("serial").first()
+    rect.delete_problem(actor=world.dave, problem=fresh)
+    assert not Problem.objects.filter(pk=fresh.pk).exists()
+    assert AuditEntry.objects.filter(action="problem.delete").count() == 2
+
+
+def test_answered_in_a_report_or_listed_in_a_submitted_plan_counts_as_started(
+    world, reporter, today
+):
+    critique = _save(world.bob, reporter)
+    first, second = critique.problems.order_by("serial")
+    assert rect.why_started(first) == ""
+    report = Report.objects.create(reporter=reporter, title="述职报告")
+    CarriedAnswer.objects.create(report=report, problem=first, answer="已整改一半")
+    assert rect.why_started(first) == "该问题已在述职报告中作答"
+    plan = RectificationPlan.objects.create(
+        reporter=reporter, items=[{"problem": second.pk}], status=PlanStatus.DRAFT
+    )
+    assert not rect.work_started(second)
+    RectificationPlan.objects.filter(pk=plan.pk).update(status=PlanStatus.SUBMITTED)
+    assert rect.why_started(second) == "该问题已列入已提交或已批准的整改方案"
+    with pytest.raises(ValidationError) as caught:
+        rect.delete_problem(actor=world.bob, problem=second)
+    assert caught.value.message_dict["__all__"] == [
+        "该问题已列入已提交或已批准的整改方案，已开始整改，不能删除。"
+    ]
+    assert critique.problems.count() == 2
 
 
 def test_items_under_way_cannot_be_changed_or_removed_from_the_critique(
