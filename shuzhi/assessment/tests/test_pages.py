@@ -214,3 +214,30 @@ def test_adjustments_list_filtered_with_pinned_queries(
     body = response.content.decode()
     assert body.count("须由他人审批") == 3
     assert "获评先进" not in client.get(url + "?status=approved").content.decode()
+
+
+def test_item_edit_page_refuses_trace_text_and_saves_the_rest(client, world, county_type):
+    s = svc.create_set(actor=world.alice, host=world.province, year=2026, assessed_type=county_type)
+    item = svc.add_item(
+        actor=world.alice, indicator_set=s, code="A1", name="党员发展质量", max_points=10
+    )
+    client.force_login(world.alice)
+    url = f"/assessment/{s.pk}/items/{item.pk}/edit/"
+    data = {
+        "code": "A1",
+        "name": "党员发展质量",
+        "max_points": "8",
+        "kind": "outcome",
+        "source": "manual",
+        "scoring_guide": "按上报照片数量计分",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 200 and "不予采用" in response.content.decode()
+    item.refresh_from_db()
+    assert item.max_points == 10 and item.scoring_guide == ""
+    data["scoring_guide"] = "按发展党员计划完成率和结构优化情况计分"
+    assert client.post(url, data).status_code == 302
+    item.refresh_from_db()
+    assert item.max_points == 8
+    client.force_login(world.carol)
+    assert client.get(url).status_code == 404
