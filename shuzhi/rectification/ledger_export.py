@@ -14,6 +14,7 @@ so a national export of hundreds of thousands of items keeps memory flat.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import io
 import tempfile
@@ -228,16 +229,25 @@ def write_ledger(out: IO[bytes], *, user, filters: LedgerFilters) -> int:
     bold = Font(bold=True)
     sheet.append([cell(name, font=bold, alignment=centred) for name, _w in columns])
 
-    count = 0
+    # Body cells copy the style of three prototypes: assigning style objects cell by cell
+    # makes openpyxl hash them every time, which would dominate a large export.
     top = Alignment(horizontal="center", vertical="top", wrap_text=True)
+    text_style = cell("")._style
+    serial_style = cell(0, alignment=top)._style
+    date_style = cell(today, alignment=top, number_format="yyyy-mm-dd")._style
+
+    def styled(value, style):
+        item = WriteOnlyCell(sheet, value=value)
+        item._style = copy.copy(style)
+        return item
+
+    count = 0
     for count, row in enumerate(ledger_rows(user, filters, today=today), start=1):
         values = row if several_units else row[1:]
-        cells = [cell(count, alignment=top)]
+        cells = [styled(count, serial_style)]
         for value in values:
-            if isinstance(value, datetime.date):
-                cells.append(cell(value, alignment=top, number_format="yyyy-mm-dd"))
-            else:
-                cells.append(cell(value))
+            is_date = isinstance(value, datetime.date)
+            cells.append(styled(value, date_style if is_date else text_style))
         sheet.append(cells)
     workbook.save(out)  # type: ignore[arg-type]
     return count

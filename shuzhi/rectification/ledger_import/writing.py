@@ -326,7 +326,11 @@ def _audit(plan: LedgerPlan, outcome: LedgerOutcome, *, actor, job: LedgerImport
         note=job.original_name,
     )
     path_of = dict(zip(plan.unit_ids, plan.unit_paths, strict=True))
-    names = dict(Unit.objects.filter(pk__in=list(outcome.by_unit)[:5000]).values_list("id", "name"))
+    unit_ids = list(outcome.by_unit)
+    names: dict[int, str] = {}
+    for start in range(0, len(unit_ids), 5000):
+        chunk = unit_ids[start : start + 5000]
+        names.update(Unit.objects.filter(pk__in=chunk).values_list("id", "name"))
     note = f"导入台账：{job.original_name}（导入#{job.pk}）"
     _record_many(
         actor=actor,
