@@ -70,6 +70,9 @@ def _register_routers() -> None:
     from shuzhi.orgs.api import router as orgs_router
     from shuzhi.orgs.people_api import router as people_router
 
+    # The vote endpoint first: it is the hot path in a full hall and URL resolution walks the
+    # patterns in order.
+    api.add_router("/vote", "shuzhi.ballots.vote_api.router")
     api.add_router("/units", orgs_router)
     api.add_router("/units", "shuzhi.orgs.import_api.router")
     api.add_router("/people", people_router)
@@ -78,7 +81,6 @@ def _register_routers() -> None:
     api.add_router("/rounds", "shuzhi.cycles.api.router")
     api.add_router("/meetings", "shuzhi.meetings.api.router")
     api.add_router("/ballots", "shuzhi.ballots.api.router")
-    api.add_router("/vote", "shuzhi.ballots.vote_api.router")
     api.add_router("/problems", "shuzhi.rectification.api.router")
     api.add_router("/problems", "shuzhi.rectification.ledger_api.router")
     api.add_router("/problems", "shuzhi.rectification.import_api.router")
