@@ -169,6 +169,25 @@ def warm_up() -> None:
     _jieba()
 
 
+_warming: threading.Thread | None = None
+
+
+def warm_up_in_background() -> None:
+    """Start loading the dictionary in a thread, once per process.
+
+    The list pages call this so that the dictionary is ready by the time the reader opens an
+    editor or a report; it is never started while modules are being imported (a thread that
+    imports jieba during another import can block on the import lock).
+    """
+    global _warming
+    if _ready or _warming is not None:
+        return
+    with _lock:
+        if _warming is None:
+            _warming = threading.Thread(target=warm_up, name="jieba-warm-up", daemon=True)
+            _warming.start()
+
+
 @lru_cache(maxsize=8192)
 def _cut(sentence: str) -> tuple[str, ...]:
     return tuple(w for w in _jieba().lcut(sentence) if w.strip() and not _is_punct(w))

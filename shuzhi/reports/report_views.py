@@ -84,6 +84,7 @@ def _search(form: forms.ReportSearchForm) -> tuple[str, str]:
 @require_GET
 def report_index(request: HttpRequest) -> HttpResponse:
     """Reports the reader may see, newest round first; and the reports they have to write."""
+    quality.warm_up_in_background()
     form = forms.ReportSearchForm(request.GET or None)
     text, status = _search(form)
     reports = reports_visible_to(request.user).select_related(
@@ -137,6 +138,7 @@ def _round_for_reports(request: HttpRequest, round_id: int) -> Round:
 @require_GET
 def round_reports(request: HttpRequest, round_id: int) -> HttpResponse:
     """A round's reporters and the state of their reports, for the organiser and superior."""
+    quality.warm_up_in_background()
     round = _round_for_reports(request, round_id)
     form = forms.ReportSearchForm(request.GET or None)
     text, status = _search(form)
