@@ -276,3 +276,20 @@ def test_a_large_round_is_archived_in_the_background(
     assert client.get(bad).status_code == 404
     _login(client, world.carol)
     assert client.get(notice.url).status_code == 404
+
+
+def test_must_answer_topics_are_edited_and_checked(client, world, report, round_2026):
+    round_2026.report_topics = [
+        {"code": "weak", "title": "软弱涣散基层党组织整顿", "hint": "写明排查、转化的数字"}
+    ]
+    round_2026.save()
+    _login(client, world.bob)
+    page = client.get(reverse("report_edit", args=[report.pk])).content.decode()
+    assert "软弱涣散基层党组织整顿" in page and "写明排查、转化的数字" in page
+    assert 'data-check="topics" data-level="warn"' in page
+    answer = "我们排查确定软弱涣散党组织47个，已转化45个，剩余2个由我挂点包联，2026年6月底前完成。"
+    data = _edit_data(report, topic_weak=answer * 2)
+    response = client.post(reverse("report_edit", args=[report.pk]), data, HTTP_HX_REQUEST="true")
+    assert 'data-check="topics" data-level="ok"' in response.content.decode()
+    report.refresh_from_db()
+    assert report.topic_answers == {"weak": answer * 2}
