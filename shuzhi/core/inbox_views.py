@@ -207,12 +207,11 @@ SUMMARY_LABELS = {
     "unaddressed": "无接收人",
 }
 
+# The kinds of message senders use (for the filter; an unlisted kind still shows).
 KIND_LABELS = {
-    "deadline_soon": "即将到期",
-    "overdue": "已逾期",
+    "deadline_soon": "整改即将到期",
+    "overdue": "整改已逾期",
     "escalation": "逾期上报",
-    "report": "述职报告",
-    "critique": "点评",
-    "plan": "整改方案",
-    "problem": "问题清单",
+    "report.review": "述职报告审核",
+    "report.archive": "述职报告归档",
 }
