@@ -183,3 +183,28 @@ def test_api_refusals(client, world):
     client.logout()
     assert api_upload(client, GOOD).status_code == 401
     assert not Problem.objects.exists()
+
+
+def test_the_upload_page_costs_the_same_queries_however_many_imports(
+    client, world, django_assert_num_queries
+):
+    def add_jobs(count: int) -> None:
+        for _ in range(count):
+            ledger_import.create_import(
+                actor=world.dave, unit=world.county_a1, year=2025, file_name="a.csv",
+                content=GOOD, enqueue=False,
+            )  # fmt: skip
+
+    client.force_login(world.dave)
+    add_jobs(1)
+    client.get("/problems/import/")  # warm the session
+    with django_assert_num_queries(QUERIES):
+        assert client.get("/problems/import/").status_code == 200
+    add_jobs(5)
+    with django_assert_num_queries(QUERIES):
+        page = client.get("/problems/import/").content.decode()
+    assert page.count("/problems/import/") >= 6
+
+
+# session, user, grants, import units, sources, recent imports
+QUERIES = 6
