@@ -2,8 +2,9 @@
 
 - ``POST /api/problems/import`` (multipart: ``file``, ``year``, ``unit`` — the code of the unit
   whose subtree the file covers) queues an import and answers its id;
-- ``GET /api/problems/import/{id}`` answers its status, progress, counts and errors (another
-  user's import answers 404);
+- ``GET /api/problems/import/{id}`` answers its status, progress, counts, the row-numbered
+  errors of a refused file or the notices of an imported one (another user's import answers
+  404);
 - ``GET /api/problems/export`` answers the ledger as .xlsx, with the ledger list's filters
   (``year``, ``unit``, ``status``, ``source``, ``severity``, ``overdue``, ``q``, ``responsible``).
 
@@ -24,6 +25,7 @@ from shuzhi.orgs.models import Unit, UnitStatus
 
 from . import ledger_export, ledger_import
 from .ledger_forms import LedgerFilterForm
+from .models import LedgerImport
 
 router = Router(tags=["问题台账导入导出"])
 
@@ -44,6 +46,7 @@ class LedgerImportOut(Schema):
     done_rows: int
     created: int
     errors: list[tuple[int, str, str]]
+    warnings: list[str]
     created_at: datetime.datetime
     updated_at: datetime.datetime
 
@@ -69,6 +72,8 @@ def start_import(
 def get_import(request, import_id: int):
     jobs = ledger_import.imports_visible_to(request.auth).select_related("unit")
     job = get_object_or_404(jobs, pk=import_id)
+    # A finished import keeps its notices (ignored columns …) where a failed one keeps errors.
+    done = job.status == LedgerImport.Status.DONE
     return {
         "id": job.pk,
         "unit": job.unit.code,
@@ -79,7 +84,8 @@ def get_import(request, import_id: int):
         "total_rows": job.total_rows,
         "done_rows": job.done_rows,
         "created": job.created_count,
-        "errors": [tuple(e) for e in job.errors],
+        "errors": [] if done else [tuple(e) for e in job.errors],
+        "warnings": [e[2] for e in job.errors] if done else [],
         "created_at": job.created_at,
         "updated_at": job.updated_at,
     }

@@ -157,12 +157,21 @@ def test_api_import_and_status(client, world, django_capture_on_commit_callbacks
         2,
         2,
     )
+    assert (body["errors"], body["warnings"]) == ([], [])
+    with django_capture_on_commit_callbacks(execute=True):
+        # An extra 备注 column in front of every row.
+        with_remarks = "备注,".encode() + GOOD.replace(b"\n", b"\n,")
+        noted = api_upload(client, with_remarks, year=2023)
+    body = client.get(f"/api/problems/import/{noted.json()['id']}").json()
+    assert body["status"] == "done", body
+    assert body["warnings"] == ["未识别的列已忽略：备注。"]
     with django_capture_on_commit_callbacks(execute=True):
         failed = api_upload(client, BAD, year=2024).json()["id"]
     body = client.get(f"/api/problems/import/{failed}").json()
     assert body["status"] == "failed"
     assert body["errors"][0][:2] == [4, "问题来源"]
-    assert Problem.objects.count() == 2
+    assert body["warnings"] == []
+    assert Problem.objects.count() == 4  # two in 2025, two in 2023; none of 2024
 
 
 def test_api_refusals(client, world):
