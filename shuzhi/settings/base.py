@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from .env import env_int, env_str
@@ -124,6 +125,12 @@ SHUZHI_VIDEO_MAX_BYTES = env_int("SHUZHI_VIDEO_MAX_MB", 200, minimum=1) * 1024 *
 # the superior unit's organisers.
 SHUZHI_REMIND_DAYS_BEFORE = env_int("SHUZHI_REMIND_DAYS_BEFORE", 7, minimum=0)
 SHUZHI_ESCALATE_AFTER_DAYS = env_int("SHUZHI_ESCALATE_AFTER_DAYS", 30, minimum=1)
+# The hour of the day (local time) when the worker runs the daily reminders.
+SHUZHI_REMIND_HOUR = env_int("SHUZHI_REMIND_HOUR", 6, minimum=0)
+if SHUZHI_REMIND_HOUR > 23:
+    raise ImproperlyConfigured("SHUZHI_REMIND_HOUR must be an hour from 0 to 23.")
+# The address people open Shuzhi at, so links in e-mails are complete (e.g. https://shuzhi.example.cn).
+SHUZHI_SITE_URL = env_str("SHUZHI_SITE_URL", "")
 
 TASKS = {
     "default": {

@@ -1,5 +1,7 @@
 """Test settings: PostgreSQL by default (the database tests must prove), SQLite on request."""
 
+import tempfile
+
 from .base import *  # noqa: F403
 from .base import BASE_DIR
 from .env import database_from_url, env_str
@@ -20,3 +22,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Uploaded files written by tests (evidence, attachments, the demo's files) go to a directory of
+# this run, never into var/media where a developer's demo keeps its own.
+MEDIA_ROOT = tempfile.mkdtemp(prefix="shuzhi-test-media-")
