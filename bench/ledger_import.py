@@ -16,7 +16,9 @@ progress note, two in five already 整改中, dates written several ways), then 
 
 Prints ``figure ledger_import_product S s``, ``figure ledger_import_copy S s`` (all three
 tables), ``figure ledger_import_copy_problems S s`` (the problem table alone) and
-``target ledger_import ratio=R goal=2.0 ok|short``. Not a test; pytest never runs it.
+``target ledger_import ratio=R goal=2.0 ok|short``; and, for information,
+``figure ledger_export S s``: the whole ledger exported to Excel. Not a test; pytest never
+runs it.
 """
 
 from __future__ import annotations
@@ -206,6 +208,22 @@ def measure_copy() -> tuple[float, float]:
     return sum(times.values()), times["rectification_problem"]
 
 
+def measure_export() -> float:
+    """The whole year's ledger exported to Excel (for information; no target)."""
+    from django.contrib.auth import get_user_model
+
+    from shuzhi.rectification import ledger_export
+    from shuzhi.rectification.selectors import LedgerFilters
+
+    actor = get_user_model().objects.get(username="bench")
+    started = time.perf_counter()
+    out, count = ledger_export.export_ledger(actor=actor, filters=LedgerFilters(year=YEAR))
+    elapsed = time.perf_counter() - started
+    out.seek(0, 2)
+    print(f"# exported {count} rows ({out.tell() / 1e6:.1f} MB)")
+    return elapsed
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -246,9 +264,11 @@ def main(argv: list[str] | None = None) -> None:
     product = measure_product(ledger_csv, profile=args.profile)
     copy, copy_problems = measure_copy()
     ratio = product / copy
+    export = measure_export()
     print(f"figure ledger_import_product {product:.2f} s")
     print(f"figure ledger_import_copy {copy:.2f} s")
     print(f"figure ledger_import_copy_problems {copy_problems:.2f} s")
+    print(f"figure ledger_export {export:.2f} s")
     print(
         f"target ledger_import ratio={ratio:.2f} goal={GOAL} {'ok' if ratio <= GOAL else 'short'}"
     )
