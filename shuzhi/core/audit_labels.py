@@ -86,6 +86,7 @@ ACTION_LABELS: dict[str, str] = {
     "report.create": "创建述职报告",
     "report.save": "保存述职报告",
     "report.submit": "提交述职报告",
+    "report.resubmit": "重新提交述职报告",
     "report.return": "退回述职报告",
     "report.accept": "审核通过述职报告",
     "report.attach": "上传报告附件",

@@ -1,6 +1,7 @@
 """Test settings: PostgreSQL by default (the database tests must prove), SQLite on request."""
 
 import tempfile
+from pathlib import Path
 
 from .base import *  # noqa: F403
 from .base import BASE_DIR
@@ -24,4 +25,4 @@ STORAGES = {
 }
 # Uploaded files written by tests (evidence, attachments, the demo's files) go to a directory of
 # this run, never into var/media where a developer's demo keeps its own.
-MEDIA_ROOT = tempfile.mkdtemp(prefix="shuzhi-test-media-")
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="shuzhi-test-media-"))
