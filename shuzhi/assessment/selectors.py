@@ -109,7 +109,13 @@ class Cell:
     points: Decimal | None = None
     self_points: Decimal | None = None
     automatic: bool = False
-    score: ItemScore | None = None
+    self_note: str = ""
+    host_comment: str = ""
+
+    @property
+    def text(self) -> str:
+        """The points as the grid prints them (plain, so large grids skip number formatting)."""
+        return "—" if self.points is None else str(self.points)
 
 
 @dataclass
@@ -133,14 +139,24 @@ def grid(
     if items is None:
         items = items_of(indicator_set)
     unit_ids = [u.pk for u in units]
-    scores: dict[tuple[int, int], ItemScore] = {}
+    # Plain tuples, not model instances: a grid over thousands of units reads tens of
+    # thousands of scores, and building a model object per row costs more than the query.
+    scores: dict[tuple[int, int], tuple] = {}
     submitted: set[int] = set()
-    for score in ItemScore.objects.filter(
+    for unit_id, item_id, host, own, note, comment, submitted_at in ItemScore.objects.filter(
         annual__set=indicator_set, annual__unit_id__in=unit_ids
-    ).select_related("annual"):
-        scores[(score.annual.unit_id, score.item_id)] = score
-        if score.annual.self_submitted_at:
-            submitted.add(score.annual.unit_id)
+    ).values_list(
+        "annual__unit_id",
+        "item_id",
+        "host_points",
+        "self_points",
+        "self_note",
+        "host_comment",
+        "annual__self_submitted_at",
+    ):
+        scores[(unit_id, item_id)] = (host, own, note, comment)
+        if submitted_at:
+            submitted.add(unit_id)
     sums: dict[int, dict] = {}
     for summed in (
         Adjustment.objects.filter(annual__set=indicator_set, annual__unit_id__in=unit_ids)
@@ -175,11 +191,9 @@ def grid(
                     item=item, points=sources.automatic_points(item, facts[unit.pk]), automatic=True
                 )
             else:
+                host, own, note, comment = found or (None, None, "", "")
                 cell = Cell(
-                    item=item,
-                    points=found.host_points if found else None,
-                    self_points=found.self_points if found else None,
-                    score=found,
+                    item=item, points=host, self_points=own, self_note=note, host_comment=comment
                 )
             row.cells.append(cell)
         adj = sums.get(unit.pk, {})
