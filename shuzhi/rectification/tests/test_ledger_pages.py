@@ -43,6 +43,7 @@ def test_list_filters_search_and_overdue_badge(client, world, ledger):
     assert "共 8 条" in page_all and "上年度问题" in page_all
     assert page.count(">逾期</span>") == 1  # only item 1 is overdue
     assert f'href="/problems/{ledger[1].pk}/"' in page
+    assert f'href="/problems/board/{world.province.pk}/?year=2026"' in page
     assert "只看该组织及其下级的问题。" in page  # help text of the unit filter
 
     page = _page(client, world.alice, url, {"q": "不规范", "year": "2026"})
