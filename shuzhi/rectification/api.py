@@ -1,5 +1,6 @@
 """Problem API, mounted at /api/problems: record, read, edit, move, notes, evidence, history,
-sources and year rollover. (The ledger list and summary live in ``ledger_api.py``.)
+sources and year rollover. The ledger's list and summary are written in
+``ledger_api.py``; the list is mounted here, since GET / and POST / must share one router.
 
 Same policies as the pages: a problem outside scope answers 404, visible but not allowed
 answers 403, a service's ValidationError becomes a 422 with Chinese messages per field.
@@ -20,7 +21,7 @@ from shuzhi.cycles.api import UnitRef
 from shuzhi.orgs.models import Person, Unit
 from shuzhi.orgs.policies import can, unit_scope_q
 
-from . import services
+from . import ledger_api, services
 from .models import Problem, ProblemSource, ProgressNote
 from .policies import can_manage_sources, problems_visible_to
 
@@ -206,25 +207,13 @@ def create_problem(request, payload: ProblemIn):
     return Status(201, _problem(request.auth, problem.pk))
 
 
-def _mount_ledger_list() -> None:
-    """GET /api/problems/ is the ledger's list (``ledger_api.list_problems``). Two routers on
-    one prefix cannot share a path — the first router's path answers 405 for the other's
-    method — so the list is mounted here, on the router that owns POST /, as well."""
-    from . import ledger_api
-
-    router.add_api_operation(
-        "/",
-        ["GET"],
-        ledger_api.list_problems,
-        response=list[ledger_api.ProblemRow],
-        operation_id="problems_ledger_list",
-        summary="问题台账列表",
-        description=ledger_api.list_problems.__doc__,
-        tags=["问题台账"],
-    )
-
-
-_mount_ledger_list()
+# ninja builds one URL pattern per path of each router, and the first pattern for a path
+# answers every request to it: with GET / on the ledger's router and POST / here, one of them
+# would get 405. So both methods of "/" are registered on this router, the list's code staying
+# in ``ledger_api``.
+router.get("/", response=list[ledger_api.ProblemRow], summary="问题台账列表")(
+    ledger_api.list_problems
+)
 
 
 @router.get("/sources", response=list[SourceOut])

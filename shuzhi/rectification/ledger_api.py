@@ -1,5 +1,8 @@
 """The ledger's reads through the API: the filtered list and a subtree's summary.
 
+The list is mounted by ``api.py`` at GET /api/problems/ (next to POST /); this router
+carries the summary.
+
 Same filters, same scope and same capped count as the pages (:mod:`selectors`); a unit outside
 the caller's scope answers 404.
 """
@@ -97,7 +100,8 @@ def _unit(request, code: str) -> Unit:
     return unit
 
 
-@router.get("/", response=list[ProblemRow])
+# GET /api/problems/ — registered by ``api.py`` on the router that also answers POST /: ninja
+# serves one path of a prefix from one router (a second router's "/" would never be reached).
 @paginate(CappedLedgerPagination)
 def list_problems(request, filters: Query[LedgerQuery]):
     """Problems in scope, newest first (``order``: new | deadline | unit), with the filters of
