@@ -400,3 +400,4 @@ class Adjustment(models.Model):
 
 
 from .grading_models import *  # noqa: E402,F403
+from .results_models import *  # noqa: E402,F403
