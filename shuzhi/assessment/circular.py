@@ -1,0 +1,269 @@
+"""The documents of 结果运用: the circular (通报) in Word and the grades export for cadre files.
+
+:func:`draft` builds a circular's figures and editable section texts from a round's confirmed
+grades and the host's consequences table. :func:`build_docx` lays a circular out as an official
+document (GB/T 9704-2012 as far as a circular needs it, the same fonts and margins as the report
+document in ``shuzhi.reports.word``): the issuing body's header, 文号, title, the body with the
+grade distribution table, the commended and the criticised units with what they must fix, the
+issuing body and date, and the distribution line. :func:`grades_xlsx` is the export for cadre
+files (干部档案): one row per current grade.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Prefetch
+from django.utils import timezone
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Mm, RGBColor
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from shuzhi.core import clock
+from shuzhi.cycles.models import Round
+from shuzhi.reports.word import (
+    AUTHOR_FONT,
+    BODY_FONT,
+    HEADING_FONT,
+    TITLE_FONT,
+    _font,
+    _line,
+    _table,
+    chinese_number,
+)
+
+from .grading_models import GradeRow
+from .results_models import Circular, FollowUp, FollowUpKind, FollowUpStatus
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SECTION_HEADINGS = (
+    ("intro", "总体情况"),
+    ("distribution", "考核结果"),
+    ("commended", "通报表扬"),
+    ("criticised", "通报批评和整改要求"),
+    ("requirements", "工作要求"),
+)
+EXPORT_HEADER = [
+    "单位",
+    "单位代码",
+    "党组织书记",
+    "年度",
+    "考核等次",
+    "综合得分",
+    "排名",
+    "综合评价意见",
+    "确定日期",
+]
+
+
+def _rows(round_: Round) -> list[GradeRow]:
+    """The current rows of the round's confirmed grading, best rank first."""
+    return list(
+        GradeRow.objects.filter(grading__round=round_, grading__status="confirmed", is_current=True)
+        .select_related("reporter__unit", "reporter__person", "grading")
+        .prefetch_related(
+            Prefetch(
+                "follow_ups",
+                queryset=FollowUp.objects.exclude(status=FollowUpStatus.CANCELLED),
+                to_attr="live_follow_ups",
+            )
+        )
+        .order_by("rank", "reporter__sort_order", "id")
+    )
+
+
+def _name(row: GradeRow) -> str:
+    person = row.reporter.person
+    return f"{row.reporter.unit.name}{person.name if person else ''}同志"
+
+
+def draft(round_: Round) -> dict[str, Any]:
+    """Title, issuer, figures and section texts of a new circular for ``round_``."""
+    from .results_services import effective_rules
+
+    rows = _rows(round_)
+    rules = {rule.grade: rule for rule in effective_rules(round_.host, round_.scale or [])}
+    scale = [(str(g.get("code")), str(g.get("label", g.get("code")))) for g in round_.scale]
+    total = len(rows)
+    counts = {code: 0 for code, _label in scale}
+    for row in rows:
+        counts[row.final] = counts.get(row.final, 0) + 1
+    distribution = [
+        {
+            "grade": code,
+            "label": label,
+            "count": counts.get(code, 0),
+            "share": f"{Decimal(counts.get(code, 0) * 100) / total:.1f}%" if total else "—",
+        }
+        for code, label in scale
+    ]
+    labels = dict(scale)
+    commended, criticised = [], []
+    for row in rows:
+        rule = rules.get(row.final)
+        if rule is None:
+            continue
+        entry = {
+            "unit": row.reporter.unit.name,
+            "person": row.reporter.person.name if row.reporter.person else "",
+            "grade": labels.get(row.final, row.final),
+        }
+        if rule.commend:
+            commended.append(entry)
+        if rule.criticise:
+            must = []
+            for follow_up in sorted(row.live_follow_ups, key=lambda f: f.kind):  # type: ignore[attr-defined]
+                due = f"，{follow_up.due_on:%Y年%m月%d日}前完成" if follow_up.due_on else ""
+                if follow_up.kind == FollowUpKind.TALK:
+                    must.append(f"由{follow_up.get_conducted_by_display()}约谈{due}")
+                elif follow_up.kind == FollowUpKind.RECTIFICATION:
+                    must.append(f"限期整改{due}")
+            if not must:
+                must.append(rule.summary)
+            entry["must"] = "；".join(must)
+            entry["opinion"] = row.opinion
+            criticised.append(entry)
+    host = round_.host.name
+    dist_text = "，".join(f"“{d['label']}”等次{d['count']}名" for d in distribution)
+    sections = {
+        "intro": (
+            f"按照年度述职评议考核工作安排，{host}组织开展了{round_.title}。经述职、点评、"
+            f"民主测评和综合评定，{host}确定了{total}名党组织书记的考核等次。现将有关情况通报如下。"
+        ),
+        "distribution": f"本次共考核{total}名党组织书记，其中{dist_text}。",
+        "commended": (
+            "对以下考核等次为“"
+            + "”“".join(sorted({e["grade"] for e in commended}))
+            + "”的同志予以通报表扬：\n"
+            + "\n".join(f"{e['unit']}{e['person']}同志" for e in commended)
+            if commended
+            else "本次无列入表扬名单的同志。"
+        ),
+        "criticised": (
+            "对以下同志予以通报批评，并按要求约谈、限期整改：\n"
+            + "\n".join(
+                f"{e['unit']}{e['person']}同志（考核等次“{e['grade']}”）：{e['must']}。"
+                for e in criticised
+            )
+            if criticised
+            else "本次无通报批评的同志。"
+        ),
+        "requirements": (
+            "各级党组织要把考核结果作为干部年度考核、评先评优和选拔任用的重要依据。被通报批评的"
+            "同志要对照评价意见认真反思，逐项制定整改措施，按期完成整改，整改情况纳入下一年度"
+            "述职内容。"
+        ),
+    }
+    return {
+        "title": f"关于{round_.title}结果的通报",
+        "issuer": host,
+        "scope_text": f"{host}所属各级党组织",
+        "sections": [
+            {"code": code, "heading": heading, "text": sections[code]}
+            for code, heading in SECTION_HEADINGS
+        ],
+        "data": {
+            "total": total,
+            "distribution": distribution,
+            "commended": commended,
+            "criticised": criticised,
+            "generated_at": clock.now().isoformat(),
+        },
+    }
+
+
+def _date_text(day: datetime.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def build_docx(circular: Circular) -> bytes:
+    """The .docx bytes of ``circular`` as it stands (a draft carries 草稿 in its header)."""
+    doc = Document()
+    for section in doc.sections:
+        section.page_width, section.page_height = Mm(210), Mm(297)
+        section.top_margin, section.bottom_margin = Mm(37), Mm(35)
+        section.left_margin, section.right_margin = Mm(28), Mm(26)
+
+    # 发文机关标志: the issuer in red above the 文号, the mark of an official document.
+    header = _line(doc, f"{circular.issuer}文件", TITLE_FONT, 26, center=True)
+    for run in header.runs:
+        run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+    number = circular.doc_number or ("（草稿，未编文号）" if not circular.is_locked else "")
+    _line(doc, number, BODY_FONT, 16, center=True)
+    _line(doc, "", BODY_FONT, 16)
+    _line(doc, circular.title, TITLE_FONT, 22, center=True)
+    _line(doc, "", BODY_FONT, 16)
+    if circular.scope_text:
+        _line(doc, f"{circular.scope_text}：", BODY_FONT, 16)
+
+    data = circular.data or {}
+    for index, section in enumerate(circular.sections, start=1):
+        _line(doc, f"{chinese_number(index)}、{section['heading']}", HEADING_FONT, 16, indent=True)
+        for para in (section.get("text") or "").splitlines():
+            if para.strip():
+                _line(doc, para.strip(), BODY_FONT, 16, indent=True)
+        if section["code"] == "distribution" and data.get("distribution"):
+            _table(
+                doc,
+                ["考核等次", "人数", "占比"],
+                [[d["label"], str(d["count"]), d["share"]] for d in data["distribution"]]
+                + [["合计", str(data.get("total", 0)), "100%" if data.get("total") else "—"]],
+            )
+    _line(doc, "", BODY_FONT, 16)
+    signature = _line(doc, circular.issuer, AUTHOR_FONT, 16)
+    signature.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    day = circular.signed_on or (circular.issued_at.date() if circular.issued_at else None)
+    dated = _line(doc, _date_text(day) if day else "（成文日期）", AUTHOR_FONT, 16)
+    dated.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    scope = [circular.scope_text] if circular.scope_text else []
+    scope += [unit.name for unit in circular.scope_units.all()] if circular.pk else []
+    if scope:
+        _line(doc, "", BODY_FONT, 16)
+        paragraph = doc.add_paragraph()
+        _font(paragraph.add_run("发至：" + "，".join(scope) + "。"), BODY_FONT, 14)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+def grades_xlsx(round_: Round) -> bytes:
+    """One sheet, one row per current confirmed grade: what goes into a cadre's file."""
+    labels = {str(g.get("code")): str(g.get("label", g.get("code"))) for g in round_.scale}
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "考核等次"
+    sheet.append([f"{round_.title} 考核结果（干部档案用）"])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append(EXPORT_HEADER)
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center")
+    for row in _rows(round_):
+        confirmed = row.decided_at or row.grading.locked_at
+        sheet.append(
+            [
+                row.reporter.unit.name,
+                row.reporter.unit.code,
+                row.reporter.person.name if row.reporter.person else "",
+                round_.year,
+                labels.get(row.final, row.final),
+                float(row.composite) if row.composite is not None else None,
+                row.rank,
+                row.opinion,
+                timezone.localdate(confirmed) if confirmed else None,
+            ]
+        )
+    for column, width in zip("ABCDEFGHI", (24, 14, 12, 8, 10, 10, 8, 50, 14), strict=True):
+        sheet.column_dimensions[column].width = width
+    for cells in sheet.iter_rows(min_row=3, min_col=9, max_col=9):
+        for cell in cells:
+            cell.number_format = "yyyy-mm-dd"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
