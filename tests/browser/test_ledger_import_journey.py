@@ -1,6 +1,8 @@
 """An inspector imports a ledger with one bad row, reads the error, fixes it, imports again and
 finds the items in the ledger."""
 
+import importlib
+
 import pytest
 from playwright.sync_api import expect
 
@@ -20,6 +22,16 @@ ROWS = (
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def sources(transactional_db):
+    """The problem sources come from a data migration, which a transactional test before this
+    one may have flushed away: put them back the way the migration does."""
+    from django.apps import apps
+
+    migration = importlib.import_module("shuzhi.rectification.migrations.0003_default_sources")
+    migration.add_sources(apps, None)
 
 
 def test_inspector_imports_a_ledger(page, world, tmp_path):
