@@ -1,0 +1,80 @@
+"""Who may do what with a grading — the one permission authority for 综合评定.
+
+A grading belongs to its round's host unit. Existing actions are reused:
+
+- ``round.change`` on the host — set the formula, compute suggestions, decide grades, confirm
+  and correct (the organisers of the host, who serve the committee);
+- ``report.review`` on the host — read the grading (the host's reviewers);
+- the reporter's own grade, once confirmed — the account linked to the reporting person, or a
+  secretary grant *exactly* on the reporting unit (as for writing the report). Only they
+  acknowledge it.
+
+Out of sight (no ``round.view`` on the host, and not their own): 404; visible but not allowed:
+403 (docs/permissions.md).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from shuzhi.accounts.scope import is_global, scopes_for
+from shuzhi.orgs import policies as org_policies
+
+MANAGE = "round.change"
+VIEW = "report.review"
+
+
+def can_manage(user, rnd) -> bool:
+    """Compute, decide, confirm and correct the grading of ``rnd``."""
+    return org_policies.can(user, MANAGE, rnd.host)
+
+
+def can_view(user, rnd) -> bool:
+    """Read the whole grading of ``rnd``: its managers and the host's report reviewers."""
+    return can_manage(user, rnd) or org_policies.can(user, VIEW, rnd.host)
+
+
+def can_see_round(user, rnd) -> bool:
+    return org_policies.can(user, "round.view", rnd.host)
+
+
+def is_own(user, reporter) -> bool:
+    """Is ``reporter`` the user's own: their person reports, or they hold a secretary grant
+    exactly on the reporting unit? Superusers are not anybody's reporter."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    person_id = getattr(user, "person_id", None)
+    if person_id is not None and person_id == reporter.person_id:
+        return True
+    path = reporter.unit.path
+    return any(scope.path == path for scope in scopes_for(user, "report.write"))
+
+
+def can_view_row(user, row) -> bool:
+    """A row is readable by the grading's readers, and by its reporter once confirmed."""
+    if can_view(user, row.grading.round):
+        return True
+    return row.grading.is_confirmed and row.is_current and is_own(user, row.reporter)
+
+
+def can_acknowledge(user, row) -> bool:
+    """Only the reporter acknowledges their confirmed, current grade."""
+    return row.grading.is_confirmed and row.is_current and is_own(user, row.reporter)
+
+
+def ranking_scope_q(user) -> Q:
+    """Rows whose round host is in the user's ``report.review`` or ``round.change`` scope."""
+    if is_global(user):
+        return Q()
+    condition = org_policies.unit_scope_q(user, VIEW, prefix="grading__round__host__")
+    condition |= org_policies.unit_scope_q(user, MANAGE, prefix="grading__round__host__")
+    return condition
+
+
+def round_scope_q(user) -> Q:
+    """Rounds whose host the user may view gradings of (for the index page)."""
+    if is_global(user):
+        return Q()
+    return org_policies.unit_scope_q(user, VIEW, prefix="host__") | org_policies.unit_scope_q(
+        user, MANAGE, prefix="host__"
+    )

@@ -1,0 +1,494 @@
+"""Pages of 综合评定, mounted at /assessment/grading/.
+
+A round whose host is out of the reader's sight answers 404; a visible round whose grading the
+reader may not see or change answers 403. Every number on the grading page opens its
+derivation (htmx fills the panel; without JavaScript the link opens it as a page). Writes go
+through :mod:`grading_services`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from shuzhi.cycles.models import Round
+from shuzhi.orgs.models import Unit
+from shuzhi.orgs.policies import can
+
+from . import composite, grading_forms, grading_selectors, grading_services
+from .grading_models import GradeRow, Grading, GradingStatus
+from .grading_policies import (
+    can_acknowledge,
+    can_manage,
+    can_see_round,
+    can_view,
+    can_view_row,
+    is_own,
+    ranking_scope_q,
+    round_scope_q,
+)
+
+PAGE_SIZE = 30
+ROW_PAGE_SIZE = 50
+RANK_PAGE_SIZE = 50
+
+
+def _round(request: HttpRequest, round_id: int, *, manage: bool = False) -> Round:
+    rnd = Round.objects.select_related("host").filter(pk=round_id).first()
+    if rnd is None or not can_see_round(request.user, rnd):
+        raise Http404("述职评议不存在或不在您的查看范围内。")
+    allowed = can_manage(request.user, rnd) if manage else can_view(request.user, rnd)
+    if not allowed:
+        raise PermissionDenied("您没有查看或评定本次述职评议等次的权限。")
+    return rnd
+
+
+def _row(request: HttpRequest, pk: int) -> GradeRow:
+    row = (
+        GradeRow.objects.select_related(
+            "grading__round__host", "reporter__unit", "reporter__person"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if row is None:
+        raise Http404
+    if not can_view_row(request.user, row):
+        if can_see_round(request.user, row.grading.round) or is_own(request.user, row.reporter):
+            raise PermissionDenied("您没有查看这条评定结果的权限。")
+        raise Http404
+    return row
+
+
+def _grading_page(rnd: Round):
+    return redirect(reverse("grading_round", args=[rnd.pk]))
+
+
+def _error_text(exc: ValidationError) -> str:
+    return "；".join(exc.messages)
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    """Rounds in the reader's scope with the state of their grading."""
+    form = grading_forms.GradingSearchForm(request.GET or None)
+    rounds = Round.objects.filter(round_scope_q(request.user)).select_related("host", "grading")
+    text, year = "", None
+    if form.is_valid():
+        text, year = form.cleaned_data["q"].strip(), form.cleaned_data["year"]
+        if text:
+            rounds = rounds.filter(title__icontains=text) | rounds.filter(
+                host__name__icontains=text
+            )
+        if year:
+            rounds = rounds.filter(year=year)
+    page = Paginator(rounds.order_by("-year", "host__path", "id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "assessment/grading_index.html",
+        {"form": form, "page": page, "q": text, "year": year},
+    )
+
+
+def _component_columns(grading: Grading | None) -> list[tuple[str, str]]:
+    if grading is None:
+        return []
+    return [(e["code"], composite.COMPONENTS.get(e["code"], e["code"])) for e in grading.formula]
+
+
+def _decorate(rows, grading: Grading, labels: dict[str, str]) -> None:
+    """Display values for the row template (templates cannot index dicts by a variable)."""
+    codes = [code for code, _label in _component_columns(grading)]
+    for row in rows:
+        row.cells = [(code, _value(row.components.get(code))) for code in codes]
+        row.suggested_label = labels.get(row.suggested, "")
+        row.final_label = labels.get(row.final, row.final)
+
+
+def _row_context(request: HttpRequest, grading: Grading, rnd: Round) -> dict:
+    return {
+        "grading": grading,
+        "round": rnd,
+        "columns": _component_columns(grading),
+        "scale": rnd.scale,
+        "labels": grading_selectors.scale_labels(rnd),
+        "disqualifiers": (grading.policies or {}).get("disqualifiers") or [],
+        "may_manage": can_manage(request.user, rnd),
+    }
+
+
+@login_required
+def round_page(request: HttpRequest, round_id: int) -> HttpResponse:
+    """The grading page of a round: every reporter's composite, components, suggestion and the
+    committee's grade."""
+    rnd = _round(request, round_id)
+    grading = grading_selectors.grading_of(rnd)
+    context: dict[str, Any] = {
+        "round": rnd,
+        "grading": grading,
+        "may_manage": can_manage(request.user, rnd),
+    }
+    if grading is None:
+        return render(request, "assessment/grading_round.html", context)
+    search = grading_forms.RowSearchForm(request.GET or None)
+    text, grade = "", ""
+    if search.is_valid():
+        text, grade = search.cleaned_data["q"].strip(), search.cleaned_data["grade"]
+    rows = grading_selectors.rows_of(grading, text=text, grade=grade)
+    page = Paginator(rows, ROW_PAGE_SIZE).get_page(request.GET.get("page"))
+    context.update(_row_context(request, grading, rnd))
+    _decorate(page, grading, context["labels"])
+    context.update(
+        {
+            "page": page,
+            "q": text,
+            "grade": grade,
+            "formula_text": _formula_text(grading),
+        }
+    )
+    return render(request, "assessment/grading_round.html", context)
+
+
+def _formula_text(grading: Grading) -> str:
+    try:
+        return grading_services.formula_of(grading, 0).text()
+    except ValidationError:
+        return ""
+
+
+@login_required
+def settings_page(request: HttpRequest, round_id: int) -> HttpResponse:
+    """Create the grading or change its formula while it is a draft."""
+    rnd = _round(request, round_id, manage=True)
+    grading = grading_selectors.grading_of(rnd)
+    if grading is not None and grading.formula_locked:
+        messages.error(request, "已开始评定，综合得分公式已锁定。")
+        return _grading_page(rnd)
+    if grading is None:
+        initial = grading_forms.SettingsForm.initial_from(
+            grading_services.DEFAULT_FORMULA, grading_services.default_thresholds(rnd.scale), {}
+        )
+    else:
+        initial = grading_forms.SettingsForm.initial_from(
+            grading.formula, grading.thresholds, grading.policies
+        )
+    form = grading_forms.SettingsForm(
+        request.POST if request.method == "POST" else None, initial=initial, scale=rnd.scale
+    )
+    if request.method == "POST" and form.is_valid():
+        formula, thresholds, policies = form.as_data()
+        try:
+            grading_services.save_grading(
+                actor=request.user,
+                round=rnd,
+                formula=formula,
+                thresholds=thresholds,
+                policies=policies,
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, "评定规则已保存。")
+            return _grading_page(rnd)
+    return render(
+        request,
+        "assessment/grading_settings.html",
+        {"round": rnd, "form": form, "grading": grading},
+    )
+
+
+@login_required
+@require_POST
+def compute(request: HttpRequest, round_id: int) -> HttpResponse:
+    rnd = _round(request, round_id, manage=True)
+    grading = grading_selectors.grading_of(rnd)
+    if grading is None:
+        raise Http404
+    try:
+        rows = grading_services.compute_suggestions(actor=request.user, grading=grading)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, f"已计算 {len(rows)} 个述职对象的综合得分和建议等次。")
+    return _grading_page(rnd)
+
+
+def _derivation(row: GradeRow, code: str) -> dict:
+    """Title, value and explanation of one number of a row."""
+    if code == "composite":
+        info = row.components.get("_composite", {})
+        return {
+            "title": "综合得分",
+            "value": row.composite if row.composite is not None else composite.NO_DATA,
+            "text": info.get("derivation", ""),
+            "formula": info.get("formula", ""),
+        }
+    if code == "suggested":
+        return {"title": "建议等次", "value": row.suggested or "—", "text": row.derivation}
+    if code not in row.components or code.startswith("_"):
+        raise Http404
+    entry = row.components[code]
+    return {
+        "title": composite.COMPONENTS.get(code, code),
+        "value": entry.get("value") or composite.NO_DATA,
+        "text": entry.get("derivation", ""),
+        "raw": entry.get("raw") or {},
+    }
+
+
+@login_required
+def derivation(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+    """How one number of a row came about (a panel for htmx, a page otherwise)."""
+    row = _row(request, pk)
+    context = {
+        "row": row,
+        "d": _derivation(row, code),
+        "labels": grading_selectors.scale_labels(row.grading.round),
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "assessment/grading_derivation.html", context)
+    return render(request, "assessment/grading_derivation_page.html", context)
+
+
+@login_required
+@require_POST
+def decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """The committee's grade for one row; htmx swaps the row, otherwise back to the page."""
+    row = _row(request, pk)
+    rnd = row.grading.round
+    if not can_manage(request.user, rnd):
+        raise PermissionDenied("您没有评定本次述职评议等次的权限。")
+    choices = [
+        (d["code"], d["label"]) for d in (row.grading.policies or {}).get("disqualifiers") or []
+    ]
+    form = grading_forms.DecideForm(request.POST, disqualifiers=choices)
+    error = ""
+    if form.is_valid():
+        try:
+            row = grading_services.decide_grade(
+                actor=request.user,
+                row=row,
+                final=form.cleaned_data["final"],
+                reason=form.cleaned_data["reason"],
+                disqualifiers=form.cleaned_data["disqualifiers"],
+                opinion=form.cleaned_data["opinion"],
+            )
+        except ValidationError as exc:
+            error = _error_text(exc)
+    else:
+        error = "请选择评定等次。"
+    if request.headers.get("HX-Request"):
+        row = GradeRow.objects.select_related("reporter__unit", "reporter__person").get(pk=row.pk)
+        context = _row_context(request, row.grading, rnd)
+        _decorate([row], row.grading, context["labels"])
+        context.update({"row": row, "error": error, "posted": request.POST if error else None})
+        response = render(request, "assessment/grading_row.html", context)
+        if error:
+            response.status_code = 422
+        return response
+    if error:
+        messages.error(request, f"{row.reporter.unit.name}：{error}")
+    else:
+        messages.success(request, f"已保存 {row.reporter.unit.name} 的评定等次。")
+    return _grading_page(rnd)
+
+
+@login_required
+def confirm(request: HttpRequest, round_id: int) -> HttpResponse:
+    """A summary of the grades to confirm, and the one button that confirms them all."""
+    rnd = _round(request, round_id, manage=True)
+    grading = grading_selectors.grading_of(rnd)
+    if grading is None or grading.status == GradingStatus.DRAFT:
+        messages.error(request, "请先计算建议等次。")
+        return _grading_page(rnd)
+    if request.method == "POST":
+        try:
+            rows = grading_services.confirm_grades(actor=request.user, grading=grading)
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(
+                request, f"已确定 {len(rows)} 个述职对象的评定等次，并已通知述职对象。"
+            )
+            return _grading_page(rnd)
+    rows = list(grading_selectors.rows_of(grading))
+    changed = [r for r in rows if r.final != r.suggested]
+    return render(
+        request,
+        "assessment/grading_confirm.html",
+        {
+            "round": rnd,
+            "grading": grading,
+            "summary": grading_selectors.summary(rows, rnd.scale),
+            "changed": changed,
+            "total": len(rows),
+            "labels": grading_selectors.scale_labels(rnd),
+        },
+    )
+
+
+@login_required
+def correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct a confirmed grade: a new row with the reason supersedes this one."""
+    row = _row(request, pk)
+    rnd = row.grading.round
+    if not can_manage(request.user, rnd):
+        raise PermissionDenied("您没有更正评定结果的权限。")
+    form = grading_forms.CorrectForm(
+        request.POST if request.method == "POST" else None,
+        initial={"final": row.final, "opinion": row.opinion},
+        scale=rnd.scale,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            grading_services.correct_grade(
+                actor=request.user,
+                row=row,
+                final=form.cleaned_data["final"],
+                reason=form.cleaned_data["reason"],
+                opinion=form.cleaned_data["opinion"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for message in errors:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, f"已更正 {row.reporter.unit.name} 的评定等次。")
+            return _grading_page(rnd)
+    history = list(
+        GradeRow.objects.filter(grading=row.grading, reporter=row.reporter)
+        .select_related("decided_by")
+        .order_by("created_at", "id")
+    )
+    return render(
+        request,
+        "assessment/grading_correct.html",
+        {
+            "round": rnd,
+            "row": row,
+            "form": form,
+            "history": history,
+            "labels": grading_selectors.scale_labels(rnd),
+        },
+    )
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    """The reporter's own confirmed grades, with the acknowledge button."""
+    rows = grading_selectors.own_rows(request.user)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    for row in page:
+        labels = {s["code"]: s["label"] for s in row.grading.round.scale}
+        row.final_label = labels.get(row.final, row.final)  # type: ignore[attr-defined]
+        row.values = [  # type: ignore[attr-defined]
+            (composite.COMPONENTS.get(code, code), entry.get("value") or composite.NO_DATA, code)
+            for code, entry in row.components.items()
+            if not code.startswith("_")
+        ]
+    return render(request, "assessment/grading_mine.html", {"page": page})
+
+
+@login_required
+@require_POST
+def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    row = _row(request, pk)
+    if not can_acknowledge(request.user, row):
+        raise PermissionDenied("只有述职对象本人可以确认知悉评定结果。")
+    try:
+        grading_services.acknowledge(actor=request.user, row=row)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, "已确认知悉评定结果。")
+    return redirect(reverse("grading_mine"))
+
+
+def _ranking_rows(user, form: grading_forms.RankingForm):
+    data = form.cleaned_data if form.is_valid() else {}
+    subtree = ""
+    unit = None
+    if data.get("unit"):
+        unit = Unit.objects.filter(pk=data["unit"]).first()
+        if unit is None or not can(user, "unit.view", unit):
+            raise Http404("组织不存在或不在您的查看范围内。")
+        subtree = unit.path
+    order = data.get("order") or "composite"
+    scale_order = None
+    if order == "grade":
+        from shuzhi.cycles.policy import default_scale
+
+        scale_order = {s["code"]: i for i, s in enumerate(default_scale())}
+    rows = grading_selectors.ranking(
+        scope=ranking_scope_q(user),
+        year=data.get("year"),
+        round_id=data.get("round"),
+        subtree_path=subtree,
+        order=order,
+        grade_order=scale_order,
+    )
+    return rows, unit, order
+
+
+@login_required
+def ranking(request: HttpRequest) -> HttpResponse:
+    """同台比武: confirmed grades across a round, a year or a subtree, ordered by grade,
+    composite or any component, with each unit's position by composite."""
+    form = grading_forms.RankingForm(request.GET or None)
+    rows, unit, order = _ranking_rows(request.user, form)
+    page = Paginator(rows, RANK_PAGE_SIZE).get_page(request.GET.get("page"))
+    codes = list(composite.COMPONENTS)
+    for row in page:
+        labels = {s["code"]: s["label"] for s in row.grading.round.scale}
+        row.final_label = labels.get(row.final, row.final)  # type: ignore[attr-defined]
+        row.values = [  # type: ignore[attr-defined]
+            _value(row.components.get(code)) for code in codes
+        ]
+    return render(
+        request,
+        "assessment/grading_ranking.html",
+        {
+            "form": form,
+            "page": page,
+            "unit": unit,
+            "order": order,
+            "columns": list(composite.COMPONENTS.items()),
+        },
+    )
+
+
+def _value(entry: dict | None) -> str:
+    if entry is None:
+        return "—"
+    value = entry.get("value")
+    return composite.NO_DATA if value is None else str(Decimal(value))
+
+
+@login_required
+def history(request: HttpRequest, unit_id: int) -> HttpResponse:
+    """One unit's grades year over year (same unit, every confirmed grading in scope)."""
+    unit = get_object_or_404(Unit, pk=unit_id)
+    if not can(request.user, "unit.view", unit):
+        raise Http404
+    rows = grading_selectors.unit_history(unit.pk, ranking_scope_q(request.user))
+    for row in rows:
+        labels = {s["code"]: s["label"] for s in row.grading.round.scale}
+        row.final_label = labels.get(row.final, row.final)  # type: ignore[attr-defined]
+        row.values = [_value(row.components.get(code)) for code in composite.COMPONENTS]  # type: ignore[attr-defined]
+    return render(
+        request,
+        "assessment/grading_history.html",
+        {"unit": unit, "rows": rows, "columns": list(composite.COMPONENTS.items())},
+    )
