@@ -10,7 +10,11 @@ The convention (docs/permissions.md):
 
 Personas come from ``shuzhi.core.testing.build_world``: alice organiser of the province, bob
 secretary of city A (city A and its direct children), carol viewer of city B, dave inspector
-of county A1, erin without grants, root superuser.
+of county A1, erin without grants, root superuser — plus lena, a leadership-team member
+(班子成员, ``Role.LEADER``) of city A, created by :func:`stage` (one-level, like a secretary).
+
+The actions of problems, reports, critiques and plans live in
+``tests/test_permission_matrix_ledger.py`` on the same personas and conventions.
 
 Rows whose page or endpoint is not part of the product (yet) are skipped through
 :func:`_exists`, so the table can list every action it should cover.
@@ -53,6 +57,8 @@ PERSONAS = {
     "carol": Persona(Role.VIEWER, "county_b1", ("county_a1",), "city_b"),
     "dave": Persona(Role.INSPECTOR, "county_a1", ("county_b1", "city_a"), "township_a1x"),
     "erin": Persona(None, None, ("county_a1", "province"), None),
+    # A leader's grant reaches one level down, like a secretary's.
+    "lena": Persona(Role.LEADER, "county_a1", ("county_b1", "township_a1x"), "county_a2"),
     "root": Persona("superuser", "county_b1", (), "city_a"),
 }
 
@@ -86,6 +92,7 @@ EXPECTED = {
     "carol": READER,
     "dave": READER,
     "erin": NOBODY,
+    "lena": READER,
     "root": MANAGER,
 }
 
@@ -97,7 +104,12 @@ UNSCOPED = {"user.list", "audit.search"}
 
 @pytest.fixture
 def stage(world: World):
-    """The world plus a second province, a person and a plain account in every unit."""
+    """The world plus lena (leader of city A), a second province, a person and a plain
+    account in every unit."""
+    # World lists build_world's personas; lena is the matrix's own, reached the same way.
+    world.lena = make_user(  # type: ignore[attr-defined]
+        "lena", (Role.LEADER, world.city_a), full_name="周委员"
+    )
     other = make_unit("450000", "广西区委", "province")
     units = {name: getattr(world, name) for name in World.__dataclass_fields__}
     units = {k: v for k, v in units.items() if isinstance(v, Unit)}
