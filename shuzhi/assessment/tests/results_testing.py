@@ -44,8 +44,9 @@ def _secretary(unit, name: str, user=None) -> Person:
     return person
 
 
-def build(world, *, year: int = 2026) -> ResultsWorld:
-    """The round, its confirmed grading and one current row per reporter."""
+def build(world, *, year: int = 2026, status: str = "confirmed") -> ResultsWorld:
+    """The round, its grading (confirmed, or ``suggested`` for grading's own confirmation to
+    run) and one current row per reporter."""
     sam = make_user("sam", (Role.SECRETARY, world.province), full_name="孙书记")
     _secretary(world.province, "孙省委书记", sam)
     _secretary(world.city_a, "李广州")
@@ -58,9 +59,9 @@ def build(world, *, year: int = 2026) -> ResultsWorld:
         round=round_,
         formula=[{"code": "annual_score", "weight": "1"}],
         thresholds=[{"grade": "good", "min": "90"}],
-        status="confirmed",
-        locked_at=clock.now(),
-        confirmed_by=world.alice,
+        status=status,
+        locked_at=clock.now() if status == "confirmed" else None,
+        confirmed_by=world.alice if status == "confirmed" else None,
     )
     rows = {}
     for rank, reporter in enumerate(
@@ -75,8 +76,8 @@ def build(world, *, year: int = 2026) -> ResultsWorld:
             final=GRADES[code],
             opinion=f"{reporter.unit.name}抓基层党建工作评价意见。",
             rank=rank,
-            decided_by=world.alice,
-            decided_at=clock.now(),
+            decided_by=world.alice if status == "confirmed" else None,
+            decided_at=clock.now() if status == "confirmed" else None,
         )
     return ResultsWorld(round=round_, grading=grading, rows=rows, sam=sam)
 

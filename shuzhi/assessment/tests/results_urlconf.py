@@ -24,6 +24,8 @@ results_api.add_router("/assessment/results", router)
 
 urlpatterns = [
     path("assessment/results/", include("shuzhi.assessment.results_urls")),
+    # Grading's pages, whose names its confirmation reverses when it notifies reporters.
+    path("assessment/grading/", include("shuzhi.assessment.grading_urls")),
     path("api/", results_api.urls),
     *project_patterns,
 ]

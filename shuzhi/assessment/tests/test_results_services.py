@@ -291,3 +291,19 @@ def test_visibility(world, rw):
     assert rs.visible_follow_ups(world.carol).count() == 0  # viewer of a city, not the host
     assert rs.visible_follow_ups(world.erin).count() == 0
     assert FollowUpKind.TALK in set(rs.visible_follow_ups(rw.sam).values_list("kind", flat=True))
+
+
+@pytest.mark.smoke
+@pytest.mark.django_db
+@pytest.mark.urls("shuzhi.assessment.tests.results_urlconf")
+def test_grading_confirmation_and_correction_run_the_hooks(world):
+    from shuzhi.assessment import grading_services
+
+    made = results_testing.build(world, status="suggested")
+    grading_services.confirm_grades(actor=world.alice, grading=made.grading)
+    assert FollowUp.objects.filter(status=FollowUpStatus.OPEN).count() == 4
+    new = grading_services.correct_grade(
+        actor=world.alice, row=made.rows["440303"], final="average", reason="复核后认定"
+    )
+    assert FollowUp.objects.get(grade_row=new).conducted_by == TalkBy.ORG_DEPARTMENT
+    assert FollowUp.objects.filter(status=FollowUpStatus.CANCELLED).count() == 2
