@@ -28,6 +28,18 @@ def ensure_default_unit_types() -> None:
         UnitType.objects.create(code=code, name=name, level_label=level, sort_order=position * 10)
 
 
+def ensure_default_problem_sources() -> None:
+    """Recreate the shipped problem sources after a transactional test flushed the tables."""
+    from django.apps import apps
+
+    from shuzhi.rectification.models import ProblemSource
+
+    if ProblemSource.objects.filter(builtin=True).exists():
+        return
+    migration = importlib.import_module("shuzhi.rectification.migrations.0003_default_sources")
+    migration.add_sources(apps, None)
+
+
 def unit_type(code: str) -> UnitType:
     ensure_default_unit_types()
     return UnitType.objects.get(code=code)
@@ -78,6 +90,7 @@ class World:
 
 
 def build_world() -> World:
+    ensure_default_problem_sources()
     province = make_unit("440000", "广东省委", "province")
     city_a = make_unit("440100", "广州市委", "city", province)
     city_b = make_unit("440300", "深圳市委", "city", province)

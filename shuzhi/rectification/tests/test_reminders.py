@@ -263,7 +263,7 @@ def test_next_run_is_tomorrow_morning(set_today):
     assert timezone.localtime(due).hour == reminder_tasks.RUN_HOUR
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_worker_runs_the_job_and_queues_the_next_day(settings):
     """With the database queue: queuing is idempotent, the worker runs the job, the job queues
     tomorrow's run, and the status page would show it."""
