@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
@@ -202,6 +203,8 @@ def list_follow_ups(
     mine: bool = False,
 ):
     """Follow-ups in the caller's scope (and the talks they hold), oldest deadline first."""
+    if not rs.may_list(request.auth):
+        raise PermissionDenied("您没有权限查看考核结果运用。")
     rows = rs.visible_follow_ups(request.auth).select_related(
         "reporter__unit", "conductor", "with_person"
     )

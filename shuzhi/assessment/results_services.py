@@ -106,6 +106,16 @@ def follow_up_scope_q(user) -> Q:
     return condition
 
 
+def may_list(user) -> bool:
+    """May ``user`` open the results lists at all? Those who read rounds somewhere, and those
+    holding a talk; others get 403 rather than an empty page."""
+    from shuzhi.accounts.scope import scopes_for
+
+    if is_global(user) or scopes_for(user, VIEW):
+        return True
+    return FollowUp.objects.filter(conductor_user_id=getattr(user, "pk", None)).exists()
+
+
 def visible_follow_ups(user) -> QuerySet[FollowUp]:
     return FollowUp.objects.filter(follow_up_scope_q(user))
 

@@ -189,6 +189,8 @@ def _file(data: bytes, content_type: str, filename: str) -> HttpResponse:
 def round_list(request: HttpRequest) -> HttpResponse:
     """Rounds in the reader's scope whose grades were confirmed, with their follow-up counts,
     and the talks the reader holds."""
+    if not rs.may_list(request.user):
+        raise PermissionDenied("您没有权限查看考核结果运用。")
     form = RoundSearchForm(request.GET or None)
     rounds = (
         rs.visible_rounds(request.user)
@@ -322,6 +324,8 @@ def rules(request: HttpRequest, host_pk: int) -> HttpResponse:
 
 @login_required
 def follow_up_list(request: HttpRequest) -> HttpResponse:
+    if not rs.may_list(request.user):
+        raise PermissionDenied("您没有权限查看考核结果运用。")
     form = FollowUpSearchForm(request.GET or None)
     rows = rs.visible_follow_ups(request.user).select_related(
         "round", "reporter__unit", "with_person", "conductor"

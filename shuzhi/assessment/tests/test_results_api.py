@@ -42,6 +42,8 @@ def test_follow_ups_list_is_scoped_and_pinned(client, world, rw, django_assert_n
     client.force_login(world.carol)
     assert client.get(f"{BASE}/follow-ups").json()["count"] == 0
     assert client.get(f"{BASE}/follow-ups/{talk['id']}").status_code == 404
+    client.force_login(world.erin)
+    assert client.get(f"{BASE}/follow-ups").status_code == 403
 
 
 @pytest.mark.django_db

@@ -100,6 +100,9 @@ def test_follow_up_list_filters_and_pins_queries(client, world, rw, django_asser
     assert {f.conductor_user_id for f in response.context["page"]} == {rw.sam.pk}
     client.force_login(world.carol)
     assert client.get(url).context["page"].paginator.count == 0
+    client.force_login(world.erin)
+    assert client.get(url).status_code == 403
+    assert client.get(reverse("results_rounds")).status_code == 403
 
 
 @pytest.mark.smoke
