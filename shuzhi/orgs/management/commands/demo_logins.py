@@ -83,9 +83,32 @@ class Command(BaseCommand):
             self.stdout.write(line.rstrip())
             if number == 0:
                 self.stdout.write("-" * sum(widths))
+        self._reporter_accounts()
         self.stdout.write("")
         self.stdout.write(
             f"演示密码“{demo.DEMO_PASSWORD}”仅用于本机演示，切勿用于生产环境。\n"
             f"The password {demo.DEMO_PASSWORD!r} is for local demos only; "
             "never use it in production."
         )
+
+    def _reporter_accounts(self) -> None:
+        """The secretaries who write reports (and the host secretary who critiques) sign in as
+        ``sj`` + their unit's code; show a few so a newcomer can try the writing side."""
+        grants = list(
+            Grant.objects.filter(user__username__startswith="sj", role=Role.SECRETARY)
+            .select_related("user", "unit")
+            .order_by("unit__depth", "unit__code")[:4]
+        )
+        if not grants:
+            return
+        self.stdout.write("")
+        self.stdout.write("述职书记账号（密码同上）/ Reporting secretaries (same password):")
+        for grant in grants:
+            self.stdout.write(
+                f"  {grant.user.username:<12} {grant.user.display_name} · {grant.unit.name}"
+            )
+        total = Grant.objects.filter(user__username__startswith="sj", role=Role.SECRETARY).count()
+        if total > len(grants):
+            self.stdout.write(
+                f"  …共 {total} 个，用户名为 sj + 组织代码 / {total} in all: sj + unit code"
+            )
