@@ -95,25 +95,32 @@ def can_complete(user, follow_up: FollowUp) -> bool:
 
 
 def follow_up_scope_q(user) -> Q:
-    """Follow-ups ``user`` may read: those of rounds hosted in their view scope, and the talks
-    they hold themselves."""
+    """Follow-ups ``user`` may read: those of rounds hosted in their view scope, the talks they
+    hold, and those about themselves."""
     if is_global(user):
         # An empty Q would vanish when or-ed below.
         return Q()
     condition = org_policies.unit_scope_q(user, VIEW, prefix="round__host__")
     if getattr(user, "is_authenticated", False):
         condition |= Q(conductor_user_id=user.pk)
+        # The person a talk or rectification concerns is told about it and may read it.
+        if getattr(user, "person_id", None):
+            condition |= Q(with_person_id=user.person_id)
     return condition
 
 
 def may_list(user) -> bool:
     """May ``user`` open the results lists at all? Those who read rounds somewhere, and those
-    holding a talk; others get 403 rather than an empty page."""
+    a follow-up names (holding a talk or talked to); others get 403 rather than an empty
+    page."""
     from shuzhi.accounts.scope import scopes_for
 
     if is_global(user) or scopes_for(user, VIEW):
         return True
-    return FollowUp.objects.filter(conductor_user_id=getattr(user, "pk", None)).exists()
+    return FollowUp.objects.filter(
+        Q(conductor_user_id=getattr(user, "pk", None))
+        | Q(with_person_id=getattr(user, "person_id", None) or 0)
+    ).exists()
 
 
 def visible_follow_ups(user) -> QuerySet[FollowUp]:

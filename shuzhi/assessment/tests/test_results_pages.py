@@ -110,6 +110,11 @@ def test_follow_up_list_filters_and_pins_queries(client, world, rw, django_asser
 def test_the_holder_marks_a_talk_done_on_the_page(client, world, rw):
     talk = FollowUp.objects.get(reporter__unit__code="440303", kind="talk")
     url = reverse("results_follow_up", args=[talk.pk])
+    # The person talked to reads it (they were told) but does not act on it.
+    client.force_login(world.bob)
+    body = client.get(url).content.decode()
+    assert "郑罗湖" in body and "标记完成" not in body
+    assert client.post(url, {"action": "done", "done-notes": "x"}).status_code == 403
     client.force_login(world.dave)
     assert client.get(url).status_code == 404
     client.force_login(rw.sam)
@@ -228,3 +233,21 @@ def test_grades_export_page(client, world, rw):
     assert sheet.max_row == 6
     client.force_login(world.erin)
     assert client.get(reverse("results_grades_export", args=[rw.round.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_round_page_and_rules_page_queries_are_pinned(client, world, rw, django_assert_num_queries):
+    client.force_login(world.alice)
+    # session, user, round, grading, distribution, follow-up tally, circulars, rules, scale
+    with django_assert_num_queries(9):
+        client.get(reverse("results_round", args=[rw.round.pk]))
+    for code in ("440300", "440103"):
+        old = rw.rows[code]
+        results.on_grade_corrected(
+            actor=world.alice, old=old, new=results_testing.correct(old, "poor")
+        )
+    with django_assert_num_queries(9):
+        client.get(reverse("results_round", args=[rw.round.pk]))
+    # session, user, grants, host, latest scale, stored rules
+    with django_assert_num_queries(6):
+        client.get(reverse("results_rules", args=[world.province.pk]))

@@ -290,6 +290,9 @@ def test_visibility(world, rw):
     assert rs.visible_follow_ups(rw.sam).count() == 4
     assert rs.visible_follow_ups(world.carol).count() == 0  # viewer of a city, not the host
     assert rs.visible_follow_ups(world.erin).count() == 0
+    # dave is 吴荔湾: he reads the talk about himself, and nothing else.
+    assert [f.reporter.unit.code for f in rs.visible_follow_ups(world.dave)] == ["440103"]
+    assert rs.may_list(world.dave) and not rs.may_list(world.erin)
     assert FollowUpKind.TALK in set(rs.visible_follow_ups(rw.sam).values_list("kind", flat=True))
 
 
