@@ -1,7 +1,8 @@
 """Ledger import and export API, mounted under ``/api/problems``.
 
 - ``POST /api/problems/import`` (multipart: ``file``, ``year``, ``unit`` — the code of the unit
-  whose subtree the file covers) queues an import and answers its id;
+  whose subtree the file covers) queues an import and answers its id; 403 without the right
+  to import anywhere, 422 ``{"unit": …}`` for a code that does not exist or is out of scope;
 - ``GET /api/problems/import/{id}`` answers its status, progress, counts, the row-numbered
   errors of a refused file or the notices of an imported one (another user's import answers
   404);
@@ -15,13 +16,14 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from shuzhi.orgs.models import Unit, UnitStatus
+from shuzhi.orgs.policies import can
 
 from . import ledger_export, ledger_import
 from .ledger_forms import LedgerFilterForm
@@ -58,9 +60,13 @@ def start_import(
     year: int = Form(..., description="台账年度"),
     unit: str = Form(..., description="导入范围：组织代码"),
 ):
+    if not ledger_import.may_import_somewhere(request.auth):
+        raise PermissionDenied("您没有导入问题台账的权限。")
     scope = Unit.objects.filter(code=unit.strip(), status=UnitStatus.ACTIVE).first()
-    if scope is None:
-        raise ValidationError({"unit": "没有找到该组织。"})
+    # A unit out of the caller's import scope reads exactly like a code that does not exist,
+    # so the answer never tells what exists elsewhere (as on the upload page).
+    if scope is None or not can(request.auth, "problem.import", scope):
+        raise ValidationError({"unit": "没有找到该组织，或您无权向它导入问题。"})
     job = ledger_import.create_import(
         actor=request.auth, unit=scope, year=year, file_name=file.name or "", content=file
     )

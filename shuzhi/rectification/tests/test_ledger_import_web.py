@@ -178,12 +178,11 @@ def test_api_refusals(client, world):
     client.force_login(world.carol)
     response = api_upload(client, GOOD, unit="440303")
     assert response.status_code == 403
-    assert response.json()["detail"] == "您无权向该组织导入问题台账。"
+    assert response.json()["detail"] == "您没有导入问题台账的权限。"
     client.force_login(world.dave)
-    assert api_upload(client, GOOD, unit="440303").status_code == 403  # city B
     response = api_upload(client, GOOD, unit="nope")
     assert response.status_code == 422
-    assert response.json()["errors"] == {"unit": ["没有找到该组织。"]}
+    assert response.json()["errors"] == {"unit": ["没有找到该组织，或您无权向它导入问题。"]}
     job = ledger_import.create_import(
         actor=world.alice, unit=world.city_a, year=2025, file_name="a.csv", content=GOOD,
         enqueue=False,
@@ -192,6 +191,18 @@ def test_api_refusals(client, world):
     client.logout()
     assert api_upload(client, GOOD).status_code == 401
     assert not Problem.objects.exists()
+
+
+def test_api_answers_a_unit_out_of_scope_like_a_code_that_does_not_exist(client, world):
+    """An importer naming an existing unit outside their import scope gets the same 422 as for
+    an unknown code: the answer does not tell that the unit exists elsewhere."""
+    client.force_login(world.dave)  # inspector of county A1
+    missing = api_upload(client, GOOD, unit="nope")
+    for code in ("440303", "440100"):  # city B's county; dave's own city above his grant
+        response = api_upload(client, GOOD, unit=code)
+        assert response.status_code == 422, (code, response.content)
+        assert response.json() == missing.json()
+    assert not LedgerImport.objects.exists()
 
 
 def test_the_upload_page_costs_the_same_queries_however_many_imports(
