@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from shuzhi.accounts.scope import is_global, scopes_for
 from shuzhi.core import clock
 from shuzhi.cycles.api import UnitRef
 from shuzhi.orgs.models import Person, Unit
@@ -218,7 +219,11 @@ router.get("/", response=list[ledger_api.ProblemRow], summary="问题台账列�
 
 @router.get("/sources", response=list[SourceOut])
 def list_sources(request):
-    """The problem sources (active and switched off)."""
+    """The problem sources (active and switched off): for anyone who may view problems
+    somewhere or manage the list — the same rule as the page ``/problems/sources/``."""
+    user = request.auth
+    if not (can_manage_sources(user) or is_global(user) or scopes_for(user, "problem.view")):
+        raise PermissionDenied("您没有权限查看问题来源。")
     return list(ProblemSource.objects.order_by("sort_order", "id"))
 
 

@@ -86,6 +86,16 @@ def test_patch_move_notes_evidence_history(client, world, problem, media):
     assert {"problem.update", "problem.transition", "problem.note", "problem.evidence"} <= actions
 
 
+def test_sources_are_read_by_the_same_accounts_as_the_page(client, world):
+    """An account without any grant is refused the list, by the API as by the page."""
+    client.force_login(world.erin)
+    assert client.get(f"{BASE}/sources").status_code == 403
+    assert client.get("/problems/sources/").status_code == 403
+    client.force_login(world.carol)  # a viewer anywhere reads the installation's list
+    assert client.get(f"{BASE}/sources").status_code == 200
+    assert client.get("/problems/sources/").status_code == 200
+
+
 def test_sources_and_carry_over(client, world, problem):
     client.force_login(world.bob)
     assert len(client.get(f"{BASE}/sources").json()) == 10
