@@ -230,7 +230,11 @@ def report_start(request: HttpRequest, reporter_id: int) -> HttpResponse:
         RoundReporter.objects.select_related("unit", "round__host", "person"), pk=reporter_id
     )
     if not can_write_report(request.user, reporter):
-        if org_policies.can(request.user, "report.view", reporter.unit):
+        # Visible through the reporting unit or the round's host (as the report's own page and
+        # the API judge it): 403; otherwise the reporter is hidden like a missing one.
+        if org_policies.can(request.user, "report.view", reporter.unit) or org_policies.can(
+            request.user, "report.view", reporter.round.host
+        ):
             raise PermissionDenied("只有述职单位的书记本人可以撰写该述职报告。")
         raise Http404("述职对象不存在或不在您的范围内。")
     report = services.ensure_report(actor=request.user, reporter=reporter)

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from docx import Document
 
+from shuzhi.cycles import services as cycle_services
 from shuzhi.reports import services
 from shuzhi.reports.models import Report, ReportStatus
 
@@ -161,6 +162,20 @@ def test_start_refused_to_the_reviewer_and_hidden_from_strangers(client, world, 
     assert client.post(reverse("report_start", args=[reporter_a.pk])).status_code == 403
     _login(client, world.erin)
     assert client.post(reverse("report_start", args=[reporter_a.pk])).status_code == 404
+    assert not Report.objects.exists()
+
+
+def test_start_refused_to_who_sees_the_report_through_the_host(client, world):
+    """County A1 hears the township: bob (secretary of city A) reaches the township only
+    through the round's host, sees its report, and so is refused (403), not misled (404)."""
+    round = cycle_services.create_round(actor=world.alice, host=world.county_a1, year=2026)
+    cycle_services.add_reporters_by_codes(actor=world.alice, round=round, codes="440103001")
+    reporter = round.reporters.get(unit=world.township_a1x)
+    _login(client, world.bob)
+    response = client.post(reverse("report_start", args=[reporter.pk]))
+    assert response.status_code == 403
+    _login(client, world.carol)  # city B: neither the township nor its host
+    assert client.post(reverse("report_start", args=[reporter.pk])).status_code == 404
     assert not Report.objects.exists()
 
 
