@@ -505,24 +505,8 @@ HOST_SIDE = {"report", "critique", "plan"}
 BODY_UNIT = {"problem.create", "problem.import"}
 
 # Known disagreements with the convention: (persona, action, channel, where) -> reason.
-_IMPORT_403 = (
-    "POST /api/problems/import answers 403 for an existing unit out of scope, while a code "
-    "that does not exist gets 422 {'unit': …}: the answer tells what exists elsewhere"
-)
-XFAIL: dict[tuple[str, str, str, str], str] = {
-    ("alice", "problem.import", "api", "other"): _IMPORT_403,
-    ("dave", "problem.import", "api", "county_b1"): _IMPORT_403,
-    ("dave", "problem.import", "api", "city_a"): _IMPORT_403,
-    ("erin", "problemsource.view", "api", "-"): (
-        "GET /api/problems/sources answers 200 to an account without any grant; the page "
-        "/problems/sources/ answers 403"
-    ),
-    ("bob", "report.write", "web", "township_a1x"): (
-        "POST /reports/start/<reporter>/ answers 404 for a report bob sees through the round's "
-        "host (its detail page is 200 and the API answers 403): the page judges visibility on "
-        "the reporting unit only"
-    ),
-}
+# None at present; a row added here is expected to fail until the product is fixed.
+XFAIL: dict[tuple[str, str, str, str], str] = {}
 
 
 def _has_somewhere(persona: str, right: str) -> bool:
