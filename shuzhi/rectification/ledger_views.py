@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 
 from shuzhi.accounts.scope import is_global, scopes_for
 from shuzhi.core import clock
 from shuzhi.orgs.models import Unit
 
-from . import selectors
+from . import ledger_import, selectors
 from .ledger_forms import LedgerFilterForm, year_choices
 from .models import ProblemStatus
 
@@ -47,6 +47,13 @@ def _mark_overdue(rows, today) -> list:
     return rows
 
 
+def _without_page(query: QueryDict) -> str:
+    """The list's filters as a query string for the export (the page number does not apply)."""
+    params = query.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
 @login_required
 def ledger_list(request: HttpRequest) -> HttpResponse:
     """整改台账: the problems in the user's scope with filters, search and capped pagination."""
@@ -64,6 +71,11 @@ def ledger_list(request: HttpRequest) -> HttpResponse:
             "capped": page.paginator.capped,
             "cap": selectors.COUNT_CAP,
             "has_scope": is_global(request.user) or bool(scopes_for(request.user, "problem.view")),
+            # The scopes are read once per request and cached on the user: no extra queries.
+            "may_create": is_global(request.user)
+            or bool(scopes_for(request.user, "problem.create")),
+            "may_import": ledger_import.may_import_somewhere(request.user),
+            "export_query": _without_page(request.GET),
         },
     )
 

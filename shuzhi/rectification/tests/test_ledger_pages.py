@@ -78,6 +78,24 @@ def test_list_pagination_and_cap(client, world, ledger, monkeypatch):
     assert "第 2 / 2 页" in page and "超过 5 条" in page
 
 
+def test_list_buttons_follow_the_users_rights(client, world, ledger):
+    """登记问题 and 导入台账 for those who may record and import; 导出 Excel (with the list's
+    filters, not its page) for anyone who sees problems."""
+    url = reverse("ledger_list")
+    params = {"unit": "440100", "year": "2026", "page": "1"}
+    new, imports = f'href="{reverse("problem_new")}"', f'href="{reverse("problem_import")}"'
+    export = f'href="{reverse("problem_export")}?unit=440100&amp;year=2026"'
+    page = _page(client, world.dave, url, params)  # inspector: records and imports
+    assert new in page and imports in page and ">导出 Excel</a>" in page
+    page = _page(client, world.alice, url, params)
+    assert new in page and imports in page and export in page
+    page = _page(client, world.bob, url)  # secretary: neither records nor imports
+    assert new not in page and imports not in page
+    assert f'href="{reverse("problem_export")}"' in page  # no filters, no "?"
+    page = _page(client, world.erin, url)
+    assert new not in page and imports not in page and ">导出 Excel</a>" not in page
+
+
 def test_list_query_count_is_pinned(client, world, ledger, django_assert_num_queries):
     client.force_login(world.alice)
     url = reverse("ledger_list")
