@@ -402,6 +402,34 @@ def ranking(
     return rows.order_by(F("composite").desc(nulls_last=True), "id")
 
 
+def ranking_page(page) -> list[GradeRow]:
+    """The full rows of one page of :func:`ranking` ids (``(id, position)`` pairs), with their
+    position. Paging over narrow ``(id, position)`` rows first keeps the window and the sort
+    over a large subtree from carrying every row's JSON along."""
+    pairs = list(page)
+    rows = {
+        r.pk: r
+        for r in GradeRow.objects.filter(pk__in=[pk for pk, _p in pairs])
+        .select_related("reporter__unit", "reporter__person", "grading__round")
+        .only(
+            "composite",
+            "components",
+            "final",
+            "grading__round__title",
+            "grading__round__year",
+            "grading__round__scale",
+            "reporter__unit__name",
+            "reporter__person__name",
+        )
+    }
+    out = []
+    for pk, position in pairs:
+        row = rows[pk]
+        row.position = position  # type: ignore[attr-defined]
+        out.append(row)
+    return out
+
+
 def unit_history(unit_id: int, scope: Q) -> list[GradeRow]:
     """A unit's confirmed current grades year over year, newest first."""
     return list(

@@ -294,10 +294,9 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         context = _row_context(request, row.grading, rnd)
         _decorate([row], row.grading, context["labels"])
         context.update({"row": row, "error": error, "posted": request.POST if error else None})
-        response = render(request, "assessment/grading_row.html", context)
-        if error:
-            response.status_code = 422
-        return response
+        # 200 even when refused: htmx swaps only successful responses, and the row shows the
+        # refusal in place.
+        return render(request, "assessment/grading_row.html", context)
     if error:
         messages.error(request, f"{row.reporter.unit.name}：{error}")
     else:
@@ -448,7 +447,11 @@ def ranking(request: HttpRequest) -> HttpResponse:
     composite or any component, with each unit's position by composite."""
     form = grading_forms.RankingForm(request.GET or None)
     rows, unit, order = _ranking_rows(request.user, form)
-    page = Paginator(rows, RANK_PAGE_SIZE).get_page(request.GET.get("page"))
+    # One narrow read of every (id, position) in order — a few ints per row — serves both
+    # the count and the page, so the window and the sort run once.
+    pairs = list(rows.values_list("id", "position"))
+    page = Paginator(pairs, RANK_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = grading_selectors.ranking_page(page)
     codes = list(composite.COMPONENTS)
     for row in page:
         labels = {s["code"]: s["label"] for s in row.grading.round.scale}
