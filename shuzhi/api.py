@@ -86,6 +86,8 @@ def _register_routers() -> None:
     api.add_router("/problems", "shuzhi.rectification.import_api.router")
     api.add_router("/reports", "shuzhi.reports.api.router")
     api.add_router("/reports", "shuzhi.reports.critique_api.router")
+    api.add_router("/assessment/results", "shuzhi.assessment.results_api.router")
+    api.add_router("/assessment/grading", "shuzhi.assessment.grading_api.router")
     api.add_router("/assessment", "shuzhi.assessment.api.router")
     api.add_router("/inbox", "shuzhi.core.inbox_api.router")
 

@@ -18,6 +18,8 @@ urlpatterns = [
     path("v/", include("shuzhi.ballots.vote_urls")),
     path("problems/", include("shuzhi.rectification.urls")),
     path("reports/", include("shuzhi.reports.urls")),
+    path("assessment/results/", include("shuzhi.assessment.results_urls")),
+    path("assessment/grading/", include("shuzhi.assessment.grading_urls")),
     path("assessment/", include("shuzhi.assessment.urls")),
     path("inbox/", include("shuzhi.core.inbox_urls")),
     path("", include("shuzhi.core.urls")),

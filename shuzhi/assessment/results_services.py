@@ -44,10 +44,7 @@ from .results_models import (
 
 VIEW = "round.view"
 CHANGE = "round.change"
-RESULT_SOURCE_NAME = "考核结果运用"
-# The builtin source used when the installation has no "考核结果运用" source and the acting
-# organiser may not add one (sources are installation-wide, an administrator's list).
-FALLBACK_SOURCE_CODE = "critique"
+RESULT_SOURCE_CODE = "assessment"
 MAX_TALK_DAYS = 365
 MAX_RECTIFY_DAYS = 730
 NOTES_MAX_LENGTH = 2000
@@ -282,16 +279,10 @@ def _rule_snapshot(rule: ConsequenceRule) -> dict[str, Any]:
 
 
 def _result_source(actor):
-    from shuzhi.rectification import services as rect_services
+    """The shipped source 考核结果运用 (rectification migration 0005)."""
     from shuzhi.rectification.models import ProblemSource
-    from shuzhi.rectification.policies import can_manage_sources
 
-    source = ProblemSource.objects.filter(name=RESULT_SOURCE_NAME).first()
-    if source is None and can_manage_sources(actor):
-        source = rect_services.add_source(actor=actor, name=RESULT_SOURCE_NAME)
-    if source is None or not source.is_active:
-        source = ProblemSource.objects.get(code=FALLBACK_SOURCE_CODE)
-    return source
+    return ProblemSource.objects.get(code=RESULT_SOURCE_CODE)
 
 
 class _Context:

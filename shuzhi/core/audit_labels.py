@@ -114,6 +114,18 @@ ACTION_LABELS: dict[str, str] = {
     "assessment.evidence": "上传考核佐证",
     "assessment.adjustment.request": "申请加减分",
     "assessment.adjustment.decide": "审批加减分",
+    # 结果运用
+    "circular.create": "起草通报",
+    "circular.update": "修改通报",
+    "circular.regenerate": "重新生成通报正文",
+    "circular.issue": "印发通报",
+    "consequence.defaults": "启用默认结果运用规则",
+    "consequence.update": "修改结果运用规则",
+    "followup.generate": "生成结果运用事项",
+    "followup.carry": "结果运用事项转入更正后的等次",
+    "followup.cancel": "撤销结果运用事项",
+    "followup.done": "完成结果运用事项",
+    "followup.update": "安排结果运用事项",
     # 站内提醒
     "inbox.read": "阅读提醒",
     "inbox.read_all": "全部标为已读",

@@ -214,4 +214,6 @@ KIND_LABELS = {
     "escalation": "逾期上报",
     "report.review": "述职报告审核",
     "report.archive": "述职报告归档",
+    "grading.confirmed": "考核等次确定",
+    "assessment.result": "考核结果运用",
 }

@@ -38,6 +38,8 @@ def ensure_default_problem_sources() -> None:
         return
     migration = importlib.import_module("shuzhi.rectification.migrations.0003_default_sources")
     migration.add_sources(apps, None)
+    results = importlib.import_module("shuzhi.rectification.migrations.0005_results_source")
+    results.add_source(apps, None)
 
 
 def unit_type(code: str) -> UnitType:

@@ -50,7 +50,7 @@ DEPARTMENT_MAX_LENGTH = 100
 SOURCE_NAME_MAX_LENGTH = 50
 MIN_YEAR, MAX_YEAR = 2000, 2100
 # Codes the services themselves rely on: they can be renamed but never switched off.
-PROTECTED_SOURCE_CODES = frozenset({CARRIED_SOURCE_CODE, "critique", "ballot"})
+PROTECTED_SOURCE_CODES = frozenset({CARRIED_SOURCE_CODE, "critique", "ballot", "assessment"})
 # Anyone working on an item (the unit, the recorder, the verifier) may edit its rectification
 # part, add notes and evidence.
 WORK_ACTIONS = ("problem.rectify", "problem.create", "problem.verify")

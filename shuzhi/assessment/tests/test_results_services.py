@@ -118,8 +118,8 @@ def test_confirmation_creates_the_follow_ups(world, rw):
     assert problem.deadline == today + datetime.timedelta(days=90)
     assert "“差”" in problem.description and rw.round.title in problem.description
     assert problem.round_id == rw.round.pk and problem.responsible_person.name == "郑罗湖"
-    # alice may not add sources: the builtin critique source stands in.
-    assert problem.source.code == rs.FALLBACK_SOURCE_CODE
+    # The shipped source 考核结果运用, which an organiser uses without managing sources.
+    assert problem.source.code == rs.RESULT_SOURCE_CODE and problem.source.name == "考核结果运用"
     # The people concerned are told.
     assert Notification.objects.filter(user=rw.sam, url__contains=str(sec_talk.pk)).exists()
     assert Notification.objects.filter(user=world.bob).count() == 2  # talk + rectification
@@ -128,13 +128,13 @@ def test_confirmation_creates_the_follow_ups(world, rw):
 
 
 @pytest.mark.django_db
-def test_the_result_source_is_created_once_by_an_administrator(world, rw):
+def test_a_correction_adds_rectification_from_the_same_source(world, rw):
     results.on_grades_confirmed(actor=world.root, grading=rw.grading, rows=rw.rows.values())
     problem = FollowUp.objects.get(kind="rectification").problem
-    assert problem.source.name == rs.RESULT_SOURCE_NAME
+    assert problem.source.code == rs.RESULT_SOURCE_CODE
     new = results_testing.correct(rw.rows["440103"], "poor")
     results.on_grade_corrected(actor=world.root, old=rw.rows["440103"], new=new)
-    assert Problem.objects.filter(source__name=rs.RESULT_SOURCE_NAME).count() == 2
+    assert Problem.objects.filter(source__code=rs.RESULT_SOURCE_CODE).count() == 2
 
 
 @pytest.mark.smoke
