@@ -16,7 +16,6 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from shuzhi.accounts.scope import is_global, scopes_for
 from shuzhi.core import clock
 from shuzhi.cycles.api import UnitRef
 from shuzhi.orgs.models import Person, Unit
@@ -24,7 +23,7 @@ from shuzhi.orgs.policies import can, unit_scope_q
 
 from . import ledger_api, services
 from .models import Problem, ProblemSource, ProgressNote
-from .policies import can_manage_sources, problems_visible_to
+from .policies import can_manage_sources, can_view_sources, problems_visible_to
 
 router = Router(tags=["问题整改"])
 
@@ -222,7 +221,7 @@ def list_sources(request):
     """The problem sources (active and switched off): for anyone who may view problems
     somewhere or manage the list — the same rule as the page ``/problems/sources/``."""
     user = request.auth
-    if not (can_manage_sources(user) or is_global(user) or scopes_for(user, "problem.view")):
+    if not can_view_sources(user):
         raise PermissionDenied("您没有权限查看问题来源。")
     return list(ProblemSource.objects.order_by("sort_order", "id"))
 

@@ -82,3 +82,9 @@ def can_manage_sources(user) -> bool:
     if is_global(user):
         return True
     return any(path_depth(scope.path) == 1 for scope in scopes_for(user, SOURCE_ACTION))
+
+
+def can_view_sources(user) -> bool:
+    """May ``user`` read the list of problem sources? Whoever manages it or may view problems
+    somewhere."""
+    return can_manage_sources(user) or bool(scopes_for(user, "problem.view"))

@@ -30,6 +30,7 @@ from .policies import (
     can_carry_over,
     can_manage_sources,
     can_problem,
+    can_view_sources,
     problems_visible_to,
 )
 from .transitions import TRANSITIONS
@@ -252,7 +253,7 @@ def source_list(request: HttpRequest) -> HttpResponse:
     """The problem sources, searchable and paged; administrators add, rename and switch
     them off here."""
     manage = can_manage_sources(request.user)
-    if not manage and not scopes_for(request.user, "problem.view") and not is_global(request.user):
+    if not can_view_sources(request.user):
         raise PermissionDenied("您没有权限查看问题来源。")
     add_form = forms.SourceForm(request.POST or None) if manage else None
     if request.method == "POST":
