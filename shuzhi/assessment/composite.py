@@ -32,6 +32,7 @@ suggestion; the cap on the share of the best grade keeps it for the top N by com
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,8 +41,6 @@ from fractions import Fraction
 from typing import Any
 
 from django.core.exceptions import ValidationError
-
-from shuzhi.ballots import tally
 
 HUNDRED = Decimal("100")
 ZERO = Decimal("0")
@@ -320,8 +319,42 @@ def annual_value(total: Decimal | None, full_marks: Decimal | None, set_title: s
     )
 
 
-def scale_points(scale: Sequence[Mapping[str, Any]]) -> dict[str, Fraction]:
-    return {s["code"]: Fraction(str(s["points"])) for s in scale}
+def _decimal_points(scale: Sequence[Mapping[str, Any]]) -> dict[str, Decimal]:
+    """``{code: points}`` as decimals (scale points are decimal numbers, so this is exact)."""
+    return dict(_decimal_points_of(tuple((s["code"], str(s["points"])) for s in scale)))
+
+
+@functools.lru_cache(maxsize=64)
+def _decimal_points_of(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, Decimal], ...]:
+    return tuple((code, Decimal(points)) for code, points in pairs)
+
+
+def _scale_info(
+    scale: Sequence[Mapping[str, Any]],
+) -> tuple[list[str], dict[str, str], dict[str, Decimal], Decimal]:
+    """Codes, labels, decimal points and the best points of a scale (cached per scale)."""
+    grades, labels, points, best = _scale_info_of(
+        tuple((s["code"], s["label"], str(s["points"])) for s in scale)
+    )
+    return list(grades), dict(labels), dict(points), best
+
+
+@functools.lru_cache(maxsize=64)
+def _scale_info_of(
+    entries: tuple[tuple[str, str, str], ...],
+) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...], tuple[tuple[str, Decimal], ...], Decimal]:
+    points = tuple((code, Decimal(p)) for code, _label, p in entries)
+    return (
+        tuple(code for code, _l, _p in entries),
+        tuple((code, label) for code, label, _p in entries),
+        points,
+        max((p for _c, p in points), default=ZERO),
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _decimal_weights(weights: tuple[tuple[str, Fraction], ...]) -> dict[str, Decimal]:
+    return {c: _dec(w) for c, w in weights}
 
 
 def ballot_value(
@@ -332,66 +365,69 @@ def ballot_value(
     min_ballots: int = 1,
 ) -> Value:
     """The ballot component from ``{category: {grade: count}}`` (abstentions under ``""`` are
-    ignored), using the tally's own arithmetic."""
-    grades = [s["code"] for s in scale]
-    points = scale_points(scale)
-    best = max(points.values(), default=Fraction(0))
+    ignored), by the tally's rules (:mod:`shuzhi.ballots.tally`: shares of the non-abstaining
+    ratings, mean scale points, Σ mean(category) × weight over the categories that rated with
+    the weights scaled back to one).
+
+    The arithmetic is in ``Decimal`` rather than the tally's fractions: a round has thousands of
+    reporters, and the values are rounded to two places anyway (the tests check both agree).
+    """
+    grades, labels, points, best = _scale_info(scale)
     total: dict[str, int] = {}
     for counts in per_category.values():
         for g, n in counts.items():
             if g:
                 total[g] = total.get(g, 0) + n
-    cast = tally.cast(total, grades)
+    cast = sum(total.get(g, 0) for g in grades)
     raw: dict[str, Any] = {"cast": cast, "counts": {g: total.get(g, 0) for g in grades}}
     if cast < max(min_ballots, 1):
         return Value(None, f"有效票 {cast} 张，少于结果显示最少票数 {min_ballots}", raw)
-    labels = {s["code"]: s["label"] for s in scale}
     counts_text = "、".join(f"{labels[g]} {total.get(g, 0)}" for g in grades)
     if method in ("good_rate", "good_fair_rate"):
         k = 1 if method == "good_rate" else 2
-        rate = tally.top_rate(total, grades, k)
-        assert rate is not None  # cast > 0
-        value = q(_dec(rate) * HUNDRED)
+        top = sum(total.get(g, 0) for g in grades[:k])
+        value = q(Decimal(top) * HUNDRED / Decimal(cast))
         head = "+".join(labels[g] for g in grades[:k])
         return Value(value, f"{counts_text}；{head} 占有效票 {cast} 张的 {value}%", raw)
     if best <= 0:
         return Value(None, "评价等次没有正分值，无法折算", raw)
     if method == "weighted_points":
-        average = tally.average_points(total, points)
-        assert average is not None
-        value = q(bound(_dec(average / best) * HUNDRED))
+        average = sum((points[g] * total.get(g, 0) for g in grades), ZERO) / Decimal(cast)
+        value = q(bound(average / best * HUNDRED))
         return Value(
             value,
-            f"{counts_text}；平均分 {tally.points_text(average)} ÷ 最高等次分值 "
-            f"{tally.points_text(best)} × 100 = {value}",
+            f"{counts_text}；平均分 {q(average)} ÷ 最高等次分值 {q(best)} × 100 = {value}",
             raw,
         )
-    averages = {
-        c: tally.average_points({g: n for g, n in counts.items() if g}, points)
-        for c, counts in per_category.items()
-    }
-    score, renormalised = tally.weighted_score(averages, weights)
-    if score is None:
+    dec_weights = _decimal_weights(tuple(weights.items()))
+    averages: dict[str, Decimal] = {}
+    for c, counts in per_category.items():
+        n = sum(counts.get(g, 0) for g in grades)
+        if n:
+            averages[c] = sum((points[g] * counts.get(g, 0) for g in grades), ZERO) / Decimal(n)
+    present = {c: a for c, a in averages.items() if dec_weights.get(c, ZERO) > 0}
+    if not present:
         return Value(None, "没有任何有权重的类别投出有效票", raw)
-    value = q(bound(_dec(score / best) * HUNDRED))
+    present_weight = sum((dec_weights[c] for c in present), ZERO)
+    full_weight = sum((w for w in dec_weights.values() if w > 0), ZERO)
+    score = sum((a * dec_weights[c] for c, a in present.items()), ZERO) / present_weight
+    renormalised = present_weight != full_weight
+    value = q(bound(score / best * HUNDRED))
     parts = "；".join(
-        f"{c} 平均 {tally.points_text(a)} × 权重 {tally.as_decimal(weights.get(c, Fraction(0)))}"
-        for c, a in averages.items()
-        if a is not None
+        f"{c} 平均 {q(a)} × 权重 {dec_weights.get(c, ZERO)}" for c, a in averages.items()
     )
     note = "（部分类别无票，权重已按有票类别重新折算）" if renormalised else ""
     raw["renormalised"] = renormalised
     return Value(
         value,
-        f"{parts}；加权得分 {tally.points_text(score)}{note} ÷ 最高等次分值 "
-        f"{tally.points_text(best)} × 100 = {value}",
+        f"{parts}；加权得分 {q(score)}{note} ÷ 最高等次分值 {q(best)} × 100 = {value}",
         raw,
     )
 
 
 def critique_value(ratings: Sequence[str], scale: Sequence[Mapping[str, Any]]) -> Value:
     """Mean scale points of the critiques' ratings (codes outside the scale are ignored)."""
-    points = scale_points(scale)
+    points = _decimal_points(scale)
     labels = {s["code"]: s["label"] for s in scale}
     used = [r for r in ratings if r in points]
     if not used:
@@ -399,13 +435,12 @@ def critique_value(ratings: Sequence[str], scale: Sequence[Mapping[str, Any]]) -
     best = max(points.values())
     if best <= 0:
         return Value(None, "评价等次没有正分值，无法折算")
-    mean = sum((points[r] for r in used), Fraction(0)) / len(used)
-    value = q(bound(_dec(mean / best) * HUNDRED))
-    listing = "、".join(f"{labels[r]}（{tally.points_text(points[r])}）" for r in used)
+    mean = sum((points[r] for r in used), ZERO) / Decimal(len(used))
+    value = q(bound(mean / best * HUNDRED))
+    listing = "、".join(f"{labels[r]}（{q(points[r])}）" for r in used)
     return Value(
         value,
-        f"点评等次 {listing}；平均 {tally.points_text(mean)} ÷ {tally.points_text(best)} "
-        f"× 100 = {value}",
+        f"点评等次 {listing}；平均 {q(mean)} ÷ {q(best)} × 100 = {value}",
         {"ratings": list(used)},
     )
 

@@ -58,6 +58,15 @@ def reporters_of(rnd: Round) -> list[RoundReporter]:
     return list(
         RoundReporter.objects.filter(round=rnd)
         .select_related("unit", "person")
+        .only(
+            "round_id",
+            "sort_order",
+            "unit__name",
+            "unit__path",
+            "unit__depth",
+            "unit__type_id",
+            "person__name",
+        )
         .order_by("sort_order", "id")
     )
 
@@ -96,7 +105,12 @@ def _bonus_cap(indicator_set: IndicatorSet) -> Decimal | None:
 
 
 def annual_values(
-    year: int, units: list, *, with_adjustments: bool, facts: dict[int, scoring.UnitFacts]
+    year: int,
+    units: list,
+    *,
+    with_adjustments: bool,
+    facts: dict[int, scoring.UnitFacts],
+    unit_ids: Any = None,
 ) -> tuple[dict[int, composite.Value], dict[int, tuple[Decimal, Decimal]]]:
     """Annual-score values per unit id, and approved (bonus, deduction) per unit id.
 
@@ -110,7 +124,10 @@ def annual_values(
     items: dict[int, list[IndicatorItem]] = {}
     for item in IndicatorItem.objects.filter(set_id__in=set_ids):
         items.setdefault(item.set_id, []).append(item)
-    unit_ids = list(chosen)
+    # A subquery selecting the units (when the caller has one) instead of thousands of
+    # literal ids, which cost more to send and plan than the sums themselves.
+    if unit_ids is None:
+        unit_ids = list(chosen)
     clamped = Least(Greatest(F("items__host_points"), Value(ZERO)), F("items__item__max_points"))
     manual = {
         (row["set_id"], row["unit_id"]): row["total"] or ZERO
@@ -143,12 +160,13 @@ def annual_values(
         )
     }
     caps = {s.pk: _bonus_cap(s) for s in {s.pk: s for s in chosen.values()}.values()}
+    full_marks = {pk: sum((i.max_points for i in its), ZERO) for pk, its in items.items()}
+    automatic_items = {pk: [i for i in its if i.is_automatic] for pk, its in items.items()}
     values: dict[int, composite.Value] = {}
     adj_out: dict[int, tuple[Decimal, Decimal]] = {}
     for unit_id, s in chosen.items():
         key = (s.pk, unit_id)
-        set_items = items.get(s.pk, [])
-        full = sum((i.max_points for i in set_items), ZERO)
+        full = full_marks.get(s.pk, ZERO)
         if key not in manual:
             continue  # no AnnualScore row: the unit has not been scored (无数据)
         bonus, deduction = adjustments.get(key, (ZERO, ZERO))
@@ -156,8 +174,7 @@ def annual_values(
         unit_facts = facts.get(unit_id, scoring.UnitFacts())
         automatic = [
             (sources.automatic_points(i, unit_facts), i.max_points)
-            for i in set_items
-            if i.is_automatic
+            for i in automatic_items.get(s.pk, [])
         ]
         total = scoring.annual_total(
             [(manual[key], full), *automatic],
@@ -263,6 +280,7 @@ def gather(
             units,
             with_adjustments=component is not None and component.method == "with_adjustments",
             facts=facts,
+            unit_ids=RoundReporter.objects.filter(round=rnd).values("unit_id"),
         )
     out = []
     for reporter in reporters:

@@ -323,6 +323,36 @@ def _notify_reporter(row: GradeRow, *, title: str, body: str) -> None:
         )
 
 
+def _notify_confirmed(grading: Grading, rows: list[GradeRow], labels: dict[str, str]) -> None:
+    """Tell every reporting person's account their grade: one query for the accounts and one
+    batch of messages, whatever the number of reporters."""
+    from django.contrib.auth import get_user_model
+
+    from shuzhi.core.notify import Message, notify_many
+
+    by_person: dict[int, list[GradeRow]] = {}
+    for row in rows:
+        if row.reporter.person_id is not None:
+            by_person.setdefault(row.reporter.person_id, []).append(row)
+    if not by_person:
+        return
+    url = reverse("grading_mine")
+    users = get_user_model().objects.filter(person_id__in=by_person, is_active=True)
+    notify_many(
+        Message(
+            user_id=user_id,
+            kind="grading.confirmed",
+            title=f"{grading.round.title}：评定等次已确定",
+            body=f"{row.reporter.unit.name} 评定等次为“{labels.get(row.final, row.final)}”，"
+            "请查看并确认知悉。",
+            url=url,
+            key=f"grading:{row.pk}",
+        )
+        for user_id, person_id in users.values_list("pk", "person_id")
+        for row in by_person[person_id]
+    )
+
+
 @transaction.atomic
 def confirm_grades(*, actor, grading: Grading) -> list[GradeRow]:
     """Confirm every current row together as one act and lock the grading.
@@ -381,13 +411,7 @@ def confirm_grades(*, actor, grading: Grading) -> list[GradeRow]:
     hook = _results_hook("on_grades_confirmed")
     if hook is not None:
         hook(actor=actor, grading=grading, rows=rows)
-    for row in rows:
-        _notify_reporter(
-            row,
-            title=f"{grading.round.title}：评定等次已确定",
-            body=f"{row.reporter.unit.name} 评定等次为“{labels.get(row.final, row.final)}”，"
-            "请查看并确认知悉。",
-        )
+    _notify_confirmed(grading, rows, labels)
     return rows
 
 

@@ -283,3 +283,36 @@ def test_rank_shares_positions():
         "b": 1,
         "c": 3,
     }
+
+
+@settings(max_examples=300, deadline=None)
+@given(counts=counts_st, method=st.sampled_from(list(c.METHODS["ballot_score"])))
+def test_ballot_value_agrees_with_the_tally(counts, method):
+    """The composite's decimal arithmetic gives the tally's exact values, rounded."""
+    from shuzhi.ballots import tally
+
+    value = c.ballot_value(method, counts, SCALE, WEIGHTS).value
+    total: dict[str, int] = {}
+    for per in counts.values():
+        for g, n in per.items():
+            if g:
+                total[g] = total.get(g, 0) + n
+    points = {s["code"]: Fraction(s["points"]) for s in SCALE}
+    if tally.cast(total, CODES) == 0:
+        assert value is None
+        return
+    if method == "good_rate":
+        exact = tally.top_rate(total, CODES, 1)
+    elif method == "good_fair_rate":
+        exact = tally.top_rate(total, CODES, 2)
+    elif method == "weighted_points":
+        exact = tally.average_points(total, points) / 100
+    else:
+        averages = {
+            cat: tally.average_points({g: n for g, n in per.items() if g}, points)
+            for cat, per in counts.items()
+        }
+        score, _renormalised = tally.weighted_score(averages, WEIGHTS)
+        exact = None if score is None else score / 100
+    expected = None if exact is None else tally.as_decimal(exact * 100, 2)
+    assert value == expected
