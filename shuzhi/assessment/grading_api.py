@@ -232,6 +232,7 @@ def ranking(
     request,
     year: int | None = None,
     round: int | None = None,
+    session: int | None = None,
     unit: int | None = None,
     order: str = "composite",
 ):
@@ -247,6 +248,7 @@ def ranking(
         scope=ranking_scope_q(request.auth),
         year=year,
         round_id=round,
+        session_id=session,
         subtree_path=subtree,
         order=order,
     )

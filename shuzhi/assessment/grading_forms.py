@@ -145,6 +145,7 @@ class CorrectForm(forms.Form):
 class RankingForm(forms.Form):
     year = forms.IntegerField(label="年度", required=False, min_value=2000, max_value=2100)
     round = forms.IntegerField(label="述职评议", required=False, min_value=1)
+    session = forms.IntegerField(label="会议", required=False, min_value=1)
     unit = forms.IntegerField(label="范围（组织）", required=False, min_value=1)
     order = forms.ChoiceField(
         label="排序",

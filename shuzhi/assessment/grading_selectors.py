@@ -385,18 +385,21 @@ def ranking(
     scope: Q,
     year: int | None = None,
     round_id: int | None = None,
+    session_id: int | None = None,
     subtree_path: str = "",
     order: str = "composite",
     grade_order: dict[str, int] | None = None,
 ) -> QuerySet[GradeRow]:
     """Confirmed current rows in ``scope`` (a filter on the grading's round host), filtered by
-    year / round / subtree, with their position by composite (competition rank within what is
-    shown) and ordered by ``order``."""
+    year / round / meeting session / subtree, with their position by composite (competition
+    rank within what is shown) and ordered by ``order``."""
     rows = GradeRow.objects.filter(scope, is_current=True, grading__status=GradingStatus.CONFIRMED)
     if year:
         rows = rows.filter(grading__round__year=year)
     if round_id:
         rows = rows.filter(grading__round_id=round_id)
+    if session_id:  # the reporters heard together at one meeting (同台)
+        rows = rows.filter(reporter__session_entries__session_id=session_id)
     if subtree_path:
         rows = rows.filter(reporter__unit__path__startswith=subtree_path)
     rows = rows.select_related("reporter__unit", "reporter__person", "grading__round").annotate(

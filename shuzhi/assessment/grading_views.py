@@ -434,6 +434,7 @@ def _ranking_rows(user, form: grading_forms.RankingForm):
         scope=ranking_scope_q(user),
         year=data.get("year"),
         round_id=data.get("round"),
+        session_id=data.get("session"),
         subtree_path=subtree,
         order=order,
         grade_order=scale_order,

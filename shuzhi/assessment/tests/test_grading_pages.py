@@ -190,6 +190,9 @@ def test_index_and_ranking(client, world, suggested, reviewer, django_assert_num
     assert html.index("广州市委") < html.index("深圳市委") < html.index("荔湾区委")
     html = client.get(f"{BASE}/ranking/", {"unit": world.city_a.pk}).content.decode()
     assert "广州市委" in html and "荔湾区委" in html and "深圳市委" not in html
+    html = client.get(f"{BASE}/ranking/", {"session": suggested.round.sessions.get().pk})
+    assert html.content.decode().count("<tr>") == 4  # header + the three heard together
+    assert "没有符合条件" in client.get(f"{BASE}/ranking/", {"session": 999999}).content.decode()
     html = client.get(f"{BASE}/unit/{world.city_b.pk}/history/").content.decode()
     assert "92.00" in html
     client.force_login(world.erin)
