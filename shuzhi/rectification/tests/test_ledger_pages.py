@@ -96,6 +96,39 @@ def test_list_buttons_follow_the_users_rights(client, world, ledger):
     assert new not in page and imports not in page and ">导出 Excel</a>" not in page
 
 
+def test_list_links_sources_and_rollover_for_those_allowed(client, world, ledger):
+    """问题来源 for whoever may read the source list, 年度结转 for whoever may roll the year
+    over; nobody else sees a link to a page that would refuse them."""
+    url = reverse("ledger_list")
+    sources = f'href="{reverse("problem_sources")}"'
+    rollover = f'href="{reverse("problem_carry_over")}"'
+    page = _page(client, world.alice, url)  # organiser of the province
+    assert sources in page and rollover in page
+    page = _page(client, world.bob, url)  # secretary: reads problems, no rollover
+    assert sources in page and rollover not in page
+    page = _page(client, world.erin, url)
+    assert sources not in page and rollover not in page
+    page = _page(client, world.root, url)
+    assert sources in page and rollover in page
+
+
+def test_list_filters_fold_on_a_phone(client, world, ledger):
+    """The filter form collapses behind a 筛选 toggle below md; the toggle counts the filters
+    in force, and a form with errors stays open. The unit column does not wrap."""
+    url = reverse("ledger_list")
+    page = _page(client, world.alice, url)
+    assert 'data-bs-target="#ledger-filters"' in page
+    assert 'class="row g-2 mb-3 align-items-end collapse d-md-flex" id="ledger-filters"' in page
+    assert 'aria-controls="ledger-filters">筛选</button>' in page
+    page = _page(client, world.alice, url, {"year": "2026", "q": "不规范", "page": "1"})
+    assert '筛选<span class="badge text-bg-primary ms-1">2</span>' in page
+    page = _page(client, world.alice, url, {"year": "1800"})
+    assert "collapse d-md-flex show" in page
+    page = _page(client, world.alice, url)
+    assert '<td class="text-nowrap"><a class="d-inline-block text-truncate' in page
+    assert 'title="广东省委"' in page
+
+
 def test_list_query_count_is_pinned(client, world, ledger, django_assert_num_queries):
     client.force_login(world.alice)
     url = reverse("ledger_list")
