@@ -114,6 +114,13 @@ ACTION_LABELS: dict[str, str] = {
     "assessment.evidence": "上传考核佐证",
     "assessment.adjustment.request": "申请加减分",
     "assessment.adjustment.decide": "审批加减分",
+    # 考核定等
+    "grading.save": "保存综合评定规则",
+    "grading.compute": "计算建议等次",
+    "grading.decide": "调整等次",
+    "grading.confirm": "集体确定等次",
+    "grading.correct": "更正等次",
+    "grading.acknowledge": "确认知悉考核等次",
     # 结果运用
     "circular.create": "起草通报",
     "circular.update": "修改通报",

@@ -70,6 +70,19 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_label}"
 
+    @property
+    def change_pairs(self) -> list[tuple[str, object, object]]:
+        """``(field, before, after)`` for display. Read through this, not ``changes.items`` in a
+        template: a template resolves ``changes.items`` to a field named "items" when there is
+        one. A value that is not a ``[before, after]`` pair shows as the new value."""
+        pairs: list[tuple[str, object, object]] = []
+        for field, value in (self.changes or {}).items():
+            if isinstance(value, list | tuple) and len(value) == 2:
+                pairs.append((field, value[0], value[1]))
+            else:
+                pairs.append((field, None, value))
+        return pairs
+
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
             raise PermissionError("Audit entries are immutable.")

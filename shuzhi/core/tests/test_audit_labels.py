@@ -66,3 +66,26 @@ def test_pages_show_labels_beside_the_codes(world, client):
         assert "移动组织" in body
         assert '<span class="small text-muted"><code>unit.move</code></span>' in body
         assert "上级组织: 广州市委 → " in body
+
+
+@pytest.mark.django_db
+def test_a_change_named_like_a_dict_method_still_renders(world, client):
+    """A change recorded under a key such as "items" must not turn into dict.items() (or the
+    other way round) in the audit table."""
+    from shuzhi.core import audit
+
+    audit.record(
+        actor=world.alice,
+        action="plan.create",
+        object_type="reports.rectificationplan",
+        object_id="1",
+        object_label="整改方案",
+        scope_path=world.province.path,
+        changes={"items": [None, 3], "values": "单值"},
+    )
+    client.force_login(world.alice)
+    response = client.get(reverse("audit_search"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "items: — → 3" in body or "整改事项: — → 3" in body
+    assert "— → 单值" in body
