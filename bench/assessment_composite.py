@@ -329,6 +329,10 @@ def main(argv: list[str] | None = None) -> int:
     setup_django()
     if fresh:
         build()
+    else:  # a kept database may predate the latest migrations
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
     import datetime
 
     from django.conf import settings
