@@ -182,15 +182,25 @@ def _latest_runs(names: list[str]) -> list[TaskRun]:
 
 
 def _queued(paths: set[str]) -> dict[str, object]:
-    """The earliest waiting run of each task in the database queue (``run_after`` time)."""
+    """The waiting runs of each task in the database queue: how many, how many may run now
+    (``asap``) and the earliest scheduled ``run_after`` time of the others.
+
+    The database backend stores "no run_after" as a sentinel far in the future (9999-01-01),
+    which means "as soon as a worker picks it up" — showing that date would read as "never".
+    """
     try:
-        from django_tasks_db.models import DBTaskResult
+        from django_tasks_db.models import DBTaskResult, get_date_max
     except ImportError:  # pragma: no cover - the database backend is always installed here
         return {}
+    asap = Q(run_after=get_date_max())
     rows = (
         DBTaskResult.objects.filter(task_path__in=paths, status="READY")
         .values("task_path")
-        .annotate(next_run=Min("run_after"), count=Count("id"))
+        .annotate(
+            next_run=Min("run_after", filter=~asap),
+            asap=Count("id", filter=asap),
+            count=Count("id"),
+        )
     )
     return {row["task_path"]: row for row in rows}
 

@@ -8,11 +8,14 @@ the file's rows). ``/problems/export/`` answers the ledger page's selection as a
 
 from __future__ import annotations
 
+import datetime
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from shuzhi.core import clock
@@ -26,6 +29,9 @@ from .models import LedgerImport, ProblemSource
 
 PAGE_ERRORS = 100
 RECENT_IMPORTS = 20
+# A queued import normally starts within a second or two; after this long the likeliest cause
+# is that no background worker is running, so the page says how to start one.
+WORKER_HINT_AFTER = datetime.timedelta(seconds=10)
 
 
 class LedgerImportForm(forms.Form):
@@ -131,6 +137,8 @@ def _job_context(job: LedgerImport) -> dict:
         "error_count": len(job.errors),
         "page_limit": PAGE_ERRORS,
         "percent": (job.done_rows * 100 // job.total_rows) if job.total_rows else 0,
+        "waiting_long": job.status == LedgerImport.Status.PENDING
+        and timezone.now() - job.created_at > WORKER_HINT_AFTER,
     }
 
 

@@ -58,5 +58,24 @@ def test_shows_last_run_counts_and_queue(world, client, django_assert_num_querie
     with django_assert_num_queries(9):
         body = client.get(reverse("worker_status")).content.decode()
     assert "成功" in body and "检查问题数 12" in body and "逾期提醒 3" in body
-    assert "运行 2 次，失败 1 次" in body and "已排队" in body
+    assert "运行 2 次，失败 1 次" in body and "已排队，下次不早于" in body
     assert "boom" in body
+
+
+def test_a_run_queued_without_a_time_waits_for_the_worker(world, client):
+    """The database queue marks "run as soon as possible" with a far-future sentinel; the page
+    says it waits for the worker instead of showing 9999-01-01."""
+    from django_tasks_db.models import get_date_max
+
+    DBTaskResult.objects.create(
+        task_path="shuzhi.rectification.reminder_tasks.daily_reminders",
+        args_kwargs={"args": [], "kwargs": {}},
+        backend_name="default",
+        queue_name="default",
+        run_after=get_date_max(),
+        status="READY",
+    )
+    client.force_login(world.alice)
+    body = client.get(reverse("worker_status")).content.decode()
+    assert "已排队，等待后台进程执行" in body and "manage.py db_worker" in body
+    assert "9999" not in body and "下次不早于" not in body

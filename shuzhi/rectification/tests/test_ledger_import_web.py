@@ -72,6 +72,31 @@ def test_a_running_job_polls(client, world):
     assert "已处理 4 / 10 行" in status
 
 
+def test_a_job_waiting_long_says_the_worker_must_run(client, world):
+    """A job still waiting after ~10 s most likely has no worker to run it: the polled panel
+    then says how to start one; a fresh job does not."""
+    import datetime
+
+    from django.utils import timezone
+
+    client.force_login(world.dave)
+    job = ledger_import.create_import(
+        actor=world.dave, unit=world.county_a1, year=2025, file_name="a.csv", content=GOOD,
+        enqueue=False,
+    )  # fmt: skip
+    status = client.get(f"/problems/import/{job.pk}/status/").content.decode()
+    assert "等待后台任务开始" in status and "db_worker" not in status
+    LedgerImport.objects.filter(pk=job.pk).update(
+        created_at=timezone.now() - datetime.timedelta(seconds=11)
+    )
+    status = client.get(f"/problems/import/{job.pk}/status/").content.decode()
+    assert "python manage.py db_worker" in status and "make demo" in status
+    assert f'hx-get="/problems/import/{job.pk}/status/"' in status  # still polling
+    LedgerImport.objects.filter(pk=job.pk).update(status="running", total_rows=10)
+    status = client.get(f"/problems/import/{job.pk}/status/").content.decode()
+    assert "db_worker" not in status
+
+
 def test_errors_are_shown_and_downloadable(client, world, django_capture_on_commit_callbacks):
     client.force_login(world.dave)
     with django_capture_on_commit_callbacks(execute=True):
