@@ -51,6 +51,9 @@ MAX_PROBLEMS = 50
 CRITIQUE_CHECK_DEFAULTS: dict[str, Any] = {
     # Below this share of problem words among praise + problem words the text reads as praise.
     "critique_min_problem_share": 0.3,
+    # Below this many characters (spaces not counted) the text is too short to judge: an
+    # empty or one-phrase critique cannot pass for "not only praise".
+    "critique_min_chars": 15,
 }
 
 # Words that praise and words that point at a problem. Kept short and common: the check
@@ -60,7 +63,9 @@ PRAISE_WORDS = frozenset(
     成效 成效显著 显著 扎实 有力 有效 突出 亮点 成绩 肯定 充分肯定 值得肯定 表扬
     优秀 圆满 出色 卓有成效 富有成效 很好 较好 不错 良好 高度重视 积极 有序 稳步
     全面 深入 明显 提升 进步 创新 典范 示范 先进 满意 认可 可圈可点 有声有色
-    扎实有效 走在前列
+    扎实有效 走在前列 实事求是 翔实 详实 数据翔实 务实 求真务实 清晰 条理清晰
+    重点突出 特色鲜明 鲜明 成果 丰硕 见效 实效 好评 称赞 赞扬 亮眼 担当 敢于担当
+    认真 认真负责 精准 规范 到位 落实到位 措施有力 稳步推进 有序推进 坚强有力
     """.split()  # noqa: SIM905 - a word list reads best as text
 )
 PROBLEM_WORDS = frozenset(
@@ -68,7 +73,9 @@ PROBLEM_WORDS = frozenset(
     问题 不足 短板 差距 薄弱 弱项 不够 不到位 欠缺 滞后 不力 不严 不实 不强
     不高 不足够 流于形式 形式主义 官僚主义 弱化 虚化 淡化 边缘化 缺失 缺位 偏少
     偏低 偏弱 落后 未 尚未 没有 未能 缺乏 失之于宽 失之于软 整改 隐患 漏洞
-    软弱涣散 敷衍 应付 拖延 空转 脱节
+    软弱涣散 敷衍 应付 拖延 空转 脱节 不规范 不认真 不精准 不扎实 不够扎实 不深入
+    不全面 不及时 不具体 不充分 不明显 不突出 不平衡 不系统 不聚焦 走过场 表面化
+    简单化 打折扣 偏软 偏松 宽松软 有待 有待加强 有待提高 亟待 仍需 还需 空泛 笼统
     """.split()  # noqa: SIM905 - a word list reads best as text
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -141,26 +148,47 @@ def check_critique(
             ),
         )
     ]
+    checks.append(_substance(text or "", limits))
+    return checks
+
+
+def _substance(text: str, limits: dict[str, Any]) -> CritiqueCheck:
+    """The "not only praise" check: too short a text is flagged (there is nothing to judge),
+    a text mostly of praise words is flagged, and the message says which words it counted."""
+    length = len("".join(text.split()))
+    min_chars = int(limits["critique_min_chars"])
+    if length < min_chars:
+        message = (
+            "点评还没有内容：请写明成绩，更要点出问题和差距。"
+            if not length
+            else f"点评只有 {length} 个字，过于简短（至少 {min_chars} 个字）："
+            "请写明成绩，更要点出问题和差距。"
+        )
+        return CritiqueCheck(code="substance", label="不只讲成绩", ok=False, message=message)
     praise, problem = word_counts(text)
     total = praise + problem
     share = problem / total if total else 0.0
-    min_share = float(limits["critique_min_problem_share"])
-    praise_only = bool(_CJK.search(text or "")) and praise > 0 and share < min_share
-    checks.append(
-        CritiqueCheck(
+    counts = f"肯定性词语 {praise} 个，指出问题的词语 {problem} 个"
+    if (
+        bool(_CJK.search(text))
+        and praise > 0
+        and share < float(limits["critique_min_problem_share"])
+    ):
+        return CritiqueCheck(
             code="substance",
             label="不只讲成绩",
-            ok=not praise_only,
-            message=(
-                f"点评以肯定为主（肯定性词语 {praise} 个，指出问题的词语 {problem} 个），"
-                "缺少对问题和差距的具体点评。"
-                if praise_only
-                else f"点评既讲成绩也指问题（肯定性词语 {praise} 个，"
-                f"指出问题的词语 {problem} 个）。"
-            ),
+            ok=False,
+            message=f"点评以肯定为主（{counts}），缺少对问题和差距的具体点评。",
         )
-    )
-    return checks
+    if praise and problem:
+        message = f"点评既讲成绩也指问题（{counts}）。"
+    elif problem:
+        message = f"点评着重指出问题（{counts}）。"
+    else:
+        # Nothing to call praise-only, but nothing recognised either: say so plainly rather
+        # than claim the text weighs both.
+        message = f"未识别出肯定性或指出问题的词语（{counts}），请确认点评具体点出了问题。"
+    return CritiqueCheck(code="substance", label="不只讲成绩", ok=True, message=message)
 
 
 def is_flagged(checks: Iterable[CritiqueCheck]) -> bool:

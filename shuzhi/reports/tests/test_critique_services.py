@@ -343,6 +343,34 @@ def test_praise_with_named_problems_is_still_flagged_for_substance():
     assert checks["named_problems"].ok and not checks["substance"].ok
 
 
+@pytest.mark.parametrize("text", ["", "   ", "实事求是，数据翔实"])
+def test_an_empty_or_too_short_critique_does_not_pass(text):
+    """Nothing (or one phrase) to judge is not "not only praise": the check fails and says why,
+    without claiming the text weighs praise and problems."""
+    check = {c.code: c for c in services.check_critique(text, PROBLEMS)}["substance"]
+    assert not check.ok
+    assert "过于简短" in check.message or "还没有内容" in check.message
+    assert "既讲成绩也指问题" not in check.message
+
+
+def test_the_vocabulary_counts_common_phrases_and_their_negations():
+    assert services.word_counts("实事求是，数据翔实") == (2, 0)
+    assert services.word_counts("三会一课落实不到位，工作不规范，措施不够扎实") == (0, 3)
+
+
+def test_a_text_without_recognised_words_passes_but_says_so():
+    check = services.check_critique("今天召开会议研究了下一阶段的工作安排", PROBLEMS)[1]
+    assert check.ok and "未识别出" in check.message and "既讲成绩" not in check.message
+    check = services.check_critique("党员教育管理仍有不足，组织生活会流于形式", PROBLEMS)[1]
+    assert check.ok and "着重指出问题" in check.message
+
+
+def test_the_minimum_length_is_data():
+    text = "工作扎实，但仍有不足。"
+    assert not services.check_critique(text, PROBLEMS)[1].ok
+    assert services.check_critique(text, PROBLEMS, {"critique_min_chars": 5})[1].ok
+
+
 def test_the_threshold_is_data():
     text = "工作扎实，成效显著，但党员教育管理仍有不足。"
     assert all(c.ok for c in services.check_critique(text, PROBLEMS))
