@@ -322,3 +322,44 @@ def test_gather_costs_the_same_queries_for_more_reporters(world, session):
         sr = SessionReporter.objects.create(session=session.session, reporter=rr, position=10 + i)
         tally_testing.cast(session.ballot_round, "leaders", {sr.pk: "good"})
     assert count() == small
+
+
+def test_compute_and_confirm_cost_the_same_queries_for_more_reporters(world, session, monkeypatch):
+    """Grading's own reads and writes do not grow with the reporters (the results app's
+    follow-ups, run from the hook, are measured in its own tests)."""
+    from shuzhi.ballots import tally_testing
+    from shuzhi.core.testing import make_unit
+    from shuzhi.cycles.models import RoundReporter
+    from shuzhi.meetings.models import SessionReporter
+    from shuzhi.orgs.models import Person
+
+    def run(setup) -> tuple[int, int]:
+        grading = _grading(world, setup)
+        with CaptureQueriesContext(connection) as computing:
+            gs.compute_suggestions(actor=world.alice, grading=grading)
+        with CaptureQueriesContext(connection) as confirming:
+            gs.confirm_grades(actor=world.alice, grading=grading)
+        return len(computing.captured_queries), len(confirming.captured_queries)
+
+    monkeypatch.setattr(gs, "_results_hook", lambda name: None)
+    first = make_user("first_secretary")
+    first.person = session.reporters[0].reporter.person
+    first.save()
+    small = run(session)
+    # The same province grades a larger round the next year: eight reporters, all with accounts.
+    session.annual.year = 2025
+    session.annual.save(update_fields=["year"])
+    larger = finished_session(world)
+    for i in range(5):
+        unit = make_unit(f"44980{i}", f"加测单位{i}", "county", world.city_b)
+        person = Person.objects.create(name=f"加测书记{i}", unit=unit)
+        account = make_user(f"extra{i}")
+        account.person = person
+        account.save()
+        rr = RoundReporter.objects.create(
+            round=larger.annual, unit=unit, person=person, sort_order=10 + i
+        )
+        sr = SessionReporter.objects.create(session=larger.session, reporter=rr, position=10 + i)
+        for category in ("leaders", "public"):
+            tally_testing.cast(larger.ballot_round, category, {sr.pk: "fair_good"})
+    assert run(larger) == small
