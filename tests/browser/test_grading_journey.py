@@ -14,10 +14,7 @@ from shuzhi.assessment.tests.grading_setup import finished_session
 from shuzhi.core.models import AuditEntry
 from tests.browser.conftest import login
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.urls("shuzhi.assessment.tests.grading_test_urls"),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 expect.set_options(timeout=15_000)
 
 

@@ -14,9 +14,8 @@ from shuzhi.core.testing import make_user
 
 from .grading_setup import FORMULA, THRESHOLDS, finished_session
 
-pytestmark = pytest.mark.urls("shuzhi.assessment.tests.grading_test_urls")
 BASE = "/assessment/grading"
-API = "/gapi/assessment/grading"
+API = "/api/assessment/grading"
 
 
 @pytest.fixture

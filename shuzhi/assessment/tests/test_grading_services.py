@@ -20,8 +20,6 @@ from shuzhi.core.testing import make_user
 
 from .grading_setup import FORMULA, THRESHOLDS, finished_session
 
-pytestmark = pytest.mark.urls("shuzhi.assessment.tests.grading_test_urls")
-
 
 @pytest.fixture
 def session(world):
