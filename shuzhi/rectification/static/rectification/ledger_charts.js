@@ -17,11 +17,17 @@
     };
   }
 
+  // Category labels: every one shown, rotated, and cut to a fixed width with "…"; the full
+  // name is in the axis tooltip (a unit's name may run to twenty characters).
+  var categoryLabel = { interval: 0, rotate: 30, width: 84, overflow: "truncate", ellipsis: "…" };
+
   function bar(rows) {
     return {
-      tooltip: { trigger: "axis" },
-      grid: { left: 40, right: 10, top: 10, bottom: 30 },
-      xAxis: { type: "category", data: rows.map(function (r) { return r[0]; }) },
+      tooltip: { trigger: "axis", confine: true },
+      // containLabel: the grid's edges include the axis labels, so long ones never spill out.
+      grid: { left: 8, right: 8, top: 12, bottom: 8, containLabel: true },
+      xAxis: { type: "category", axisLabel: categoryLabel,
+               data: rows.map(function (r) { return r[0]; }) },
       yAxis: { type: "value", minInterval: 1 },
       series: [{ type: "bar", data: rows.map(function (r) { return r[1]; }) }]
     };
@@ -30,10 +36,12 @@
   function stack(rows) {
     // rows: [name, total, closed, overdue]; open = total - closed.
     return {
-      tooltip: { trigger: "axis" },
-      legend: { data: ["已销号", "未销号", "其中逾期"] },
-      grid: { left: 40, right: 10, top: 30, bottom: 60 },
-      xAxis: { type: "category", axisLabel: { rotate: 30 },
+      tooltip: { trigger: "axis", confine: true },
+      // The legend sits alone on the top line (scrolling rather than wrapping on a phone) and
+      // the grid starts below it; the rotated unit names stay inside the grid's bottom edge.
+      legend: { type: "scroll", top: 0, left: "center", data: ["已销号", "未销号", "其中逾期"] },
+      grid: { left: 8, right: 8, top: 40, bottom: 8, containLabel: true },
+      xAxis: { type: "category", axisLabel: categoryLabel,
                data: rows.map(function (r) { return r[0]; }) },
       yAxis: { type: "value", minInterval: 1 },
       series: [
@@ -54,7 +62,7 @@
       return;
     }
     // Heights are set here so the page needs no stylesheet of its own.
-    node.style.height = node.classList.contains("ledger-chart-wide") ? "320px" : "260px";
+    node.style.height = node.classList.contains("ledger-chart-wide") ? "360px" : "260px";
     var chart = echarts.init(node, null, { renderer: "svg" });
     chart.setOption(build(rows));
     window.addEventListener("resize", function () { chart.resize(); });
