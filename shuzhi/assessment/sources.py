@@ -21,7 +21,7 @@ from .scoring import UnitFacts, source_points
 def unit_facts(unit_ids: Collection[int], year: int) -> dict[int, UnitFacts]:
     """The facts of each unit for ``year``; units without any data get empty facts."""
     from shuzhi.cycles.models import RoundReporter
-    from shuzhi.rectification.models import ACTIVE_STATUSES, Problem, ProblemStatus
+    from shuzhi.rectification.models import Problem, ProblemStatus, overdue_q
 
     if not unit_ids:
         return {}
@@ -34,7 +34,7 @@ def unit_facts(unit_ids: Collection[int], year: int) -> dict[int, UnitFacts]:
         .annotate(
             total=Count("id"),
             closed=Count("id", filter=Q(status=ProblemStatus.CLOSED)),
-            overdue=Count("id", filter=Q(status__in=ACTIVE_STATUSES, deadline__lt=today)),
+            overdue=Count("id", filter=overdue_q(today)),
         )
     }
     reports = {

@@ -63,11 +63,17 @@ _FIELDS = (
     "verdict",
     "verifier__full_name",
     "verifier__username",
+    "carried_over",
 )
 
 
-def status_text(status: str, deadline: datetime.date | None, today: datetime.date) -> str:
-    """The status as the ledger prints it; 逾期 is derived from the deadline, never stored."""
+def status_text(
+    status: str, deadline: datetime.date | None, today: datetime.date, carried_over: bool = False
+) -> str:
+    """The status as the ledger prints it; 逾期 is derived from the deadline, never stored. An
+    item carried into the next year says so: its copy there is the one worked on."""
+    if carried_over and status != ProblemStatus.CLOSED:
+        return f"{STATUS_LABEL.get(status, status)}（已转入下一年度）"
     if status in ACTIVE_STATUSES and deadline is not None and deadline < today:
         return OVERDUE_LABEL if status == ProblemStatus.IN_PROGRESS else "待整改（逾期）"
     return str(STATUS_LABEL.get(status, status))
@@ -115,7 +121,7 @@ def ledger_rows(user, filters: LedgerFilters, *, today: datetime.date) -> Iterat
         notes = _notes([row[0] for row in batch])
         for row in batch:
             (pk, unit, source, description, measures, leader, person, deadline) = row[:8]
-            status, verified_on, verdict, verifier_name, verifier_login = row[8:]
+            status, verified_on, verdict, verifier_name, verifier_login, carried = row[8:]
             yield [
                 unit,
                 source,
@@ -125,7 +131,7 @@ def ledger_rows(user, filters: LedgerFilters, *, today: datetime.date) -> Iterat
                 person,
                 deadline,
                 notes.get(pk, ""),
-                status_text(status, deadline, today),
+                status_text(status, deadline, today, carried),
                 verification_text(status, verified_on, verdict, verifier_name or verifier_login),
             ]
 

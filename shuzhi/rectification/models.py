@@ -90,7 +90,24 @@ class ProblemQuerySet(models.QuerySet):
 
     def overdue(self, today: datetime.date) -> ProblemQuerySet:
         """Items still being worked on whose deadline has passed (逾期, derived)."""
-        return self.filter(status__in=ACTIVE_STATUSES, deadline__lt=today)
+        return self.filter(overdue_q(today))
+
+    def still_worked_on(self) -> ProblemQuerySet:
+        """Items whose status can still move: not carried into the next year (the copy there is
+        the one worked on)."""
+        return self.filter(carried_over=False)
+
+
+def overdue_q(today: datetime.date, prefix: str = "") -> Q:
+    """The one definition of 逾期: 待整改 or 整改中, past the deadline, and not carried into the
+    next year (its copy there answers for it)."""
+    return Q(
+        **{
+            f"{prefix}status__in": ACTIVE_STATUSES,
+            f"{prefix}deadline__lt": today,
+            f"{prefix}carried_over": False,
+        }
+    )
 
 
 class Problem(TimeStampedModel):
@@ -195,6 +212,11 @@ class Problem(TimeStampedModel):
     reminded_before_on = models.DateField(_("到期前提醒日期"), null=True, blank=True)
     reminded_overdue_on = models.DateField(_("逾期提醒日期"), null=True, blank=True)
     escalated_on = models.DateField(_("逾期上报日期"), null=True, blank=True)
+    # Set by carry-over on the old item: its copy in the next year is the one worked on, so the
+    # old one is frozen and never counts as overdue. A stored fact, not a status.
+    carried_over = models.BooleanField(
+        _("已转入下一年度"), default=False, db_default=False, editable=False
+    )
 
     objects = ProblemQuerySet.as_manager()
 
@@ -224,7 +246,10 @@ class Problem(TimeStampedModel):
     def is_overdue(self, today: datetime.date) -> bool:
         """逾期: still being worked on after its deadline."""
         return (
-            self.status in ACTIVE_STATUSES and self.deadline is not None and self.deadline < today
+            self.status in ACTIVE_STATUSES
+            and self.deadline is not None
+            and self.deadline < today
+            and not self.carried_over
         )
 
 

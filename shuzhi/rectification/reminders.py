@@ -89,7 +89,7 @@ def run_reminders(*, today: datetime.date | None = None) -> dict:
         escalate_after = settings.SHUZHI_ESCALATE_AFTER_DAYS
         # An item carried into the next year is worked on (and reminded of) as its copy there.
         active = Problem.objects.filter(
-            status__in=ACTIVE_STATUSES, deadline__isnull=False, carried_to__isnull=True
+            status__in=ACTIVE_STATUSES, deadline__isnull=False, carried_over=False
         )
         phases = [
             (

@@ -37,6 +37,7 @@ from .models import (
     ProblemStatus,
     ProgressNote,
     Severity,
+    overdue_q,
 )
 
 PAGE_SIZE = 30
@@ -203,7 +204,7 @@ def rectification_rate(closed: int, total: int) -> float | None:
 
 
 def _overdue_q(today: datetime.date) -> Q:
-    return Q(status__in=ACTIVE_STATUSES, deadline__lt=today)
+    return overdue_q(today)
 
 
 def _child_key(path: str):
@@ -398,7 +399,9 @@ def my_work(unit: Unit, *, year: int, today=None) -> MyWork:
 
     today = today or clock.today()
     counts = board_counts(unit, year=year, today=today)
-    active = Problem.objects.filter(unit=unit, status__in=ACTIVE_STATUSES, deadline__isnull=False)
+    active = Problem.objects.filter(
+        unit=unit, status__in=ACTIVE_STATUSES, deadline__isnull=False, carried_over=False
+    )
     due_soon = list(
         active.filter(
             deadline__gte=today, deadline__lte=today + datetime.timedelta(days=DUE_SOON_DAYS)

@@ -714,6 +714,7 @@ def carry_over(*, actor, from_year: int, root: Unit | None = None) -> int:
             )
         )
     Problem.objects.bulk_create(copies, batch_size=1000)
+    Problem.objects.filter(pk__in=[old.pk for old in old_items]).update(carried_over=True)
     # bulk_create returns primary keys on PostgreSQL and SQLite ≥ 3.35; read them back anyway
     # so the transition rows below never depend on the backend.
     new_ids = dict(

@@ -54,7 +54,11 @@ class ReportEditForm(forms.Form):
     def __init__(self, *args, report: Report, **kwargs):
         self.report = report
         round = report.reporter.round
-        self.carried_rows = list(report.carried.select_related("problem__source"))
+        # The carried-on copy too: once an item moved into this year, its copy's status is the
+        # item's real state.
+        self.carried_rows = list(
+            report.carried.select_related("problem__source", "problem__carried_to")
+        )
         kwargs["initial"] = {"title": report.title} | {
             f"section_{code}": report.sections.get(code, "") for code, _label in SECTIONS
         }

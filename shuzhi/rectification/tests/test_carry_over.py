@@ -123,3 +123,22 @@ def test_carry_over_respects_the_root_and_the_organiser_role(world, year_2025):
     assert caught.value.message_dict["from_year"] == ["年度应在 2000—2099 之间。"]
     assert services.carry_over(actor=world.root, from_year=2025) == 2
     assert Problem.objects.filter(year=2026).count() == 3
+
+
+def test_a_carried_item_no_longer_counts_as_overdue_in_its_old_year(world, year_2025):
+    """The copy in the new year answers for the item; the old one is frozen, so it is neither
+    overdue nor reminded, on the ledger, the export or the unit's to-do list."""
+    from shuzhi.rectification.ledger_export import status_text
+
+    working = year_2025["working"]
+    late = datetime.date(2030, 1, 1)
+    assert working.is_overdue(late)
+    assert Problem.objects.overdue(late).filter(pk=working.pk).exists()
+    services.carry_over(actor=world.alice, from_year=2025, root=world.province)
+    working.refresh_from_db()
+    copy = working.carried_to
+    assert working.carried_over and not copy.carried_over
+    assert not working.is_overdue(late)
+    assert not Problem.objects.overdue(late).filter(pk=working.pk).exists()
+    assert Problem.objects.overdue(late).filter(pk=copy.pk).exists()
+    assert status_text(working.status, working.deadline, late, True) == "整改中（已转入下一年度）"
