@@ -195,6 +195,13 @@ def compute_suggestions(*, actor, grading: Grading) -> list[GradeRow]:
     return rows
 
 
+def _check_disqualifiers(disqualifiers: list[str], formula: composite.Formula) -> None:
+    known = {c for c, _l in formula.disqualifiers}
+    unknown = [d for d in disqualifiers if d not in known]
+    if unknown:
+        raise ValidationError({"disqualifiers": f"未知的否决情形：{'、'.join(unknown)}。"})
+
+
 def _check_grade(
     grading: Grading,
     *,
@@ -208,14 +215,12 @@ def _check_grade(
     codes = [s["code"] for s in scale]
     if final not in codes:
         raise ValidationError({"final": "请选择评价等次中的一个等次。"})
-    if final != suggested and not reason.strip():
-        raise ValidationError({"reason": "评定等次与建议等次不同，必须说明理由。"})
-    known = {c for c, _l in formula.disqualifiers}
-    unknown = [d for d in disqualifiers if d not in known]
-    if unknown:
-        raise ValidationError({"disqualifiers": f"未知的否决情形：{'、'.join(unknown)}。"})
+    # The disqualifiers are absolute: no reason makes the best grade possible.
+    _check_disqualifiers(disqualifiers, formula)
     if disqualifiers and final == codes[0]:
         raise ValidationError({"final": f"存在否决情形，不得评为“{scale[0]['label']}”。"})
+    if final != suggested and not reason.strip():
+        raise ValidationError({"reason": "评定等次与建议等次不同，必须说明理由。"})
 
 
 @transaction.atomic
@@ -249,14 +254,7 @@ def decide_grade(
         "opinion": row.opinion,
     }
     if disqualifiers != list(row.disqualifiers):
-        _check_grade(
-            grading,
-            final=final,
-            reason="-",
-            suggested=final,
-            disqualifiers=disqualifiers,
-            formula=formula,
-        )
+        _check_disqualifiers(disqualifiers, formula)
         row.disqualifiers = disqualifiers
         row.save(update_fields=["disqualifiers"])
         _suggest_all(grading, actor=actor)

@@ -154,6 +154,8 @@ def test_the_secretary_sees_and_acknowledges(client, world, suggested, django_as
         html = client.get(f"{BASE}/mine/").content.decode()
     assert "广州市委" in html and "荔湾区委" not in html and "确认知悉" in html
     row = _row(suggested, "广州市委")
+    page = client.get(f"{BASE}/row/{row.pk}/derivation/ballot_score/").content.decode()
+    assert "好 占有效票 10 张的 100.00%" in page  # his own numbers open too
     assert client.post(f"{BASE}/row/{row.pk}/acknowledge/").status_code == 302
     row.refresh_from_db()
     assert row.acknowledged_by == world.bob
@@ -161,6 +163,7 @@ def test_the_secretary_sees_and_acknowledges(client, world, suggested, django_as
     # grading is out of his sight.
     other = _row(suggested, "荔湾区委")
     assert client.post(f"{BASE}/row/{other.pk}/acknowledge/").status_code == 404
+    assert client.get(f"{BASE}/row/{other.pk}/derivation/composite/").status_code == 404
     assert client.get(f"{BASE}/round/{suggested.round_id}/").status_code == 404
 
 
