@@ -70,6 +70,14 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_label}"
 
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise PermissionError("Audit entries are immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[override]
+        raise PermissionError("Audit entries are immutable.")
+
     @property
     def change_pairs(self) -> list[tuple[str, object, object]]:
         """``(field, before, after)`` for display. Read through this, not ``changes.items`` in a
@@ -82,14 +90,6 @@ class AuditEntry(models.Model):
             else:
                 pairs.append((field, None, value))
         return pairs
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise PermissionError("Audit entries are immutable.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):  # type: ignore[override]
-        raise PermissionError("Audit entries are immutable.")
 
 
 class Notification(models.Model):

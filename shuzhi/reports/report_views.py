@@ -375,7 +375,7 @@ def report_review(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"报告已{report.get_status_display()}。")
+        messages.success(request, f"述职报告现为“{report.get_status_display()}”。")
     return _detail(report)
 
 
