@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from shuzhi.core import clock
@@ -117,7 +118,7 @@ def problem_import(request: HttpRequest) -> HttpResponse:
             "units": units,
             "jobs": jobs.defer("errors")[:RECENT_IMPORTS],
             "columns": ledger_import.TEMPLATE_COLUMNS,
-            "example": ledger_import.EXAMPLE_ROW,
+            "example": ledger_export.example_row(units),
             "sources": ProblemSource.objects.filter(is_active=True),
         },
     )
@@ -174,8 +175,15 @@ def problem_import_errors(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def problem_import_template(request: HttpRequest) -> HttpResponse:
     """The blank template with the import's columns and an example row."""
-    response = HttpResponse(ledger_export.template_workbook(), content_type=ledger_export.XLSX)
-    response["Content-Disposition"] = 'attachment; filename="ledger-template.xlsx"'
+    response = HttpResponse(
+        ledger_export.template_workbook(request.user), content_type=ledger_export.XLSX
+    )
+    # A Chinese name (RFC 5987 filename*, as the export's), after an ASCII filename for
+    # clients that do not read filename*.
+    chinese = content_disposition_header(True, ledger_export.TEMPLATE_FILE_NAME)
+    response["Content-Disposition"] = chinese.replace(
+        "attachment;", 'attachment; filename="ledger-template.xlsx";', 1
+    )
     return response
 
 

@@ -23,7 +23,7 @@ from typing import IO
 
 from shuzhi.core import audit, clock
 
-from .ledger_import import EXAMPLE_ROW, TEMPLATE_COLUMNS
+from .ledger_import import EXAMPLE_ROW, TEMPLATE_COLUMNS, import_units_for
 from .models import ACTIVE_STATUSES, ProblemSource, ProblemStatus, ProgressNote, Severity
 from .models import ResponsibilityKind as Kind
 from .selectors import LedgerFilters, ledger_queryset
@@ -285,18 +285,81 @@ def export_file_name(filters: LedgerFilters) -> str:
     return f"{export_title(filters)}.xlsx"
 
 
-def template_workbook() -> bytes:
-    """The blank import template: the import's columns, one example row, and a sheet listing
-    the values each choice column accepts."""
+TEMPLATE_FILE_NAME = "问题台账导入模板.xlsx"
+# Rows of the template that carry the drop-down lists (the header is row 1).
+TEMPLATE_ROWS = 2000
+# The statuses a file may bring in (closing and verification are done in the system).
+TEMPLATE_STATUSES = ["待整改", "整改中"]
+
+
+def example_row(units: list) -> list[str]:
+    """The template's example row, naming the first of ``units`` (the tops of the user's import
+    scopes, ``ledger_import.import_units_for``) so the sample can be kept and edited rather
+    than replaced; dates in this year. Without units the unit is left for the user to fill."""
+    row = list(EXAMPLE_ROW)
+    code_at = TEMPLATE_COLUMNS.index("组织代码")
+    name_at = TEMPLATE_COLUMNS.index("单位名称")
+    row[code_at], row[name_at] = (units[0].code, units[0].name) if units else ("", "本单位名称")
+    year = clock.today().year
+    for key in ("发现日期", "完成时限"):
+        at = TEMPLATE_COLUMNS.index(key)
+        row[at] = f"{year}{row[at][4:]}" if row[at][:4].isdigit() else row[at]
+    return row
+
+
+def template_workbook(user) -> bytes:
+    """The blank import template: the import's columns, an example row in ``user``'s scope,
+    drop-down lists on the choice columns, and a sheet explaining each column.
+
+    The lists (active problem sources, severities, responsibility kinds, importable statuses)
+    sit on a hidden sheet and the validations refer to its ranges: an inline list is limited
+    to 255 characters, which a long source list exceeds. Invalid entries are refused by Excel
+    with a message; the import checks them again anyway (WPS and LibreOffice honour the lists
+    too, other tools may not)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "问题台账"
     sheet.append(TEMPLATE_COLUMNS)
-    sheet.append(EXAMPLE_ROW)
+    sheet.append(example_row(import_units_for(user)))
+
+    choices = {
+        "问题来源": list(
+            ProblemSource.objects.filter(is_active=True)
+            .order_by("sort_order", "id")
+            .values_list("name", flat=True)
+        ),
+        "严重程度": [str(label) for label in Severity.labels],
+        "责任类型": [str(label) for label in Kind.labels],
+        "状态": TEMPLATE_STATUSES,
+    }
+    lists = workbook.create_sheet("选项")
+    lists.sheet_state = "hidden"
+    for index, (name, values) in enumerate(choices.items(), start=1):
+        letter = get_column_letter(index)
+        lists[f"{letter}1"] = name
+        for number, value in enumerate(values, start=2):
+            lists[f"{letter}{number}"] = value
+        if not values:
+            continue
+        validation = DataValidation(
+            type="list",
+            formula1=f"'选项'!${letter}$2:${letter}${len(values) + 1}",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle=f"{name}无效",
+            error=f"请从下拉列表中选择{name}。",
+            showInputMessage=True,
+            promptTitle=name,
+            prompt="请从下拉列表中选择。",
+        )
+        target = get_column_letter(TEMPLATE_COLUMNS.index(name) + 1)
+        validation.add(f"{target}2:{target}{TEMPLATE_ROWS + 1}")
+        sheet.add_data_validation(validation)
     for index, name in enumerate(TEMPLATE_COLUMNS, start=1):
         letter = get_column_letter(index)
         sheet[f"{letter}1"].font = Font(bold=True)
@@ -305,14 +368,14 @@ def template_workbook() -> bytes:
         sheet[f"{letter}2"].alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "A2"
 
-    help_sheet = workbook.create_sheet("填写说明")
+    help_sheet = workbook.create_sheet("填写说明", 1)
     help_sheet.append(["列", "填写要求"])
-    sources = "、".join(ProblemSource.objects.filter(is_active=True).values_list("name", flat=True))
+    sources = "、".join(choices["问题来源"])
     for row in (
         ("序号", "可选，仅供核对；系统按组织和年度自动编排序号。"),
         ("组织代码", "问题所在组织的代码（推荐）；与“单位名称”至少填写一项。"),
         ("单位名称", "只填名称时，须在导入范围内唯一。"),
-        ("问题来源", f"必填：{sources}。"),
+        ("问题来源", f"必填，可从下拉列表选择：{sources}。"),
         ("问题描述", "必填，不超过 2000 字；同一组织同一年度不能重复。"),
         ("严重程度", "一般、较重、严重；留空为一般。"),
         ("发现日期", "如 2025-03-15；留空为导入当天（不晚于该年度年底）。"),

@@ -58,6 +58,16 @@ EXAMPLE_ROW = [
     "",
 ]
 
+
+def join_messages(messages: list[str]) -> str:
+    """Several messages about one row as one sentence: each message ends with "。" on its own,
+    so the ending is dropped before joining with "；" and put back once at the end (never
+    "。；")."""
+    parts = [message.strip().rstrip("。；;.") for message in messages]
+    text = "；".join(part for part in parts if part)
+    return f"{text}。" if text else ""
+
+
 # Plain strings as keys: lazy labels would be translated on every look-up.
 SEVERITY_OF = {str(label): value for value, label in Severity.choices} | {
     value: value for value in Severity.values

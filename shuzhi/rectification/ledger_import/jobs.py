@@ -28,6 +28,7 @@ from .common import (
     _KEY_OF_HEADER,
     MAX_STORED_ERRORS,
     ImportRefused,
+    join_messages,
     logger,
 )
 from .reading import LedgerRows, read_ledger
@@ -239,18 +240,18 @@ def error_report(job: LedgerImport) -> bytes:
     if rows is None:
         sheet.append(["行号", "错误说明"])
         for row, messages in sorted(by_row.items()):
-            sheet.append([row or "文件", "；".join(messages)])
+            sheet.append([row or "文件", join_messages(messages)])
     else:
         keys = [_KEY_OF_HEADER.get(name) for name in rows.header]
         sheet.append(["行号", "错误说明", *rows.header])
         if 0 in by_row:
-            sheet.append(["文件", "；".join(by_row[0])])
+            sheet.append(["文件", join_messages(by_row[0])])
         for k, number in enumerate(rows.numbers):
             messages = by_row.get(number, [])
             sheet.append(
                 [
                     number,
-                    "；".join(messages),
+                    join_messages(messages),
                     *[rows.columns[key][k] if key in rows.columns else "" for key in keys],
                 ]
             )

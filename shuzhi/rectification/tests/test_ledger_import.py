@@ -303,6 +303,24 @@ def test_error_report_keeps_the_rows_beside_their_errors(world):
     assert again.created_count == 5
 
 
+def test_a_row_with_several_errors_reads_as_one_sentence(world):
+    content = GOOD + "5,440103,,天降,,,,,,,,,,,,\n"  # unknown source and no description
+    job = run(world.dave, world.county_a1, content.encode())
+    sheet = load_workbook(io.BytesIO(ledger_import.error_report(job))).active
+    message = list(sheet.iter_rows(values_only=True))[5][1]
+    assert message.count("；") == 1 and message.endswith("。")
+    assert "。；" not in message and "。。" not in message
+
+
+def test_join_messages():
+    from shuzhi.rectification.ledger_import.common import join_messages
+
+    assert join_messages(["甲：不能为空。", "乙：无效。"]) == "甲：不能为空；乙：无效。"
+    assert join_messages(["只有一处。"]) == "只有一处。"
+    assert join_messages(["没有句号"]) == "没有句号。"
+    assert join_messages([]) == ""
+
+
 def test_the_task_runs_the_job_after_commit(world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         job = ledger_import.create_import(

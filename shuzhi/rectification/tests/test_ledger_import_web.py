@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from urllib.parse import quote
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -152,8 +153,49 @@ def test_template_download(client, world):
     response = client.get("/problems/import/template.xlsx")
     assert response.status_code == 200
     assert response["Content-Type"] == XLSX
-    header = next(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith('attachment; filename="ledger-template.xlsx";')
+    assert "filename*=utf-8''" + quote("问题台账导入模板.xlsx") in disposition
+    workbook = load_workbook(io.BytesIO(response.content))
+    sheet = workbook["问题台账"]
+    header, example = list(sheet.iter_rows(values_only=True))[:2]
     assert list(header) == ledger_import.TEMPLATE_COLUMNS
+    # The example names a unit in the user's own import scope, not a fixed code.
+    code = example[header.index("组织代码")]
+    assert (code, example[header.index("单位名称")]) == ("440103", "荔湾区委")
+    assert workbook["选项"].sheet_state == "hidden"
+    lists = {}
+    for validation in sheet.data_validations.dataValidation:
+        (cells,) = list(validation.sqref.ranges)
+        lists[cells.coord.split(":")[0].rstrip("0123456789")] = validation.formula1
+    column = {name: chr(ord("A") + i) for i, name in enumerate(header)}
+    assert set(lists) == {column[n] for n in ("问题来源", "严重程度", "责任类型", "状态")}
+    options = workbook["选项"]
+
+    def values(formula: str) -> list[str]:
+        cells = options[formula.split("!")[1].replace("$", "")]
+        return [row[0].value for row in cells]
+
+    assert "巡察" in values(lists[column["问题来源"]])
+    assert values(lists[column["严重程度"]]) == ["一般", "较重", "严重"]
+    assert values(lists[column["状态"]]) == ["待整改", "整改中"]
+    assert "一岗双责" in values(lists[column["责任类型"]])
+
+
+def test_the_template_example_follows_the_user(client, world):
+    """The example unit is the top of the user's import scope (a superuser: the root); the
+    upload page shows the same example. Without an import scope the unit is left blank."""
+    client.force_login(world.root)
+    book = load_workbook(io.BytesIO(client.get("/problems/import/template.xlsx").content))
+    header, example = list(book["问题台账"].iter_rows(values_only=True))[:2]
+    assert example[header.index("组织代码")] == "440000"
+    page = client.get("/problems/import/").content.decode()
+    assert "<td>440000</td><td>广东省委</td>" in page and "<td>440103</td>" not in page
+    client.force_login(world.bob)
+    book = load_workbook(io.BytesIO(client.get("/problems/import/template.xlsx").content))
+    header, example = list(book["问题台账"].iter_rows(values_only=True))[:2]
+    assert example[header.index("组织代码")] is None
+    assert example[header.index("单位名称")] == "本单位名称"
 
 
 # --- API ---------------------------------------------------------------------------------------
