@@ -226,4 +226,6 @@ KIND_LABELS = {
     "report.archive": "述职报告归档",
     "grading.confirmed": "考核等次确定",
     "assessment.result": "考核结果运用",
+    "critique.published": "上级点评",
+    "plan.review": "整改方案审核",
 }

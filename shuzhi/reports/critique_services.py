@@ -443,4 +443,33 @@ def publish_critique(*, actor, critique: Critique) -> Critique:
         scope_path=critique.reporter.unit.path,
         changes={"published": [False, True]},
     )
+    _tell_writers(critique, actor=actor)
     return critique
+
+
+def _tell_writers(critique: Critique, *, actor) -> None:
+    """Tell the reporter's writers that a critique of them is published. The message carries
+    the text (a writer without ``critique.view`` cannot open the critique page) and links to
+    the rectification plan, the writers' next step."""
+    from django.urls import reverse
+
+    from shuzhi.core.notify import Message, notify_many
+
+    from .plan_services import writers_of
+
+    reporter = critique.reporter
+    named = critique.problems.count()
+    author = critique.author_label or "上级"
+    text = critique.text if len(critique.text) <= 500 else critique.text[:500] + "……"
+    body = f"{text}\n\n点评指出问题 {named} 个，已列入问题清单，请据此制定整改方案。"
+    notify_many(
+        Message(
+            user_id=user_id,
+            kind="critique.published",
+            title=f"{author}对{reporter.unit.name}{reporter.round.year}年度述职的点评已发布",
+            body=body,
+            url=reverse("plan_detail", args=[reporter.pk]),
+            key=f"critique.published:{critique.pk}",
+        )
+        for user_id in writers_of(reporter, besides=actor)
+    )

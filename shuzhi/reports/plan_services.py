@@ -25,7 +25,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.urls import reverse
 
 from shuzhi.core import audit, clock
 from shuzhi.cycles.models import RoundReporter
@@ -64,6 +65,40 @@ PLAN_TRANSITIONS: dict[tuple[str, str], PlanMove] = {
 }
 # The unit edits its plan only while it is in its hands.
 EDITABLE_STATUSES = frozenset({PlanStatus.DRAFT, PlanStatus.RETURNED})
+
+
+def writers_of(reporter: RoundReporter, *, besides=None) -> list[int]:
+    """Ids of the active users who write ``reporter``'s report and plan — the rule of
+    ``reports.policies.can_write_report`` as a query: the account linked to the reporting
+    person, and a grant carrying ``report.write`` exactly on the reporting unit. Superusers
+    may write anything but are not the reporter's writers, so they are not counted; nor is
+    ``besides`` (the user acting, who needs no message about their own act)."""
+    from django.contrib.auth import get_user_model
+
+    from shuzhi.accounts.roles import roles_for
+
+    own = Q(
+        grants__unit_id=reporter.unit_id,
+        grants__unit__status="active",
+        grants__role__in=roles_for("report.write"),
+    )
+    if reporter.person_id:
+        own |= Q(person_id=reporter.person_id)
+    users = get_user_model().objects.filter(own, is_active=True)
+    if besides is not None and getattr(besides, "pk", None):
+        users = users.exclude(pk=besides.pk)
+    return sorted(set(users.values_list("pk", flat=True)))
+
+
+def _tell_writers(plan: RectificationPlan, *, actor, title: str, body: str = "") -> None:
+    """Put a message about the superior's decision in the inbox of the plan's writers."""
+    from shuzhi.core.notify import Message, notify_many
+
+    url = reverse("plan_detail", args=[plan.reporter_id])
+    notify_many(
+        Message(user_id=user_id, kind="plan.review", title=title, body=body, url=url)
+        for user_id in writers_of(plan.reporter, besides=actor)
+    )
 
 
 def plan_move(from_status: str, to_status: str) -> PlanMove | None:
@@ -309,6 +344,12 @@ def return_plan(*, actor, plan: RectificationPlan, comment: str) -> Rectificatio
         changes={"status": [PlanStatus.SUBMITTED, PlanStatus.RETURNED]},
         note=comment,
     )
+    _tell_writers(
+        plan,
+        actor=actor,
+        title=f"{plan.reporter.round.year}年度整改方案被退回，请修改后重新报送",
+        body=f"修改意见：{comment}",
+    )
     return plan
 
 
@@ -359,5 +400,11 @@ def approve_plan(*, actor, plan: RectificationPlan) -> RectificationPlan:
         scope_path=plan.reporter.unit.path,
         changes={"status": [PlanStatus.SUBMITTED, PlanStatus.APPROVED]},
         note=f"写入问题台账 {applied} 项，其中 {started} 项转为整改中",
+    )
+    _tell_writers(
+        plan,
+        actor=actor,
+        title=f"{plan.reporter.round.year}年度整改方案已批准",
+        body=f"方案中的 {applied} 项已写入问题台账，其中 {started} 项转为整改中。",
     )
     return plan

@@ -8,9 +8,12 @@ import datetime
 import itertools
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from shuzhi.accounts.models import Role
 from shuzhi.core.models import AuditEntry
+from shuzhi.cycles.models import RoundReporter
 from shuzhi.rectification import services as rect
 from shuzhi.rectification.models import Problem, ProblemStatus
 from shuzhi.reports import critique_services, plan_services
@@ -373,3 +376,81 @@ def test_approval_is_all_or_nothing(world, reporter, critique, sam):
     assert plan.status == PlanStatus.SUBMITTED
     assert set(critique.problems.values_list("status", flat=True)) == {ProblemStatus.OPEN}
     assert not critique.problems.exclude(measures="").exists()
+
+
+# --- Messages to the reporter's writers ---------------------------------------------------------
+
+
+@pytest.fixture
+def wang(world, reporter):
+    """The reporting person's own account (no grants): one of the reporter's writers."""
+    from shuzhi.core.testing import make_user
+    from shuzhi.orgs.models import Person
+
+    person = Person.objects.create(name="王区长", unit=world.county_a1)
+    RoundReporter.objects.filter(pk=reporter.pk).update(person=person)
+    reporter.refresh_from_db()
+    return make_user("wang", person=person, full_name="王区长")
+
+
+def _inbox(kind: str) -> dict[str, list]:
+    from shuzhi.core.models import Notification
+
+    found: dict[str, list] = {}
+    for n in Notification.objects.filter(kind=kind).select_related("user").order_by("id"):
+        found.setdefault(n.user.username, []).append(n)
+    return found
+
+
+def test_the_writers_are_the_linked_account_and_a_grant_exactly_on_the_unit(
+    world, reporter, sam, wang, lena, pete
+):
+    from shuzhi.core.testing import make_user
+
+    gone = make_user("gone", (Role.SECRETARY, world.county_a1), is_active=False)
+    ids = plan_services.writers_of(reporter)
+    names = set(get_user_model().objects.filter(pk__in=ids).values_list("username", flat=True))
+    # bob's and pete's secretary grants reach the county only from above; root is global.
+    assert names == {"sam", "wang"} and gone.pk not in ids
+    assert plan_services.writers_of(reporter, besides=sam) == [wang.pk]
+
+
+def test_publishing_a_critique_tells_the_reporters_writers(
+    client, world, reporter, critique, sam, wang
+):
+    critique_services.publish_critique(actor=world.bob, critique=critique)
+    sent = _inbox("critique.published")
+    assert set(sent) == {"sam", "wang"}
+    message = sent["sam"][0]
+    assert message.url == f"/reports/plans/{reporter.pk}/"
+    assert "荔湾区委2026年度述职的点评已发布" in message.title
+    assert "点评指出问题 2 个" in message.body and "软弱涣散村党组织整顿进度滞后" in message.body
+    client.force_login(sam)
+    inbox = client.get("/inbox/", {"kind": "critique.published"}).content.decode()
+    assert '<option value="critique.published" selected>上级点评</option>' in inbox
+    assert "荔湾区委2026年度述职的点评已发布" in inbox
+
+
+def test_approving_and_returning_a_plan_tell_its_writers(world, reporter, critique, sam, wang):
+    plan = plan_services.submit_plan(actor=sam, plan=_ready_plan(sam, reporter, critique))
+    plan = plan_services.return_plan(actor=world.bob, plan=plan, comment="时限过松，请压缩。")
+    sent = _inbox("plan.review")
+    assert set(sent) == {"sam", "wang"}
+    assert "被退回" in sent["wang"][0].title and "时限过松，请压缩。" in sent["wang"][0].body
+    plan = plan_services.update_plan(actor=sam, plan=plan, items=_fill(plan))
+    plan = plan_services.submit_plan(actor=sam, plan=plan)
+    plan_services.approve_plan(actor=world.bob, plan=plan)
+    sent = _inbox("plan.review")
+    assert [n.title for n in sent["sam"]] == [
+        "2026年度整改方案被退回，请修改后重新报送",
+        "2026年度整改方案已批准",
+    ]
+    assert "其中 2 项转为整改中" in sent["sam"][1].body
+    assert "bob" not in sent  # the superior acted; no message to themselves
+
+
+def test_a_refused_move_sends_nothing(world, reporter, critique, sam, wang, lena):
+    plan = plan_services.submit_plan(actor=sam, plan=_ready_plan(sam, reporter, critique))
+    with pytest.raises((PermissionDenied, ValidationError)):
+        plan_services.approve_plan(actor=sam, plan=plan)
+    assert _inbox("plan.review") == {}
