@@ -16,7 +16,9 @@ from .results_models import FollowUp
 
 def on_grades_confirmed(*, actor, grading: Grading, rows: Iterable[GradeRow]) -> list[FollowUp]:
     """Create the talks, commendations and rectification items the host's consequences table
-    asks for. Calling it again for the same rows creates nothing new."""
+    asks for. Calling it again for the same rows creates nothing new. The number of queries
+    does not grow with the rows (read once, inserted in bulk), except one ledger entry per
+    限期整改 item."""
     from . import results_services
 
     return results_services.generate_follow_ups(actor=actor, grading=grading, rows=rows)

@@ -61,6 +61,8 @@ RULE_FIELDS = (
     "note",
 )
 NOTIFY_KIND = "assessment.result"
+# Follow-ups inserted per statement (a round may have thousands of reporters).
+BULK_SIZE = 500
 
 
 # --- Policies ---------------------------------------------------------------------------------
@@ -323,7 +325,9 @@ def _person_user(person):
         return None
 
 
-def _create(ctx: _Context, row: GradeRow, kind: str, spec: dict[str, Any]) -> FollowUp:
+def _build(ctx: _Context, row: GradeRow, kind: str, spec: dict[str, Any]) -> FollowUp:
+    """The unsaved follow-up of ``kind`` for ``row``; for 限期整改 the ledger item is recorded
+    now (through the ledger's own service, so it gets its serial, history and audit entry)."""
     round_ = ctx.round
     reporter = row.reporter
     rule = ctx.rules[row.final]
@@ -341,14 +345,12 @@ def _create(ctx: _Context, row: GradeRow, kind: str, spec: dict[str, Any]) -> Fo
         due_on=ctx.today + datetime.timedelta(days=days) if days else None,
         rule=_rule_snapshot(rule),
     )
-    who = reporter.person.name if reporter.person else reporter.unit.name
-    reporter_user = _person_user(reporter.person)
-    url = ""
     if kind == FollowUpKind.TALK and spec["by"] == TalkBy.SECRETARY:
         follow_up.conductor, follow_up.conductor_user = ctx.secretary()
     if kind == FollowUpKind.RECTIFICATION:
         from shuzhi.rectification import services as rect_services
 
+        who = reporter.person.name if reporter.person else reporter.unit.name
         follow_up.problem = rect_services.create_problem(
             actor=ctx.actor,
             unit=reporter.unit,
@@ -364,31 +366,59 @@ def _create(ctx: _Context, row: GradeRow, kind: str, spec: dict[str, Any]) -> Fo
             deadline=follow_up.due_on,
             round=round_,
         )
-    follow_up.save()
-    ctx.created[kind] = ctx.created.get(kind, 0) + 1
+    return follow_up
+
+
+def _save_all(ctx: _Context, follow_ups: list[FollowUp]) -> list[FollowUp]:
+    """Insert ``follow_ups`` in bulk and queue the messages to the people they concern.
+
+    A round has thousands of reporters and this runs inside grading's confirmation, so the
+    number of queries must not grow with them: one insert per batch, the rows and their
+    people having been read beforehand."""
+    if not follow_ups:
+        return []
+    saved = FollowUp.objects.bulk_create(follow_ups, batch_size=BULK_SIZE)
+    if any(f.pk is None for f in saved):
+        # Backends that do not return ids from a bulk insert: read them back by row and kind.
+        stored = FollowUp.objects.filter(grade_row__in={f.grade_row_id for f in saved})
+        ids = {
+            (row_id, kind): pk
+            for pk, row_id, kind in stored.values_list("pk", "grade_row_id", "kind")
+        }
+        for follow_up in saved:
+            follow_up.pk = ids[(follow_up.grade_row_id, follow_up.kind)]
+    for follow_up in saved:
+        ctx.created[follow_up.kind] = ctx.created.get(follow_up.kind, 0) + 1
+        ctx.messages.extend(_created_messages(ctx, follow_up))
+    return saved
+
+
+def _created_messages(ctx: _Context, follow_up: FollowUp) -> list[Message]:
+    """Tell the person concerned and the talk's holder (when they have accounts)."""
+    reporter = follow_up.reporter
+    who = reporter.person.name if reporter.person else reporter.unit.name
     titles: dict[str, str] = {
         FollowUpKind.TALK: f"约谈安排：{reporter.unit.name} {who}",
         FollowUpKind.COMMENDATION: f"列入表扬名单：{reporter.unit.name} {who}",
         FollowUpKind.RECTIFICATION: f"限期整改：{reporter.unit.name}",
     }
-    title = titles[kind]
-    body = f"{round_.title}评定等次“{label}”。"
+    body = f"{ctx.round.title}评定等次“{follow_up.grade_label}”。"
     if follow_up.due_on:
         body += f"完成期限：{follow_up.due_on:%Y-%m-%d}。"
-    url = f"/assessment/results/follow-ups/{follow_up.pk}/"
-    recipients = {u.pk for u in (reporter_user, follow_up.conductor_user) if u is not None}
-    for user_id in recipients:
-        ctx.messages.append(
-            Message(
-                user_id=user_id,
-                kind=NOTIFY_KIND,
-                title=title,
-                body=body,
-                url=url,
-                key=f"followup:{follow_up.pk}",
-            )
+    recipients = {
+        u.pk for u in (_person_user(reporter.person), follow_up.conductor_user) if u is not None
+    }
+    return [
+        Message(
+            user_id=user_id,
+            kind=NOTIFY_KIND,
+            title=titles[follow_up.kind],
+            body=body,
+            url=f"/assessment/results/follow-ups/{follow_up.pk}/",
+            key=f"followup:{follow_up.pk}",
         )
-    return follow_up
+        for user_id in sorted(recipients)
+    ]
 
 
 def _current_rows(rows: Iterable[GradeRow]) -> list[GradeRow]:
@@ -414,11 +444,15 @@ def generate_follow_ups(*, actor, grading: Grading, rows: Iterable[GradeRow]) ->
     existing = set(
         FollowUp.objects.filter(grade_row__in=current).values_list("grade_row_id", "kind")
     )
-    created: list[FollowUp] = []
-    for row in current:
-        for kind, spec in _specs(ctx.rules.get(row.final)).items():
-            if (row.pk, kind) not in existing:
-                created.append(_create(ctx, row, kind, spec))
+    created = _save_all(
+        ctx,
+        [
+            _build(ctx, row, kind, spec)
+            for row in current
+            for kind, spec in _specs(ctx.rules.get(row.final)).items()
+            if (row.pk, kind) not in existing
+        ],
+    )
     if created:
         audit.record(
             actor=actor,
@@ -521,9 +555,9 @@ def correct_follow_ups(*, actor, old: GradeRow, new: GradeRow) -> list[FollowUp]
             covered.add(follow_up.kind)
         else:
             _cancel(actor, follow_up, reason, ctx.messages)
-    created = [
-        _create(ctx, new, kind, spec) for kind, spec in wanted.items() if kind not in covered
-    ]
+    created = _save_all(
+        ctx, [_build(ctx, new, kind, spec) for kind, spec in wanted.items() if kind not in covered]
+    )
     if created:
         audit.record(
             actor=actor,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from shuzhi.assessment import results
 from shuzhi.assessment import results_services as rs
+from shuzhi.assessment.grading_models import GradeRow
 from shuzhi.assessment.results_models import (
     ConsequenceRule,
     FollowUp,
@@ -19,11 +21,19 @@ from shuzhi.assessment.results_models import (
 )
 from shuzhi.core import clock
 from shuzhi.core.models import AuditEntry, Notification
+from shuzhi.core.testing import make_unit, make_user
+from shuzhi.cycles import services as cycle_services
 from shuzhi.cycles.policy import default_scale
+from shuzhi.orgs.models import Person, Post, PostRole
 from shuzhi.rectification import services as rect_services
 from shuzhi.rectification.models import Problem
 
 from . import results_testing
+
+# Round, rules (read, stored, audited, re-read), rows, existing follow-ups, the secretary and
+# the account for a 书记约谈, one rectification through the ledger, one bulk insert, the audit
+# entry and the notifications — however many reporters the round has.
+CONFIRM_QUERIES = 26
 
 
 @pytest.fixture
@@ -146,6 +156,52 @@ def test_confirming_twice_creates_nothing_new(world, rw):
     assert FollowUp.objects.count() == 4
     assert Problem.objects.count() == 1
     assert Notification.objects.count() == 4
+
+
+def _more_reporters(world, rw, count: int) -> list[GradeRow]:
+    """``count`` more cities in the round, each secretary with an account, graded 好 and 一般
+    in turn — a commendation or an organisation-department talk each, never a rectification,
+    so the ledger's own queries do not grow with them."""
+    units = []
+    for i in range(count):
+        unit = make_unit(f"4405{i:02d}", f"第{i}市委", "city", world.province)
+        person = Person.objects.create(name=f"书记{i}", unit=unit)
+        Post.objects.create(
+            person=person, unit=unit, role=PostRole.SECRETARY, start_date=datetime.date(2020, 1, 1)
+        )
+        make_user(f"city{i}", person=person)
+        units.append(unit)
+    reporters = cycle_services.add_reporters_by_codes(
+        actor=world.alice, round=rw.round, codes=[u.code for u in units]
+    )
+    return [
+        GradeRow.objects.create(
+            grading=rw.grading,
+            reporter=reporter,
+            composite=Decimal("80"),
+            suggested="good" if i % 2 else "average",
+            final="good" if i % 2 else "average",
+            rank=10 + i,
+        )
+        for i, reporter in enumerate(reporters)
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("extra", [3, 8])
+def test_confirmation_queries_do_not_grow_with_the_reporters(
+    world, rw, extra, django_assert_num_queries
+):
+    rows = [*rw.rows.values(), *_more_reporters(world, rw, extra)]
+    # The four rows of ``rw`` include one 差 (one rectification, through the ledger's service).
+    with django_assert_num_queries(CONFIRM_QUERIES):
+        created = results.on_grades_confirmed(actor=world.alice, grading=rw.grading, rows=rows)
+    assert len(created) == 4 + extra
+    assert Notification.objects.filter(user__username__startswith="city").count() == extra
+    # Every follow-up got its id, and the message points at it.
+    talk = FollowUp.objects.filter(reporter__unit__code="440500").get()
+    assert talk.kind == FollowUpKind.TALK and talk.created_at is not None
+    assert Notification.objects.get(user__username="city0").url.endswith(f"/{talk.pk}/")
 
 
 @pytest.mark.django_db
