@@ -307,9 +307,10 @@ def example_row(units: list) -> list[str]:
     return row
 
 
-def template_workbook(user) -> bytes:
-    """The blank import template: the import's columns, an example row in ``user``'s scope,
-    drop-down lists on the choice columns, and a sheet explaining each column.
+def template_workbook(user=None) -> bytes:
+    """The blank import template: the import's columns, an example row in ``user``'s scope
+    (the fixed :data:`EXAMPLE_ROW` without a user), drop-down lists on the choice columns, and
+    a sheet explaining each column.
 
     The lists (active problem sources, severities, responsibility kinds, importable statuses)
     sit on a hidden sheet and the validations refer to its ranges: an inline list is limited
@@ -325,7 +326,7 @@ def template_workbook(user) -> bytes:
     sheet = workbook.active
     sheet.title = "问题台账"
     sheet.append(TEMPLATE_COLUMNS)
-    sheet.append(example_row(import_units_for(user)))
+    sheet.append(example_row(import_units_for(user)) if user is not None else EXAMPLE_ROW)
 
     choices = {
         "问题来源": list(
