@@ -54,8 +54,10 @@ class Command(BaseCommand):
         self._seed_history()
 
     def _seed_history(self) -> None:
-        """The rounds, then a year of problems, reports and critiques (each skipped when
-        already there), and the first run of the daily reminders for the worker."""
+        """The rounds, then a year of problems, reports and critiques, then the 2025 grading
+        (each skipped when already there), and the first run of the daily reminders for the
+        worker."""
+        from shuzhi.assessment.demo import seed_assessment_demo
         from shuzhi.meetings.demo import seed_round_demo
         from shuzhi.rectification.demo import seed_ledger_demo
         from shuzhi.rectification.reminder_tasks import ensure_scheduled
@@ -64,5 +66,8 @@ class Command(BaseCommand):
         started = time.monotonic()
         if seed_ledger_demo(self.stdout) is not None:
             self.stdout.write(f"（整改台账与述职报告用时 {time.monotonic() - started:.1f} 秒）")
+        started = time.monotonic()
+        if seed_assessment_demo(self.stdout) is not None:
+            self.stdout.write(f"（考核评定用时 {time.monotonic() - started:.1f} 秒）")
         if ensure_scheduled(run_now=True):
             self.stdout.write("已将每日整改提醒任务排入后台队列。")
