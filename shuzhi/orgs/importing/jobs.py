@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from shuzhi.core import audit
+from shuzhi.core.progress import JobProgress
 
 from ..import_models import MAX_STORED_ERRORS, ImportJob, ImportKind, ImportStatus
 from ..tabular import (
@@ -29,51 +28,6 @@ from .writing import _lock_units, write_plan
 # --------------------------------------------------------------------------------------------
 # Jobs
 # --------------------------------------------------------------------------------------------
-
-
-class _Progress:
-    """Publish a job's status and progress while it runs.
-
-    Outside the import transaction this is a plain update. Inside it, PostgreSQL gets the
-    update through a second connection (at most twice a second), so the job page can show
-    progress while the import's own transaction is still open; SQLite, which has one writer,
-    only reports between phases.
-    """
-
-    def __init__(self, job: ImportJob):
-        self.job_id = job.pk
-        self._side: Any = None  # a second database connection, opened when first needed
-        self._last = 0.0
-        self._pending: dict[str, Any] = {}
-
-    def set(self, *, force: bool = False, **values: Any) -> None:
-        self._pending.update(values)
-        now = time.monotonic()
-        if not force and now - self._last < 0.5:
-            return
-        self._last = now
-        values, self._pending = self._pending, {}
-        if not connection.in_atomic_block:
-            ImportJob.objects.filter(pk=self.job_id).update(**values)
-            return
-        if connection.vendor != "postgresql":
-            return
-        try:
-            if self._side is None:
-                self._side = connections.create_connection(DEFAULT_DB_ALIAS)
-            assignments = ", ".join(f"{name} = %s" for name in values)
-            with self._side.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE orgs_importjob SET {assignments} WHERE id = %s",
-                    [*values.values(), self.job_id],
-                )
-        except Exception:  # progress is a courtesy; the import must not fail for it
-            logger.warning("Could not publish import progress.", exc_info=True)
-
-    def close(self) -> None:
-        if self._side is not None:
-            self._side.close()
-            self._side = None
 
 
 def create_job(
@@ -149,7 +103,7 @@ def run_job(job_id: int) -> ImportJob:
     if job.kind != ImportKind.UNITS:
         raise ValueError(f"Import job {job.pk} is not a unit import ({job.kind}).")
     actor = job.created_by
-    progress = _Progress(job)
+    progress = JobProgress(job)
     progress.set(status=ImportStatus.VALIDATING, processed_rows=0, force=True)
     try:
         with job.file.open("rb") as stream:

@@ -36,7 +36,7 @@ from .common import (
 from .planning import _path_ids
 
 if TYPE_CHECKING:
-    from .jobs import _Progress
+    from shuzhi.core.progress import JobProgress
 
 # --------------------------------------------------------------------------------------------
 # Writing
@@ -218,7 +218,7 @@ def _insert_units(
     paths: list[str | None],
     parent_ids: list[int | None],
     now,
-    progress: _Progress | None,
+    progress: JobProgress | None,
 ) -> None:
     """Insert the new units: COPY on PostgreSQL, executemany on SQLite."""
     rows = plan.rows
@@ -359,7 +359,7 @@ def _record_many(*, actor, entries: list[dict[str, Any]], batch_size: int = 2000
 
 
 def write_plan(
-    plan: UnitPlan, *, actor, job: ImportJob, progress: _Progress | None = None
+    plan: UnitPlan, *, actor, job: ImportJob, progress: JobProgress | None = None
 ) -> ImportOutcome:
     """Carry out ``plan`` inside the current transaction, with the audit entries."""
     now = timezone.now()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -11,10 +10,11 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import transaction
 
 from shuzhi.accounts.scope import is_global, scopes_for
 from shuzhi.core import clock
+from shuzhi.core.progress import JobProgress
 from shuzhi.orgs.importing.reading import check_file_name
 from shuzhi.orgs.models import Unit, UnitStatus
 from shuzhi.orgs.policies import can
@@ -46,47 +46,6 @@ def import_units_for(actor) -> list[Unit]:
 def may_import_somewhere(actor) -> bool:
     """Whether ``actor`` may import problems anywhere at all."""
     return is_global(actor) or bool(scopes_for(actor, "problem.import"))
-
-
-class _Progress:
-    """Publish a job's progress while it runs (the same approach as the unit import's jobs):
-    inside the import transaction PostgreSQL gets it through a second connection, at most
-    twice a second; SQLite, with one writer, reports between phases only."""
-
-    def __init__(self, job: LedgerImport):
-        self.job_id = job.pk
-        self._side: Any = None
-        self._last = 0.0
-        self._pending: dict[str, Any] = {}
-
-    def set(self, *, force: bool = False, **values: Any) -> None:
-        self._pending.update(values)
-        now = time.monotonic()
-        if not force and now - self._last < 0.5:
-            return
-        self._last = now
-        values, self._pending = self._pending, {}
-        if not connection.in_atomic_block:
-            LedgerImport.objects.filter(pk=self.job_id).update(**values)
-            return
-        if connection.vendor != "postgresql":
-            return
-        try:
-            if self._side is None:
-                self._side = connections.create_connection(DEFAULT_DB_ALIAS)
-            assignments = ", ".join(f"{name} = %s" for name in values)
-            with self._side.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE rectification_ledgerimport SET {assignments} WHERE id = %s",
-                    [*values.values(), self.job_id],
-                )
-        except Exception:  # progress is a courtesy; the import must not fail for it
-            logger.warning("Could not publish ledger import progress.", exc_info=True)
-
-    def close(self) -> None:
-        if self._side is not None:
-            self._side.close()
-            self._side = None
 
 
 def create_import(
@@ -160,7 +119,7 @@ def run_import(import_id: int) -> LedgerImport:
     if job.status in (LedgerImport.Status.DONE, LedgerImport.Status.FAILED):
         return job
     actor = job.created_by
-    progress = _Progress(job)
+    progress = JobProgress(job)
     progress.set(status=LedgerImport.Status.RUNNING, done_rows=0, force=True)
     try:
         with job.file.open("rb") as stream:
