@@ -23,21 +23,33 @@ router = Router(tags=["问题整改"])
 
 
 class CappedLedgerPagination(LimitOffsetPagination):
-    """Limit/offset pages whose ``count`` is exact up to 10,000 (``count_capped`` past it)."""
+    """Limit/offset pages whose ``count`` is exact up to 10,000 (``count_capped`` past it);
+    ``next`` tells whether more items follow this page.
+
+    A text search (``q``) is not counted: ``count`` is ``null`` and ``next`` alone tells
+    whether to ask for more — its count would cost more than the page (see ``selectors``).
+    """
 
     class Output(Schema):
         items: list[Any]
-        count: int
+        count: int | None
         count_capped: bool
+        next: bool
 
     def paginate_queryset(self, queryset, pagination, request, **params):
         offset = pagination.offset
         limit = min(pagination.limit, self.max_limit)
+        # One id more than the page tells whether another page follows, without counting.
+        items, has_next = selectors.page_rows_ahead(queryset, offset, limit)
+        filters = params.get("filters")
+        if filters is not None and filters.q.split():
+            return {"items": items, "count": None, "count_capped": False, "next": has_next}
         counted = queryset.order_by().values("year")[: selectors.COUNT_CAP + 1].count()
         return {
-            "items": selectors.page_rows(queryset, offset, limit),
+            "items": items,
             "count": min(counted, selectors.COUNT_CAP),
             "count_capped": counted > selectors.COUNT_CAP,
+            "next": has_next,
         }
 
 
@@ -106,7 +118,8 @@ def _unit(request, code: str) -> Unit:
 def list_problems(request, filters: Query[LedgerQuery]):
     """Problems in scope, newest first (``order``: new | deadline | unit), with the filters of
     the ledger page; ``unit`` is a unit code and selects its subtree. ``count`` stops at
-    10,000 (``count_capped`` tells)."""
+    10,000 (``count_capped`` tells); with ``q`` it is ``null`` (not counted) and ``next``
+    tells whether more items follow."""
     unit = _unit(request, filters.unit.strip()) if filters.unit.strip() else None
     return selectors.ledger_queryset(
         request.auth,

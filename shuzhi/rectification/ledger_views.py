@@ -57,10 +57,12 @@ def _without_page(query: QueryDict) -> str:
 
 @login_required
 def ledger_list(request: HttpRequest) -> HttpResponse:
-    """整改台账: the problems in the user's scope with filters, search and capped pagination."""
+    """整改台账: the problems in the user's scope with filters, search and capped pagination
+    (a text search is not counted: 第 N 页 with 上一页 / 下一页, see ``selectors``)."""
     form = LedgerFilterForm(request.GET, user=request.user)
     filters = form.filters()
     page = selectors.ledger_page(request.user, filters, request.GET.get("page"))
+    counted = not isinstance(page, selectors.UncountedPage)
     today = clock.today()
     page.object_list = _mark_overdue(page.object_list, today)
     return render(
@@ -69,7 +71,8 @@ def ledger_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "capped": page.paginator.capped,
+            "counted": counted,
+            "capped": counted and page.paginator.capped,
             "cap": selectors.COUNT_CAP,
             "has_scope": is_global(request.user) or bool(scopes_for(request.user, "problem.view")),
             # The scopes are read once per request and cached on the user: no extra queries.

@@ -12,7 +12,12 @@ Two choices keep the pages fast at national scale (see ``bench/ledger_pages.py``
   narrow ones;
 - the list's count stops at :data:`COUNT_CAP` ("超过 10,000 条"): an exact count of a million
   rows costs more than the page itself, and nobody pages past ten thousand items — they narrow
-  the filters instead.
+  the filters instead;
+- a text search is not counted at all (:class:`UncountedPage`): the trigram index finds the
+  matching rows but cannot stop early, so even the capped count of a common word reads ten
+  thousand rows (about 70 ms of SQL for "食品安全", more than the rest of the page together),
+  while the page itself stops after ``page_size + 1`` rows (about 6 ms). The page shows
+  "第 N 页" with 上一页 / 下一页 instead of a total.
 """
 
 from __future__ import annotations
@@ -134,9 +139,75 @@ def page_rows(rows: QuerySet[Problem], offset: int, limit: int) -> list[Problem]
     return [found[pk] for pk in ids if pk in found]
 
 
+def page_rows_ahead(rows: QuerySet[Problem], offset: int, limit: int) -> tuple[list[Problem], bool]:
+    """Like :func:`page_rows`, reading one id more to tell whether a next page exists (without
+    counting): ``(rows, has_next)``. Two queries (one when nothing matches)."""
+    ids = list(rows.values_list("pk", flat=True)[offset : offset + limit + 1])
+    has_next = len(ids) > limit
+    ids = ids[:limit]
+    found = Problem.objects.select_related("unit", "source").in_bulk(ids) if ids else {}
+    return [found[pk] for pk in ids if pk in found], has_next
+
+
+@dataclass
+class UncountedPage:
+    """A page of a list whose total is not counted (a text search, see the module docstring):
+    it knows its number and whether a next page exists, as a ``Page`` does, but no total.
+
+    Pages stop at the same :data:`COUNT_CAP` rows as the counted list."""
+
+    object_list: list[Problem]
+    number: int
+    has_next_page: bool
+    counted = False
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+    def has_next(self) -> bool:
+        return self.has_next_page
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self.has_next() or self.has_previous()
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+def uncounted_page(rows: QuerySet[Problem], number, per_page: int) -> UncountedPage:
+    """Page ``number`` of ``rows`` without a count: a missing or bad number is page 1, and no
+    page starts past :data:`COUNT_CAP` rows (the last one allowed is served instead)."""
+    try:
+        wanted = max(1, int(number))
+    except (TypeError, ValueError):
+        wanted = 1
+    last = max(1, -(-COUNT_CAP // per_page))
+    wanted = min(wanted, last)
+    items, has_next = page_rows_ahead(rows, (wanted - 1) * per_page, per_page)
+    return UncountedPage(items, wanted, has_next and wanted < last)
+
+
+def counts_cheaply(filters: LedgerFilters) -> bool:
+    """May the list of ``filters`` be counted? Not for a text search (the module docstring)."""
+    return not filters.q.split()
+
+
 def ledger_page(user, filters: LedgerFilters, number, *, per_page: int | None = None):
-    """One page of the ledger: three queries (the capped count, the ids, the rows)."""
-    paginator = CappedPaginator(ledger_queryset(user, filters), per_page or PAGE_SIZE)
+    """One page of the ledger: three queries (the capped count, the ids, the rows), or two for
+    a text search, which is not counted (an :class:`UncountedPage`)."""
+    rows = ledger_queryset(user, filters)
+    if not counts_cheaply(filters):
+        return uncounted_page(rows, number, per_page or PAGE_SIZE)
+    paginator = CappedPaginator(rows, per_page or PAGE_SIZE)
     return paginator.get_page(number)
 
 

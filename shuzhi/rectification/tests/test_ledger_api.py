@@ -37,7 +37,19 @@ def test_list_with_filters_and_capped_count(client, world, ledger):
     data = _get(client, world.alice, "/api/problems/", {"q": "不规范", "unit": "440100"})
     assert [i["id"] for i in data["items"]] == [ledger[5].pk]
     data = _get(client, world.alice, "/api/problems/", {"responsible": "张", "limit": 1})
-    assert data["count"] == 2 and len(data["items"]) == 1
+    assert data["count"] == 2 and len(data["items"]) == 1 and data["next"] is True
+    data = _get(client, world.alice, "/api/problems/", {"responsible": "张", "offset": 1})
+    assert len(data["items"]) == 1 and data["next"] is False
+
+
+def test_list_search_is_not_counted(client, world, ledger):
+    params = {"q": "不", "year": 2026, "limit": 2}  # items 6, 5, 4, 3, 2, 1 match
+    data = _get(client, world.alice, "/api/problems/", params)
+    assert data["count"] is None and data["count_capped"] is False and data["next"] is True
+    assert [i["id"] for i in data["items"]] == [ledger[6].pk, ledger[5].pk]
+    data = _get(client, world.alice, "/api/problems/", {**params, "offset": 4})
+    assert [i["id"] for i in data["items"]] == [ledger[2].pk, ledger[1].pk]
+    assert data["next"] is False
 
 
 def test_list_cap(client, world, ledger, monkeypatch):
@@ -60,6 +72,9 @@ def test_list_query_count_is_pinned(client, world, ledger, django_assert_num_que
     # session, user, grants, count, ids, rows
     with django_assert_num_queries(6):
         client.get("/api/problems/", {"year": 2026})
+    # A text search is not counted: session, user, grants, ids, rows.
+    with django_assert_num_queries(5):
+        client.get("/api/problems/", {"q": "不", "year": 2026})
 
 
 @pytest.mark.smoke

@@ -47,7 +47,10 @@ def test_list_filters_search_and_overdue_badge(client, world, ledger):
     assert "只看该组织及其下级的问题。" in page  # help text of the unit filter
 
     page = _page(client, world.alice, url, {"q": "不规范", "year": "2026"})
-    assert "共 2 条" in page and "党费收缴不规范" in page and "村级集体经济薄弱" not in page
+    assert "党费收缴不规范" in page and "村级集体经济薄弱" not in page
+    assert page.count('<a href="/problems/') == 2  # the two matches, rows link to their items
+    # A text search is not counted: no total, a note instead, and no pager for one page.
+    assert "共 " not in page and "搜索结果较多时不显示总数" in page and "下一页" not in page
     page = _page(client, world.alice, url, {"overdue": "on"})
     assert "共 1 条" in page
     page = _page(client, world.alice, url, {"unit": "440103"})
@@ -76,6 +79,25 @@ def test_list_pagination_and_cap(client, world, ledger, monkeypatch):
     monkeypatch.setattr(selectors, "COUNT_CAP", 5)
     page = _page(client, world.alice, reverse("ledger_list"), {"page": "2"})
     assert "第 2 / 2 页" in page and "超过 5 条" in page
+
+
+def test_search_pages_without_a_count(client, world, ledger, monkeypatch):
+    from shuzhi.rectification import selectors
+
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 2)
+    url = reverse("ledger_list")
+    # "不" is in items 1 to 6 of this year: three pages of two, newest first.
+    first = _page(client, world.alice, url, {"q": "不", "year": "2026"})
+    assert "第 1 页" in first and "下一页" in first and "上一页" not in first
+    assert "page=2" in first and "q=%E4%B8%8D" in first  # the search is kept in the links
+    assert "共 " not in first and "第 1 / " not in first
+    last = _page(client, world.alice, url, {"q": "不", "year": "2026", "page": "3"})
+    assert "第 3 页" in last and "上一页" in last and "下一页" not in last
+    assert last.count('<a href="/problems/') == 2
+    assert "巡视发现：干部选拔任用程序不规范" in last  # item 1, the oldest match
+    assert "党费收缴不规范" not in last  # item 5 is on the first page
+    # A page number that is not one is the first page.
+    assert "第 1 页" in _page(client, world.alice, url, {"q": "不", "page": "x"})
 
 
 def test_list_buttons_follow_the_users_rights(client, world, ledger):
@@ -140,6 +162,10 @@ def test_list_query_count_is_pinned(client, world, ledger, django_assert_num_que
     with django_assert_num_queries(8):
         page = client.get(url, {"unit": "440100", "year": "2026"}).content.decode()
     assert "新问题19" in page
+    # A text search skips the count: session, user, grants, sources, unit, ids, rows.
+    with django_assert_num_queries(7):
+        page = client.get(url, {"unit": "440100", "q": "新问题"}).content.decode()
+    assert "新问题19" in page and "下一页" not in page
 
 
 # --- the summary ------------------------------------------------------------------------------

@@ -85,6 +85,26 @@ def test_capped_paginator_stops_counting(world, ledger, monkeypatch):
     assert page.paginator.count == 1 and not page.paginator.capped
 
 
+def test_text_search_is_paged_without_a_count(world, ledger, monkeypatch):
+    search = LedgerFilters(q="不", year=2026)  # items 6, 5, 4, 3, 2, 1, newest first
+    page = selectors.ledger_page(world.alice, search, 1, per_page=2)
+    assert isinstance(page, selectors.UncountedPage) and not page.has_previous()
+    assert [p.pk for p in page] == [ledger[6].pk, ledger[5].pk] and page.has_next()
+    page = selectors.ledger_page(world.alice, search, 3, per_page=2)  # a full last page
+    assert [p.pk for p in page] == [ledger[2].pk, ledger[1].pk] and not page.has_next()
+    assert page.has_previous() and page.previous_page_number() == 2
+    page = selectors.ledger_page(world.alice, LedgerFilters(q="不规范", year=2026), 1, per_page=3)
+    assert len(page) == 2 and not page.has_next() and not page.has_other_pages()
+    # No page starts past the cap: page 99 is the last one allowed, and it offers no next.
+    monkeypatch.setattr(selectors, "COUNT_CAP", 4)
+    page = selectors.ledger_page(world.alice, search, 99, per_page=2)
+    assert page.number == 2 and [p.pk for p in page] == [ledger[4].pk, ledger[3].pk]
+    assert not page.has_next()
+    # Without words the list is counted as before.
+    counted = selectors.ledger_page(world.alice, LedgerFilters(q="  "), 1)
+    assert not isinstance(counted, selectors.UncountedPage)
+
+
 def _reports(world):
     round_ = Round.objects.create(host=world.province, year=2026, title="2026 年度述职评议")
     statuses = {world.city_a: "submitted", world.city_b: "accepted", world.county_a1: "returned"}
