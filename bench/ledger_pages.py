@@ -13,7 +13,10 @@ same run. Users: a superuser (the whole country in scope) and an organiser of on
 The issue's target is a median under 100 ms for the ledger page and the subtree summary; each
 target line compares the median with that budget (ratio = median / 100 ms, goal 1.0).
 
-    python -m bench.ledger_pages [--fresh] [--drop] [--repeats N] [--explain]
+A text search is paged without a count (``selectors.UncountedPage``); ``ledger_search`` and
+``ledger_search_rare`` measure a common word and a rare long phrase.
+
+    python -m bench.ledger_pages [--fresh] [--drop] [--repeats N] [--explain] [--pages A,B]
 """
 
 from __future__ import annotations
@@ -315,6 +318,9 @@ def main() -> None:
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--explain", action="store_true", help="print the plans of the queries")
+    parser.add_argument(
+        "--pages", default="", help="measure only these pages (labels, comma-separated)"
+    )
     args = parser.parse_args()
 
     if args.fresh:
@@ -392,6 +398,12 @@ def main() -> None:
             "/api/problems/summary" + q(unit=province.code, year=year),
         ),
     }
+    if args.pages:
+        wanted = {label.strip() for label in args.pages.split(",") if label.strip()}
+        unknown = wanted - set(pages)
+        if unknown:
+            parser.error(f"unknown pages: {', '.join(sorted(unknown))} (known: {', '.join(pages)})")
+        pages = {label: page for label, page in pages.items() if label in wanted}
     results = {}
     with override_settings(ROOT_URLCONF="bench.tree_pages"):
         baseline, _cpu = median_ms(as_root, "/bench-minimal/", args.repeats)
