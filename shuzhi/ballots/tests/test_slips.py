@@ -29,7 +29,10 @@ def pdf_text(pdf: bytes, tmp_path) -> str:
     return subprocess.run(
         # Content-stream order: with ``-layout`` poppler sometimes drops a string where three
         # columns of slips sit close together, which made the code checks below flaky.
-        ["pdftotext", "-raw", str(path), "-"], capture_output=True, check=True, text=True
+        ["pdftotext", "-raw", str(path), "-"],
+        capture_output=True,
+        check=True,
+        text=True,
     ).stdout
 
 
