@@ -7,6 +7,7 @@ with Chinese messages per field.
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import BinaryIO, cast
 
@@ -61,6 +62,9 @@ class RoundOut(Schema):
     show_live_results: bool
     live_rotation_years: int
     schedule_override_reason: str
+    report_topics: list[dict]
+    report_checks: dict
+    report_due: datetime.date | None
 
 
 class SessionRef(Schema):
@@ -95,6 +99,10 @@ class RoundPatch(Schema):
     min_ballots: int | None = None
     show_live_results: bool | None = None
     live_rotation_years: int | None = None
+    report_topics: list[dict] | None = None
+    report_checks: dict | None = None
+    # ``null`` clears the deadline; leaving the field out keeps it.
+    report_due: datetime.date | None = None
     status: str | None = None
 
 

@@ -3,12 +3,15 @@ way an organiser would write them down; the services validate the result."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from shuzhi.orgs.models import UnitType
+
+from . import policy
 
 
 def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -62,6 +65,21 @@ def quotas_text(quotas: dict) -> str:
     return "\n".join(f"{code}={limit}" for code, limit in quotas.items())
 
 
+def report_topics_text(topics: list[dict]) -> str:
+    return "\n".join(
+        ",".join(p for p in (t["code"], t["title"], t.get("hint", "")) if p) for t in topics
+    )
+
+
+def report_checks_text(checks: dict) -> str:
+    return "\n".join(f"{key}={value}" for key, value in checks.items())
+
+
+def _report_checks_help() -> str:
+    keys = "；".join(f"{key}：{meaning}" for key, (meaning, *_) in policy.REPORT_CHECK_KEYS.items())
+    return f"每行一项：key=数值，未列出的取默认值。可用的项：{keys}。"
+
+
 class RoundEditForm(forms.Form):
     title = forms.CharField(label="名称", max_length=200)
     scale = forms.CharField(
@@ -98,6 +116,27 @@ class RoundEditForm(forms.Form):
     show_live_results = forms.BooleanField(label="投票中显示实时结果", required=False)
     live_rotation_years = forms.IntegerField(
         label="现场述职轮换年限", help_text="每个单位至少每隔这么多年现场述职一次。"
+    )
+    report_due = forms.DateField(
+        label="报告提交截止日期",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="可不填。须在本年度或下一年内。",
+    )
+    report_topics = forms.CharField(
+        label="必答题",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=(
+            "可不填。每行一题：代码,题目,提示（提示可省略），最多 10 题。"
+            "例：rectify,上年度问题整改情况,逐项说明整改措施和成效"
+        ),
+    )
+    report_checks = forms.CharField(
+        label="报告质量检查阈值",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_report_checks_help(),
     )
 
     def clean_scale(self) -> list[dict]:
@@ -145,6 +184,39 @@ class RoundEditForm(forms.Form):
             except ValueError as exc:
                 raise ValidationError(f"第 {number} 行应为“等次代码=整数”。") from exc
         return quotas
+
+    def clean_report_topics(self) -> list[dict]:
+        topics = []
+        for number, line in enumerate(
+            (self.cleaned_data["report_topics"] or "").splitlines(), start=1
+        ):
+            if not line.strip():
+                continue
+            # Only the first two commas separate: a hint may well contain commas of its own.
+            parts = [p.strip() for p in re.split(r"[,，]", line.strip(), maxsplit=2)]
+            if len(parts) < 2:
+                raise ValidationError(f"第 {number} 行应为“代码,题目,提示”（提示可省略）。")
+            topics.append({"code": parts[0], "title": parts[1], "hint": "".join(parts[2:])})
+        return topics
+
+    def clean_report_checks(self) -> dict:
+        checks: dict[str, int | float] = {}
+        for number, line in enumerate(
+            (self.cleaned_data["report_checks"] or "").splitlines(), start=1
+        ):
+            line = line.replace("＝", "=").strip()
+            if not line:
+                continue
+            key, _, value = (p.strip() for p in line.partition("="))
+            known = policy.REPORT_CHECK_KEYS.get(key)
+            if known is None:
+                raise ValidationError(f"第 {number} 行：没有名为“{key}”的检查阈值。")
+            try:
+                checks[key] = int(value) if known[1] is int else float(value)
+            except ValueError as exc:
+                kind = "整数" if known[1] is int else "数字"
+                raise ValidationError(f"第 {number} 行应为“{key}={kind}”。") from exc
+        return checks
 
 
 class CodesForm(forms.Form):

@@ -6,6 +6,8 @@ what an organiser sets, so no rule is a constant in code.
 
 from __future__ import annotations
 
+import datetime
+import re
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -124,3 +126,92 @@ def default_report_checks() -> dict:
         "min_concrete_per_1000": 4.0,
         "min_topic_chars": 60,
     }
+
+
+# Each known report check: (Chinese meaning, kind, lowest, highest). The critique keys are read
+# by the critique check (reports.critique_services) from the same ``report_checks`` field.
+REPORT_CHECK_KEYS: dict[str, tuple[str, type, float, float]] = {
+    "max_chars": ("正文字数上限", int, 200, 50000),
+    "min_chars": ("正文字数下限", int, 0, 50000),
+    "min_first_person_per_1000": ("第一人称每千字最少次数", float, 0, 100),
+    "min_problem_share": ("讲问题的篇幅最低占比（0–1）", float, 0, 1),
+    "min_concrete_per_1000": ("数字、案例等每千字最少处数", float, 0, 100),
+    "min_topic_chars": ("每道必答题最少字数", int, 0, 5000),
+    "critique_min_problem_share": ("点评中指出问题的最低占比（0–1）", float, 0, 1),
+    "critique_min_chars": ("点评最少字数", int, 0, 5000),
+}
+MAX_REPORT_TOPICS = 10
+TOPIC_TITLE_MAX_LENGTH = 100
+TOPIC_HINT_MAX_LENGTH = 500
+_TOPIC_CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+def validate_report_topics(topics: list[dict]) -> None:
+    """At most ten topics, each with a unique slug-like code and a title of ≤ 100 characters.
+
+    The code keys the answers stored in each report, so it must stay short and plain.
+    """
+    if not isinstance(topics, list) or not all(isinstance(t, dict) for t in topics):
+        raise ValidationError({"report_topics": "必答题格式不正确。"})
+    if len(topics) > MAX_REPORT_TOPICS:
+        raise ValidationError({"report_topics": f"必答题最多 {MAX_REPORT_TOPICS} 道。"})
+    codes = [str(t.get("code") or "").strip() for t in topics]
+    for code in codes:
+        if not _TOPIC_CODE_RE.match(code):
+            raise ValidationError(
+                {
+                    "report_topics": f"必答题代码“{code}”不正确："
+                    "不能为空，只能用字母、数字、下划线和连字符，最长 32 个字符。"
+                }
+            )
+    if len(set(codes)) != len(codes):
+        raise ValidationError({"report_topics": "必答题的代码不能重复。"})
+    for item in topics:
+        title = str(item.get("title") or "").strip()
+        if not title:
+            raise ValidationError({"report_topics": f"必答题“{item.get('code')}”要有题目。"})
+        if len(title) > TOPIC_TITLE_MAX_LENGTH:
+            raise ValidationError(
+                {"report_topics": f"必答题题目不能超过 {TOPIC_TITLE_MAX_LENGTH} 个字符。"}
+            )
+        if len(str(item.get("hint") or "")) > TOPIC_HINT_MAX_LENGTH:
+            raise ValidationError(
+                {"report_topics": f"必答题提示不能超过 {TOPIC_HINT_MAX_LENGTH} 个字符。"}
+            )
+
+
+def validate_report_checks(checks: dict) -> None:
+    """Known keys only, each a number in its range, and the length floor below the ceiling."""
+    if not isinstance(checks, dict):
+        raise ValidationError({"report_checks": "报告质量检查阈值格式不正确。"})
+    for key, value in checks.items():
+        if key not in REPORT_CHECK_KEYS:
+            raise ValidationError({"report_checks": f"没有名为“{key}”的检查阈值。"})
+        meaning, kind, lowest, highest = REPORT_CHECK_KEYS[key]
+        # bool is an int in Python, but True is no threshold.
+        number_ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if kind is int and not (number_ok and float(value).is_integer()):
+            raise ValidationError({"report_checks": f"“{meaning}”（{key}）必须是整数。"})
+        if not number_ok:
+            raise ValidationError({"report_checks": f"“{meaning}”（{key}）必须是数字。"})
+        if not lowest <= value <= highest:
+            raise ValidationError(
+                {"report_checks": f"“{meaning}”（{key}）必须在 {lowest:g} 到 {highest:g} 之间。"}
+            )
+    merged = {**default_report_checks(), **checks}
+    if merged["min_chars"] >= merged["max_chars"]:
+        raise ValidationError(
+            {"report_checks": "正文字数下限（min_chars）必须小于上限（max_chars）。"}
+        )
+
+
+def validate_report_due(due: datetime.date | None, year: int) -> None:
+    """The report deadline falls in the round's year or the next (meetings run into spring)."""
+    if due is None:
+        return
+    if not isinstance(due, datetime.date):
+        raise ValidationError({"report_due": "报告提交截止日期格式不正确。"})
+    if not year <= due.year <= year + 1:
+        raise ValidationError(
+            {"report_due": f"报告提交截止日期必须在 {year} 年或 {year + 1} 年之内。"}
+        )

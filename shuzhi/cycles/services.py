@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -39,9 +40,15 @@ POLICY_FIELDS = (
     "min_ballots",
     "show_live_results",
     "live_rotation_years",
+    "report_topics",
+    "report_checks",
+    "report_due",
 )
 TITLE_MAX_LENGTH = 200
 FIRST_YEAR, LAST_YEAR = 2014, 2100
+
+# "Not given" for arguments where ``None`` has a meaning of its own (clear the report deadline).
+_UNSET: Any = object()
 
 # The round's state machine: the one table of allowed moves.
 ROUND_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -120,8 +127,15 @@ def update_round(
     min_ballots: int | None = None,
     show_live_results: bool | None = None,
     live_rotation_years: int | None = None,
+    report_topics: list[dict] | None = None,
+    report_checks: dict | None = None,
+    report_due: datetime.date | None = _UNSET,
 ) -> Round:
-    """Change a round's name and policies; the whole set is validated together."""
+    """Change a round's name and policies; the whole set is validated together.
+
+    ``report_topics``, ``report_checks`` and ``report_due`` are the year's report requirements
+    (必答题, quality thresholds, deadline); ``report_due=None`` clears the deadline.
+    """
     require_change(actor, round)
     round = Round.objects.select_for_update().select_related("host").get(pk=round.pk)
     if round.status == RoundStatus.CLOSED:
@@ -149,6 +163,22 @@ def update_round(
         if not isinstance(live_rotation_years, int) or not 1 <= live_rotation_years <= 10:
             raise ValidationError({"live_rotation_years": "轮换年限必须在 1 到 10 年之间。"})
         round.live_rotation_years = live_rotation_years
+    if report_topics is not None:
+        policy.validate_report_topics(report_topics)
+        round.report_topics = [
+            {
+                "code": str(t["code"]).strip(),
+                "title": str(t["title"]).strip(),
+                "hint": str(t.get("hint") or "").strip(),
+            }
+            for t in report_topics
+        ]
+    if report_checks is not None:
+        policy.validate_report_checks(report_checks)
+        round.report_checks = report_checks
+    if report_due is not _UNSET:
+        policy.validate_report_due(report_due, round.year)
+        round.report_due = report_due
     policy.validate_scale(round.scale)
     policy.validate_categories(round.categories)
     policy.validate_category_labels(round.categories)

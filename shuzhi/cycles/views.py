@@ -20,7 +20,7 @@ from shuzhi.accounts.scope import is_global, scopes_for
 from shuzhi.orgs.models import Unit
 from shuzhi.orgs.tabular import TabularError, errors_as_csv, read_table
 
-from . import forms, selectors, services
+from . import forms, policy, selectors, services
 from .models import Round, RoundReporter, RoundStatus
 from .policies import can_round
 
@@ -110,6 +110,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 (s, RoundStatus(s).label) for s in services.ROUND_TRANSITIONS[round.status]
             ],
             "resolution_date": services.resolution_date(round),
+            "report_limits": {**policy.default_report_checks(), **(round.report_checks or {})},
         },
     )
 
@@ -128,6 +129,10 @@ def round_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "min_ballots": round.min_ballots,
         "show_live_results": round.show_live_results,
         "live_rotation_years": round.live_rotation_years,
+        # "" rather than None: the initial values read as what the browser would post back.
+        "report_due": round.report_due or "",
+        "report_topics": forms.report_topics_text(round.report_topics or []),
+        "report_checks": forms.report_checks_text(round.report_checks or {}),
     }
     form = forms.RoundEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
