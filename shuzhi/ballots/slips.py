@@ -214,7 +214,10 @@ def render_slips(
             c.drawString(tx, y + cell_h - pad - 7, fit_text(title, font.name, 7, text_w))
             c.setFont(font.name, 9)
             c.drawString(tx, y + cell_h - pad - 19, fit_text(category, font.name, 9, text_w))
-            c.setFont("Courier-Bold", 15)
+            # 15 pt fits the product's 8-character codes; a longer code shrinks to stay inside
+            # its slip rather than run over the cut line (or off the page in the last column).
+            code_size = min(15.0, text_w / pdfmetrics.stringWidth(code, "Courier-Bold", 1))
+            c.setFont("Courier-Bold", code_size)
             c.drawString(tx, y + pad + 9 * mm, code)
             c.setFont(font.name, 6)
             c.drawString(

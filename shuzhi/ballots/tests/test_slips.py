@@ -148,3 +148,12 @@ def test_drawn_qr_matches_its_modules(tmp_path):
             px = int((left + (j + slips.QR_BORDER + 0.5) * cell) * scale)
             py = int((top + (i + slips.QR_BORDER + 0.5) * cell) * scale)
             assert (pixels[py * width + px] < 128) == dark, (i, j)
+
+
+def test_a_long_code_shrinks_to_stay_on_its_slip(tmp_path):
+    """The longest code the table allows (16 characters), in every column, is printed whole."""
+    codes = [(f"WIDE{n:012d}", "领导班子成员") for n in range(6)]
+    pdf = slips.render_slips(codes=codes, title="述职评议会", base_url="http://hall.example/")
+    text = pdf_text(pdf, tmp_path)
+    for code, _category in codes:
+        assert code in text
