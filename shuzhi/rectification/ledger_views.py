@@ -19,7 +19,7 @@ from shuzhi.orgs.models import Unit
 from . import ledger_import, selectors
 from .ledger_forms import LedgerFilterForm, year_choices
 from .models import ProblemStatus
-from .policies import CARRY_OVER_ACTION, can_view_sources
+from .policies import can_view_sources, may_carry_over_somewhere
 
 BOARD_PAGE_SIZE = 50
 
@@ -81,8 +81,7 @@ def ledger_list(request: HttpRequest) -> HttpResponse:
             "may_import": ledger_import.may_import_somewhere(request.user),
             # The same gates as the source list and the rollover page themselves.
             "may_view_sources": can_view_sources(request.user),
-            "may_carry_over": is_global(request.user)
-            or bool(scopes_for(request.user, CARRY_OVER_ACTION)),
+            "may_carry_over": may_carry_over_somewhere(request.user),
             "export_query": _without_page(request.GET),
             # Shown on the phone's 筛选 toggle so folded filters are not forgotten.
             "active_filters": len(

@@ -74,6 +74,11 @@ def can_carry_over(user, root=None) -> bool:
     return org_policies.can(user, CARRY_OVER_ACTION, root)
 
 
+def may_carry_over_somewhere(user) -> bool:
+    """Does ``user`` run the year rollover for some subtree (the gate of the rollover page)?"""
+    return is_global(user) or bool(scopes_for(user, CARRY_OVER_ACTION))
+
+
 def can_manage_sources(user) -> bool:
     """May ``user`` change the installation-wide list of problem sources?
 

@@ -31,6 +31,7 @@ from .policies import (
     can_manage_sources,
     can_problem,
     can_view_sources,
+    may_carry_over_somewhere,
     problems_visible_to,
 )
 from .transitions import TRANSITIONS
@@ -321,7 +322,7 @@ def carry_over(request: HttpRequest) -> HttpResponse:
     allow_all = is_global(request.user)
     root_paths = [scope.path for scope in scopes_for(request.user, CARRY_OVER_ACTION)]
     roots = Unit.objects.filter(path__in=root_paths).order_by("path")
-    if not allow_all and not root_paths:
+    if not may_carry_over_somewhere(request.user):
         raise PermissionDenied("您没有权限进行年度结转。")
     data = request.POST if request.method == "POST" else (request.GET or None)
     initial = {"root": roots[0].pk} if root_paths else {}

@@ -455,7 +455,7 @@ def _tell_writers(critique: Critique, *, actor) -> None:
 
     from shuzhi.core.notify import Message, notify_many
 
-    from .plan_services import writers_of
+    from .policies import users_who_can_write
 
     reporter = critique.reporter
     named = critique.problems.count()
@@ -471,5 +471,5 @@ def _tell_writers(critique: Critique, *, actor) -> None:
             url=reverse("plan_detail", args=[reporter.pk]),
             key=f"critique.published:{critique.pk}",
         )
-        for user_id in writers_of(reporter, besides=actor)
+        for user_id in users_who_can_write(reporter, besides=actor)
     )

@@ -25,7 +25,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from shuzhi.core import audit, clock
@@ -34,6 +34,7 @@ from shuzhi.rectification.models import NOT_CLOSED_STATUSES, Problem, ProblemSta
 
 from .critique_policies import can_review_plan, can_write_plan
 from .models import PlanStatus, RectificationPlan
+from .policies import users_who_can_write
 
 SUMMARY_MAX_LENGTH = 5000
 MEASURES_MAX_LENGTH = 2000
@@ -67,29 +68,6 @@ PLAN_TRANSITIONS: dict[tuple[str, str], PlanMove] = {
 EDITABLE_STATUSES = frozenset({PlanStatus.DRAFT, PlanStatus.RETURNED})
 
 
-def writers_of(reporter: RoundReporter, *, besides=None) -> list[int]:
-    """Ids of the active users who write ``reporter``'s report and plan — the rule of
-    ``reports.policies.can_write_report`` as a query: the account linked to the reporting
-    person, and a grant carrying ``report.write`` exactly on the reporting unit. Superusers
-    may write anything but are not the reporter's writers, so they are not counted; nor is
-    ``besides`` (the user acting, who needs no message about their own act)."""
-    from django.contrib.auth import get_user_model
-
-    from shuzhi.accounts.roles import roles_for
-
-    own = Q(
-        grants__unit_id=reporter.unit_id,
-        grants__unit__status="active",
-        grants__role__in=roles_for("report.write"),
-    )
-    if reporter.person_id:
-        own |= Q(person_id=reporter.person_id)
-    users = get_user_model().objects.filter(own, is_active=True)
-    if besides is not None and getattr(besides, "pk", None):
-        users = users.exclude(pk=besides.pk)
-    return sorted(set(users.values_list("pk", flat=True)))
-
-
 def _tell_writers(plan: RectificationPlan, *, actor, title: str, body: str = "") -> None:
     """Put a message about the superior's decision in the inbox of the plan's writers."""
     from shuzhi.core.notify import Message, notify_many
@@ -97,7 +75,7 @@ def _tell_writers(plan: RectificationPlan, *, actor, title: str, body: str = "")
     url = reverse("plan_detail", args=[plan.reporter_id])
     notify_many(
         Message(user_id=user_id, kind="plan.review", title=title, body=body, url=url)
-        for user_id in writers_of(plan.reporter, besides=actor)
+        for user_id in users_who_can_write(plan.reporter, besides=actor)
     )
 
 

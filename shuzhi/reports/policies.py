@@ -46,6 +46,29 @@ def can_write_report(user, report_or_reporter: Report | RoundReporter) -> bool:
     return any(scope.path == unit_path for scope in scopes_for(user, "report.write"))
 
 
+def users_who_can_write(reporter: RoundReporter, *, besides=None) -> list[int]:
+    """Ids of the active users who write ``reporter``'s report and plan — the rule of
+    :func:`can_write_report` as a query: the account linked to the reporting person, and a grant
+    carrying ``report.write`` exactly on the reporting unit. Superusers may write anything but
+    are not the reporter's writers, so they are not counted; nor is ``besides`` (the user
+    acting, who needs no message about their own act)."""
+    from django.contrib.auth import get_user_model
+
+    from shuzhi.accounts.roles import roles_for
+
+    own = Q(
+        grants__unit_id=reporter.unit_id,
+        grants__unit__status="active",
+        grants__role__in=roles_for("report.write"),
+    )
+    if reporter.person_id:
+        own |= Q(person_id=reporter.person_id)
+    users = get_user_model().objects.filter(own, is_active=True)
+    if besides is not None and getattr(besides, "pk", None):
+        users = users.exclude(pk=besides.pk)
+    return sorted(set(users.values_list("pk", flat=True)))
+
+
 def can_review_report(user, report: Report) -> bool:
     """May ``user`` return or accept ``report``? ``report.review`` on the round's host."""
     return org_policies.can(user, "report.review", report.reporter.round.host)

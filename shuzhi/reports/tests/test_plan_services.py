@@ -17,6 +17,7 @@ from shuzhi.cycles.models import RoundReporter
 from shuzhi.rectification import services as rect
 from shuzhi.rectification.models import Problem, ProblemStatus
 from shuzhi.reports import critique_services, plan_services
+from shuzhi.reports import policies as report_policies
 from shuzhi.reports.critique_policies import can_review_plan, can_view_plan, can_write_plan
 from shuzhi.reports.models import PlanStatus, RectificationPlan
 
@@ -408,11 +409,11 @@ def test_the_writers_are_the_linked_account_and_a_grant_exactly_on_the_unit(
     from shuzhi.core.testing import make_user
 
     gone = make_user("gone", (Role.SECRETARY, world.county_a1), is_active=False)
-    ids = plan_services.writers_of(reporter)
+    ids = report_policies.users_who_can_write(reporter)
     names = set(get_user_model().objects.filter(pk__in=ids).values_list("username", flat=True))
     # bob's and pete's secretary grants reach the county only from above; root is global.
     assert names == {"sam", "wang"} and gone.pk not in ids
-    assert plan_services.writers_of(reporter, besides=sam) == [wang.pk]
+    assert report_policies.users_who_can_write(reporter, besides=sam) == [wang.pk]
 
 
 def test_publishing_a_critique_tells_the_reporters_writers(
