@@ -18,6 +18,7 @@ from ninja.pagination import paginate
 from shuzhi.orgs.models import Unit
 
 from . import circular as documents
+from . import results_policies as rp
 from . import results_services as rs
 from .grading_models import Grading
 from .results_models import Circular, ConsequenceRule, FollowUp
@@ -154,7 +155,7 @@ def _host(user, host_id: int) -> Unit:
 
 def _follow_up(user, pk: int) -> FollowUp:
     found = (
-        rs.visible_follow_ups(user)
+        rp.visible_follow_ups(user)
         .select_related("round__host", "reporter__unit", "conductor", "with_person")
         .filter(pk=pk)
         .first()
@@ -165,14 +166,14 @@ def _follow_up(user, pk: int) -> FollowUp:
 
 
 def _circular(user, pk: int) -> Circular:
-    found = rs.visible_circulars(user).select_related("round__host").filter(pk=pk).first()
+    found = rp.visible_circulars(user).select_related("round__host").filter(pk=pk).first()
     if found is None:
         raise Http404
     return found
 
 
 def _round(user, pk: int):
-    found = rs.visible_rounds(user).select_related("host").filter(pk=pk).first()
+    found = rp.visible_rounds(user).select_related("host").filter(pk=pk).first()
     if found is None:
         raise Http404
     return found
@@ -203,9 +204,9 @@ def list_follow_ups(
     mine: bool = False,
 ):
     """Follow-ups in the caller's scope (and the talks they hold), oldest deadline first."""
-    if not rs.may_list(request.auth):
+    if not rp.may_list(request.auth):
         raise PermissionDenied("您没有权限查看考核结果运用。")
-    rows = rs.visible_follow_ups(request.auth).select_related(
+    rows = rp.visible_follow_ups(request.auth).select_related(
         "reporter__unit", "conductor", "with_person"
     )
     if round:

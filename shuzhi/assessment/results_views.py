@@ -22,6 +22,7 @@ from shuzhi.cycles.models import Round
 from shuzhi.orgs.models import Unit, UnitType
 
 from . import circular as documents
+from . import results_policies as rp
 from . import results_services as rs
 from .forms import apply_service_errors
 from .grading_models import GradeRow, Grading
@@ -140,7 +141,7 @@ class CircularForm(forms.Form):
 
 
 def _round(request: HttpRequest, pk: int) -> Round:
-    round_ = rs.visible_rounds(request.user).select_related("host").filter(pk=pk).first()
+    round_ = rp.visible_rounds(request.user).select_related("host").filter(pk=pk).first()
     if round_ is None:
         raise Http404("该年度述职评议不存在或不在您的查看范围内。")
     return round_
@@ -148,7 +149,7 @@ def _round(request: HttpRequest, pk: int) -> Round:
 
 def _follow_up(request: HttpRequest, pk: int) -> FollowUp:
     follow_up = (
-        rs.visible_follow_ups(request.user)
+        rp.visible_follow_ups(request.user)
         .select_related(
             "round__host",
             "reporter__unit",
@@ -167,7 +168,7 @@ def _follow_up(request: HttpRequest, pk: int) -> FollowUp:
 
 
 def _circular(request: HttpRequest, pk: int) -> Circular:
-    circular = rs.visible_circulars(request.user).select_related("round__host").filter(pk=pk)
+    circular = rp.visible_circulars(request.user).select_related("round__host").filter(pk=pk)
     found = circular.first()
     if found is None:
         raise Http404("该通报不存在或不在您的查看范围内。")
@@ -189,11 +190,11 @@ def _file(data: bytes, content_type: str, filename: str) -> HttpResponse:
 def round_list(request: HttpRequest) -> HttpResponse:
     """Rounds in the reader's scope whose grades were confirmed, with their follow-up counts,
     and the talks the reader holds."""
-    if not rs.may_list(request.user):
+    if not rp.may_list(request.user):
         raise PermissionDenied("您没有权限查看考核结果运用。")
     form = RoundSearchForm(request.GET or None)
     rounds = (
-        rs.visible_rounds(request.user)
+        rp.visible_rounds(request.user)
         .filter(grading__status="confirmed")
         .select_related("host", "grading")
         .annotate(
@@ -258,7 +259,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .select_related("issued_by")
             .order_by("-id"),
             "rules": rs.effective_rules(round_.host, round_.scale),
-            "may_manage": rs.can_manage(request.user, round_),
+            "may_manage": rp.can_manage(request.user, round_),
         },
     )
 
@@ -284,7 +285,7 @@ def rules(request: HttpRequest, host_pk: int) -> HttpResponse:
     host = Unit.objects.visible_to(request.user, "round.view").filter(pk=host_pk).first()
     if host is None:
         raise Http404("该组织不存在或不在您的查看范围内。")
-    may_manage = rs.can_manage_rules(request.user, host)
+    may_manage = rp.can_manage_rules(request.user, host)
     rows = rs.effective_rules(host)
     bound_grade, bound_form = None, None
     if request.method == "POST":
@@ -324,10 +325,10 @@ def rules(request: HttpRequest, host_pk: int) -> HttpResponse:
 
 @login_required
 def follow_up_list(request: HttpRequest) -> HttpResponse:
-    if not rs.may_list(request.user):
+    if not rp.may_list(request.user):
         raise PermissionDenied("您没有权限查看考核结果运用。")
     form = FollowUpSearchForm(request.GET or None)
-    rows = rs.visible_follow_ups(request.user).select_related(
+    rows = rp.visible_follow_ups(request.user).select_related(
         "round", "reporter__unit", "with_person", "conductor"
     )
     round_ = None
@@ -340,7 +341,7 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
             )
         if data["round"]:
             rows = rows.filter(round_id=data["round"])
-            round_ = rs.visible_rounds(request.user).filter(pk=data["round"]).first()
+            round_ = rp.visible_rounds(request.user).filter(pk=data["round"]).first()
         if data["kind"]:
             rows = rows.filter(kind=data["kind"])
         if data["status"]:
@@ -360,11 +361,11 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
 def follow_up_detail(request: HttpRequest, pk: int) -> HttpResponse:
     follow_up = _follow_up(request, pk)
     may_complete = (
-        rs.can_complete(request.user, follow_up)
+        rp.can_complete(request.user, follow_up)
         and follow_up.status == FollowUpStatus.OPEN
         and follow_up.kind != FollowUpKind.RECTIFICATION
     )
-    may_manage = rs.can_manage(request.user, follow_up.round) and (
+    may_manage = rp.can_manage(request.user, follow_up.round) and (
         follow_up.status == FollowUpStatus.OPEN
     )
     done_form = DoneForm(prefix="done")
@@ -454,7 +455,7 @@ def _codes(text: str) -> list[str]:
 @login_required
 def circular_detail(request: HttpRequest, pk: int) -> HttpResponse:
     circular = _circular(request, pk)
-    may_manage = rs.can_manage(request.user, circular.round)
+    may_manage = rp.can_manage(request.user, circular.round)
     scope_units = list(circular.scope_units.order_by("path"))
     initial = {
         "title": circular.title,

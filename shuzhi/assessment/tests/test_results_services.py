@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from shuzhi.assessment import results
+from shuzhi.assessment import results_policies as rp
 from shuzhi.assessment import results_services as rs
 from shuzhi.assessment.grading_models import GradeRow
 from shuzhi.assessment.results_models import (
@@ -340,16 +341,16 @@ def test_scheduling_a_talk(world, rw):
 @pytest.mark.django_db
 def test_visibility(world, rw):
     _confirm(world, rw)
-    assert rs.visible_follow_ups(world.alice).count() == 4
-    assert rs.visible_follow_ups(world.root).count() == 4
+    assert rp.visible_follow_ups(world.alice).count() == 4
+    assert rp.visible_follow_ups(world.root).count() == 4
     # sam holds the secretary's talk; his one-level grant on the province sees the round too.
-    assert rs.visible_follow_ups(rw.sam).count() == 4
-    assert rs.visible_follow_ups(world.carol).count() == 0  # viewer of a city, not the host
-    assert rs.visible_follow_ups(world.erin).count() == 0
+    assert rp.visible_follow_ups(rw.sam).count() == 4
+    assert rp.visible_follow_ups(world.carol).count() == 0  # viewer of a city, not the host
+    assert rp.visible_follow_ups(world.erin).count() == 0
     # dave is 吴荔湾: he reads the talk about himself, and nothing else.
-    assert [f.reporter.unit.code for f in rs.visible_follow_ups(world.dave)] == ["440103"]
-    assert rs.may_list(world.dave) and not rs.may_list(world.erin)
-    assert FollowUpKind.TALK in set(rs.visible_follow_ups(rw.sam).values_list("kind", flat=True))
+    assert [f.reporter.unit.code for f in rp.visible_follow_ups(world.dave)] == ["440103"]
+    assert rp.may_list(world.dave) and not rp.may_list(world.erin)
+    assert FollowUpKind.TALK in set(rp.visible_follow_ups(rw.sam).values_list("kind", flat=True))
 
 
 @pytest.mark.smoke
