@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from . import tokens
 from .forms import LoginForm, TokenForm
+from .http import AuthenticatedHttpRequest
 from .models import ApiToken
 
 
@@ -20,7 +21,7 @@ class LoginView(auth_views.LoginView):
 
 
 @login_required
-def token_list(request: HttpRequest) -> HttpResponse:
+def token_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The user's API tokens; a new token's raw value is shown once, right after creation."""
     form = TokenForm(request.POST or None)
     raw = None

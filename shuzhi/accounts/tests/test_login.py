@@ -52,6 +52,7 @@ def test_lock_ends_when_the_window_passes_and_success_resets(world, client):
     for _ in range(settings.SHUZHI_LOGIN_MAX_FAILURES):
         _login(client, "bob", "wrong")
     lock = LoginLock.objects.get(username="bob")
+    assert lock.locked_until is not None
     assert lock.locked_until > timezone.now()
     later = timezone.now() + datetime.timedelta(minutes=settings.SHUZHI_LOGIN_LOCK_MINUTES + 1)
     with pytest.MonkeyPatch.context() as mp:
