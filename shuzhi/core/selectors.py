@@ -86,7 +86,8 @@ class AuditSearchForm(forms.Form):
             field.widget.attrs.setdefault("class", "form-control")
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", "截止日期不能早于起始日期。")

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from shuzhi.accounts.http import AuthenticatedHttpRequest
 from shuzhi.accounts.roles import ROLE_ACTIONS
 from shuzhi.accounts.scope import is_global
 from shuzhi.cycles.policies import rounds_visible_to
@@ -22,7 +23,7 @@ AUDIT_PAGE_SIZE = 50
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """What this user can do, grant by grant."""
     grants = list(request.user.grants.select_related("unit", "unit__type").order_by("unit__path"))
     rounds = list(

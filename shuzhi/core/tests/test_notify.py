@@ -82,6 +82,7 @@ def test_mail_outage_keeps_the_inbox_message(mailed, settings, django_capture_on
     settings.EMAIL_BACKEND = f"{__name__}.BrokenBackend"
     with django_capture_on_commit_callbacks(execute=True):
         n = notify.notify(user=mailed, kind="overdue", title="甲")
+    assert n is not None
     n.refresh_from_db()
     assert n.emailed is False
 
@@ -178,6 +179,7 @@ def test_open_marks_read_and_goes_to_the_link(world, client, messages_for_bob):
 def test_open_refuses_outside_links_and_others_messages(world, client):
     mine = notify.notify(user=world.bob, kind="overdue", title="甲", url="https://evil.example/")
     theirs = notify.notify(user=world.carol, kind="overdue", title="乙")
+    assert mine is not None and theirs is not None
     client.force_login(world.bob)
     response = client.post(reverse("inbox_open", args=[mine.pk]), {"go": "1"})
     assert response["Location"] == reverse("inbox")
