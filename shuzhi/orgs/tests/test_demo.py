@@ -87,7 +87,7 @@ def test_every_unit_has_exactly_one_current_secretary():
         for unit in Unit.objects.filter(type__code=code):
             assert unit.posts.filter(role=PostRole.DEPUTY_SECRETARY).count() == 1
     assert all(
-        number.startswith("DY") and number[2:].isdigit()
+        number is not None and number.startswith("DY") and number[2:].isdigit()
         for number in Person.objects.values_list("staff_number", flat=True)
     )
 
@@ -125,6 +125,7 @@ def test_paths_depths_and_codes_follow_the_parents():
 
 def test_seeding_after_existing_rows_keeps_ids_and_sequences_working(world):
     before = Unit.objects.order_by("-pk").first()
+    assert before is not None
     _seed()
     province = Unit.objects.get(code=demo.PROVINCE_CODE)
     assert province.pk > before.pk
@@ -136,7 +137,9 @@ def test_seeding_after_existing_rows_keeps_ids_and_sequences_working(world):
         name="测试新建组织",
         type=unit_type("department"),
     )
-    assert unit.pk > Unit.objects.exclude(pk=unit.pk).order_by("-pk").first().pk
+    previous = Unit.objects.exclude(pk=unit.pk).order_by("-pk").first()
+    assert previous is not None
+    assert unit.pk > previous.pk
 
 
 @pytest.mark.smoke
@@ -159,7 +162,9 @@ def test_demo_users_and_grants():
         assert grants == [(role, code)]
     secretary = User.objects.get(username="secretary")
     county = Unit.objects.get(code="470102")
-    assert secretary.person == secretary_of(county, AFTER_ALL_STARTS).person
+    post = secretary_of(county, AFTER_ALL_STARTS)
+    assert post is not None
+    assert secretary.person == post.person
     assert secretary.full_name == secretary.person.name
     city = Unit.objects.get(code="470100")
     city_organiser = User.objects.get(username="city_organiser")

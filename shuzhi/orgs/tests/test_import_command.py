@@ -36,6 +36,7 @@ def test_success_prints_counts_and_runs_as_first_superuser(world, tmp_path, caps
     out = capsys.readouterr().out
     assert "新建 0 个" in out and "未变 1 个" in out
     job = ImportJob.objects.order_by("pk").first()
+    assert job is not None
     assert job.created_by == world.root
     assert AuditEntry.objects.filter(action="unit.import").count() == 2
     assert Unit.objects.filter(code="440104001").count() == 1
