@@ -113,6 +113,7 @@ def test_reporters_by_code_resolve_secretaries_on_today(world, secretaries):
     cs.add_reporters_by_codes(actor=world.alice, round=round, codes="440300，440100")
     reporters = list(round.reporters.select_related("unit", "person"))
     assert [r.unit.code for r in reporters] == ["440100", "440300"]
+    assert reporters[1].person is not None
     assert reporters[1].person.name == "丙书记"
     entry = AuditEntry.objects.get(action="round.reporters.add")
     assert entry.changes["reporters"][1] == ["440100", "440300"]
@@ -123,10 +124,12 @@ def test_reporters_resolve_on_first_session_date_and_refresh(world, secretaries)
     ms.create_session(actor=world.alice, round=round, title="会", date=D(2026, 3, 1))
     cs.add_reporters_by_codes(actor=world.alice, round=round, codes=["440100"])
     reporter = round.reporters.get()
+    assert reporter.person is not None
     assert reporter.person.name == "甲书记"  # secretary on 2026-03-01, not today
     round.sessions.update(date=D(2026, 12, 20))
     assert cs.refresh_reporter_people(actor=world.alice, round=round) == 1
     reporter.refresh_from_db()
+    assert reporter.person is not None
     assert reporter.person.name == "乙书记"
     assert AuditEntry.objects.filter(action="round.reporters.refresh").count() == 1
     other = Person.objects.create(name="代述职人", unit=world.city_a)
