@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from .models import LiveDrawMethod
@@ -35,7 +37,8 @@ class DrawForm(forms.Form):
 
     def __init__(self, *args, entries=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["chosen"].choices = [(e.pk, e.reporter.unit.name) for e in entries]
+        chosen = cast(forms.ChoiceField, self.fields["chosen"])
+        chosen.choices = [(e.pk, e.reporter.unit.name) for e in entries]
 
 
 class CountsForm(forms.Form):

@@ -17,6 +17,7 @@ def test_seed_round_demo(world):
     ensure_default_unit_types()
     demo.seed(scale=0.2)
     round = seed_round_demo()
+    assert round is not None
     assert round.title == "江岭省2026年度市委书记抓基层党建工作述职评议考核"
     cities = round.reporters.count()
     assert cities == 3
