@@ -70,7 +70,11 @@ def make_setup(world, *, min_ballots: int = 1, show_live: bool = False, sub_item
         number=1,
         # The shape the round stores when it opens: ``{"id", "unit", "name"}`` per reporter.
         reporters=[
-            {"id": r.pk, "unit": r.reporter.unit.name, "name": r.reporter.person.name}
+            {
+                "id": r.pk,
+                "unit": r.reporter.unit.name,
+                "name": r.reporter.person.name if r.reporter.person else "",
+            }
             for r in reporters
         ],
         policy={

@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, connections, models
 
 from shuzhi.ballots import services
-from shuzhi.ballots.models import Ballot, BallotComment, BallotEntry, VoteCode
+from shuzhi.ballots.models import Ballot, BallotComment, BallotEntry, BallotRound, VoteCode
 from shuzhi.ballots.tests.meeting_setup import full_ballot, make_meeting
 from shuzhi.core.models import AuditEntry
 from shuzhi.meetings.models import RosterCategory, RosterMember
@@ -55,7 +55,7 @@ def test_vote_code_records_no_time_user_or_content():
     names = set()
     for field in VoteCode._meta.get_fields():
         if field.is_relation and field.related_model is not None:
-            assert field.related_model.__name__ == "BallotRound", field.name
+            assert field.related_model is BallotRound, field.name
         assert not isinstance(field, models.DateField | models.TimeField), field.name
         names.add(field.name)
     assert names == {"id", "round", "code", "category", "used", "nonce", "receipt"}

@@ -35,6 +35,7 @@ def test_console_runs_a_ballot(client, world):
     formal = BallotRound.objects.get(number=2)
     client.post(f"/ballots/round/{formal.pk}/codes/")
     code = VoteCode.objects.filter(round=formal).first()
+    assert code is not None
     receipt = services.submit_ballot(code=code.code, nonce="n", ratings=full_ballot(formal))
     html = client.get(url).content.decode()
     assert "已投 <strong>1</strong> 票" in html

@@ -40,6 +40,7 @@ def test_rates_are_ordered(counts):
     if sum(counts.values()) == 0:
         assert good is None and both is None
     else:
+        assert good is not None and both is not None
         assert 0 <= good <= both <= 1
 
 
