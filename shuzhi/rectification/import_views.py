@@ -181,6 +181,7 @@ def problem_import_template(request: HttpRequest) -> HttpResponse:
     # A Chinese name (RFC 5987 filename*, as the export's), after an ASCII filename for
     # clients that do not read filename*.
     chinese = content_disposition_header(True, ledger_export.TEMPLATE_FILE_NAME)
+    assert chinese is not None  # always a header for an attachment
     response["Content-Disposition"] = chinese.replace(
         "attachment;", 'attachment; filename="ledger-template.xlsx";', 1
     )

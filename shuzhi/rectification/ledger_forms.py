@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.http import QueryDict
 
@@ -66,10 +68,10 @@ class LedgerFilterForm(forms.Form):
             data["year"] = str(clock.today().year)
         super().__init__(data, *args, **kwargs)
         self.user = user
-        self.fields["year"].choices = year_choices()
+        cast(forms.ChoiceField, self.fields["year"]).choices = year_choices()
         if sources is None:
             sources = ProblemSource.objects.values_list("code", "name")
-        self.fields["source"].choices = [("", "全部来源"), *sources]
+        cast(forms.ChoiceField, self.fields["source"]).choices = [("", "全部来源"), *sources]
 
     def clean_unit(self) -> Unit | None:
         code = self.cleaned_data.get("unit", "").strip()

@@ -85,7 +85,11 @@ def ledger_list(request: HttpRequest) -> HttpResponse:
             "export_query": _without_page(request.GET),
             # Shown on the phone's 筛选 toggle so folded filters are not forgotten.
             "active_filters": len(
-                [key for key, value in request.GET.items() if key != "page" and value.strip()]
+                [
+                    key
+                    for key, value in request.GET.items()
+                    if key != "page" and isinstance(value, str) and value.strip()
+                ]
             ),
         },
     )

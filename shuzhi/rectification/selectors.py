@@ -112,13 +112,14 @@ class CappedPaginator(Paginator):
     Pages past the cap are not offered; the page says "超过 10,000 条，请缩小筛选范围".
     """
 
+    object_list: QuerySet[Problem]
     cap = COUNT_CAP
     capped = False
 
     @cached_property
     def count(self) -> int:  # type: ignore[override]
         # Only ``year`` is read (not the id), so an index holding it answers alone.
-        rows = self.object_list.order_by().values("year")  # type: ignore[attr-defined]
+        rows = self.object_list.order_by().values("year")
         counted = rows[: self.cap + 1].count()
         self.capped = counted > self.cap
         return min(counted, self.cap)
@@ -127,7 +128,8 @@ class CappedPaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         rows = page_rows(self.object_list, bottom, self.per_page)
-        return self._get_page(rows, number, self)
+        # Django's hook for subclasses building their own page; django-stubs does not declare it.
+        return self._get_page(rows, number, self)  # type: ignore[attr-defined]
 
 
 def page_rows(rows: QuerySet[Problem], offset: int, limit: int) -> list[Problem]:

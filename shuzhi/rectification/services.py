@@ -389,6 +389,7 @@ def _may_edit_as_critic(actor, problem: Problem, fields: dict[str, Any]) -> bool
         return False
     from shuzhi.reports.critique_policies import can_critique
 
+    assert problem.critique is not None  # critique_id is set
     return can_critique(actor, problem.critique.reporter)
 
 
@@ -434,6 +435,7 @@ def _may_delete(actor, problem: Problem) -> bool:
         return False
     from shuzhi.reports.critique_policies import can_critique
 
+    assert problem.critique is not None  # critique_id is set
     return can_critique(actor, problem.critique.reporter)
 
 

@@ -7,7 +7,7 @@ import collections
 import inspect
 
 import pytest
-from django.urls import get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver
 
 from shuzhi.rectification.models import Problem
 
@@ -58,11 +58,12 @@ def test_one_view_per_path_of_the_problem_mount():
     pattern per operation, each wrapping its path's one ``PathView`` (the closure's ``self``)."""
     views: dict[str, set[int]] = collections.defaultdict(set)
     for resolver in get_resolver().url_patterns:
-        if str(resolver.pattern) != "api/":
+        if not isinstance(resolver, URLResolver) or str(resolver.pattern) != "api/":
             continue
         for pattern in resolver.url_patterns:
             route = str(pattern.pattern)
             if route.startswith("problems/"):
+                assert isinstance(pattern, URLPattern), route
                 path_view = inspect.getclosurevars(pattern.callback).nonlocals["self"]
                 views[route].add(id(path_view))
     assert "problems/" in views and "problems/summary" in views

@@ -82,6 +82,7 @@ def test_carry_over_is_idempotent_and_chains_across_years(world, year_2025):
     carried_2026 = Problem.objects.get(carried_from=year_2025["open"])
     assert services.carry_over(actor=world.alice, from_year=2026, root=world.province) == 3
     in_2027 = Problem.objects.get(carried_from=carried_2026)
+    assert in_2027.carried_from is not None
     assert in_2027.carried_from.carried_from == year_2025["open"]
     assert in_2027.year == 2027
 

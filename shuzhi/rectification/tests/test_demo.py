@@ -55,8 +55,12 @@ def test_demo_holds_a_living_ledger(demo):
             assert item.verifier.person_id != item.responsible_person_id
     assert ProgressNote.objects.count() >= problems.count() // 3
     # Dated like a year, not like the moment of loading.
-    assert problems.filter(year=2025).order_by("found_on").first().found_on.year == 2025
-    first_move = closed.filter(year=2025).first().transitions.order_by("at").first()
+    earliest = problems.filter(year=2025).order_by("found_on").first()
+    assert earliest is not None
+    assert earliest.found_on.year == 2025
+    closed_2025 = closed.filter(year=2025).first()
+    assert closed_2025 is not None
+    first_move = closed_2025.transitions.order_by("at").first()
     assert first_move.at.year == 2025
 
     # Last year's leftovers, linked to their 2025 originals; critique items linked back.
@@ -80,12 +84,14 @@ def test_demo_holds_a_living_ledger(demo):
     # praise-only one is flagged.
     def levels(status):
         report = Report.objects.filter(reporter__round__year=2026, status=status).first()
+        assert report is not None
         checks = quality.run_checks(report_services.snapshot(report), report.reporter.round)
         return {c.code: c.level for c in checks}
 
     returned = levels(ReportStatus.RETURNED)
     assert returned["problem_share"] != "ok" and returned["concreteness"] != "ok"
     accepted = Report.objects.filter(reporter__round__year=2025).first()
+    assert accepted is not None
     good = quality.run_checks(report_services.snapshot(accepted), accepted.reporter.round)
     assert all(c.level == "ok" for c in good), [c.message for c in good if c.level != "ok"]
 

@@ -121,7 +121,9 @@ def test_the_whole_timeline_each_reminder_once(
     assert [k for k, _ in _inbox(cast["zhou"])] == ["escalation"]  # the named item's leader
     assert [k for k, _ in _inbox(cast["olga"])] == ["escalation", "escalation"]
     assert _inbox(world.alice) == []  # the province is not the superior of a county
-    assert "已逾期 31 天" in Notification.objects.filter(user=cast["olga"]).first().title
+    message = Notification.objects.filter(user=cast["olga"]).first()
+    assert message is not None
+    assert "已逾期 31 天" in message.title
     assert run(DEADLINE + datetime.timedelta(days=60))["notifications"] == 0
 
     named = Problem.objects.get(pk=ledger["named"].pk)

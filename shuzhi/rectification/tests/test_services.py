@@ -197,12 +197,14 @@ def test_send_back_records_the_reason(world, problem):
         actor=world.dave, problem=problem, to_status=S.IN_PROGRESS, reason="佐证材料不足"
     )
     last = ProblemTransition.objects.filter(problem=problem).last()
+    assert last is not None
     assert (last.from_status, last.to_status, last.reason) == (
         S.SUBMITTED,
         S.IN_PROGRESS,
         "佐证材料不足",
     )
     entry = AuditEntry.objects.filter(action="problem.transition").order_by("id").last()
+    assert entry is not None
     assert entry.note == "佐证材料不足"
 
 

@@ -46,8 +46,10 @@ def test_the_table_covers_the_documented_flow():
     S = ProblemStatus
     assert set(allowed_targets(S.OPEN)) == {S.IN_PROGRESS, S.LONG_TERM}
     assert allowed_targets(S.CLOSED) == []
-    assert move_for(S.SUBMITTED, S.IN_PROGRESS).needs_reason
-    assert not move_for(S.SUBMITTED, S.CLOSED).needs_reason
+    send_back = move_for(S.SUBMITTED, S.IN_PROGRESS)
+    assert send_back is not None and send_back.needs_reason
+    close = move_for(S.SUBMITTED, S.CLOSED)
+    assert close is not None and not close.needs_reason
     assert move_for(S.OPEN, S.CLOSED) is None
 
 
@@ -68,11 +70,13 @@ def test_every_allowed_move_succeeds_for_its_action_holder(world, problem, from_
     moved.refresh_from_db()
     assert moved.status == to_status
     last = ProblemTransition.objects.filter(problem=problem).last()
+    assert last is not None
     assert ProblemTransition.objects.filter(problem=problem).count() == before_moves + 1
     assert (last.from_status, last.to_status, last.actor) == (from_status, to_status, actor)
     if move.needs_reason:
         assert last.reason == "理由说明"
     entry = AuditEntry.objects.filter(action="problem.transition").order_by("id").last()
+    assert entry is not None
     assert entry.scope_path == problem.unit_path
     assert entry.changes["status"] == [from_status, to_status]
     if to_status == ProblemStatus.CLOSED:
