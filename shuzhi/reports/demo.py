@@ -267,7 +267,7 @@ def critique_all(round: Round, critic, deadlines: list) -> list[Critique]:
     made = []
     reporters = round.reporters.select_related("unit", "person", "round").order_by("sort_order")
     for i, reporter in enumerate(reporters):
-        name = reporter.person.name if reporter.person_id else reporter.unit.name
+        name = reporter.person.name if reporter.person else reporter.unit.name
         critique = critique_services.save_critique(
             actor=critic,
             reporter=reporter,
@@ -292,7 +292,7 @@ def plan_for(reporter: RoundReporter, accounts: dict, reviewer, *, deadline, app
     approves it (the items are written onto the problems) or returns it."""
     writer = _writer(reporter, accounts, reviewer)
     plan = plan_services.draft_plan(actor=writer, reporter=reporter)
-    leader = reporter.person.name if reporter.person_id else ""
+    leader = reporter.person.name if reporter.person else ""
     items = [
         {
             **item,

@@ -203,7 +203,7 @@ def report_docx(report: Report, content: dict[str, Any] | None = None) -> bytes:
     return build(
         content,
         unit_name=reporter.unit.name,
-        person_name=reporter.person.name if reporter.person_id else "",
+        person_name=reporter.person.name if reporter.person else "",
         date=timezone.localdate(when) if when else clock.today(),
     )
 

@@ -5,6 +5,7 @@ may write and read them."""
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -35,7 +36,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _save(actor, reporter, **extra):
-    data = {"text": CONCRETE, "role": "host_secretary", "problems": list(PROBLEMS)}
+    data: dict[str, Any] = {"text": CONCRETE, "role": "host_secretary", "problems": list(PROBLEMS)}
     data.update(extra)
     return services.save_critique(actor=actor, reporter=reporter, **data)
 
@@ -204,9 +205,9 @@ def test_the_critic_may_reword_a_named_problem_in_the_ledger_until_work_starts(
     with pytest.raises(PermissionDenied):
         rect.update_problem(actor=sam, problem=first, description="改轻一点")
     rect.add_note(actor=sam, problem=second, on=TODAY, text="已召开专题会议部署整改")
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(ValidationError) as invalid:
         rect.update_problem(actor=lena, problem=second, description="改写")
-    assert caught.value.message_dict["__all__"] == [
+    assert invalid.value.message_dict["__all__"] == [
         "该问题已开始整改，请由登记或验收方在问题台账中修改。"
     ]
     # Not the critic of another reporter's problem: a plain ledger item stays out of reach.
@@ -232,9 +233,9 @@ def test_the_critic_or_the_units_recorder_may_delete_a_named_problem_before_work
     assert str(caught.value) == "您没有权限删除该问题。"
     rect.delete_problem(actor=lena, problem=first)
     rect.add_note(actor=sam, problem=second, on=TODAY, text="已部署整改")
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(ValidationError) as invalid:
         rect.delete_problem(actor=world.bob, problem=second)
-    assert caught.value.message_dict["__all__"] == [
+    assert invalid.value.message_dict["__all__"] == [
         "该问题已有整改进展记录，已开始整改，不能删除。"
     ]
     assert list(critique.problems.values_list("pk", flat=True)) == [second.pk]

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import io
 import zipfile
+from typing import Any
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt
+from docx.text.run import Run
 
 from shuzhi.reports import archive, services, versions, word
 from shuzhi.reports.models import Report
 
 from .conftest import answer_all, load_sample
+
+
+def _east_asia_font(run: Run) -> str | None:
+    """The run's font for Chinese characters (``w:eastAsia``)."""
+    properties = run._element.rPr
+    assert properties is not None and properties.rFonts is not None
+    return properties.rFonts.get(qn("w:eastAsia"))
 
 
 def _submitted(world, reporter_a):
@@ -34,6 +43,7 @@ def test_word_has_the_official_layout_and_everything_read_back(
     report = _submitted(world, reporter_a)
     doc = Document(io.BytesIO(word.report_docx(report)))
     section = doc.sections[0]
+    assert section.top_margin is not None and section.left_margin is not None
     assert round(section.top_margin.mm) == 37 and round(section.left_margin.mm) == 28
     paragraphs = [p for p in doc.paragraphs if p.text.strip()]
     title = paragraphs[0]
@@ -41,7 +51,7 @@ def test_word_has_the_official_layout_and_everything_read_back(
     assert title.alignment == WD_ALIGN_PARAGRAPH.CENTER
     run = title.runs[0]
     assert run.font.size == Pt(22)
-    assert run._element.rPr.rFonts.get(qn("w:eastAsia")) == "方正小标宋简体"
+    assert _east_asia_font(run) == "方正小标宋简体"
     assert paragraphs[1].text == "广州市委　甲书记"
     assert paragraphs[2].text.startswith("（20") and paragraphs[2].text.endswith("日）")
     headings = [p.text for p in paragraphs if p.text[:2] in {"一、", "二、", "三、", "四、"}]
@@ -53,7 +63,7 @@ def test_word_has_the_official_layout_and_everything_read_back(
     ]
     body = next(p for p in paragraphs if p.text.startswith("2025年，我认真履行"))
     assert body.paragraph_format.first_line_indent == Pt(32)
-    assert body.runs[0]._element.rPr.rFonts.get(qn("w:eastAsia")) == "仿宋_GB2312"
+    assert _east_asia_font(body.runs[0]) == "仿宋_GB2312"
     indicator_table, carried_table = doc.tables
     assert [c.text for c in indicator_table.rows[1].cells] == [
         "1",
@@ -85,8 +95,14 @@ def test_topics_get_their_own_heading(world, reporter_a, round_2026):
 
 
 def test_compare_marks_changed_figures_inline_and_side_by_side():
-    old = {"title": "报告", "sections": {"performance": "我们转化了45个。全年调研21次。"}}
-    new = {"title": "报告", "sections": {"performance": "我们转化了47个。全年调研21次。新增一句。"}}
+    old: dict[str, Any] = {
+        "title": "报告",
+        "sections": {"performance": "我们转化了45个。全年调研21次。"},
+    }
+    new: dict[str, Any] = {
+        "title": "报告",
+        "sections": {"performance": "我们转化了47个。全年调研21次。新增一句。"},
+    }
     parts = {p.title: p for p in versions.compare(old, new)}
     assert not parts["标题"].changed
     perf = parts["履职情况"]
