@@ -193,12 +193,10 @@ def _users():
         User.objects.filter(username="organiser").first()
         or User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
     )
-    approver = (
-        User.objects.filter(is_superuser=True, is_active=True)
-        .exclude(pk=getattr(actor, "pk", None))
-        .order_by("pk")
-        .first()
-    )
+    others = User.objects.filter(is_superuser=True, is_active=True)
+    if actor is not None:
+        others = others.exclude(pk=actor.pk)
+    approver = others.order_by("pk").first()
     return actor, approver
 
 

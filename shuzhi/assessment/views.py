@@ -113,7 +113,7 @@ def set_create(request: HttpRequest) -> HttpResponse:
 def _editor_context(request: HttpRequest, indicator_set: IndicatorSet, item_form=None) -> dict:
     parent_items = (
         list(indicator_set.parent_set.items.order_by("sort_order", "id"))
-        if indicator_set.parent_set_id
+        if indicator_set.parent_set
         else None
     )
     can_change = can_set(request.user, CHANGE, indicator_set) and not indicator_set.is_locked

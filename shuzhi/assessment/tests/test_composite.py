@@ -217,8 +217,12 @@ def test_a_better_component_never_lowers_the_composite(annual, ballot, rect, bum
         "rectification": c.Value(rect, ""),
     }
     better = dict(values)
-    better[which] = c.Value(min(values[which].value + bump, c.HUNDRED), "")
-    assert c.composite(f, better).value >= c.composite(f, values).value
+    current = values[which].value
+    assert current is not None
+    better[which] = c.Value(min(current + bump, c.HUNDRED), "")
+    after, before = c.composite(f, better).value, c.composite(f, values).value
+    assert after is not None and before is not None
+    assert after >= before
 
 
 @settings(max_examples=200, deadline=None)
@@ -306,7 +310,9 @@ def test_ballot_value_agrees_with_the_tally(counts, method):
     elif method == "good_fair_rate":
         exact = tally.top_rate(total, CODES, 2)
     elif method == "weighted_points":
-        exact = tally.average_points(total, points) / 100
+        average = tally.average_points(total, points)
+        assert average is not None
+        exact = average / 100
     else:
         averages = {
             cat: tally.average_points({g: n for g, n in per.items() if g}, points)

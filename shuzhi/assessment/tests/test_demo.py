@@ -63,6 +63,7 @@ def test_demo_grades_the_2025_round(demo):
     assert sum(i.max_points for i in items) == 100
     derived = IndicatorSet.objects.get(parent_set__isnull=False)
     assert derived.status == SetStatus.PUBLISHED
+    assert derived.parent_set is not None
     assert derived.host == reporters[0].unit and derived.parent_set.host == rnd.host
     assert derived.items.count() < derived.parent_set.items.count()
 

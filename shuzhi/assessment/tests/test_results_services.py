@@ -119,12 +119,14 @@ def test_confirmation_creates_the_follow_ups(world, rw):
     org_talk = FollowUp.objects.get(reporter__unit__code="440103", kind="talk")
     assert org_talk.conducted_by == TalkBy.ORG_DEPARTMENT and org_talk.conductor_user is None
     assert org_talk.due_on == today + datetime.timedelta(days=30)
-    assert org_talk.with_person.name == "吴荔湾"
+    assert org_talk.with_person is not None and org_talk.with_person.name == "吴荔湾"
     sec_talk = FollowUp.objects.get(reporter__unit__code="440303", kind="talk")
+    assert sec_talk.conductor is not None
     assert sec_talk.conductor.name == "孙省委书记" and sec_talk.conductor_user == rw.sam
     assert sec_talk.due_on == today + datetime.timedelta(days=15)
     rect = FollowUp.objects.get(kind="rectification")
     problem = rect.problem
+    assert problem is not None and problem.responsible_person is not None
     assert problem.unit == world.county_b1 and problem.year == 2026
     assert problem.deadline == today + datetime.timedelta(days=90)
     assert "“差”" in problem.description and rw.round.title in problem.description
@@ -142,6 +144,7 @@ def test_confirmation_creates_the_follow_ups(world, rw):
 def test_a_correction_adds_rectification_from_the_same_source(world, rw):
     results.on_grades_confirmed(actor=world.root, grading=rw.grading, rows=rw.rows.values())
     problem = FollowUp.objects.get(kind="rectification").problem
+    assert problem is not None
     assert problem.source.code == rs.RESULT_SOURCE_CODE
     new = results_testing.correct(rw.rows["440103"], "poor")
     results.on_grade_corrected(actor=world.root, old=rw.rows["440103"], new=new)
@@ -244,6 +247,7 @@ def test_correction_keeps_done_and_started_work(world, rw):
     talk = FollowUp.objects.get(reporter__unit__code="440303", kind="talk")
     rs.complete_follow_up(actor=rw.sam, follow_up=talk, notes="已约谈，本人表示认真整改。")
     rect = FollowUp.objects.get(kind="rectification")
+    assert rect.problem is not None
     rect_services.add_note(
         actor=world.alice, problem=rect.problem, on=clock.today(), text="已制定整改方案"
     )
@@ -254,6 +258,7 @@ def test_correction_keeps_done_and_started_work(world, rw):
     rect.refresh_from_db()
     assert talk.status == FollowUpStatus.DONE and talk.grade_row == old
     assert rect.status == FollowUpStatus.CANCELLED and "保留在台账中" in rect.cancel_reason
+    assert rect.problem_id is not None
     assert Problem.objects.filter(pk=rect.problem_id).exists()
 
 
