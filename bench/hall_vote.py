@@ -1,32 +1,39 @@
-"""A full hall voting over HTTP against the production server setup, with two baselines.
+"""A full hall voting over HTTP against the production server setup: the phones' real path
+(the ballot page, the form, the receipt) beside the vote API and two baselines.
 
-    python -m bench.hall_vote [--voters 2000] [--reporters 40] [--concurrency 64]
-                              [--server gunicorn|gthread|granian|both|all] [--workers N]
-                              [--threads T] [--slices 4] [--warmup 200] [--kill-worker]
-                              [--keep-db]
+    python -m bench.hall_vote [--voters 2000] [--reporters 40] [--sub-items 0]
+                              [--concurrency 64] [--server gunicorn|gthread|granian|both|all]
+                              [--workers N] [--threads T] [--slices 4] [--warmup 200]
+                              [--kill-worker] [--kill-during phone|api] [--keep-db]
 
-In a fresh PostgreSQL database ``shuzhi_bench_hall`` (dropped, re-created, migrated with
+In a fresh PostgreSQL database (``DATABASE_URL``'s name, else ``shuzhi_bench_hall``: dropped,
+re-created, migrated with
 ``manage.py migrate``) it seeds one open ballot round: a host unit, ``--reporters`` reporting
 units with their secretaries, a session with that many reporters, five roster categories totalling
 ``--voters`` expected and present; the ballot round is opened and the codes issued through the
-product's services (one code per voter plus a spare margin, used to warm the server up). Then,
-for each application server, on the same server process:
+product's services (two codes per voter — one set for the API, one for the phones — plus a
+spare margin, used to warm the server up). Then, for each application server, on the same
+server process:
 
 1. the ORM baseline ``POST /bench/orm-insert/<code>`` (``BenchVote.objects.create`` in a
    transaction), 2. the raw baseline ``POST /bench/raw-insert/<code>`` (one ``INSERT … ON
-   CONFLICT``), 3. Shuzhi's ``POST /api/vote/<code>``,
+   CONFLICT``), 3. Shuzhi's ``POST /api/vote/<code>`` (JSON), 4. **the phone flow**, the
+   headline: ``GET /v/<code>/`` as a phone's browser asks for it (``Accept-Encoding: gzip``),
+   the nonce taken from the page, the form ``POST``ed back, the receipt read off the answer,
 
-each with ``--voters`` ballots of ``--reporters`` ratings, posted once each over
+each with ``--voters`` ballots of ``--reporters`` ratings, sent once each over
 ``--concurrency`` keep-alive connections by a separate client process (``bench.hall_load``),
-the three endpoints interleaved in ``--slices`` slices so background noise falls on all alike.
-Prints ballots/s, p50/p99 and the server's and PostgreSQL's CPU per ballot for each endpoint,
-the ratio to the ORM view, the p99 target, and — comparing receipts acknowledged with 200
-against the used codes and stored ballot rows — ``figure vote_lost`` and
-``figure vote_duplicated``.
+the four interleaved in ``--slices`` slices so background noise falls on all alike. Prints
+ballots/s, p50/p99 and the server's and PostgreSQL's CPU per ballot for each, for the phones
+also p50/p99 of the GET and of the POST and the page's bytes on the wire; the target lines
+(phone flow ≥ 0.8 × the API's ballots/s, flow p99 < 300 ms, page ≤ 12 KB; API ≥ 0.8 × the
+ORM view, API p99 ≤ 150 ms); and — comparing receipts acknowledged with 200 against the used
+codes and stored ballots — ``figure vote_lost`` and ``figure vote_duplicated``.
 
-``--kill-worker`` SIGKILLs one application worker a third of the way through Shuzhi's load (the
-server respawns it) and then checks that every acknowledged ballot is stored and that the number
-of stored ballots equals the number of used codes (``figure vote_after_kill_*``).
+``--kill-worker`` SIGKILLs one application worker a third of the way through the phones' load
+(``--kill-during api``: the API's) — the server respawns it — and then checks that every
+acknowledged ballot is stored and that the number of stored ballots equals the number of used
+codes (``figure vote_after_kill_*``).
 
 Needs the ``granian`` package for ``--server granian``; PostgreSQL on the same host for the
 database CPU figures. Not a test; pytest never runs it.
@@ -55,12 +62,22 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DB_NAME = "shuzhi_bench_hall"
 PG_BASE = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+# The database to drop, create and fill: the name in DATABASE_URL when it points at PostgreSQL
+# (so people sharing a server each bench in their own), else shuzhi_bench_hall.
+_URL = os.environ.get("DATABASE_URL", "")
+DB_NAME = (
+    _URL.rsplit("/", 1)[1].split("?")[0]
+    if _URL.startswith(("postgres://", "postgresql://")) and _URL.count("/") >= 3
+    else "shuzhi_bench_hall"
+) or "shuzhi_bench_hall"
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 RATIO_GOAL = 0.8
 P99_GOAL_MS = 150.0
+PHONE_RATIO_GOAL = 0.8  # the phone flow's ballots/s against the JSON API's, same run
+PHONE_P99_GOAL_MS = 300.0  # the whole flow: page, form, receipt
+PAGE_GOAL_BYTES = 12 * 1024  # the ballot page on the wire, 40 reporters
 WRK_THREADS = 2
 
 # ---------------------------------------------------------------------------------------------
@@ -80,6 +97,11 @@ class LoadResult:
     client_cpu: float = 0.0
     server_cpu: float = 0.0
     database_cpu: float = 0.0
+    # The phone flow only: the GET of the page and the POST of the form, and the page's size.
+    get_latencies: list[float] = field(default_factory=list)
+    post_latencies: list[float] = field(default_factory=list)
+    page_bytes: list[int] = field(default_factory=list)
+    page_gzip: int = 0
 
     @property
     def acknowledged(self) -> int:
@@ -94,12 +116,19 @@ class LoadResult:
 
     def add(self, outcome: dict) -> None:
         """Add one client run (``bench.hall_load``'s output): slices of a load add up."""
-        for _path, status, receipt, seconds in outcome["results"]:
+        for _path, status, receipt, seconds, *phone in outcome["results"]:
             self.sent += 1
             self.statuses[status] += 1
             self.latencies.append(seconds)
             if status == 200 and receipt:
                 self.receipts.append(receipt)
+            if phone:
+                get_seconds, post_seconds, page_bytes, gzipped = phone
+                self.get_latencies.append(get_seconds)
+                if post_seconds:
+                    self.post_latencies.append(post_seconds)
+                self.page_bytes.append(page_bytes)
+                self.page_gzip += bool(gzipped)
         self.elapsed += max(0.0, outcome["last"] - outcome["first"])
         self.client_cpu += outcome["cpu"]
 
@@ -211,6 +240,9 @@ class Hall:
     codes: list[str]
     warmup_codes: list[str]
     scale_codes: list[str]
+    phone_codes: list[str] = field(default_factory=list)
+    phone_warmup_codes: list[str] = field(default_factory=list)
+    item_codes: list[str] = field(default_factory=list)
 
 
 def split_expected(total: int, parts: int) -> list[int]:
@@ -219,7 +251,7 @@ def split_expected(total: int, parts: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
-def seed(*, voters: int, reporters: int, warmup: int) -> Hall:
+def seed(*, voters: int, reporters: int, warmup: int, sub_items: int = 0) -> Hall:
     """Create the round, session, reporters and roster directly (the benchmark needs a ready
     meeting, not the organiser's screens), then open the ballot round and issue the codes
     through the product's services, as the organiser would."""
@@ -246,7 +278,13 @@ def seed(*, voters: int, reporters: int, warmup: int) -> Hall:
             Person(name=f"书记{i}", unit=unit) for i, unit in enumerate(units, start=1)
         )
         round_ = Round.objects.create(
-            host=host, year=2025, title="2025年度基层党建述职评议", status=RoundStatus.ACTIVE
+            host=host,
+            year=2025,
+            title="2025年度基层党建述职评议",
+            status=RoundStatus.ACTIVE,
+            sub_items=[
+                {"code": f"item{i}", "label": f"分项评价{i}"} for i in range(1, sub_items + 1)
+            ],
         )
         round_reporters = RoundReporter.objects.bulk_create(
             RoundReporter(round=round_, unit=unit, person=person, sort_order=i)
@@ -279,8 +317,10 @@ def seed(*, voters: int, reporters: int, warmup: int) -> Hall:
             for i, (c, n) in enumerate(zip(categories, expected, strict=True))
         )
     ballot_round = services.open_round(actor=organiser, session=session)
+    # One code per voter for the API and one for the phones, and the warm-up codes of both.
+    spare = voters + 2 * warmup
     services.issue_codes(
-        actor=organiser, ballot_round=ballot_round, margin=-(-warmup // len(categories))
+        actor=organiser, ballot_round=ballot_round, margin=-(-spare // len(categories))
     )
     # Codes were created in shuffled order; hand them out in that order, categories mixed.
     codes = list(
@@ -290,8 +330,11 @@ def seed(*, voters: int, reporters: int, warmup: int) -> Hall:
         ballot_round_id=ballot_round.pk,
         reporter_ids=[int(r["id"]) for r in ballot_round.reporters],
         codes=codes[:voters],
-        warmup_codes=codes[voters:],
+        phone_codes=codes[voters : 2 * voters],
+        warmup_codes=codes[2 * voters : 2 * voters + warmup],
+        phone_warmup_codes=codes[2 * voters + warmup : 2 * voters + 2 * warmup],
         scale_codes=[s["code"] for s in ballot_round.policy["scale"]],
+        item_codes=[s["code"] for s in ballot_round.policy.get("sub_items", [])],
     )
 
 
@@ -407,10 +450,23 @@ def ballot_body(hall: Hall, rng: random.Random) -> str:
     )
 
 
+def form_body(hall: Hall, rng: random.Random) -> str:
+    """The phone's form without its nonce: an overall grade for every reporter and, as a
+    conscientious voter would, every sub-item too."""
+    fields = []
+    for rid in hall.reporter_ids:
+        fields.append(f"o_{rid}={rng.choice(hall.scale_codes)}")
+        fields += [f"i_{rid}_{item}={rng.choice(hall.scale_codes)}" for item in hall.item_codes]
+    return "&".join(fields)
+
+
 def write_requests(path: Path, prefix: str, codes: list[str], hall: Hall, rng: random.Random):
     with path.open("w") as out:
         for code in codes:
-            out.write(f"{prefix}{code}\t{ballot_body(hall, rng)}\n")
+            if prefix == "/v/":
+                out.write(f"phone\t/v/{code}/\t{form_body(hall, rng)}\n")
+            else:
+                out.write(f"{prefix}{code}\t{ballot_body(hall, rng)}\n")
 
 
 def free_port() -> int:
@@ -585,6 +641,27 @@ def report_load(prefix: str, result: LoadResult) -> None:
         print(f"figure {prefix}_server_cpu {per_ballot:.2f} ms/ballot")
         per_ballot = result.database_cpu / result.acknowledged * 1000
         print(f"figure {prefix}_database_cpu {per_ballot:.2f} ms/ballot")
+    if result.get_latencies:
+        print(f"figure {prefix}_get_p50 {percentile(result.get_latencies, 50) * 1000:.1f} ms")
+        print(f"figure {prefix}_get_p99 {percentile(result.get_latencies, 99) * 1000:.1f} ms")
+        print(f"figure {prefix}_post_p50 {percentile(result.post_latencies, 50) * 1000:.1f} ms")
+        print(f"figure {prefix}_post_p99 {percentile(result.post_latencies, 99) * 1000:.1f} ms")
+    if result.page_bytes:
+        print(f"figure {prefix}_page_bytes {page_size(result)} bytes on the wire "
+              f"({result.page_gzip} of {len(result.page_bytes)} gzipped)")  # fmt: skip
+
+
+def page_size(result: LoadResult) -> int:
+    """The median size on the wire (head and body) of the ballot pages the phones got."""
+    return int(percentile([float(n) for n in result.page_bytes], 50))
+
+
+def load_average() -> str:
+    """The machine's load average (1, 5, 15 minutes): the figures only mean something beside it."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -607,43 +684,52 @@ def server_specs(choice: str, workers: int | None, threads: int | None) -> list[
     }[choice]
 
 
-ENDPOINTS = (("orm", "/bench/orm-insert/"), ("raw", "/bench/raw-insert/"), ("shuzhi", "/api/vote/"))
+ENDPOINTS = (
+    ("orm", "/bench/orm-insert/"),
+    ("raw", "/bench/raw-insert/"),
+    ("shuzhi", "/api/vote/"),
+    ("phone", "/v/"),
+)
 
 
 def bench_server(
     spec: ServerSpec, hall: Hall, env: dict[str, str], args, workdir: Path, rng: random.Random
 ) -> None:
-    """Warm the server up, then post the hall's ballots to the three endpoints in turn, slice
-    by slice (so background noise on the machine falls on all three alike), and reconcile."""
+    """Warm the server up, then send the hall's ballots to the four paths in turn, slice by
+    slice (so background noise on the machine falls on all four alike), and reconcile."""
     parts = slices(hall.codes, args.slices)
+    phone_parts = slices(hall.phone_codes, args.slices)
     files: dict[tuple[str, int], Path] = {}
     for kind, prefix in ENDPOINTS:
         files[kind, -1] = workdir / f"{kind}-warm.tsv"
-        write_requests(files[kind, -1], prefix, hall.warmup_codes, hall, rng)
-        for i, part in enumerate(parts):
+        warm = hall.phone_warmup_codes if kind == "phone" else hall.warmup_codes
+        write_requests(files[kind, -1], prefix, warm, hall, rng)
+        for i, part in enumerate(phone_parts if kind == "phone" else parts):
             files[kind, i] = workdir / f"{kind}-{i}.tsv"
             write_requests(files[kind, i], prefix, part, hall, rng)
 
     reset_votes(hall)
     tag = spec.name.replace("-", "_")
     print(f"# server {spec.name}: {' '.join(spec.command(0)[1:])}", flush=True)
+    print(f"# load average at the start: {load_average()}", flush=True)
     results = {kind: LoadResult(kind) for kind, _ in ENDPOINTS}
     warm_receipts: list[str] = []
     baseline_stored_total = {"orm": 0, "raw": 0}
     load = {"concurrency": args.concurrency, "workdir": workdir}
     kill_at = args.voters // 3 if args.kill_worker else None
+    kill_kind = {"phone": "phone", "api": "shuzhi"}[args.kill_during]
     with Server(spec, env) as server:
         # Warm every worker on every endpoint (imports, URL resolving, connections).
         for kind, _ in ENDPOINTS:
             outcome = run_load(server, files[kind, -1], **load)
-            if kind == "shuzhi":
-                warm_receipts = [r[2] for r in outcome["results"] if r[1] == 200]
+            if kind in ("shuzhi", "phone"):
+                warm_receipts += [r[2] for r in outcome["results"] if r[1] == 200]
             truncate_bench_table()
         for i in range(len(parts)):
             for kind, _ in ENDPOINTS:
                 kill_after = None
-                if kind == "shuzhi" and kill_at is not None:
-                    done_before = results["shuzhi"].sent
+                if kind == kill_kind and kill_at is not None:
+                    done_before = results[kind].sent
                     if done_before + len(parts[i]) > kill_at:
                         kill_after = max(0, kill_at - done_before)
                         kill_at = None
@@ -659,26 +745,44 @@ def bench_server(
         time.sleep(1.0 if killed else 0)  # granian respawns after --respawn-interval
         workers_at_end = len(server.worker_pids())
 
-    orm, raw, shuzhi = results["orm"], results["raw"], results["shuzhi"]
+    orm, raw, shuzhi, phone = (results[k] for k in ("orm", "raw", "shuzhi", "phone"))
     report_load(f"vote_orm_{tag}", orm)
     report_load(f"vote_raw_{tag}", raw)
     report_load(f"vote_shuzhi_{tag}", shuzhi)
+    report_load(f"vote_phone_{tag}", phone)
     print(f"# baselines stored: orm {baseline_stored_total['orm']}/{orm.acknowledged}, raw "
           f"{baseline_stored_total['raw']}/{raw.acknowledged} acknowledged")  # fmt: skip
     if killed:
-        print(f"# killed worker {', '.join(map(str, killed))} during Shuzhi's load; "
+        print(f"# killed worker {', '.join(map(str, killed))} during the {kill_kind} load; "
               f"{workers_at_end} of {spec.workers} workers running at the end")  # fmt: skip
-    print(f"figure vote_shuzhi_throughput {shuzhi.throughput:.0f} ballots/s")
+    print(f"# load average at the end: {load_average()}")
+    print(f"figure vote_phone_throughput {phone.throughput:.0f} ballots/s (page, form, receipt)")
+    print(f"figure vote_phone_p50 {phone.percentile_ms(50):.1f} ms")
+    print(f"figure vote_phone_p99 {phone.percentile_ms(99):.1f} ms")
+    print(f"figure vote_shuzhi_throughput {shuzhi.throughput:.0f} ballots/s (JSON API)")
     print(f"figure vote_shuzhi_p50 {shuzhi.percentile_ms(50):.1f} ms")
     print(f"figure vote_shuzhi_p99 {shuzhi.percentile_ms(99):.1f} ms")
+    phone_ratio = phone.throughput / shuzhi.throughput if shuzhi.throughput else 0.0
+    print(target_line("phone_vs_api", phone_ratio, PHONE_RATIO_GOAL, at_least=True))
+    print(
+        target_line(
+            "phone_flow_p99", phone.percentile_ms(99) / PHONE_P99_GOAL_MS, 1.0, at_least=False
+        )
+    )
+    if phone.page_bytes:
+        print(target_line("phone_page_bytes", page_size(phone) / PAGE_GOAL_BYTES, 1.0,
+                          at_least=False))  # fmt: skip
     ratio = shuzhi.throughput / orm.throughput if orm.throughput else 0.0
     print(target_line("vote_vs_orm", ratio, RATIO_GOAL, at_least=True))
     print(target_line("vote_p99", shuzhi.percentile_ms(99) / P99_GOAL_MS, 1.0, at_least=False))
 
     used_receipts, rows = stored_state(hall)
-    result = reconcile(
-        warm_receipts + shuzhi.receipts, used_receipts, rows, expected_rows=len(hall.reporter_ids)
-    )
+    acknowledged = warm_receipts + shuzhi.receipts + phone.receipts
+    result = reconcile(acknowledged, used_receipts, rows, expected_rows=len(hall.reporter_ids))
+    stored = set(used_receipts)
+    for kind, load_result in (("api", shuzhi), ("phone", phone)):
+        missing = sum(1 for r in load_result.receipts if r not in stored)
+        print(f"# {kind}: {len(load_result.receipts)} acknowledged, {missing} not stored")
     prefix = "vote_after_kill" if args.kill_worker else "vote"
     print(f"# {result.acknowledged} acknowledged (with the warm-up), {result.used_codes} used "
           f"codes, {result.ballots} stored ballots")  # fmt: skip
@@ -692,6 +796,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--voters", type=int, default=2000)
     parser.add_argument("--reporters", type=int, default=40)
+    parser.add_argument("--sub-items", type=int, default=0, help="sub-items per reporter")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument(
         "--server", choices=["gunicorn", "gthread", "granian", "both", "all"], default="gunicorn"
@@ -701,6 +806,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--slices", type=int, default=4, help="interleave the endpoints")
     parser.add_argument("--warmup", type=int, default=200, help="spare codes to warm up with")
     parser.add_argument("--kill-worker", action="store_true", help="SIGKILL a worker mid-load")
+    parser.add_argument(
+        "--kill-during", choices=["phone", "api"], default="phone", help="whose load to kill in"
+    )
     parser.add_argument("--keep-db", action="store_true", help="keep the benchmark database")
     args = parser.parse_args(argv)
 
@@ -715,7 +823,9 @@ def main(argv: list[str] | None = None) -> None:
     django.setup()
     rng = random.Random(2000)
     create_bench_table()
-    hall = seed(voters=args.voters, reporters=args.reporters, warmup=args.warmup)
+    hall = seed(
+        voters=args.voters, reporters=args.reporters, warmup=args.warmup, sub_items=args.sub_items
+    )
     workdir = Path(tempfile.mkdtemp(prefix="shuzhi-bench-hall-"))
     try:
         for spec in server_specs(args.server, args.workers, args.threads):

@@ -6,10 +6,23 @@ and duplicate counts would catch a lost or doubled ballot.
 
 from __future__ import annotations
 
+import asyncio
+import gzip
+import random
+
 import pytest
 
-from bench.hall_load import parse_head
-from bench.hall_vote import LoadResult, percentile, reconcile, slices
+from bench.hall_load import (
+    NONCE,
+    Phone,
+    build_requests,
+    page_text,
+    parse_head,
+    parse_head_full,
+    phone_post,
+    read_body,
+)
+from bench.hall_vote import Hall, LoadResult, form_body, percentile, reconcile, slices
 
 pytestmark = pytest.mark.smoke
 
@@ -85,3 +98,49 @@ def test_the_client_reads_status_length_and_connection_close():
     head = b"HTTP/1.1 200 OK\r\nContent-Length: 17\r\nConnection: close\r\n\r\n"
     assert parse_head(head) == (200, 17, False)
     assert parse_head(b"HTTP/1.1 409 Conflict\r\ncontent-length: 3\r\n\r\n") == (409, 3, True)
+
+
+def test_phone_flows_add_their_request_times_and_page_sizes():
+    result = LoadResult("phone")
+    result.add({"results": [["/v/A/", 200, "R1", 0.050, 0.020, 0.030, 9000, True],
+                            ["/v/B/", 599, "", 0.010, 0.010, 0.0, 400, False],
+                            ["/v/C/", 0, "", 0.0]],
+                "first": 1.0, "last": 2.0, "cpu": 0.1})  # fmt: skip
+    assert result.sent == 3 and result.receipts == ["R1"]
+    assert result.get_latencies == [0.020, 0.010]
+    assert result.post_latencies == [0.030]  # no POST without a nonce
+    assert result.page_bytes == [9000, 400] and result.page_gzip == 1
+
+
+def test_the_client_reads_gzip_and_chunked_answers():
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n\r\n"
+    assert parse_head_full(head) == (200, -1, True, True)
+
+    async def chunked() -> bytes:
+        reader = asyncio.StreamReader()
+        reader.feed_data(b"3\r\nabc\r\n2;x=1\r\nde\r\n0\r\n\r\n")
+        reader.feed_eof()
+        return await read_body(reader, -1)
+
+    assert asyncio.run(chunked()) == b"abcde"
+    page = gzip.compress(b'<input type="hidden" name="nonce" value="ab12">')
+    assert NONCE.search(page_text(page, True)).group(1) == b"ab12"
+
+
+def test_a_phone_posts_the_nonce_of_its_page_with_its_form():
+    [(path, phone)] = build_requests(["phone\t/v/ABCD2345/\to_1=good&o_2=poor"], "h", 80)
+    assert path == "/v/ABCD2345/" and isinstance(phone, Phone)
+    assert phone.get.startswith(b"GET /v/ABCD2345/ HTTP/1.1\r\n")
+    assert b"Accept-Encoding: gzip" in phone.get
+    post = phone_post(phone, "ab12")
+    head, _, body = post.partition(b"\r\n\r\n")
+    assert body == b"nonce=ab12&o_1=good&o_2=poor"
+    assert f"Content-Length: {len(body)}".encode() in head
+    assert b"application/x-www-form-urlencoded" in head
+
+
+def test_the_phone_form_rates_every_reporter_and_sub_item():
+    hall = Hall(1, [7, 8], [], [], ["good", "poor"], item_codes=["duty"])
+    fields = dict(f.split("=") for f in form_body(hall, random.Random(1)).split("&"))
+    assert set(fields) == {"o_7", "i_7_duty", "o_8", "i_8_duty"}
+    assert set(fields.values()) <= {"good", "poor"}
