@@ -6,6 +6,8 @@ from django.urls import include, path
 from shuzhi.api import api
 
 urlpatterns = [
+    # First: the voters' pages are the busiest URLs of a meeting (every phone in the hall).
+    path("v/", include("shuzhi.ballots.vote_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
@@ -15,7 +17,6 @@ urlpatterns = [
     path("rounds/", include("shuzhi.cycles.urls")),
     path("meetings/", include("shuzhi.meetings.urls")),
     path("ballots/", include("shuzhi.ballots.urls")),
-    path("v/", include("shuzhi.ballots.vote_urls")),
     path("problems/", include("shuzhi.rectification.urls")),
     path("reports/", include("shuzhi.reports.urls")),
     path("assessment/results/", include("shuzhi.assessment.results_urls")),
