@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 import secrets
 import struct
+import weakref
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -108,13 +109,20 @@ class SplicedPage:
 # --- The code's state and the round's form, in one query ------------------------------------
 
 # PostgreSQL: the round row's xmin is its version, so the snapshots' JSON (a few KB to turn
-# into text for every phone) is read only when the page must be rendered.
+# into text for every phone) is read only when the page must be rendered. The statement is
+# prepared once per connection (as the vote's own, see services), so a hall's GETs skip parsing
+# and planning.
+_STATE_PG = (
+    "SELECT c.used, r.id, r.status, r.xmin::text "
+    "FROM ballots_votecode c JOIN ballots_ballotround r ON r.id = c.round_id "
+    "WHERE c.code = $1"
+)
+_STATE_NAME = "ballots_code_state"
+_STATE_PREPARE = f"PREPARE {_STATE_NAME} (varchar) AS {_STATE_PG}"
+_STATE_EXECUTE = f"EXECUTE {_STATE_NAME} (%s)"
+# The DB-API connections (weakly held) on which this worker has prepared the statement.
+_prepared_on: weakref.WeakSet[Any] = weakref.WeakSet()
 _STATE_SQL = {
-    "postgresql": (
-        "SELECT c.used, r.id, r.status, r.xmin::text "
-        "FROM ballots_votecode c JOIN ballots_ballotround r ON r.id = c.round_id "
-        "WHERE c.code = %s"
-    ),
     "sqlite": (
         "SELECT c.used, r.id, r.status, "
         "r.number || '|' || r.is_test || '|' || r.reporters || '|' || r.policy "
@@ -137,7 +145,18 @@ class CodeState:
 def code_state(code: str) -> CodeState | None:
     """The code's state and its round's version, or None for an unknown code. One query."""
     with connection.cursor() as cursor:
-        cursor.execute(_STATE_SQL[connection.vendor], [code])
+        if connection.vendor == "postgresql":
+            link = connection.connection
+            if link not in _prepared_on:
+                cursor.execute(
+                    "SELECT 1 FROM pg_prepared_statements WHERE name = %s", [_STATE_NAME]
+                )
+                if cursor.fetchone() is None:
+                    cursor.execute(_STATE_PREPARE)
+                _prepared_on.add(link)
+            cursor.execute(_STATE_EXECUTE, [code])
+        else:
+            cursor.execute(_STATE_SQL[connection.vendor], [code])
         row = cursor.fetchone()
     if row is None:
         return None
