@@ -6,8 +6,8 @@
                               [--workers N] [--threads T] [--slices 4] [--warmup 200]
                               [--kill-worker] [--kill-during phone|api] [--keep-db]
 
-In a fresh PostgreSQL database (``DATABASE_URL``'s name, else ``shuzhi_bench_hall``: dropped,
-re-created, migrated with
+In a fresh PostgreSQL database (``<name>_bench_hall`` after the one ``DATABASE_URL`` names,
+else ``shuzhi_bench_hall``: dropped, re-created, migrated with
 ``manage.py migrate``) it seeds one open ballot round: a host unit, ``--reporters`` reporting
 units with their secretaries, a session with that many reporters, five roster categories totalling
 ``--voters`` expected and present; the ballot round is opened and the codes issued through the
@@ -63,14 +63,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PG_BASE = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
-# The database to drop, create and fill: the name in DATABASE_URL when it points at PostgreSQL
-# (so people sharing a server each bench in their own), else shuzhi_bench_hall.
+# The database to drop, create and fill: ``<name>_bench_hall`` after the database DATABASE_URL
+# names (so people sharing a server each bench in their own, and the named database itself is
+# never dropped), else shuzhi_bench_hall.
 _URL = os.environ.get("DATABASE_URL", "")
-DB_NAME = (
+_NAME = (
     _URL.rsplit("/", 1)[1].split("?")[0]
     if _URL.startswith(("postgres://", "postgresql://")) and _URL.count("/") >= 3
-    else "shuzhi_bench_hall"
-) or "shuzhi_bench_hall"
+    else ""
+)
+DB_NAME = f"{_NAME or 'shuzhi'}_bench_hall"
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 RATIO_GOAL = 0.8
