@@ -14,13 +14,11 @@ from collections.abc import Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Concat, Length, Substr
 
 from shuzhi.accounts.scope import is_global
 from shuzhi.core import audit
 
-from . import policies
+from . import policies, tree
 from .models import (
     CODE_MAX_LENGTH,
     NAME_MAX_LENGTH,
@@ -30,7 +28,6 @@ from .models import (
     UnitType,
     child_path,
 )
-from .signals import subtree_moved
 
 UNIT_FIELDS = ("code", "name", "short_name", "type", "sort_order")
 
@@ -108,8 +105,7 @@ def create_unit(
         depth=(parent.depth + 1) if parent else 1,
     )
     unit.save()
-    unit.path = child_path(parent.path if parent else "", unit.pk)
-    Unit.objects.filter(pk=unit.pk).update(path=unit.path)
+    tree.place_new_unit(unit)
     audit.record(
         actor=actor,
         action="unit.create",
@@ -162,19 +158,6 @@ def update_unit(
     return unit
 
 
-def _reparent_subtree(unit: Unit, new_parent: Unit) -> None:
-    """Rewrite the paths and depths of ``unit``'s whole subtree in one UPDATE."""
-    old_prefix = unit.path
-    new_prefix = child_path(new_parent.path, unit.pk)
-    delta = new_parent.depth + 1 - unit.depth
-    Unit.objects.filter(path__startswith=old_prefix).update(
-        path=Concat(Value(new_prefix), Substr("path", len(old_prefix) + 1, Length("path"))),
-        depth=F("depth") + delta,
-    )
-    Unit.objects.filter(pk=unit.pk).update(parent=new_parent)
-    subtree_moved.send(sender=Unit, old_prefix=old_prefix, new_prefix=new_prefix)
-
-
 @transaction.atomic
 def move_unit(*, actor, unit: Unit, new_parent: Unit) -> Unit:
     """Move ``unit`` and its whole subtree under ``new_parent``.
@@ -182,10 +165,13 @@ def move_unit(*, actor, unit: Unit, new_parent: Unit) -> Unit:
     Refuses a move into the unit's own subtree (it would make a cycle) and needs the right to
     change both the unit and the new parent.
     """
-    _require(actor, "unit.change", unit)
-    _require(actor, "unit.change", new_parent)
+    # Read both units under the tree lock, so neither path (nor the permission judged on it)
+    # can go stale through a concurrent move before this one commits.
+    tree.lock_tree()
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     new_parent = Unit.objects.get(pk=new_parent.pk)
+    _require(actor, "unit.change", unit)
+    _require(actor, "unit.change", new_parent)
     if new_parent.path.startswith(unit.path):
         raise ValidationError({"new_parent": "不能把组织移动到它自己或它的下级组织之下。"})
     if not new_parent.is_active:
@@ -193,7 +179,12 @@ def move_unit(*, actor, unit: Unit, new_parent: Unit) -> Unit:
     if unit.parent_id == new_parent.pk:
         return unit
     old_parent = unit.parent
-    _reparent_subtree(unit, new_parent)
+    tree.move_subtree(
+        unit_id=unit.pk,
+        old_path=unit.path,
+        new_path=child_path(new_parent.path, unit.pk),
+        new_parent_id=new_parent.pk,
+    )
     unit.refresh_from_db()
     audit.record(
         actor=actor,
@@ -208,10 +199,11 @@ def move_unit(*, actor, unit: Unit, new_parent: Unit) -> Unit:
 @transaction.atomic
 def merge_unit(*, actor, unit: Unit, into: Unit, date: datetime.date) -> Unit:
     """Merge ``unit`` into ``into``: its children move under ``into`` and it is marked merged."""
-    _require(actor, "unit.change", unit)
-    _require(actor, "unit.change", into)
+    tree.lock_tree()  # as in move_unit
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     into = Unit.objects.get(pk=into.pk)
+    _require(actor, "unit.change", unit)
+    _require(actor, "unit.change", into)
     if not unit.is_active:
         raise ValidationError({"unit": "该组织已合并或已撤销。"})
     if into.pk == unit.pk or into.path.startswith(unit.path):
@@ -220,7 +212,12 @@ def merge_unit(*, actor, unit: Unit, into: Unit, date: datetime.date) -> Unit:
         raise ValidationError({"into": "不能并入已合并或已撤销的组织。"})
     moved = list(unit.children.all())
     for child in moved:
-        _reparent_subtree(child, into)
+        tree.move_subtree(
+            unit_id=child.pk,
+            old_path=child.path,
+            new_path=child_path(into.path, child.pk),
+            new_parent_id=into.pk,
+        )
     before = audit.snapshot(unit, ("status", "status_date", "merged_into"))
     unit.status = UnitStatus.MERGED
     unit.status_date = date
@@ -241,6 +238,8 @@ def merge_unit(*, actor, unit: Unit, into: Unit, date: datetime.date) -> Unit:
 def dissolve_unit(*, actor, unit: Unit, date: datetime.date, reason: str = "") -> Unit:
     """Mark ``unit`` dissolved. Its active children must be moved or dissolved first."""
     _require(actor, "unit.change", unit)
+    # Under the tree lock no move can bring an active child in after the check below.
+    tree.lock_tree()
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     if not unit.is_active:
         raise ValidationError({"unit": "该组织已合并或已撤销。"})

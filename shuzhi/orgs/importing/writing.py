@@ -7,12 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Value
-from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
 from shuzhi.core.models import AuditEntry
 
+from .. import tree
 from ..import_models import ImportJob
 from ..models import (
     Unit,
@@ -317,15 +316,6 @@ def _update_units(rows: list[tuple]) -> None:
         )
 
 
-def _rewrite_subtree(old_path: str, new_path: str) -> None:
-    """Move every unit under ``old_path`` (the moved unit included) to ``new_path``."""
-    delta = new_path.count("/") - old_path.count("/")
-    Unit.objects.filter(path__startswith=old_path).update(
-        path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
-        depth=F("depth") + delta,
-    )
-
-
 def _common_scope(paths: Iterable[str]) -> str:
     """The path of the deepest unit above all ``paths`` ('' when they span several roots)."""
     low = high = None
@@ -409,7 +399,9 @@ def write_plan(
         unit = plan.existing[i]
         new_path = paths[i]
         assert unit is not None and new_path is not None
-        _rewrite_subtree(unit[5], new_path)
+        tree.move_subtree(
+            unit_id=unit[0], old_path=unit[5], new_path=new_path, new_parent_id=parent_ids[i]
+        )
 
     if foreign_keys is not None:
         foreign_keys.restore()
