@@ -24,6 +24,7 @@ from django.db.models import Count, Max, Q
 
 from shuzhi.core import audit, clock
 from shuzhi.core.files import DOCUMENT, IMAGE, VIDEO, check_upload, safe_filename
+from shuzhi.orgs import tree
 from shuzhi.orgs.models import Person, Unit
 
 from .models import (
@@ -310,11 +311,12 @@ def create_problem(
         cleaned = {}
     if errors:
         raise ValidationError(errors)
-    # Lock the unit row so two recorders never draw the same serial.
-    Unit.objects.select_for_update().filter(pk=unit.pk).first()
+    # Lock the unit row so two recorders never draw the same serial; its path is read under
+    # the lock, so a concurrent move never leaves this copy stale.
+    unit_path = tree.paths_to_copy([unit.pk])[unit.pk]
     problem = Problem.objects.create(
         unit=unit,
-        unit_path=unit.path,
+        unit_path=unit_path,
         year=year,
         serial=_next_serial(unit, year),
         recorded_by=_user_or_none(actor),
@@ -671,14 +673,20 @@ def carry_over(*, actor, from_year: int, root: Unit | None = None) -> int:
         raise ValidationError({"from_year": f"年度应在 {MIN_YEAR}—{MAX_YEAR - 1} 之间。"})
     carried_source = ProblemSource.objects.get(code=CARRIED_SOURCE_CODE)
     to_year = from_year + 1
+    candidates = carry_over_candidates(from_year=from_year, root=root)
+    # The copies take their units' paths as read under the units' lock (not the old items'),
+    # so a concurrent move never leaves them stale. Units first, then items: the order a move
+    # takes its locks in.
+    unit_paths = tree.paths_to_copy(
+        candidates.order_by().values_list("unit_id", flat=True).distinct()
+    )
     old_items = list(
-        carry_over_candidates(from_year=from_year, root=root)
-        .select_for_update(of=("self",))
-        .order_by("unit_path", "serial", "id")
+        candidates.select_for_update(of=("self",)).order_by("unit_path", "serial", "id")
     )
     if not old_items:
         return 0
     unit_ids = {item.unit_id for item in old_items}
+    unit_paths.update(tree.paths_to_copy(unit_ids - set(unit_paths)))
     next_serial = {
         row["unit_id"]: row["m"] or 0
         for row in Problem.objects.filter(unit_id__in=unit_ids, year=to_year)
@@ -692,7 +700,7 @@ def carry_over(*, actor, from_year: int, root: Unit | None = None) -> int:
         copies.append(
             Problem(
                 unit_id=old.unit_id,
-                unit_path=old.unit_path,
+                unit_path=unit_paths[old.unit_id],
                 year=to_year,
                 serial=next_serial[old.unit_id],
                 description=old.description,

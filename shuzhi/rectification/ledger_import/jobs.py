@@ -138,7 +138,12 @@ def run_import(import_id: int) -> LedgerImport:
             plan = plan_ledger(rows, actor=actor, scope=job.unit, year=job.year)
             if plan.errors:
                 raise ImportRefused(plan.errors)
-            _lock_units(set(plan.unit_ids))
+            # The items copy their units' paths as they are under the lock, not as planned.
+            paths = _lock_units(set(plan.unit_ids))
+            plan.unit_paths = [
+                paths.get(unit_id, path)
+                for unit_id, path in zip(plan.unit_ids, plan.unit_paths, strict=True)
+            ]
             outcome = write_plan(plan, actor=actor, job=job, progress=progress)
             progress.close()
             job.status = LedgerImport.Status.DONE

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 
 from shuzhi.core import audit, clock
+from shuzhi.orgs import tree
 from shuzhi.orgs.importing.writing import _copy_text, _record_many
 from shuzhi.orgs.models import Unit
 
@@ -28,18 +29,12 @@ from .common import (
 )
 
 
-def _lock_units(unit_ids: set[int]) -> None:
+def _lock_units(unit_ids: set[int]) -> dict[int, str]:
     """Lock the rows of the units receiving items, in id order, as ``services.create_problem``
-    locks its unit: nobody else draws a serial in these units until the import commits."""
-    wanted = sorted(unit_ids)
-    for start in range(0, len(wanted), 5000):
-        list(
-            Unit.objects.select_for_update()
-            .filter(pk__in=wanted[start : start + 5000])
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+    locks its unit: nobody else draws a serial in these units, and no move rewrites their
+    paths, until the import commits. Returns their paths as read under the lock."""
     # SQLite takes the database write lock when the transaction begins (IMMEDIATE mode).
+    return tree.paths_to_copy(unit_ids)
 
 
 def _allocate_ids(table: str, count: int) -> list[int] | range:
