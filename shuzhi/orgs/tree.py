@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.db import connection
-from django.db.models import F, QuerySet, Value
+from django.db.models import BigIntegerField, Case, F, QuerySet, Value, When
 from django.db.models.functions import Concat, Length, Substr
 
 from .models import PATH_SEPARATOR, Unit, child_path
@@ -102,11 +102,17 @@ def move_subtree(*, unit_id: int, old_path: str, new_path: str, new_parent_id: i
     if new_path.startswith(old_path):
         raise ValueError(f"Unit {unit_id} cannot move into its own subtree ({new_path!r}).")
     delta = new_path.count(PATH_SEPARATOR) - old_path.count(PATH_SEPARATOR)
+    # One statement for the whole subtree, the new parent included: a file moving thousands of
+    # units pays one UPDATE per moved subtree (plus one per registered copy).
     Unit.objects.filter(path__startswith=old_path).update(
         path=Concat(Value(new_path), Substr("path", len(old_path) + 1, Length("path"))),
         depth=F("depth") + delta,
+        parent_id=Case(
+            When(pk=unit_id, then=Value(new_parent_id)),
+            default=F("parent_id"),
+            output_field=BigIntegerField(),
+        ),
     )
-    Unit.objects.filter(pk=unit_id).update(parent_id=new_parent_id)
     subtree_moved.send(sender=Unit, old_prefix=old_path, new_prefix=new_path)
 
 
