@@ -103,9 +103,19 @@ def test_a_new_path_copy_without_a_receiver_is_caught():
 
 def _writes_of_unit_paths(source: str) -> list[int]:
     """Lines that write ``path``, ``depth`` or ``parent`` of existing units through the ORM:
-    ``Unit.objects…update(path=… | depth=… | parent=… | parent_id=…)``."""
+    ``Unit.objects…update(path=… | depth=… | parent=… | parent_id=…)``, ``bulk_update`` of
+    those fields, or an assignment to such an attribute (then saved)."""
     lines = []
     for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Assign | ast.AugAssign):
+            # ``unit.parent = …`` followed by a save: a move by hand.
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(
+                isinstance(t, ast.Attribute) and t.attr in {"path", "depth", "parent", "parent_id"}
+                for t in targets
+            ):
+                lines.append(node.lineno)
+            continue
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
         if node.func.attr not in {"update", "bulk_update"}:
@@ -147,7 +157,8 @@ def test_only_the_tree_module_moves_units():
         ("Unit.objects.filter(pk=1).update(parent=x)", [1]),
         ("Unit.objects.filter(path__startswith=p).update(path=v, depth=d)", [1]),
         ("Unit.objects.bulk_update(units, ['path'])", [1]),
-        ("Unit.objects.filter(pk=1).update(name='x')", []),
+        ("unit.parent = other\nunit.save()", [1]),
+        ("unit.name = 'x'\nUnit.objects.filter(pk=1).update(name='x')", []),
     ],
 )
 def test_the_scan_for_unit_moves_sees_them(source, found):
