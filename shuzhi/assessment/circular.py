@@ -25,6 +25,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from shuzhi.core import clock
+from shuzhi.core.cells import append_row
 from shuzhi.cycles.models import Round
 from shuzhi.reports.word import (
     AUTHOR_FONT,
@@ -238,15 +239,16 @@ def grades_xlsx(round_: Round) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "考核等次"
-    sheet.append([f"{round_.title} 考核结果（干部档案用）"])
+    append_row(sheet, [f"{round_.title} 考核结果（干部档案用）"])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append(EXPORT_HEADER)
+    append_row(sheet, EXPORT_HEADER)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center")
     for row in _rows(round_):
         confirmed = row.decided_at or row.grading.locked_at
-        sheet.append(
+        append_row(
+            sheet,
             [
                 row.reporter.unit.name,
                 row.reporter.unit.code,
@@ -257,7 +259,7 @@ def grades_xlsx(round_: Round) -> bytes:
                 row.rank,
                 row.opinion,
                 timezone.localdate(confirmed) if confirmed else None,
-            ]
+            ],
         )
     for column, width in zip("ABCDEFGHI", (24, 14, 12, 8, 10, 10, 8, 50, 14), strict=True):
         sheet.column_dimensions[column].width = width

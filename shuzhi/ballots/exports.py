@@ -25,6 +25,8 @@ from docx.shared import Pt
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from shuzhi.core.cells import append_row
+
 from . import hall, tally
 from .models import Ballot, BallotRound, BallotRoundStatus
 
@@ -95,16 +97,17 @@ def workbook(ballot_round: BallotRound) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "汇总"
-    ws.append([f"{ballot_round.session.title} 民主测评结果（第{ballot_round.number}轮）"])
-    ws.append(
+    append_row(ws, [f"{ballot_round.session.title} 民主测评结果（第{ballot_round.number}轮）"])
+    append_row(
+        ws,
         [
             f"有效票 {result.ballots} 张；结果显示最少票数 {rules.min_ballots}。"
             f"{result.renormalised_note}"
-        ]
+        ],
     )
     header = ["序号", "述职单位", "述职人"] + [label for _, label in grades]
     header += ["弃权", "好率", "好+较好率", "平均分", "综合得分", "排名", "备注"]
-    ws.append(header)
+    append_row(ws, header)
     for cell in ws[3]:
         cell.font = bold
     for index, r in enumerate(result.reporters, start=1):
@@ -122,7 +125,7 @@ def workbook(ballot_round: BallotRound) -> bytes:
                 r.rank,
                 "已按有票类别折算权重" if r.renormalised else "",
             ]
-        ws.append(row)
+        append_row(ws, row)
     for column in ("B", "C"):
         ws.column_dimensions[column].width = 22
     rate_cols = [len(grades) + 5, len(grades) + 6]
@@ -131,26 +134,28 @@ def workbook(ballot_round: BallotRound) -> bytes:
             row[i - 1].number_format = "0.00%"
 
     ws2 = wb.create_sheet("分类别")
-    ws2.append(
+    append_row(
+        ws2,
         ["述职单位", "述职人", "类别", "权重"]
         + [label for _, label in grades]
-        + ["弃权", "好率", "好+较好率", "平均分"]
+        + ["弃权", "好率", "好+较好率", "平均分"],
     )
     for cell in ws2[1]:
         cell.font = bold
     weights = rules.weights
     for r in result.reporters:
         if r.hidden:
-            ws2.append([r.unit_name, r.person_name, "—", None] + [None] * (len(grades) + 4))
+            append_row(ws2, [r.unit_name, r.person_name, "—", None] + [None] * (len(grades) + 4))
             continue
         for c in r.categories:
             if c.hidden:
                 note = "该类别票数少于结果显示最少票数，不单独显示"
-                ws2.append(
-                    [r.unit_name, r.person_name, c.label, _num(weights.get(c.code), 4), note]
+                append_row(
+                    ws2, [r.unit_name, r.person_name, c.label, _num(weights.get(c.code), 4), note]
                 )
                 continue
-            ws2.append(
+            append_row(
+                ws2,
                 [
                     r.unit_name,
                     r.person_name,
@@ -161,30 +166,35 @@ def workbook(ballot_round: BallotRound) -> bytes:
                     _num(c.good_rate, 4),
                     _num(c.good_fair_rate, 4),
                     _num(c.average, 2),
-                ]
+                ],
             )
 
     ws_sub = wb.create_sheet("分项评价")
-    ws_sub.append(
+    append_row(
+        ws_sub,
         ["述职单位", "述职人", "分项"]
         + [label for _, label in grades]
-        + ["弃权", "好率", "好+较好率", "平均分"]
+        + ["弃权", "好率", "好+较好率", "平均分"],
     )
     for cell in ws_sub[1]:
         cell.font = bold
     if not rules.sub_items:
-        ws_sub.append(["本轮未设分项评价，仅有总体评价。"])
+        append_row(ws_sub, ["本轮未设分项评价，仅有总体评价。"])
     for r in result.reporters if rules.sub_items else []:
         if r.hidden:
-            ws_sub.append([r.unit_name, r.person_name, "—", HIDDEN_NOTE.format(rules.min_ballots)])
+            append_row(
+                ws_sub, [r.unit_name, r.person_name, "—", HIDDEN_NOTE.format(rules.min_ballots)]
+            )
             continue
         for item in r.sub_items:
             if item.hidden:
-                ws_sub.append(
-                    [r.unit_name, r.person_name, item.label, HIDDEN_NOTE.format(rules.min_ballots)]
+                append_row(
+                    ws_sub,
+                    [r.unit_name, r.person_name, item.label, HIDDEN_NOTE.format(rules.min_ballots)],
                 )
                 continue
-            ws_sub.append(
+            append_row(
+                ws_sub,
                 [
                     r.unit_name,
                     r.person_name,
@@ -194,7 +204,7 @@ def workbook(ballot_round: BallotRound) -> bytes:
                     _num(item.good_rate, 4),
                     _num(item.good_fair_rate, 4),
                     _num(item.average, 2),
-                ]
+                ],
             )
     for row in ws_sub.iter_rows(min_row=2):
         for i in (len(grades) + 5, len(grades) + 6):
@@ -205,19 +215,20 @@ def workbook(ballot_round: BallotRound) -> bytes:
     ws3 = wb.create_sheet("原始选票")
     reporters = tally.session_reporters(ballot_round)
     item_labels = {s["code"]: s["label"] for s in rules.sub_items} | {tally.OVERALL: ""}
-    ws3.append(
+    append_row(
+        ws3,
         ["类别"]
         + [
             f"{sr.reporter.unit.name}{('·' + item_labels[item]) if item_labels[item] else ''}"
             for sr in reporters
             for item in rules.items
-        ]
+        ],
     )
     for cell in ws3[1]:
         cell.font = bold
         cell.alignment = Alignment(wrap_text=True)
     for row in raw_ballots(ballot_round, rules, [sr.pk for sr in reporters]):
-        ws3.append(row)
+        append_row(ws3, row)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

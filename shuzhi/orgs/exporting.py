@@ -5,17 +5,19 @@ type code, which stays stable when an administrator renames a type. Rows come pa
 each child's subtree in code order, so the file reads like the tree and does not depend on
 database ids: exporting, importing the file elsewhere and exporting again gives the same bytes.
 The top unit's ``parent_code`` is its real parent, so re-importing the file moves nothing.
-Only active units are exported (the format has no status column).
+Only active units are exported (the format has no status column). Cells go through
+``shuzhi.core.cells``: a name that starts like a formula is written with a leading apostrophe.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+
+from shuzhi.core.cells import append_row, csv_writer
 
 from .models import Unit, UnitStatus, UnitType
 
@@ -86,7 +88,7 @@ def subtree_rows(actor, unit: Unit) -> Iterator[list[str]]:
 def rows_as_csv(rows) -> bytes:
     """CSV in UTF-8 with a BOM, so Excel on Chinese Windows shows the text correctly."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
     writer.writerows(rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
@@ -100,7 +102,7 @@ def rows_as_xlsx(rows, *, title: str = "组织") -> bytes:
     sheet = workbook.create_sheet(title=title[:31])
     sheet.append(EXPORT_COLUMNS)
     for row in rows:
-        sheet.append([str(value) for value in row])
+        append_row(sheet, [str(value) for value in row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

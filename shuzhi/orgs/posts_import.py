@@ -15,7 +15,6 @@ Two entry points keep the shape the import jobs call: :func:`validate_posts` (re
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 import re
@@ -31,6 +30,7 @@ from django.db import transaction
 
 from shuzhi.accounts.scope import is_global, scopes_for
 from shuzhi.core import audit
+from shuzhi.core.cells import csv_writer
 
 from . import people_services as ps
 from . import policies
@@ -576,7 +576,7 @@ def error_report_for(token: str, user) -> bytes | None:
 def template_csv() -> bytes:
     """The downloadable template: header and two example rows, UTF-8 with BOM for Excel."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(TEMPLATE_COLUMNS)
     writer.writerows(TEMPLATE_EXAMPLE)
     return ("\ufeff" + out.getvalue()).encode("utf-8")

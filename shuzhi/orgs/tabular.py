@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from shuzhi.core.cells import csv_writer
+
 
 class TabularError(Exception):
     """The file as a whole cannot be read (wrong format, undecodable, no header)."""
@@ -132,7 +134,7 @@ def require_columns(table: Table, required: list[str]) -> None:
 def errors_as_csv(errors: list[RowError]) -> bytes:
     """An error report people open in Excel: UTF-8 with BOM so Chinese shows correctly."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(["行号", "列", "问题"])
     for error in errors:
         writer.writerow([error.row, error.column, error.message])

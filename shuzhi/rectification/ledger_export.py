@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from typing import IO
 
 from shuzhi.core import audit, clock
+from shuzhi.core.cells import append_row, safe_cell
 
 from .ledger_import import EXAMPLE_ROW, TEMPLATE_COLUMNS, import_units_for
 from .models import ACTIVE_STATUSES, ProblemSource, ProblemStatus, ProgressNote, Severity
@@ -209,7 +210,7 @@ def write_ledger(out: IO[bytes], *, user, filters: LedgerFilters) -> int:
     centred = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
     def cell(value, *, font=None, alignment=wrap, boxed=True, number_format=None):
-        item = WriteOnlyCell(sheet, value=value)
+        item = WriteOnlyCell(sheet, value=safe_cell(value))
         item.alignment = alignment
         if font is not None:
             item.font = font
@@ -243,7 +244,9 @@ def write_ledger(out: IO[bytes], *, user, filters: LedgerFilters) -> int:
     date_style = cell(today, alignment=top, number_format="yyyy-mm-dd")._style
 
     def styled(value, style):
-        item = WriteOnlyCell(sheet, value=value)
+        # Text a unit typed (descriptions, notes, names) may start like a formula or carry
+        # control characters: every value goes through the one export guard.
+        item = WriteOnlyCell(sheet, value=safe_cell(value))
         item._style = copy.copy(style)
         return item
 
@@ -326,7 +329,7 @@ def template_workbook(user=None) -> bytes:
     sheet = workbook.active
     sheet.title = "问题台账"
     sheet.append(TEMPLATE_COLUMNS)
-    sheet.append(example_row(import_units_for(user)) if user is not None else EXAMPLE_ROW)
+    append_row(sheet, example_row(import_units_for(user)) if user is not None else EXAMPLE_ROW)
 
     choices = {
         "问题来源": list(
@@ -344,7 +347,7 @@ def template_workbook(user=None) -> bytes:
         letter = get_column_letter(index)
         lists[f"{letter}1"] = name
         for number, value in enumerate(values, start=2):
-            lists[f"{letter}{number}"] = value
+            lists[f"{letter}{number}"] = safe_cell(value)
         if not values:
             continue
         validation = DataValidation(
@@ -386,7 +389,7 @@ def template_workbook(user=None) -> bytes:
         ("状态", "待整改 或 整改中；留空为待整改。整改完成和销号须在系统中办理。"),
         ("验收情况", "导入时不采用。"),
     ):
-        help_sheet.append(list(row))
+        append_row(help_sheet, row)
     help_sheet.column_dimensions["A"].width = 12
     help_sheet.column_dimensions["B"].width = 80
     out = io.BytesIO()

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from shuzhi.accounts.scope import is_global, scopes_for
 from shuzhi.core import clock
+from shuzhi.core.cells import append_row
 from shuzhi.core.progress import JobProgress
 from shuzhi.orgs.importing.reading import check_file_name
 from shuzhi.orgs.models import Unit, UnitStatus
@@ -202,22 +203,23 @@ def error_report(job: LedgerImport) -> bytes:
     except (TabularError, OSError):
         rows = None
     if rows is None:
-        sheet.append(["行号", "错误说明"])
+        append_row(sheet, ["行号", "错误说明"])
         for row, messages in sorted(by_row.items()):
-            sheet.append([row or "文件", join_messages(messages)])
+            append_row(sheet, [row or "文件", join_messages(messages)])
     else:
         keys = [_KEY_OF_HEADER.get(name) for name in rows.header]
-        sheet.append(["行号", "错误说明", *rows.header])
+        append_row(sheet, ["行号", "错误说明", *rows.header])
         if 0 in by_row:
-            sheet.append(["文件", join_messages(by_row[0])])
+            append_row(sheet, ["文件", join_messages(by_row[0])])
         for k, number in enumerate(rows.numbers):
             messages = by_row.get(number, [])
-            sheet.append(
+            append_row(
+                sheet,
                 [
                     number,
                     join_messages(messages),
                     *[rows.columns[key][k] if key in rows.columns else "" for key in keys],
-                ]
+                ],
             )
             if messages:
                 for cell in sheet[sheet.max_row][:2]:
