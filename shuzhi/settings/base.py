@@ -39,6 +39,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "shuzhi.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Refuses NUL characters, deeply nested JSON and absurd page numbers with a 400 before any
+    # session, form or parser work (shuzhi/core/guard.py).
+    "shuzhi.core.guard.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "shuzhi.core.locale.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -145,6 +148,9 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
+# How deeply arrays and objects may nest in a JSON request body (the request guard refuses more
+# with a 400; the deepest body the API takes is a ballot, four levels).
+REQUEST_MAX_JSON_DEPTH = 32
 
 SITE_TITLE = _("述职评议考核")
 
