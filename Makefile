@@ -55,13 +55,15 @@ test-sqlite: install-test
 	DATABASE_URL=$(SQLITE_TEST_URL) $(BIN)/pytest -q
 
 ## browser-deps: Debian's Chromium, CJK fonts (the PDF slips embed WenQuanYi Zen Hei) and
-## pdftotext for the browser and document tests (installs as root, once).
-SYSTEM_DEPS := /usr/bin/chromium /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc /usr/bin/pdftotext
+## pdftotext for the browser and document tests, pg_dump/pg_restore for the backup rehearsal
+## (Debian's postgresql-client must match the server's major version; installs as root, once).
+SYSTEM_DEPS := /usr/bin/chromium /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc /usr/bin/pdftotext \
+               /usr/bin/pg_dump
 browser-deps:
 	@missing=0; for f in $(SYSTEM_DEPS); do [ -e $$f ] || missing=1; done; \
 	if [ $$missing = 1 ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fonts-wqy-zenhei poppler-utils >/dev/null; \
-	  else echo "Tests need Debian packages: sudo apt-get install chromium fonts-noto-cjk fonts-wqy-zenhei poppler-utils"; fi; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fonts-wqy-zenhei poppler-utils postgresql-client >/dev/null; \
+	  else echo "Tests need Debian packages: sudo apt-get install chromium fonts-noto-cjk fonts-wqy-zenhei poppler-utils postgresql-client"; fi; \
 	fi
 
 clean:
