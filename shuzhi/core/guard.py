@@ -21,8 +21,9 @@ paths (``/api/``) and JSON requests get ``{"detail": "…"}``; pages get the 400
 
 from __future__ import annotations
 
-import re
+from array import array
 from collections.abc import Callable
+from itertools import accumulate
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
@@ -33,11 +34,9 @@ from django.template.loader import render_to_string
 NUL = "\x00"
 PAGINATION_PARAMETERS = ("page", "offset", "limit")
 MAX_PAGINATION_NUMBER = 10**12
-# A JSON string escape of NUL: ``\u0000`` not itself escaped (an even run of backslashes before
-# it is text, ``\\u0000``).
-_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
-# A JSON string (skipped whole, so brackets inside text do not count) or one bracket.
-_JSON_STRUCTURE = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+# For the depth count: the bytes that are not brackets, and each bracket as a signed step.
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
+_DEPTH_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 
 NUL_MESSAGE = "提交的内容含有不允许的空字符（NUL），请删除后重试。"
 DEPTH_MESSAGE = "提交的内容嵌套层数过多。"
@@ -47,20 +46,17 @@ PAGE_MESSAGE = "分页参数超出范围。"
 def json_too_deep(body: bytes, limit: int) -> bool:
     """Does the JSON text ``body`` open more than ``limit`` arrays or objects inside each other?
 
-    Counting brackets first keeps the usual body (a ballot: a few dozen brackets) to two
-    ``bytes.count`` calls."""
+    A body with fewer opening brackets than ``limit`` is answered by two ``bytes.count``
+    calls; a ballot of 40 reporters costs about what parsing it once does."""
     if body.count(b"[") + body.count(b"{") <= limit:
         return False
-    depth = 0
-    for match in _JSON_STRUCTURE.finditer(body):
-        token = match.group()
-        if token in (b"[", b"{"):
-            depth += 1
-            if depth > limit:
-                return True
-        elif token in (b"]", b"}"):
-            depth -= 1
-    return False
+    # Without its escaped backslashes and quotes, a JSON text's quotes alternate between
+    # outside and inside strings: keep the outside parts, whose brackets are structure. Each
+    # step is a C loop, linear in the body whatever it holds (about one ``json.loads``).
+    plain = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    outside = b"".join(plain.split(b'"')[::2])
+    steps = array("b", outside.translate(_DEPTH_STEP, _NOT_BRACKETS))
+    return max(accumulate(steps), default=0) > limit
 
 
 def _has_nul(values: QueryDict) -> bool:
@@ -141,7 +137,9 @@ class RequestGuardMiddleware:
             return PAGE_MESSAGE
         body = _json_body(request)
         if body is not None:
-            if b"\\u0000" in body and _JSON_NUL.search(body):
+            # ``\u0000`` escapes NUL unless its backslash is itself escaped (``\\u0000`` is
+            # text): dropping the escaped backslashes first leaves only real escapes.
+            if b"\\u0000" in body and b"\\u0000" in body.replace(b"\\\\", b""):
                 return NUL_MESSAGE
             if json_too_deep(body, self.max_depth):
                 return DEPTH_MESSAGE
