@@ -34,7 +34,7 @@ from .policies import (
     may_carry_over_somewhere,
     problems_visible_to,
 )
-from .transitions import TRANSITIONS
+from .transitions import PROBLEM
 
 UNIT_PICKER_LIMIT = 300
 SOURCES_PER_PAGE = 50
@@ -131,16 +131,15 @@ def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
     finished = problem.status == "closed" or carried_to is not None
     moves = []
     if not finished:
-        for (frm, to), move in TRANSITIONS.items():
-            if frm == problem.status and can_problem(user, move.action, problem):
-                moves.append(
-                    {
-                        "to": to,
-                        "move": move,
-                        "closing": to == "closed",
-                        "form": forms.TransitionForm(initial={"to_status": to}),
-                    }
-                )
+        for move in PROBLEM.moves_for(problem, user):
+            moves.append(
+                {
+                    "to": move.target,
+                    "move": move,
+                    "closing": move.target == "closed",
+                    "form": forms.TransitionForm(initial={"to_status": move.target}),
+                }
+            )
     can_work = not finished and _can_work(user, problem)
     context = {
         "problem": problem,

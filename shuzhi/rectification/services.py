@@ -22,8 +22,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Q
 
-from shuzhi.core import audit, clock
+from shuzhi.core import audit, clock, transitions
 from shuzhi.core.files import DOCUMENT, IMAGE, VIDEO, check_upload, safe_filename
+from shuzhi.core.transitions import Transition
 from shuzhi.orgs import tree
 from shuzhi.orgs.models import Person, Unit
 
@@ -41,7 +42,7 @@ from .models import (
     Severity,
 )
 from .policies import can_carry_over, can_manage_sources, can_problem
-from .transitions import move_for
+from .transitions import PROBLEM, record_move
 
 EVIDENCE_KINDS = {DOCUMENT, IMAGE, VIDEO}
 NOTE_MAX_LENGTH = 2000
@@ -234,14 +235,7 @@ def _next_serial(unit: Unit, year: int) -> int:
 
 
 def _record_transition(problem: Problem, actor, from_status: str, reason: str) -> None:
-    ProblemTransition.objects.create(
-        problem=problem,
-        from_status=from_status,
-        to_status=problem.status,
-        actor=_user_or_none(actor),
-        actor_label=_actor_label(actor),
-        reason=reason,
-    )
+    record_move(problem, actor=actor, source=from_status, target=problem.status, note=reason)
 
 
 @transaction.atomic
@@ -502,9 +496,9 @@ def _same_person(actor, problem: Problem) -> bool:
 def transition(
     *, actor, problem: Problem, to_status: str, reason: str = "", verdict: str = ""
 ) -> Problem:
-    """Move ``problem`` to ``to_status`` along the table of ``transitions.py``.
+    """Move ``problem`` to ``to_status`` along :data:`transitions.PROBLEM` (through ``apply``).
 
-    The move's action decides who may make it; a move marked ``needs_reason`` needs a reason
+    The move's action decides who may make it; a move marked ``requires_reason`` needs a reason
     (sending back records why). Closing (销号) needs a verifier other than the responsible
     person, a verdict and at least one piece of evidence, and records the verifier, the date
     and the verdict. Every move leaves a ``ProblemTransition``."""
@@ -513,61 +507,44 @@ def transition(
     problem = _locked(problem)
     reason = (reason or "").strip()
     verdict = (verdict or "").strip()
-    from_status = problem.status
     if to_status not in ProblemStatus.values:
         raise ValidationError({"to_status": f"未知的问题状态“{to_status}”。"})
-    move = move_for(from_status, to_status)
-    if move is None:
-        raise ValidationError(
-            {
-                "to_status": f"问题当前状态为“{status_label(from_status)}”，"
-                f"不能变更为“{status_label(to_status)}”。"
-            }
-        )
-    if not can_problem(actor, move.action, problem):
-        raise PermissionDenied(f"您没有权限对该问题执行“{move.label}”。")
-    _refuse_finished(problem)
-    errors: dict[str, str] = {}
-    if move.needs_reason and not reason:
-        errors["reason"] = f"“{move.label}”须填写理由。"
-    if len(reason) > NOTE_MAX_LENGTH:
-        errors["reason"] = f"理由不能超过 {NOTE_MAX_LENGTH} 字。"
-    if to_status == ProblemStatus.CLOSED:
-        if not verdict:
-            errors["verdict"] = "销号须填写验收意见。"
-        elif len(verdict) > NOTE_MAX_LENGTH:
-            errors["verdict"] = f"验收意见不能超过 {NOTE_MAX_LENGTH} 字。"
-        if _same_person(actor, problem):
-            errors["__all__"] = "验收人不能是该问题的责任人，请由其他人员验收销号。"
-        elif not Evidence.objects.filter(problem=problem).exists():
-            errors["__all__"] = "销号前须至少上传一份整改佐证材料。"
-    if errors:
-        raise ValidationError(errors)
     before = audit.snapshot(problem, ["status", "verifier", "verified_on", "verdict"])
-    problem.status = to_status
-    problem.status_changed_at = clock.now()
-    if to_status == ProblemStatus.CLOSED:
-        problem.verifier = _user_or_none(actor)
-        problem.verified_on = clock.today()
-        problem.verdict = verdict
-    problem.save(
-        update_fields=[
-            "status",
-            "status_changed_at",
-            "verifier",
-            "verified_on",
-            "verdict",
-            "updated_at",
-        ]
-    )
-    _record_transition(problem, actor, from_status, verdict if verdict and not reason else reason)
-    audit.record(
+
+    def validate(problem: Problem, move: Transition) -> dict[str, str]:
+        _refuse_finished(problem)
+        errors: dict[str, str] = {}
+        if len(reason) > NOTE_MAX_LENGTH:
+            errors["reason"] = f"理由不能超过 {NOTE_MAX_LENGTH} 字。"
+        if to_status == ProblemStatus.CLOSED:
+            if not verdict:
+                errors["verdict"] = "销号须填写验收意见。"
+            elif len(verdict) > NOTE_MAX_LENGTH:
+                errors["verdict"] = f"验收意见不能超过 {NOTE_MAX_LENGTH} 字。"
+            if _same_person(actor, problem):
+                errors["__all__"] = "验收人不能是该问题的责任人，请由其他人员验收销号。"
+            elif not Evidence.objects.filter(problem=problem).exists():
+                errors["__all__"] = "销号前须至少上传一份整改佐证材料。"
+        return errors
+
+    def prepare(problem: Problem, move: Transition) -> None:
+        if to_status == ProblemStatus.CLOSED:
+            problem.verifier = _user_or_none(actor)
+            problem.verified_on = clock.today()
+            problem.verdict = verdict
+
+    return transitions.apply(
+        PROBLEM,
         actor=actor,
-        action="problem.transition",
         obj=problem,
-        scope_path=problem.unit_path,
-        changes=audit.diff(before, problem),
+        to=to_status,
+        reason=reason,
         note=reason or verdict,
+        validate=validate,
+        prepare=prepare,
+        update_fields=["verifier", "verified_on", "verdict"],
+        changes=lambda moved: audit.diff(before, moved),
+        locked=True,
     )
     return problem
 

@@ -12,13 +12,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from shuzhi.core.models import AuditEntry
 from shuzhi.rectification import services
 from shuzhi.rectification.models import Problem, ProblemStatus, ProblemTransition
-from shuzhi.rectification.transitions import TRANSITIONS, allowed_targets, move_for
+from shuzhi.rectification.transitions import PROBLEM
 
 from .problem_fixtures import attach_pdf, put_in_status
 
 pytestmark = pytest.mark.django_db
 
 STATUSES = list(ProblemStatus.values)
+TRANSITIONS = PROBLEM.table
 PAIRS = list(itertools.product(STATUSES, STATUSES))
 
 
@@ -44,13 +45,13 @@ def _state(item: Problem):
 
 def test_the_table_covers_the_documented_flow():
     S = ProblemStatus
-    assert set(allowed_targets(S.OPEN)) == {S.IN_PROGRESS, S.LONG_TERM}
-    assert allowed_targets(S.CLOSED) == []
-    send_back = move_for(S.SUBMITTED, S.IN_PROGRESS)
-    assert send_back is not None and send_back.needs_reason
-    close = move_for(S.SUBMITTED, S.CLOSED)
-    assert close is not None and not close.needs_reason
-    assert move_for(S.OPEN, S.CLOSED) is None
+    assert set(PROBLEM.targets(S.OPEN)) == {S.IN_PROGRESS, S.LONG_TERM}
+    assert PROBLEM.targets(S.CLOSED) == []
+    send_back = PROBLEM.get(S.SUBMITTED, S.IN_PROGRESS)
+    assert send_back is not None and send_back.requires_reason
+    close = PROBLEM.get(S.SUBMITTED, S.CLOSED)
+    assert close is not None and not close.requires_reason
+    assert PROBLEM.get(S.OPEN, S.CLOSED) is None
 
 
 @pytest.mark.parametrize(("from_status", "to_status"), list(TRANSITIONS))
@@ -59,12 +60,12 @@ def test_every_allowed_move_succeeds_for_its_action_holder(world, problem, from_
     attach_pdf(problem, world.dave)
     put_in_status(problem, from_status)
     before_moves = ProblemTransition.objects.filter(problem=problem).count()
-    actor = _holder(world, move.action)
+    actor = _holder(world, move.permission)
     moved = services.transition(
         actor=actor,
         problem=problem,
         to_status=to_status,
-        reason="理由说明" if move.needs_reason else "",
+        reason="理由说明" if move.requires_reason else "",
         verdict="已核查，整改到位。" if to_status == ProblemStatus.CLOSED else "",
     )
     moved.refresh_from_db()
@@ -73,7 +74,7 @@ def test_every_allowed_move_succeeds_for_its_action_holder(world, problem, from_
     assert last is not None
     assert ProblemTransition.objects.filter(problem=problem).count() == before_moves + 1
     assert (last.from_status, last.to_status, last.actor) == (from_status, to_status, actor)
-    if move.needs_reason:
+    if move.requires_reason:
         assert last.reason == "理由说明"
     entry = AuditEntry.objects.filter(action="problem.transition").order_by("id").last()
     assert entry is not None
@@ -93,7 +94,7 @@ def test_every_allowed_move_is_refused_to_the_other_side(world, problem, from_st
     before = _state(problem)
     with pytest.raises(PermissionDenied) as caught:
         services.transition(
-            actor=_other(world, move.action),
+            actor=_other(world, move.permission),
             problem=problem,
             to_status=to_status,
             reason="理由",
@@ -128,7 +129,8 @@ def test_unknown_status_is_refused(world, problem):
 
 
 @pytest.mark.parametrize(
-    ("from_status", "to_status"), [pair for pair, move in TRANSITIONS.items() if move.needs_reason]
+    ("from_status", "to_status"),
+    [pair for pair, move in TRANSITIONS.items() if move.requires_reason],
 )
 def test_moves_that_need_a_reason_refuse_without_one(world, problem, from_status, to_status):
     move = TRANSITIONS[(from_status, to_status)]
@@ -136,7 +138,7 @@ def test_moves_that_need_a_reason_refuse_without_one(world, problem, from_status
     before = _state(problem)
     with pytest.raises(ValidationError) as caught:
         services.transition(
-            actor=_holder(world, move.action), problem=problem, to_status=to_status, reason="  "
+            actor=_holder(world, move.permission), problem=problem, to_status=to_status, reason="  "
         )
     assert caught.value.message_dict["reason"] == [f"“{move.label}”须填写理由。"]
     assert _state(problem) == before
