@@ -30,7 +30,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 
-from . import audit
+from . import audit, clock
 
 
 @dataclass(frozen=True)
@@ -179,6 +179,19 @@ def machines() -> dict[str, Machine]:
     return dict(_REGISTRY)
 
 
+def check(machine: Machine, *, actor: Any, obj: Any, to: str) -> Transition:
+    """Steps 2 and 3 of :func:`apply` on an object the caller holds locked: the move
+    ``status → to`` if the table lists it and the policy lets ``actor`` make it; raises
+    otherwise. For services that must do other writes between the checks and the move."""
+    source = _plain(getattr(obj, machine.field))
+    move = machine.get(source, _plain(to))
+    if move is None:
+        raise ValidationError(dict(machine.refused(machine, obj, source, _plain(to))))
+    if not machine.policy(actor, obj, move):
+        raise PermissionDenied(machine.denied(obj, move))
+    return move
+
+
 def apply(
     machine: Machine,
     *,
@@ -187,6 +200,7 @@ def apply(
     to: str,
     reason: str = "",
     note: str | None = None,
+    audit_note: str | None = None,
     validate: Validator | None = None,
     prepare: Callable[[Any, Transition], None] | None = None,
     update_fields: Iterable[str] | None = (),
@@ -197,7 +211,8 @@ def apply(
     """Move ``obj`` to ``to`` along ``machine`` (see the module docstring) and return it.
 
     ``reason`` is checked against ``requires_reason`` and written to the history row;
-    ``note`` (default: the reason) goes to the history row and the audit entry. ``validate``
+    ``note`` (default: the reason) goes to the history row and, unless ``audit_note`` says
+    otherwise, to the audit entry. ``validate``
     returns (or raises) field errors after the table and policy checks; ``prepare`` sets the
     other fields of the move, saved with ``update_fields`` (None: save every field).
     ``changes`` (or a function of the saved object giving them) adds to the audit entry's
@@ -208,11 +223,7 @@ def apply(
         if not locked:
             obj = machine.lock(obj)
         source = _plain(getattr(obj, machine.field))
-        move = machine.get(source, target)
-        if move is None:
-            raise ValidationError(dict(machine.refused(machine, obj, source, target)))
-        if not machine.policy(actor, obj, move):
-            raise PermissionDenied(machine.denied(obj, move))
+        move = check(machine, actor=actor, obj=obj, to=target)
         reason = (reason or "").strip()
         errors: dict[str, Any] = {}
         if move.requires_reason and not reason:
@@ -223,8 +234,6 @@ def apply(
             raise ValidationError(errors)
         setattr(obj, machine.field, target)
         if machine.stamp:
-            from . import clock
-
             setattr(obj, machine.stamp, clock.now())
         if prepare is not None:
             prepare(obj, move)
@@ -245,7 +254,7 @@ def apply(
             obj=obj,
             scope_path=machine.scope_path(obj),
             changes={machine.field: [source, target], **(extra or {})},
-            note=text,
+            note=text if audit_note is None else audit_note,
         )
         for effect in after_commit:
             transaction.on_commit(effect)

@@ -2,7 +2,7 @@
 
 A ``Report`` belongs to one reporter of one round (``cycles.RoundReporter``). Its current text
 lives on the row; every submission freezes a ``ReportVersion`` so earlier versions can be
-compared. Status moves only through ``services`` along ``REPORT_TRANSITIONS`` and each move
+compared. Status moves only through ``services`` along ``transitions.REPORT`` and each move
 leaves a ``ReportEvent`` (who, when, comment).
 
 ``CarriedAnswer`` rows are the 上年度问题整改情况 section: one per problem of the reporter's unit

@@ -13,14 +13,14 @@ approved plan means the work has started, so the ledger says so from that day (c
 are left as they are). Everything happens in one transaction: if the ledger refuses one
 item, nothing is applied and the plan stays submitted.
 
-``PLAN_TRANSITIONS`` is the one table of allowed moves.
+``transitions.PLAN`` is the one table of allowed moves, applied by the one engine
+(:func:`shuzhi.core.transitions.apply`).
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,13 +28,15 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 
-from shuzhi.core import audit, clock
+from shuzhi.core import audit, clock, transitions
+from shuzhi.core.transitions import Transition
 from shuzhi.cycles.models import RoundReporter
 from shuzhi.rectification.models import NOT_CLOSED_STATUSES, Problem, ProblemStatus
 
-from .critique_policies import can_review_plan, can_write_plan
+from .critique_policies import can_write_plan
 from .models import PlanStatus, RectificationPlan
 from .policies import users_who_can_write
+from .transitions import PLAN
 
 SUMMARY_MAX_LENGTH = 5000
 MEASURES_MAX_LENGTH = 2000
@@ -49,21 +51,6 @@ ITEM_FIELDS = (
 )
 
 
-@dataclass(frozen=True)
-class PlanMove:
-    """Who moves a plan (``write``: the reporter's unit; ``review``: the superior)."""
-
-    by: str
-    label: str
-    needs_comment: bool = False
-
-
-PLAN_TRANSITIONS: dict[tuple[str, str], PlanMove] = {
-    (PlanStatus.DRAFT, PlanStatus.SUBMITTED): PlanMove("write", "报送审批"),
-    (PlanStatus.RETURNED, PlanStatus.SUBMITTED): PlanMove("write", "修改后重新报送"),
-    (PlanStatus.SUBMITTED, PlanStatus.APPROVED): PlanMove("review", "批准"),
-    (PlanStatus.SUBMITTED, PlanStatus.RETURNED): PlanMove("review", "退回修改", needs_comment=True),
-}
 # The unit edits its plan only while it is in its hands.
 EDITABLE_STATUSES = frozenset({PlanStatus.DRAFT, PlanStatus.RETURNED})
 
@@ -79,37 +66,8 @@ def _tell_writers(plan: RectificationPlan, *, actor, title: str, body: str = "")
     )
 
 
-def plan_move(from_status: str, to_status: str) -> PlanMove | None:
-    """The move from ``from_status`` to ``to_status``, or None when the table forbids it."""
-    return PLAN_TRANSITIONS.get((from_status, to_status))
-
-
-def _may(actor, move: PlanMove, reporter: RoundReporter) -> bool:
-    if move.by == "write":
-        return can_write_plan(actor, reporter)
-    return can_review_plan(actor, reporter)
-
-
-def _require_move(actor, plan: RectificationPlan, to_status: str) -> PlanMove:
-    move = plan_move(plan.status, to_status)
-    if move is None:
-        raise ValidationError(
-            {
-                "status": f"整改方案当前为“{plan.get_status_display()}”，"
-                f"不能改为“{PlanStatus(to_status).label}”。"
-            }
-        )
-    if not _may(actor, move, plan.reporter):
-        raise PermissionDenied(f"您没有权限对该整改方案执行“{move.label}”。")
-    return move
-
-
 def _lock(plan: RectificationPlan) -> RectificationPlan:
-    return (
-        RectificationPlan.objects.select_for_update()
-        .select_related("reporter__round__host", "reporter__unit")
-        .get(pk=plan.pk)
-    )
+    return PLAN.lock(plan)
 
 
 # --- Which problems a plan answers ----------------------------------------------------------
@@ -285,42 +243,34 @@ def submit_problems(plan: RectificationPlan) -> list[str]:
 def submit_plan(*, actor, plan: RectificationPlan) -> RectificationPlan:
     """Submit (or resubmit) the plan to the superior; every named problem must be covered and
     every item must have measures, a deadline and someone who answers for it."""
-    plan = _lock(plan)
-    _require_move(actor, plan, PlanStatus.SUBMITTED)
-    errors = submit_problems(plan)
-    if errors:
-        raise ValidationError({"items": errors})
-    old = plan.status
-    plan.status = PlanStatus.SUBMITTED
-    plan.save(update_fields=["status", "updated_at"])
-    audit.record(
-        actor=actor,
-        action="plan.submit",
-        obj=plan,
-        scope_path=plan.reporter.unit.path,
-        changes={"status": [old, plan.status]},
+
+    def validate(plan: RectificationPlan, move: Transition) -> dict[str, Any]:
+        errors = submit_problems(plan)
+        if errors:
+            raise ValidationError({"items": errors})
+        return {}
+
+    return transitions.apply(
+        PLAN, actor=actor, obj=plan, to=PlanStatus.SUBMITTED, validate=validate, note=""
     )
-    return plan
 
 
 @transaction.atomic
 def return_plan(*, actor, plan: RectificationPlan, comment: str) -> RectificationPlan:
     """The superior sends the plan back with a comment."""
-    plan = _lock(plan)
-    _require_move(actor, plan, PlanStatus.RETURNED)
     comment = (comment or "").strip()
-    if not comment:
-        raise ValidationError({"comment": "退回时请写明修改意见。"})
-    plan.status = PlanStatus.RETURNED
-    plan.return_comment = comment
-    plan.save(update_fields=["status", "return_comment", "updated_at"])
-    audit.record(
+
+    def prepare(plan: RectificationPlan, move: Transition) -> None:
+        plan.return_comment = comment
+
+    plan = transitions.apply(
+        PLAN,
         actor=actor,
-        action="plan.return",
         obj=plan,
-        scope_path=plan.reporter.unit.path,
-        changes={"status": [PlanStatus.SUBMITTED, PlanStatus.RETURNED]},
-        note=comment,
+        to=PlanStatus.RETURNED,
+        reason=comment,
+        prepare=prepare,
+        update_fields=["return_comment"],
     )
     _tell_writers(
         plan,
@@ -338,7 +288,7 @@ def approve_plan(*, actor, plan: RectificationPlan) -> RectificationPlan:
     from shuzhi.rectification import services as rect
 
     plan = _lock(plan)
-    _require_move(actor, plan, PlanStatus.APPROVED)
+    transitions.check(PLAN, actor=actor, obj=plan, to=PlanStatus.APPROVED)
     problems = Problem.objects.select_for_update().in_bulk([item["problem"] for item in plan.items])
     applied = started = 0
     for item in plan.items:
@@ -364,20 +314,21 @@ def approve_plan(*, actor, plan: RectificationPlan) -> RectificationPlan:
                 reason="整改方案已批准，开始整改。",
             )
             started += 1
-    plan.status = PlanStatus.APPROVED
-    plan.approved_by = actor
-    plan.approved_at = clock.now()
-    plan.return_comment = ""
-    plan.save(
-        update_fields=["status", "approved_by", "approved_at", "return_comment", "updated_at"]
-    )
-    audit.record(
+
+    def prepare(plan: RectificationPlan, move: Transition) -> None:
+        plan.approved_by = actor
+        plan.approved_at = clock.now()
+        plan.return_comment = ""
+
+    plan = transitions.apply(
+        PLAN,
         actor=actor,
-        action="plan.approve",
         obj=plan,
-        scope_path=plan.reporter.unit.path,
-        changes={"status": [PlanStatus.SUBMITTED, PlanStatus.APPROVED]},
+        to=PlanStatus.APPROVED,
         note=f"写入问题台账 {applied} 项，其中 {started} 项转为整改中",
+        prepare=prepare,
+        update_fields=["approved_by", "approved_at", "return_comment"],
+        locked=True,
     )
     _tell_writers(
         plan,

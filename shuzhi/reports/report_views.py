@@ -334,8 +334,8 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "attachments": list(report.attachments.all()),
             "can_write": can_write_report(request.user, report)
             and report.status in services.EDITABLE,
-            "can_review": any(m.by == "reviewer" for _to, m in moves),
-            "can_submit": any(m.by == "writer" for _to, m in moves),
+            "can_review": any(m.permission == "reviewer" for m in moves),
+            "can_submit": any(m.permission == "writer" for m in moves),
             "review_form": forms.ReviewForm(),
         },
     )

@@ -5,7 +5,8 @@ Chinese messages per field, one transaction and an audit entry in it. A failed c
 database as it was. Audit entries name the changed fields and version numbers, never the text:
 a report is long and its drafts are the writer's own business until submitted.
 
-The report's status moves only along :data:`REPORT_TRANSITIONS`:
+The report's status moves only along :data:`transitions.REPORT`, through the one engine
+(:func:`shuzhi.core.transitions.apply`):
 
     draft ──submit──▶ submitted ──accept──▶ accepted
                         │   ▲
@@ -18,14 +19,14 @@ Text, carried answers and attachments change only while the report is a draft or
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 
-from shuzhi.core import audit, clock
+from shuzhi.core import audit, clock, transitions
+from shuzhi.core.transitions import Transition
 from shuzhi.cycles.models import RoundReporter
 
 from .models import (
@@ -34,11 +35,11 @@ from .models import (
     CarriedAnswer,
     Report,
     ReportAttachment,
-    ReportEvent,
     ReportStatus,
     ReportVersion,
 )
 from .policies import can_review_report, can_write_report
+from .transitions import REPORT
 
 S = ReportStatus
 
@@ -55,41 +56,9 @@ ATTACHMENTS_MAX = 30
 EDITABLE = frozenset({S.DRAFT, S.RETURNED})
 
 
-@dataclass(frozen=True)
-class Move:
-    """One allowed move: who may make it (``writer`` / ``reviewer``), its button label, whether
-    a comment must be written, and the audit action name."""
-
-    by: str
-    label: str
-    action: str
-    needs_comment: bool = False
-
-
-# The report's state machine: the one table of allowed moves.
-REPORT_TRANSITIONS: dict[tuple[str, str], Move] = {
-    (S.DRAFT, S.SUBMITTED): Move("writer", "提交", "report.submit"),
-    (S.RETURNED, S.SUBMITTED): Move("writer", "重新提交", "report.resubmit"),
-    (S.SUBMITTED, S.RETURNED): Move("reviewer", "退回修改", "report.return", needs_comment=True),
-    (S.SUBMITTED, S.ACCEPTED): Move("reviewer", "审核通过", "report.accept"),
-}
-
-
-def move_for(from_status: str, to_status: str) -> Move | None:
-    """The move from ``from_status`` to ``to_status``, or None when the table forbids it."""
-    return REPORT_TRANSITIONS.get((from_status, to_status))
-
-
-def allowed_moves(report: Report, user) -> list[tuple[str, Move]]:
+def allowed_moves(report: Report, user) -> list[Transition]:
     """The moves ``user`` may make on ``report`` now (for buttons)."""
-    result = []
-    for (frm, to), move in REPORT_TRANSITIONS.items():
-        if frm != report.status:
-            continue
-        check = can_write_report if move.by == "writer" else can_review_report
-        if check(user, report):
-            result.append((to, move))
-    return result
+    return REPORT.moves_for(report, user)
 
 
 def _require_write(actor, obj: Report | RoundReporter) -> None:
@@ -374,21 +343,6 @@ def snapshot(report: Report) -> dict[str, Any]:
     }
 
 
-def _event(report: Report, *, actor, frm: str, to: str, comment: str = "") -> ReportEvent:
-    label = ""
-    if getattr(actor, "is_authenticated", False):
-        label = getattr(actor, "display_name", "") or actor.get_username()
-    return ReportEvent.objects.create(
-        report=report,
-        from_status=frm,
-        to_status=to,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        actor_label=label[:150],
-        comment=comment,
-        version=report.version,
-    )
-
-
 def _tell_writer(report: Report, *, actor, title: str, body: str = "") -> None:
     """Put a message in the writer's inbox (not when the writer acted themselves)."""
     from shuzhi.core.notify import notify
@@ -413,15 +367,6 @@ def _locked(report: Report) -> Report:
     )
 
 
-def _refuse_move(report: Report, to: str) -> None:
-    raise ValidationError(
-        {
-            "status": f"报告当前状态为“{report.get_status_display()}”，"
-            f"不能{ReportStatus(to).label if to != S.SUBMITTED else '提交'}。"
-        }
-    )
-
-
 def submit(*, actor, report: Report) -> Report:
     """Submit a draft, or resubmit a returned report (see :func:`_submit`)."""
     return _submit(actor=actor, report=report, only_from=None)
@@ -443,104 +388,92 @@ def _submit(*, actor, report: Report, only_from: str | None) -> Report:
     report = _locked(report)
     if only_from is not None and report.status != only_from:
         raise ValidationError({"status": "只有被退回的报告才能重新提交。"})
-    move = move_for(report.status, S.SUBMITTED)
-    if move is None:
-        _refuse_move(report, S.SUBMITTED)
-    assert move is not None
-    _refresh_carried(report)
-    missing = unanswered_carried(report)
-    if missing:
-        names = "；".join(
-            f"第 {row.problem.serial} 号“{row.problem.description[:20]}”" for row in missing
+    frm = report.version
+
+    def validate(report: Report, move: Transition) -> dict[str, str]:
+        _refresh_carried(report)
+        missing = unanswered_carried(report)
+        if missing:
+            names = "；".join(
+                f"第 {row.problem.serial} 号“{row.problem.description[:20]}”" for row in missing
+            )
+            raise ValidationError(
+                {
+                    "carried": f"还有 {len(missing)} 项上年度问题没有填写整改情况和佐证说明，"
+                    f"不能提交：{names}。"
+                }
+            )
+        return {}
+
+    def prepare(report: Report, move: Transition) -> None:
+        report.version += 1
+        report.submitted_at = clock.now()
+        if getattr(actor, "is_authenticated", False):
+            report.author = actor
+        ReportVersion.objects.create(
+            report=report,
+            number=report.version,
+            content=snapshot(report),
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
-        raise ValidationError(
-            {
-                "carried": f"还有 {len(missing)} 项上年度问题没有填写整改情况和佐证说明，"
-                f"不能提交：{names}。"
-            }
-        )
-    frm = report.status
-    report.version += 1
-    report.status = S.SUBMITTED
-    report.submitted_at = clock.now()
-    if getattr(actor, "is_authenticated", False):
-        report.author = actor
-    report.save()
-    ReportVersion.objects.create(
-        report=report,
-        number=report.version,
-        content=snapshot(report),
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
-    )
-    _event(report, actor=actor, frm=frm, to=S.SUBMITTED)
-    audit.record(
+
+    return transitions.apply(
+        REPORT,
         actor=actor,
-        action=move.action,
         obj=report,
-        scope_path=report.reporter.unit.path,
-        changes={
-            "status": [frm, S.SUBMITTED.value],
-            "version": [report.version - 1, report.version],
-        },
+        to=S.SUBMITTED,
+        validate=validate,
+        prepare=prepare,
+        update_fields=None,
+        changes={"version": [frm, frm + 1]},
+        audit_note="",
+        locked=True,
     )
+
+
+def _review(*, actor, report: Report, to: str, comment: str, label: str) -> Report:
+    """Return or accept a submitted report: the reviewer's comment goes to the history row
+    and the writer's inbox, never to the audit entry."""
+    _require_review(actor, report)
+    report = _locked(report)
+    transitions.check(REPORT, actor=actor, obj=report, to=to)
+    text = _clean_text(comment, field="comment", label=label, limit=COMMENT_MAX_CHARS)
+
+    def prepare(report: Report, move: Transition) -> None:
+        if to == S.ACCEPTED:
+            report.accepted_at = clock.now()
+        if getattr(actor, "is_authenticated", False):
+            report.reviewer = actor
+
+    report = transitions.apply(
+        REPORT,
+        actor=actor,
+        obj=report,
+        to=to,
+        reason=text,
+        prepare=prepare,
+        update_fields=None,
+        changes={"version": [report.version, report.version]},
+        audit_note="",
+        locked=True,
+    )
+    if to == S.RETURNED:
+        _tell_writer(report, actor=actor, title=f"述职报告被退回修改：{report.title}", body=text)
+    else:
+        _tell_writer(report, actor=actor, title=f"述职报告已审核通过：{report.title}", body=text)
     return report
 
 
 @transaction.atomic
 def return_report(*, actor, report: Report, comment: str) -> Report:
     """Send a submitted report back to its writer with the reviewer's comments."""
-    _require_review(actor, report)
-    report = _locked(report)
-    move = move_for(report.status, S.RETURNED)
-    if move is None:
-        _refuse_move(report, S.RETURNED)
-    assert move is not None
-    text = _clean_text(comment, field="comment", label="退回意见", limit=COMMENT_MAX_CHARS)
-    if not text:
-        raise ValidationError({"comment": "退回时必须写明修改意见。"})
-    frm = report.status
-    report.status = S.RETURNED
-    if getattr(actor, "is_authenticated", False):
-        report.reviewer = actor
-    report.save()
-    _event(report, actor=actor, frm=frm, to=S.RETURNED, comment=text)
-    _tell_writer(report, actor=actor, title=f"述职报告被退回修改：{report.title}", body=text)
-    audit.record(
-        actor=actor,
-        action=move.action,
-        obj=report,
-        scope_path=report.reporter.unit.path,
-        changes={"status": [frm, S.RETURNED.value], "version": [report.version, report.version]},
-    )
-    return report
+    return _review(actor=actor, report=report, to=S.RETURNED, comment=comment, label="退回意见")
 
 
 @transaction.atomic
 def accept(*, actor, report: Report, comment: str = "") -> Report:
     """Accept a submitted report (审核通过); it can no longer change."""
-    _require_review(actor, report)
-    report = _locked(report)
-    move = move_for(report.status, S.ACCEPTED)
-    if move is None:
-        _refuse_move(report, S.ACCEPTED)
-    assert move is not None
-    text = _clean_text(comment, field="comment", label="审核意见", limit=COMMENT_MAX_CHARS)
-    frm = report.status
-    report.status = S.ACCEPTED
-    report.accepted_at = clock.now()
-    if getattr(actor, "is_authenticated", False):
-        report.reviewer = actor
-    report.save()
-    _event(report, actor=actor, frm=frm, to=S.ACCEPTED, comment=text)
-    _tell_writer(report, actor=actor, title=f"述职报告已审核通过：{report.title}", body=text)
-    audit.record(
-        actor=actor,
-        action=move.action,
-        obj=report,
-        scope_path=report.reporter.unit.path,
-        changes={"status": [frm, S.ACCEPTED.value], "version": [report.version, report.version]},
-    )
-    return report
+    return _review(actor=actor, report=report, to=S.ACCEPTED, comment=comment, label="审核意见")
 
 
 def transition(*, actor, report: Report, to_status: str, comment: str = "") -> Report:

@@ -20,6 +20,7 @@ from shuzhi.reports import critique_services, plan_services
 from shuzhi.reports import policies as report_policies
 from shuzhi.reports.critique_policies import can_review_plan, can_view_plan, can_write_plan
 from shuzhi.reports.models import PlanStatus, RectificationPlan
+from shuzhi.reports.transitions import PLAN
 
 from .test_critique_world import *  # noqa: F403 - the fixtures
 from .test_critique_world import CONCRETE, PROBLEMS, TODAY
@@ -252,7 +253,7 @@ def test_every_move_of_the_table(world, reporter, critique, sam, from_status, to
     plan = _ready_plan(sam, reporter, critique)
     RectificationPlan.objects.filter(pk=plan.pk).update(status=from_status)
     plan.refresh_from_db()
-    allowed = plan_services.plan_move(from_status, to_status) is not None
+    allowed = PLAN.get(from_status, to_status) is not None
     if allowed:
         MOVES[to_status](plan, world, sam)
         plan.refresh_from_db()
@@ -266,13 +267,13 @@ def test_every_move_of_the_table(world, reporter, critique, sam, from_status, to
 
 
 def test_the_table_has_exactly_the_documented_moves():
-    assert set(plan_services.PLAN_TRANSITIONS) == {
+    assert set(PLAN.table) == {
         ("draft", "submitted"),
         ("returned", "submitted"),
         ("submitted", "approved"),
         ("submitted", "returned"),
     }
-    assert {m.by for m in plan_services.PLAN_TRANSITIONS.values()} == {"write", "review"}
+    assert {m.permission for m in PLAN.table.values()} == {"write", "review"}
 
 
 # --- Permissions ------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from shuzhi.reports.models import (
     ReportStatus,
     ReportVersion,
 )
+from shuzhi.reports.transitions import REPORT
 
 from .conftest import answer_all, load_sample
 
@@ -186,13 +187,14 @@ def test_full_flow_keeps_versions_and_events(world, report):
 
 
 def test_the_table_is_what_the_flow_diagram_says():
-    assert set(services.REPORT_TRANSITIONS) == {
+    assert set(REPORT.table) == {
         (S.DRAFT, S.SUBMITTED),
         (S.RETURNED, S.SUBMITTED),
         (S.SUBMITTED, S.RETURNED),
         (S.SUBMITTED, S.ACCEPTED),
     }
-    assert services.REPORT_TRANSITIONS[(S.SUBMITTED, S.RETURNED)].needs_comment
+    send_back = REPORT.get(S.SUBMITTED, S.RETURNED)
+    assert send_back is not None and send_back.requires_reason
 
 
 @pytest.mark.parametrize(
@@ -202,7 +204,7 @@ def test_every_move_allowed_or_refused_per_table(world, report, frm, to):
     services.save_draft(actor=world.bob, report=report, carried=answer_all(report))
     Report.objects.filter(pk=report.pk).update(status=frm)
     report.refresh_from_db()
-    move = services.move_for(frm, to)
+    move = REPORT.get(frm, to)
     actor = world.bob if to == S.SUBMITTED else world.alice
     if move is None:
         with pytest.raises(ValidationError) as exc:
