@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from shuzhi.core import audit
+from shuzhi.core import audit, transitions
 from shuzhi.orgs import policies as org_policies
 from shuzhi.orgs.models import Person, Post, PostRole, Unit, UnitStatus, UnitType
 from shuzhi.orgs.tabular import RowError, Table, TabularError, require_columns
@@ -29,6 +29,7 @@ from shuzhi.orgs.tabular import RowError, Table, TabularError, require_columns
 from . import policy
 from .models import Round, RoundReporter, RoundStatus
 from .policies import can_round
+from .transitions import ROUND
 
 POLICY_FIELDS = (
     "title",
@@ -49,13 +50,6 @@ FIRST_YEAR, LAST_YEAR = 2014, 2100
 
 # "Not given" for arguments where ``None`` has a meaning of its own (clear the report deadline).
 _UNSET: Any = object()
-
-# The round's state machine: the one table of allowed moves.
-ROUND_TRANSITIONS: dict[str, frozenset[str]] = {
-    RoundStatus.DRAFT: frozenset({RoundStatus.ACTIVE}),
-    RoundStatus.ACTIVE: frozenset({RoundStatus.CLOSED}),
-    RoundStatus.CLOSED: frozenset(),
-}
 
 
 def require_change(actor, round: Round) -> None:
@@ -199,31 +193,9 @@ def update_round(
 
 @transaction.atomic
 def transition_round(*, actor, round: Round, status: str) -> Round:
-    """Move the round along :data:`ROUND_TRANSITIONS`."""
+    """Move the round along :data:`transitions.ROUND` (through the one engine)."""
     require_change(actor, round)
-    round = Round.objects.select_for_update().select_related("host").get(pk=round.pk)
-    if status not in ROUND_TRANSITIONS.get(round.status, frozenset()):
-        raise ValidationError(
-            {"status": f"不能从“{RoundStatus(round.status).label}”改为“{_status_label(status)}”。"}
-        )
-    old = round.status
-    round.status = status
-    round.save(update_fields=["status", "updated_at"])
-    audit.record(
-        actor=actor,
-        action="round.status",
-        obj=round,
-        scope_path=round.host.path,
-        changes={"status": [old, status]},
-    )
-    return round
-
-
-def _status_label(status: str) -> str:
-    try:
-        return str(RoundStatus(status).label)
-    except ValueError:
-        return status
+    return transitions.apply(ROUND, actor=actor, obj=round, to=status)
 
 
 # --- Reporters --------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from shuzhi.orgs.tabular import TabularError, errors_as_csv, read_table
 from . import forms, policy, selectors, services
 from .models import Round, RoundReporter, RoundStatus
 from .policies import can_round
+from .transitions import ROUND
 
 PAGE_SIZE = 30
 
@@ -106,9 +107,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reporters": list(selectors.reporters_of(round)),
             "sessions": list(round.sessions.order_by("date", "id")),
             "can_change": can_round(request.user, "round.change", round),
-            "next_statuses": [
-                (s, RoundStatus(s).label) for s in services.ROUND_TRANSITIONS[round.status]
-            ],
+            "next_statuses": [(s, RoundStatus(s).label) for s in ROUND.targets(round.status)],
             "resolution_date": services.resolution_date(round),
             "report_limits": {**policy.default_report_checks(), **(round.report_checks or {})},
         },

@@ -3,7 +3,8 @@
 Keyword-only arguments, an explicit ``actor``, the ``round.change`` policy on the round's host,
 Chinese validation messages per field, one transaction and an audit entry in it.
 
-The session status moves only along :data:`TRANSITIONS`, checked in :func:`transition_session`.
+The session status moves only along :data:`transitions.SESSION`, through the one engine
+(:func:`shuzhi.core.transitions.apply`) in :func:`transition_session`.
 Rounds run top-down: :func:`create_session` refuses a date unless the parent's round (when it
 lists this host as a reporter) has already heard this host in a closed or published session on
 an earlier day — or an organiser gives a reason, recorded on the round and in the audit trail.
@@ -20,7 +21,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from shuzhi.core import audit
+from shuzhi.core import audit, transitions
 from shuzhi.cycles.models import Round, RoundReporter, RoundStatus
 from shuzhi.orgs.tabular import RowError, Table, TabularError
 
@@ -35,15 +36,9 @@ from .models import (
     SessionStatus,
 )
 from .policies import can_session
+from .transitions import SESSION
 
 S = SessionStatus
-# The session's state machine: the one table of allowed moves.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    S.PLANNED: frozenset({S.IN_PROGRESS}),
-    S.IN_PROGRESS: frozenset({S.CLOSED}),
-    S.CLOSED: frozenset({S.PUBLISHED}),
-    S.PUBLISHED: frozenset(),
-}
 HEARD_STATUSES = (S.CLOSED, S.PUBLISHED)
 # The agenda and roster can still change during the meeting, not after it.
 OPEN_STATUSES = (S.PLANNED, S.IN_PROGRESS)
@@ -232,38 +227,23 @@ def update_session(
     return session
 
 
-def allowed_transitions(status: str) -> frozenset[str]:
+def allowed_transitions(status: str) -> list[str]:
     """The statuses a session in ``status`` may move to."""
-    return TRANSITIONS.get(status, frozenset())
+    return SESSION.targets(status)
 
 
 @transaction.atomic
 def transition_session(*, actor, session: Session, status: str) -> Session:
-    """Move the session along :data:`TRANSITIONS`; anything else is refused."""
+    """Move the session along :data:`transitions.SESSION`; anything else is refused.
+
+    Also called by the ballots app: the first formal ballot of a planned session starts it."""
     _require(actor, session)
-    session = _locked(session, tuple(TRANSITIONS))
-    if status not in allowed_transitions(session.status):
-        raise ValidationError(
-            {
-                "status": f"会议状态不能从“{_status_label(session.status)}”"
-                f"改为“{_status_label(status)}”。"
-            }
-        )
-    old = session.status
-    session.status = status
-    session.save(update_fields=["status", "updated_at"])
+    session = transitions.apply(SESSION, actor=actor, obj=session, to=status)
     if status == S.CLOSED:
         # Nobody is left speaking in a closed meeting.
         session.reporters.filter(started_at__isnull=False, ended_at__isnull=True).update(
             ended_at=timezone.now()
         )
-    audit.record(
-        actor=actor,
-        action="session.status",
-        obj=session,
-        scope_path=_scope(session),
-        changes={"status": [old, status]},
-    )
     return session
 
 
