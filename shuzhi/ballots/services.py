@@ -32,6 +32,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from shuzhi.core import audit
+from shuzhi.meetings import services as meeting_services
 from shuzhi.meetings.models import RosterCategory, Session, SessionReporter, SessionStatus
 
 from . import policies
@@ -222,8 +223,10 @@ def open_round(*, actor, session: Session, is_test: bool = False) -> BallotRound
     )
     if session.status == SessionStatus.PLANNED and not is_test:
         # The meeting starts with its first formal ballot (a rehearsal leaves the session
-        # editable); a direct update keeps this one transaction.
-        Session.objects.filter(pk=session.pk).update(status=SessionStatus.IN_PROGRESS)
+        # editable), through the meetings service so the move is checked and audited.
+        session = meeting_services.transition_session(
+            actor=actor, session=session, status=SessionStatus.IN_PROGRESS
+        )
     audit.record(
         actor=actor,
         action="ballot.round_open",

@@ -58,6 +58,18 @@ def test_open_round_snapshots_reporters_and_policy(world):
     assert Session.objects.get(pk=meeting.session.pk).status == SessionStatus.IN_PROGRESS
     entry = AuditEntry.objects.get(action="ballot.round_open")
     assert entry.changes["number"] == [None, 1]
+    # The session starts through the meetings service, so the move is audited there.
+    started = AuditEntry.objects.get(action="session.status")
+    assert started.changes == {"status": ["planned", "in_progress"]}
+    assert started.object_id == str(meeting.session.pk)
+
+
+def test_a_second_formal_round_leaves_the_session_move_alone(world):
+    meeting = make_meeting(world, reporters=2)
+    first = services.open_round(actor=world.alice, session=meeting.session)
+    services.close_round(actor=world.alice, ballot_round=first)
+    services.open_round(actor=world.alice, session=meeting.session)
+    assert AuditEntry.objects.filter(action="session.status").count() == 1
 
 
 def test_test_round_leaves_the_session_planned(world):
@@ -412,6 +424,7 @@ def test_close_and_publish(world):
     assert published.status == BallotRoundStatus.PUBLISHED
     actions = list(AuditEntry.objects.order_by("pk").values_list("action", flat=True))
     assert actions == [
+        "session.status",
         "ballot.round_open",
         "ballot.codes_issue",
         "ballot.round_close",
