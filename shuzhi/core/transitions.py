@@ -12,7 +12,7 @@ generic test walks :func:`machines` so a new machine is covered the day it is de
 2. refuse a pair the table does not list (``ValidationError`` with the machine's message);
 3. ask the machine's policy (``PermissionDenied``);
 4. validate: the reason a move requires, then the caller's domain hook;
-5. set the status (and whatever the caller's ``prepare`` hook sets), save;
+5. set the status (and whatever the machine's and the caller's ``prepare`` hooks set), save;
 6. write the history row (when the machine has one) and the audit entry
    (:func:`shuzhi.core.audit.record`);
 7. schedule the caller's side effects with ``transaction.on_commit``.
@@ -94,6 +94,11 @@ class Machine:
     touch: Sequence[str] = ()
     # Set to the current time on every move (e.g. ``status_changed_at``).
     stamp: str = ""
+    # Sets the fields every move of this kind sets, whoever calls (e.g. who closed an item);
+    # called as ``prepare(obj, move, actor)`` before the caller's own ``prepare``. The fields
+    # it names in ``prepares`` are saved with the status.
+    prepare: Callable[[Any, Transition, Any], None] | None = None
+    prepares: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         self._table  # noqa: B018 (check the table when the machine is declared)
@@ -235,12 +240,14 @@ def apply(
         setattr(obj, machine.field, target)
         if machine.stamp:
             setattr(obj, machine.stamp, clock.now())
+        if machine.prepare is not None:
+            machine.prepare(obj, move, actor)
         if prepare is not None:
             prepare(obj, move)
         if update_fields is None:
             obj.save()
         else:
-            fields = [machine.field, *machine.touch, *update_fields]
+            fields = [machine.field, *machine.touch, *machine.prepares, *update_fields]
             if machine.stamp:
                 fields.append(machine.stamp)
             obj.save(update_fields=list(dict.fromkeys(fields)))

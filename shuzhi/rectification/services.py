@@ -529,8 +529,6 @@ def transition(
 
     def prepare(problem: Problem, move: Transition) -> None:
         if to_status == ProblemStatus.CLOSED:
-            problem.verifier = _user_or_none(actor)
-            problem.verified_on = clock.today()
             problem.verdict = verdict
 
     return transitions.apply(
@@ -542,7 +540,7 @@ def transition(
         note=reason or verdict,
         validate=validate,
         prepare=prepare,
-        update_fields=["verifier", "verified_on", "verdict"],
+        update_fields=["verdict"],
         changes=lambda moved: audit.diff(before, moved),
         locked=True,
     )

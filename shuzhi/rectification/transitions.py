@@ -10,6 +10,7 @@ the service.
 
 from __future__ import annotations
 
+from shuzhi.core import clock
 from shuzhi.core.transitions import Machine, Transition, register
 
 from .models import Problem, ProblemTransition
@@ -43,6 +44,13 @@ def record_move(problem: Problem, *, actor, source: str, target: str, note: str)
     )
 
 
+def _closing(problem: Problem, move: Transition, actor) -> None:
+    """Closing (销号) records who verified and when, whichever path closes the item."""
+    if move.target == S.CLOSED:
+        problem.verifier = actor if getattr(actor, "is_authenticated", False) else None
+        problem.verified_on = clock.today()
+
+
 PROBLEM = register(
     Machine(
         name="rectification.problem",
@@ -71,5 +79,7 @@ PROBLEM = register(
         related=("unit", "source", "responsible_person"),
         touch=("updated_at",),
         stamp="status_changed_at",
+        prepare=_closing,
+        prepares=("verifier", "verified_on"),
     )
 )
