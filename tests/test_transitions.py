@@ -68,6 +68,12 @@ def _session(world):
     )
 
 
+def _ballot_round(world):
+    from shuzhi.ballots.models import BallotRound
+
+    return BallotRound.objects.create(session=_session(world), number=1, reporters=[], policy={})
+
+
 # One object per machine, in any status (the test sets the status it needs).
 EXAMPLES: dict[str, Callable[[Any], Any]] = {
     "rectification.problem": _problem,
@@ -75,6 +81,7 @@ EXAMPLES: dict[str, Callable[[Any], Any]] = {
     "reports.plan": _plan,
     "meetings.session": _session,
     "cycles.round": _round,
+    "ballots.round": _ballot_round,
 }
 # Fields a row in a given status must carry (the database's own checks), for test setup.
 IN_STATUS: dict[str, dict[str, Callable[[Any], dict[str, Any]]]] = {

@@ -23,13 +23,15 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
-from shuzhi.core import audit
+from shuzhi.core import audit, transitions
 from shuzhi.core.models import AuditEntry
+from shuzhi.core.transitions import Transition
 from shuzhi.orgs.policies import can
 
 from . import tally
 from .models import Ballot, BallotRound, BallotRoundStatus, PaperEntry, VoteCode
 from .slips import PdfFont, cjk_font, fit_text
+from .transitions import BALLOT_ROUND
 
 MAX_SHEET = 100_000
 VOID_REASON = "收回票数多于发出票数，本轮无效"
@@ -293,15 +295,20 @@ def _void_if_overflowing(actor, ballot_round: BallotRound) -> bool:
     if ballots <= issued:
         return False
     before = audit.snapshot(ballot_round, ["status", "void_reason"])
-    ballot_round.status = BallotRoundStatus.VOID
-    ballot_round.void_reason = VOID_REASON
-    ballot_round.save(update_fields=["status", "void_reason"])
-    audit.record(
+
+    def prepare(ballot_round: BallotRound, move: Transition) -> None:
+        ballot_round.void_reason = VOID_REASON
+
+    transitions.apply(
+        BALLOT_ROUND,
         actor=actor,
-        action="ballot.round_voided",
         obj=ballot_round,
-        scope_path=ballot_round.session.round.host.path,
-        changes=audit.diff(before, ballot_round) | {"returned": ballots, "issued": issued},
+        to=BallotRoundStatus.VOID,
+        action="ballot.round_voided",
+        prepare=prepare,
+        update_fields=["void_reason"],
+        changes=lambda voided: audit.diff(before, voided) | {"returned": ballots, "issued": issued},
+        locked=True,
     )
     return True
 

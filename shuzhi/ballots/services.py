@@ -31,7 +31,8 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from shuzhi.core import audit
+from shuzhi.core import audit, transitions
+from shuzhi.core.transitions import Transition
 from shuzhi.meetings import services as meeting_services
 from shuzhi.meetings.models import RosterCategory, Session, SessionReporter, SessionStatus
 
@@ -45,6 +46,7 @@ from .models import (
     VoteCode,
     split_rows,
 )
+from .transitions import BALLOT_ROUND
 
 # No look-alikes (0/O, 1/I/L): codes and receipts are read off paper and typed on phones.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -680,8 +682,7 @@ def close_round(*, actor, ballot_round: BallotRound) -> BallotRound:
         .get(pk=ballot_round.pk)
     )
     _require(actor, ballot_round.session)
-    if ballot_round.status != BallotRoundStatus.OPEN:
-        raise ValidationError({"round": "只能结束正在进行的投票。"})
+    transitions.check(BALLOT_ROUND, actor=actor, obj=ballot_round, to=BallotRoundStatus.CLOSED)
     with connection.cursor() as cursor:
         _shuffle_rows(
             cursor, "ballots_ballot", "id, round_id, category, ratings, items", ballot_round.pk
@@ -691,22 +692,24 @@ def close_round(*, actor, ballot_round: BallotRound) -> BallotRound:
         )
     cast = ballots_cast(ballot_round)
     issued = VoteCode.objects.filter(round=ballot_round).count() + ballot_round.paper_issued
-    ballot_round.closed_at = timezone.now()
-    if cast > issued:
-        ballot_round.status = BallotRoundStatus.VOID
-        ballot_round.void_reason = VOID_REASON
-    else:
-        ballot_round.status = BallotRoundStatus.CLOSED
-    ballot_round.save(update_fields=["status", "closed_at", "void_reason"])
-    audit.record(
+    void = cast > issued
+
+    def prepare(ballot_round: BallotRound, move: Transition) -> None:
+        ballot_round.closed_at = timezone.now()
+        if void:
+            ballot_round.void_reason = VOID_REASON
+
+    return transitions.apply(
+        BALLOT_ROUND,
         actor=actor,
-        action="ballot.round_close",
         obj=ballot_round,
-        scope_path=ballot_round.session.round.host.path,
-        changes={"status": ["open", ballot_round.status], "ballots": [None, cast]},
-        note=ballot_round.void_reason,
+        to=BallotRoundStatus.VOID if void else BallotRoundStatus.CLOSED,
+        prepare=prepare,
+        update_fields=["closed_at", "void_reason"],
+        changes={"ballots": [None, cast]},
+        note=VOID_REASON if void else "",
+        locked=True,
     )
-    return ballot_round
 
 
 @transaction.atomic
@@ -718,18 +721,9 @@ def publish_round(*, actor, ballot_round: BallotRound) -> BallotRound:
         .get(pk=ballot_round.pk)
     )
     _require(actor, ballot_round.session)
-    if ballot_round.status != BallotRoundStatus.CLOSED:
-        raise ValidationError({"round": "只能公布已结束且有效的投票。"})
-    ballot_round.status = BallotRoundStatus.PUBLISHED
-    ballot_round.save(update_fields=["status"])
-    audit.record(
-        actor=actor,
-        action="ballot.round_publish",
-        obj=ballot_round,
-        scope_path=ballot_round.session.round.host.path,
-        changes={"status": ["closed", "published"]},
+    return transitions.apply(
+        BALLOT_ROUND, actor=actor, obj=ballot_round, to=BallotRoundStatus.PUBLISHED, locked=True
     )
-    return ballot_round
 
 
 def counted_receipts(ballot_round: BallotRound) -> list[str]:

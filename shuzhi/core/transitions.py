@@ -206,6 +206,7 @@ def apply(
     reason: str = "",
     note: str | None = None,
     audit_note: str | None = None,
+    action: str = "",
     validate: Validator | None = None,
     prepare: Callable[[Any, Transition], None] | None = None,
     update_fields: Iterable[str] | None = (),
@@ -217,7 +218,8 @@ def apply(
 
     ``reason`` is checked against ``requires_reason`` and written to the history row;
     ``note`` (default: the reason) goes to the history row and, unless ``audit_note`` says
-    otherwise, to the audit entry. ``validate``
+    otherwise, to the audit entry; ``action`` names the audit action where one pair is reached
+    by services that each keep their own name. ``validate``
     returns (or raises) field errors after the table and policy checks; ``prepare`` sets the
     other fields of the move, saved with ``update_fields`` (None: save every field).
     ``changes`` (or a function of the saved object giving them) adds to the audit entry's
@@ -257,7 +259,7 @@ def apply(
             machine.history(obj, actor=actor, source=source, target=target, note=text)
         audit.record(
             actor=actor,
-            action=move.action or machine.action,
+            action=action or move.action or machine.action,
             obj=obj,
             scope_path=machine.scope_path(obj),
             changes={machine.field: [source, target], **(extra or {})},
