@@ -74,6 +74,53 @@ def _ballot_round(world):
     return BallotRound.objects.create(session=_session(world), number=1, reporters=[], policy={})
 
 
+def _indicator_set(world):
+    from shuzhi.assessment.models import IndicatorSet
+    from shuzhi.core.testing import unit_type
+
+    return IndicatorSet.objects.create(
+        host=world.province, year=2026, assessed_type=unit_type("city"), title="考核指标"
+    )
+
+
+def _adjustment(world):
+    from shuzhi.assessment.models import Adjustment, AnnualScore
+
+    annual = AnnualScore.objects.create(set=_indicator_set(world), unit=world.city_a)
+    return Adjustment.objects.create(
+        annual=annual, kind="bonus", points=1, reason="获省级表彰", requested_by=world.alice
+    )
+
+
+def _grading(world):
+    from shuzhi.assessment.grading_models import Grading
+
+    return Grading.objects.create(round=_round(world))
+
+
+def _follow_up(world):
+    from shuzhi.assessment.grading_models import GradeRow
+    from shuzhi.assessment.results_models import FollowUp
+
+    grading = _grading(world)
+    reporter = grading.round.reporters.get()
+    row = GradeRow.objects.create(grading=grading, reporter=reporter, final="poor")
+    return FollowUp.objects.create(
+        round=grading.round,
+        grade_row=row,
+        reporter=reporter,
+        kind="talk",
+        grade="poor",
+        grade_label="差",
+    )
+
+
+def _circular(world):
+    from shuzhi.assessment.results_models import Circular
+
+    return Circular.objects.create(round=_round(world), title="通报", issuer="省委组织部")
+
+
 # One object per machine, in any status (the test sets the status it needs).
 EXAMPLES: dict[str, Callable[[Any], Any]] = {
     "rectification.problem": _problem,
@@ -82,10 +129,16 @@ EXAMPLES: dict[str, Callable[[Any], Any]] = {
     "meetings.session": _session,
     "cycles.round": _round,
     "ballots.round": _ballot_round,
+    "assessment.indicator_set": _indicator_set,
+    "assessment.adjustment": _adjustment,
+    "assessment.grading": _grading,
+    "assessment.follow_up": _follow_up,
+    "assessment.circular": _circular,
 }
 # Fields a row in a given status must carry (the database's own checks), for test setup.
 IN_STATUS: dict[str, dict[str, Callable[[Any], dict[str, Any]]]] = {
     "rectification.problem": {"closed": lambda world: {"verifier": world.dave}},
+    "assessment.circular": {"issued": lambda world: {"issued_at": world.alice.date_joined}},
 }
 # How many history rows an object has, for the machines that keep history.
 HISTORY: dict[str, Callable[[Any], int]] = {

@@ -27,12 +27,14 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from shuzhi.core import audit
+from shuzhi.core import audit, transitions
+from shuzhi.core.transitions import Transition
 from shuzhi.cycles.models import Round
 
 from . import composite, grading_selectors
 from .grading_models import GradeRow, Grading, GradingStatus
 from .grading_policies import can_acknowledge, can_manage
+from .transitions import GRADING
 
 DEFAULT_FORMULA = [
     {"code": "annual_score", "weight": "0.4", "method": "with_adjustments"},
@@ -170,9 +172,8 @@ def _suggest_all(grading: Grading, *, actor) -> list[GradeRow]:
     GradeRow.objects.bulk_update(
         to_update, ["composite", "components", "suggested", "derivation", "rank", "final"], 1000
     )
-    grading.status = GradingStatus.SUGGESTED
     grading.computed_at = now
-    grading.save(update_fields=["status", "computed_at", "updated_at"])
+    grading.save(update_fields=["computed_at", "updated_at"])
     return to_create + to_update
 
 
@@ -181,16 +182,15 @@ def compute_suggestions(*, actor, grading: Grading) -> list[GradeRow]:
     """Compute the suggestions of every reporter; locks the formula. Refused once confirmed."""
     _require_manage(actor, grading.round)
     grading = _locked_grading(grading)
-    if grading.is_confirmed:
-        raise ValidationError({"status": "评定结果已确定，不能重新计算。"})
+    transitions.check(GRADING, actor=actor, obj=grading, to=GradingStatus.SUGGESTED)
     rows = _suggest_all(grading, actor=actor)
-    audit.record(
+    transitions.apply(
+        GRADING,
         actor=actor,
-        action="grading.compute",
         obj=grading,
-        scope_path=grading.round.host.path,
-        changes={"status": [None, grading.status]},
+        to=GradingStatus.SUGGESTED,
         note=f"计算 {len(rows)} 个述职对象的建议等次",
+        locked=True,
     )
     return rows
 
@@ -361,8 +361,7 @@ def confirm_grades(*, actor, grading: Grading) -> list[GradeRow]:
     """
     _require_manage(actor, grading.round)
     grading = _locked_grading(grading)
-    if grading.status != GradingStatus.SUGGESTED:
-        raise ValidationError({"status": "只有已生成建议等次、尚未确定的评定可以确定。"})
+    transitions.check(GRADING, actor=actor, obj=grading, to=GradingStatus.CONFIRMED)
     rows = list(grading_selectors.rows_of(grading))
     if not rows:
         raise ValidationError({"status": "没有可确定的评定结果。"})
@@ -391,20 +390,23 @@ def confirm_grades(*, actor, grading: Grading) -> list[GradeRow]:
             row.decided_at = now
             row.decided_by = user
     GradeRow.objects.bulk_update(rows, ["decided_at", "decided_by"], 1000)
-    grading.status = GradingStatus.CONFIRMED
-    grading.locked_at = now
-    grading.confirmed_by = user
-    grading.save(update_fields=["status", "locked_at", "confirmed_by", "updated_at"])
-    audit.record(
+
+    def prepare(grading: Grading, move: Transition) -> None:
+        grading.locked_at = now
+        grading.confirmed_by = user
+
+    transitions.apply(
+        GRADING,
         actor=actor,
-        action="grading.confirm",
         obj=grading,
-        scope_path=grading.round.host.path,
+        to=GradingStatus.CONFIRMED,
+        prepare=prepare,
+        update_fields=["locked_at", "confirmed_by"],
         changes={
-            "status": [GradingStatus.SUGGESTED, GradingStatus.CONFIRMED],
             "grades": [None, {r.reporter.unit.name: labels.get(r.final, r.final) for r in rows}],
         },
         note=f"确定 {len(rows)} 个述职对象的评定等次",
+        locked=True,
     )
     hook = _results_hook("on_grades_confirmed")
     if hook is not None:

@@ -22,8 +22,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from shuzhi.core import audit, clock
+from shuzhi.core import audit, clock, transitions
 from shuzhi.core.notify import Message, notify_many
+from shuzhi.core.transitions import Transition
 from shuzhi.cycles.models import Round
 from shuzhi.orgs.models import Unit, secretary_of
 
@@ -43,6 +44,7 @@ from .results_policies import (
     can_manage,
     can_manage_rules,
 )
+from .transitions import CIRCULAR, FOLLOW_UP
 
 RESULT_SOURCE_CODE = "assessment"
 MAX_TALK_DAYS = 365
@@ -401,6 +403,7 @@ def _cancel(actor, follow_up: FollowUp, reason: str, messages: list[Message]) ->
     it, one already worked on stays in the ledger (and the reason says so)."""
     from shuzhi.rectification import services as rect_services
 
+    transitions.check(FOLLOW_UP, actor=actor, obj=follow_up, to=FollowUpStatus.CANCELLED)
     note = reason
     problem = follow_up.problem
     if problem is not None:
@@ -410,19 +413,21 @@ def _cancel(actor, follow_up: FollowUp, reason: str, messages: list[Message]) ->
         else:
             rect_services.delete_problem(actor=actor, problem=problem, reason=reason)
             follow_up.problem = None
-    follow_up.status = FollowUpStatus.CANCELLED
-    follow_up.cancelled_at = clock.now()
-    follow_up.cancel_reason = note[:REASON_MAX_LENGTH]
-    follow_up.save(
-        update_fields=["status", "cancelled_at", "cancel_reason", "problem", "updated_at"]
-    )
-    audit.record(
+
+    def prepare(follow_up: FollowUp, move: Transition) -> None:
+        follow_up.cancelled_at = clock.now()
+        follow_up.cancel_reason = note[:REASON_MAX_LENGTH]
+
+    transitions.apply(
+        FOLLOW_UP,
         actor=actor,
-        action="followup.cancel",
         obj=follow_up,
-        scope_path=follow_up.round.host.path,
-        changes={"status": [FollowUpStatus.OPEN.value, FollowUpStatus.CANCELLED.value]},
-        note=follow_up.cancel_reason,
+        to=FollowUpStatus.CANCELLED,
+        reason=reason,
+        note=note[:REASON_MAX_LENGTH],
+        prepare=prepare,
+        update_fields=["cancelled_at", "cancel_reason", "problem"],
+        locked=True,
     )
     reporter_user = _person_user(follow_up.with_person)
     for user in {u for u in (reporter_user, follow_up.conductor_user) if u is not None}:
@@ -518,8 +523,7 @@ def complete_follow_up(
     follow_up = _locked_follow_up(follow_up)
     if not can_complete(actor, follow_up):
         raise PermissionDenied("您没有权限办理该事项。")
-    if follow_up.status != FollowUpStatus.OPEN:
-        raise ValidationError({"__all__": f"该事项{follow_up.get_status_display()}，不能再办理。"})
+    transitions.check(FOLLOW_UP, actor=actor, obj=follow_up, to=FollowUpStatus.DONE)
     errors: dict[str, str] = {}
     notes = (notes or "").strip()
     if follow_up.kind == FollowUpKind.TALK and not notes:
@@ -534,24 +538,27 @@ def complete_follow_up(
         errors["__all__"] = "限期整改事项在整改台账中办理和销号。"
     if errors:
         raise ValidationError(errors)
-    follow_up.status = FollowUpStatus.DONE
-    follow_up.notes = notes
-    now = clock.now()
-    follow_up.done_at = (
-        now
-        if done_on == today
-        else datetime.datetime.combine(done_on, datetime.time(12), tzinfo=now.tzinfo)
-    )
-    follow_up.done_by = actor if getattr(actor, "is_authenticated", False) else None
-    follow_up.save(update_fields=["status", "notes", "done_at", "done_by", "updated_at"])
-    audit.record(
+
+    def prepare(follow_up: FollowUp, move: Transition) -> None:
+        follow_up.notes = notes
+        now = clock.now()
+        follow_up.done_at = (
+            now
+            if done_on == today
+            else datetime.datetime.combine(done_on, datetime.time(12), tzinfo=now.tzinfo)
+        )
+        follow_up.done_by = actor if getattr(actor, "is_authenticated", False) else None
+
+    return transitions.apply(
+        FOLLOW_UP,
         actor=actor,
-        action="followup.done",
         obj=follow_up,
-        scope_path=follow_up.round.host.path,
-        changes={"status": ["open", "done"], "done_on": [None, done_on.isoformat()]},
+        to=FollowUpStatus.DONE,
+        prepare=prepare,
+        update_fields=["notes", "done_at", "done_by"],
+        changes={"done_on": [None, done_on.isoformat()]},
+        locked=True,
     )
-    return follow_up
 
 
 @transaction.atomic
@@ -596,8 +603,7 @@ def cancel_follow_up(*, actor, follow_up: FollowUp, reason: str) -> FollowUp:
     follow_up = _locked_follow_up(follow_up)
     if not can_manage(actor, follow_up.round):
         raise PermissionDenied("您没有权限撤销该事项。")
-    if follow_up.status != FollowUpStatus.OPEN:
-        raise ValidationError({"__all__": f"该事项{follow_up.get_status_display()}，不能撤销。"})
+    transitions.check(FOLLOW_UP, actor=actor, obj=follow_up, to=FollowUpStatus.CANCELLED)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "请填写撤销原因。"})
@@ -787,17 +793,17 @@ def issue_circular(*, actor, circular: Circular) -> Circular:
         errors["scope_text"] = "印发前请确定发至范围。"
     if errors:
         raise ValidationError(errors)
-    now = clock.now()
-    circular.status = CircularStatus.ISSUED
-    circular.issued_at = now
-    circular.issued_by = actor if getattr(actor, "is_authenticated", False) else None
-    circular.signed_on = circular.signed_on or clock.today()
-    circular.save(update_fields=["status", "issued_at", "issued_by", "signed_on", "updated_at"])
-    audit.record(
+
+    def prepare(circular: Circular, move: Transition) -> None:
+        circular.signed_on = circular.signed_on or clock.today()
+
+    return transitions.apply(
+        CIRCULAR,
         actor=actor,
-        action="circular.issue",
         obj=circular,
-        scope_path=circular.round.host.path,
-        changes={"status": ["draft", "issued"], "doc_number": [None, circular.doc_number]},
+        to=CircularStatus.ISSUED,
+        prepare=prepare,
+        update_fields=["signed_on"],
+        changes={"doc_number": [None, circular.doc_number]},
+        locked=True,
     )
-    return circular

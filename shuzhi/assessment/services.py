@@ -16,7 +16,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 
-from shuzhi.core import audit, clock
+from shuzhi.core import audit, clock, transitions
+from shuzhi.core.transitions import Transition
 from shuzhi.orgs import policies as org_policies
 from shuzhi.orgs.models import Unit, UnitType
 
@@ -45,6 +46,7 @@ from .policies import (
     can_set,
     can_set_governance,
 )
+from .transitions import ADJUSTMENT, INDICATOR_SET
 
 FIRST_YEAR, LAST_YEAR = 2014, 2100
 MAX_POINTS = Decimal("1000")
@@ -439,7 +441,7 @@ def publish_set(*, actor, indicator_set: IndicatorSet) -> IndicatorSet:
     indicator_set = (
         IndicatorSet.objects.select_for_update().select_related("host").get(pk=indicator_set.pk)
     )
-    _require_draft(indicator_set)
+    transitions.check(INDICATOR_SET, actor=actor, obj=indicator_set, to=SetStatus.PUBLISHED)
     if not indicator_set.items.exists():
         raise ValidationError({"__all__": "指标体系还没有指标，不能发布。"})
     findings = run_checks(indicator_set)
@@ -448,17 +450,19 @@ def publish_set(*, actor, indicator_set: IndicatorSet) -> IndicatorSet:
         raise ValidationError(
             {"__all__": [f"不符合减负规则，不能发布：{f.message}" for f in errors]}
         )
-    indicator_set.status = SetStatus.PUBLISHED
-    indicator_set.published_at = clock.now()
-    indicator_set.save(update_fields=["status", "published_at", "updated_at"])
-    audit.record(
+
+    def prepare(indicator_set: IndicatorSet, move: Transition) -> None:
+        indicator_set.published_at = clock.now()
+
+    return transitions.apply(
+        INDICATOR_SET,
         actor=actor,
-        action="assessment.set.publish",
         obj=indicator_set,
-        scope_path=indicator_set.host.path,
-        changes={"status": [SetStatus.DRAFT.value, SetStatus.PUBLISHED.value]},
+        to=SetStatus.PUBLISHED,
+        prepare=prepare,
+        update_fields=["published_at"],
+        locked=True,
     )
-    return indicator_set
 
 
 # --- Items ------------------------------------------------------------------------------------
@@ -875,22 +879,22 @@ def decide_adjustment(
         raise ValidationError({"approver": "加减分须由提出人以外的人审批。"})
     if not can_approve(actor, adjustment):
         raise PermissionDenied("您没有权限审批加减分。")
-    if adjustment.status != AdjustmentStatus.PENDING:
-        raise ValidationError({"__all__": "该加减分已审批，不能重复审批。"})
     note = (note or "").strip()
-    if not approve and not note:
-        raise ValidationError({"note": "不予批准时请写明意见。"})
-    old = adjustment.status
-    adjustment.status = AdjustmentStatus.APPROVED if approve else AdjustmentStatus.REJECTED
-    adjustment.approver = actor
-    adjustment.decided_at = clock.now()
-    adjustment.decision_note = note[:2000]
-    adjustment.save(update_fields=["status", "approver", "decided_at", "decision_note"])
-    audit.record(
+
+    def prepare(adjustment: Adjustment, move: Transition) -> None:
+        adjustment.approver = actor
+        adjustment.decided_at = clock.now()
+        adjustment.decision_note = note[:2000]
+
+    return transitions.apply(
+        ADJUSTMENT,
         actor=actor,
-        action="assessment.adjustment.decide",
         obj=adjustment,
-        scope_path=adjustment.annual.unit.path,
-        changes={"status": [old, adjustment.status], "note": [None, note]},
+        to=AdjustmentStatus.APPROVED if approve else AdjustmentStatus.REJECTED,
+        reason=note,
+        audit_note="",
+        prepare=prepare,
+        update_fields=["approver", "decided_at", "decision_note"],
+        changes={"note": [None, note]},
+        locked=True,
     )
-    return adjustment
