@@ -121,6 +121,12 @@ def _circular(world):
     return Circular.objects.create(round=_round(world), title="通报", issuer="省委组织部")
 
 
+def _unit(world):
+    from shuzhi.core.testing import make_unit
+
+    return make_unit("440105", "海珠区委", "county", world.city_a)
+
+
 # One object per machine, in any status (the test sets the status it needs).
 EXAMPLES: dict[str, Callable[[Any], Any]] = {
     "rectification.problem": _problem,
@@ -134,6 +140,7 @@ EXAMPLES: dict[str, Callable[[Any], Any]] = {
     "assessment.grading": _grading,
     "assessment.follow_up": _follow_up,
     "assessment.circular": _circular,
+    "orgs.unit": _unit,
 }
 # Fields a row in a given status must carry (the database's own checks), for test setup.
 IN_STATUS: dict[str, dict[str, Callable[[Any], dict[str, Any]]]] = {

@@ -16,7 +16,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from shuzhi.accounts.scope import is_global
-from shuzhi.core import audit
+from shuzhi.core import audit, transitions
+from shuzhi.core.transitions import Transition
 
 from . import policies, tree
 from .models import (
@@ -28,6 +29,7 @@ from .models import (
     UnitType,
     child_path,
 )
+from .transitions import UNIT
 
 UNIT_FIELDS = ("code", "name", "short_name", "type", "sort_order")
 
@@ -204,8 +206,7 @@ def merge_unit(*, actor, unit: Unit, into: Unit, date: datetime.date) -> Unit:
     into = Unit.objects.get(pk=into.pk)
     _require(actor, "unit.change", unit)
     _require(actor, "unit.change", into)
-    if not unit.is_active:
-        raise ValidationError({"unit": "该组织已合并或已撤销。"})
+    transitions.check(UNIT, actor=actor, obj=unit, to=UnitStatus.MERGED)
     if into.pk == unit.pk or into.path.startswith(unit.path):
         raise ValidationError({"into": "不能并入自己或自己的下级组织。"})
     if not into.is_active:
@@ -219,19 +220,22 @@ def merge_unit(*, actor, unit: Unit, into: Unit, date: datetime.date) -> Unit:
             new_parent_id=into.pk,
         )
     before = audit.snapshot(unit, ("status", "status_date", "merged_into"))
-    unit.status = UnitStatus.MERGED
-    unit.status_date = date
-    unit.merged_into = into
-    unit.save(update_fields=["status", "status_date", "merged_into", "updated_at"])
-    audit.record(
+
+    def prepare(unit: Unit, move: Transition) -> None:
+        unit.status_date = date
+        unit.merged_into = into
+
+    return transitions.apply(
+        UNIT,
         actor=actor,
-        action="unit.merge",
         obj=unit,
-        scope_path=unit.path,
-        changes=audit.diff(before, unit),
+        to=UnitStatus.MERGED,
+        prepare=prepare,
+        update_fields=["status_date", "merged_into"],
+        changes=lambda merged: audit.diff(before, merged),
         note=f"{len(moved)} 个下级组织转入“{into}”",
+        locked=True,
     )
-    return unit
 
 
 @transaction.atomic
@@ -241,23 +245,25 @@ def dissolve_unit(*, actor, unit: Unit, date: datetime.date, reason: str = "") -
     # Under the tree lock no move can bring an active child in after the check below.
     tree.lock_tree()
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
-    if not unit.is_active:
-        raise ValidationError({"unit": "该组织已合并或已撤销。"})
+    transitions.check(UNIT, actor=actor, obj=unit, to=UnitStatus.DISSOLVED)
     if unit.children.filter(status=UnitStatus.ACTIVE).exists():
         raise ValidationError({"unit": "该组织还有正常状态的下级组织，请先移动或撤销它们。"})
     before = audit.snapshot(unit, ("status", "status_date"))
-    unit.status = UnitStatus.DISSOLVED
-    unit.status_date = date
-    unit.save(update_fields=["status", "status_date", "updated_at"])
-    audit.record(
+
+    def prepare(unit: Unit, move: Transition) -> None:
+        unit.status_date = date
+
+    return transitions.apply(
+        UNIT,
         actor=actor,
-        action="unit.dissolve",
         obj=unit,
-        scope_path=unit.path,
-        changes=audit.diff(before, unit),
+        to=UnitStatus.DISSOLVED,
+        prepare=prepare,
+        update_fields=["status_date"],
+        changes=lambda dissolved: audit.diff(before, dissolved),
         note=reason,
+        locked=True,
     )
-    return unit
 
 
 @transaction.atomic
