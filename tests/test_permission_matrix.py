@@ -32,8 +32,8 @@ from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from shuzhi.accounts import tokens
 from shuzhi.accounts.models import Grant, Role
-from shuzhi.accounts.roles import ROLE_ACTIONS
 from shuzhi.core.testing import World, make_unit, make_user, unit_type
+from shuzhi.kernel.roles import ROLE_ACTIONS
 from shuzhi.orgs.models import Person, Unit
 
 pytestmark = pytest.mark.django_db

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 import pytest
 
 from shuzhi.accounts.models import Role
-from shuzhi.accounts.roles import ROLE_ACTIONS
 from shuzhi.assessment import grading_services, results_services
 from shuzhi.assessment.grading_models import GradeRow, Grading
 from shuzhi.assessment.results_models import Circular, FollowUp, FollowUpKind
@@ -38,6 +37,7 @@ from shuzhi.assessment.tests.grading_setup import FORMULA, THRESHOLDS, finished_
 from shuzhi.core.models import AuditEntry
 from shuzhi.core.testing import make_user
 from shuzhi.cycles.models import Round
+from shuzhi.kernel.roles import ROLE_ACTIONS
 from tests.test_permission_matrix import FORBIDDEN, HIDDEN, OK, PERSONAS, STATUS, _api, _web
 from tests.test_permission_matrix import stage as stage  # the fixture
 

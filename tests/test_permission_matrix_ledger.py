@@ -35,10 +35,10 @@ import pytest
 from django.test import Client
 
 from shuzhi.accounts.models import Role
-from shuzhi.accounts.roles import ONE_LEVEL_ROLES, ROLE_ACTIONS
 from shuzhi.core.testing import make_unit
 from shuzhi.cycles import services as cycle_services
 from shuzhi.cycles.models import Round, RoundReporter
+from shuzhi.kernel.roles import ONE_LEVEL_ROLES, ROLE_ACTIONS
 from shuzhi.orgs.models import Unit
 from shuzhi.rectification import services as problem_services
 from shuzhi.rectification.models import LedgerImport, Problem, ProblemSource

@@ -11,6 +11,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from shuzhi.core.models import TimeStampedModel
+from shuzhi.kernel.roles import Role
+
+__all__ = ["ApiToken", "Grant", "LoginLock", "Role", "User"]
 
 
 class User(AbstractUser):
@@ -33,15 +36,6 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.full_name or self.username
-
-
-class Role(models.TextChoices):
-    ADMIN = "admin", _("系统管理员")
-    ORGANISER = "organiser", _("组织部门工作人员")
-    SECRETARY = "secretary", _("书记")
-    INSPECTOR = "inspector", _("督查人员")
-    LEADER = "leader", _("班子成员")
-    VIEWER = "viewer", _("只读查看")
 
 
 class Grant(TimeStampedModel):

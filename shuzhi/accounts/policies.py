@@ -23,12 +23,12 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
+from shuzhi.kernel.roles import ROLE_ACTIONS
+from shuzhi.kernel.scope import can_at, held_roles, is_global, roles_at, scopes_for
 from shuzhi.orgs.models import Unit
 from shuzhi.orgs.policies import unit_scope_q
 
 from .models import Grant, Role
-from .roles import ROLE_ACTIONS
-from .scope import can_at, held_roles, is_global, roles_at, scopes_for
 
 # Higher is stronger. Roles of equal rank may be given by each other's holders only if the
 # granter's role carries ``grant.change`` (organiser, administrator).

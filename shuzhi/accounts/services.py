@@ -19,12 +19,12 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from shuzhi.core import audit
+from shuzhi.kernel.scope import forget_grants, is_global
 from shuzhi.orgs.models import Person, Unit
 from shuzhi.orgs.policies import can_person
 
 from . import policies
 from .models import Grant, LoginLock, Role
-from .scope import forget_grants, is_global
 
 USER_FIELDS = ("username", "full_name", "email", "is_active", "person")
 PASSWORD_CHANGED = ["***", "***"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from shuzhi.accounts.scope import is_global, scopes_for
+from shuzhi.kernel.scope import is_global, scopes_for
 from shuzhi.orgs import policies as org_policies
 
 MANAGE = "round.change"

@@ -352,7 +352,7 @@ def rows_of(grading: Grading, *, text: str = "", grade: str = "") -> QuerySet[Gr
 def own_rows(user) -> QuerySet[GradeRow]:
     """Current confirmed rows of the reporters ``user`` reports for: the reporting person's
     account, or a secretary grant exactly on the reporting unit."""
-    from shuzhi.accounts.scope import scopes_for
+    from shuzhi.kernel.scope import scopes_for
 
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return GradeRow.objects.none()

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from shuzhi.accounts.roles import roles_for
-from shuzhi.accounts.scope import _grants, is_global
+from shuzhi.kernel.scope import granted_exactly_at, is_global
 from shuzhi.orgs import policies as org_policies
 from shuzhi.orgs.models import Unit
 
@@ -45,10 +44,7 @@ def users_who_can_set(action: str, indicator_set) -> QuerySet:
 def self_score_units(user) -> list[tuple[str, int]]:
     """``(path, depth)`` of the units ``user`` may self-score: those where they hold a grant
     carrying ``report.write`` on the unit itself."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return []
-    allowed = set(roles_for(SELF_SCORE))
-    return [(path, depth) for role, path, depth in _grants(user) if role in allowed]
+    return granted_exactly_at(user, SELF_SCORE)
 
 
 def can_self_score(user, unit: Unit) -> bool:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from shuzhi.accounts.scope import is_global
 from shuzhi.cycles.models import Round
+from shuzhi.kernel.scope import is_global
 from shuzhi.orgs import policies as org_policies
 from shuzhi.orgs.models import Unit
 
@@ -63,7 +63,7 @@ def may_list(user) -> bool:
     """May ``user`` open the results lists at all? Those who read rounds somewhere, and those
     a follow-up names (holding a talk or talked to); others get 403 rather than an empty
     page."""
-    from shuzhi.accounts.scope import scopes_for
+    from shuzhi.kernel.scope import scopes_for
 
     if is_global(user) or scopes_for(user, VIEW):
         return True

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 
 def navigation(request: HttpRequest) -> dict:
     """Which navigation entries this user sees (computed from their grants, cached per request)."""
-    from shuzhi.accounts.scope import is_global, scopes_for
+    from shuzhi.kernel.scope import is_global, scopes_for
 
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:

@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from shuzhi.accounts.scope import is_global, scopes_for
+from shuzhi.kernel.scope import is_global, scopes_for
 
 from . import notify
 from .models import Notification, TaskRun

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from django import forms
 from django.db.models import Q, QuerySet
 
-from shuzhi.accounts.scope import can_at, is_global, scopes_for
+from shuzhi.kernel.scope import can_at, is_global, scopes_for
 
 from .models import AuditEntry
 

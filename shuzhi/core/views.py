@@ -13,9 +13,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from shuzhi.accounts.http import AuthenticatedHttpRequest
-from shuzhi.accounts.roles import ROLE_ACTIONS
-from shuzhi.accounts.scope import is_global
 from shuzhi.cycles.policies import rounds_visible_to
+from shuzhi.kernel.roles import ROLE_ACTIONS
+from shuzhi.kernel.scope import is_global
 
 from . import selectors
 

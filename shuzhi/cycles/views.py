@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from shuzhi.accounts.scope import is_global, scopes_for
+from shuzhi.kernel.scope import is_global, scopes_for
 from shuzhi.orgs.models import Unit
 from shuzhi.orgs.tabular import TabularError, errors_as_csv, read_table
 

@@ -12,9 +12,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
+
+from shuzhi.kernel.loader import load
 
 from . import selectors, services
 from .models import Unit, UnitType
@@ -127,9 +128,7 @@ class DissolveIn(Schema):
 
 
 def _visible(request, unit_id: int) -> Unit:
-    return get_object_or_404(
-        Unit.objects.visible_to(request.auth).select_related("type"), pk=unit_id
-    )
+    return load(Unit.objects.select_related("type"), request.auth, pk=unit_id)
 
 
 def _unit_type(code: str) -> UnitType:

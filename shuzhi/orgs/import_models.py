@@ -33,7 +33,7 @@ FINISHED_STATUSES = frozenset({ImportStatus.DONE, ImportStatus.FAILED})
 class ImportJobQuerySet(models.QuerySet):
     def visible_to(self, user) -> ImportJobQuerySet:
         """A user's own jobs; every job for superusers; nothing for anonymous users."""
-        from shuzhi.accounts.scope import is_global
+        from shuzhi.kernel.scope import is_global
 
         if not getattr(user, "is_authenticated", False):
             return self.none()

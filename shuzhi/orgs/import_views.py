@@ -15,7 +15,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
-from . import exporting, importing
+from . import exporting, importing, policies
 from .import_models import ImportJob
 
 PAGE_ERRORS = 100
@@ -46,7 +46,7 @@ class UnitImportForm(forms.Form):
 
 
 def _require_importer(user) -> None:
-    if not importing.may_import_somewhere(user):
+    if not policies.may_import_units(user):
         raise PermissionDenied("您没有导入组织的权限。")
 
 

@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from shuzhi.core.models import TimeStampedModel
+from shuzhi.kernel.querysets import ScopedQuerySet
+from shuzhi.kernel.scope import can_at, scope_q
 
 PATH_SEPARATOR = "/"
 CODE_MAX_LENGTH = 64
@@ -51,17 +53,16 @@ class UnitStatus(models.TextChoices):
     DISSOLVED = "dissolved", _("已撤销")
 
 
-class UnitQuerySet(models.QuerySet):
-    """Tree-aware queries. ``visible_to`` is the only way list views reach units."""
+class UnitQuerySet(ScopedQuerySet):
+    """Tree-aware queries. ``visible_to`` (from the permission kernel) is the only way list
+    views reach units."""
+
+    scope_routes = (("path", "depth"),)
+    view_action = "unit.view"
 
     def subtree_of(self, unit: Unit, *, include_self: bool = True) -> UnitQuerySet:
         qs = self.filter(path__startswith=unit.path)
         return qs if include_self else qs.exclude(pk=unit.pk)
-
-    def visible_to(self, user, action: str = "unit.view") -> UnitQuerySet:
-        from .policies import unit_scope_q
-
-        return self.filter(unit_scope_q(user, action))
 
     def active(self) -> UnitQuerySet:
         return self.filter(status=UnitStatus.ACTIVE)
@@ -147,6 +148,28 @@ def child_path(parent_path: str, unit_id: int) -> str:
     return f"{parent_path or PATH_SEPARATOR}{unit_id}{PATH_SEPARATOR}"
 
 
+class PersonQuerySet(ScopedQuerySet):
+    """A person is seen where they are registered and where they hold a post."""
+
+    scope_routes = (("unit__path", "unit__depth"),)
+    view_action = "person.view"
+
+    def scope_filter(self, user, action: str) -> Q:
+        registered = super().scope_filter(user, action)
+        if not registered:  # everywhere: an empty Q
+            return registered
+        posted = scope_q(user, action, path="posts__unit__path", depth="posts__unit__depth")
+        # Subqueries rather than a join through posts, which would repeat people.
+        model = self.model
+        return Q(pk__in=model.objects.filter(registered).values("pk")) | Q(
+            pk__in=model.objects.filter(posted).values("pk")
+        )
+
+    def allows(self, user, action: str, obj) -> bool:
+        """Acting on a person is judged where they are registered."""
+        return can_at(user, action, obj.unit.path, obj.unit.depth)
+
+
 class Person(TimeStampedModel):
     """Someone who holds or held a post. Never stores national ID numbers.
 
@@ -163,6 +186,8 @@ class Person(TimeStampedModel):
     )
     phone = models.CharField(_("联系电话"), max_length=32, blank=True)
     email = models.EmailField(_("电子邮箱"), blank=True)
+
+    objects = PersonQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("人员")
@@ -181,17 +206,17 @@ class PostRole(models.TextChoices):
     ORGANISER = "organiser", _("组织委员")
 
 
-class PostQuerySet(models.QuerySet):
+class PostQuerySet(ScopedQuerySet):
+    """Posts are scoped by the unit where they are held."""
+
+    scope_routes = (("unit__path", "unit__depth"),)
+    view_action = "unit.view"
+
     def on(self, date: datetime.date) -> PostQuerySet:
         """Posts held on ``date`` (start inclusive, end inclusive, open end = still held)."""
         return self.filter(start_date__lte=date).filter(
             Q(end_date__isnull=True) | Q(end_date__gte=date)
         )
-
-    def visible_to(self, user, action: str = "unit.view") -> PostQuerySet:
-        from .policies import unit_scope_q
-
-        return self.filter(unit_scope_q(user, action, prefix="unit__"))
 
 
 class Post(TimeStampedModel):

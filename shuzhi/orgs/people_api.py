@@ -10,15 +10,16 @@ import datetime
 from typing import BinaryIO, cast
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from shuzhi.kernel.loader import load
+
 from . import people_selectors as selectors
 from . import people_services as services
-from . import posts_import
-from .models import Post, Unit
+from . import policies, posts_import
+from .models import Person, Post, Unit
 from .tabular import TabularError, read_table
 
 router = Router(tags=["人员与职务"])
@@ -120,10 +121,7 @@ def _unit(user, code: str) -> Unit:
 
 
 def _person(user, person_id: int):
-    person = selectors.visible_person_or_none(user, person_id)
-    if person is None:
-        raise Http404
-    return person
+    return load(Person.objects.select_related("unit"), user, pk=person_id)
 
 
 @router.get("/", response=list[PersonOut])
@@ -210,9 +208,7 @@ def create_post(request, person_id: int, payload: PostIn):
 @router.post("/posts/{int:post_id}/end", response=PostOut)
 def end_post(request, post_id: int, payload: EndPostIn):
     """Close a post on ``end_date``."""
-    post = get_object_or_404(
-        Post.objects.visible_to(request.auth, "post.view").select_related("unit"), pk=post_id
-    )
+    post = load(Post.objects.select_related("unit"), request.auth, view="post.view", pk=post_id)
     return services.end_post(actor=request.auth, post=post, end_date=payload.end_date)
 
 
@@ -230,7 +226,7 @@ def import_posts(
     Any bad row: 422 with every row error and nothing written — unless ``good_rows_only``, in
     which case the good rows are written and the errors come back with the counts.
     """
-    if not posts_import.may_import(request.auth):
+    if not policies.may_import_posts(request.auth):
         return Status(403, {"detail": "您没有登记职务的权限。"})
     try:
         table = read_table(file.name or "", cast(BinaryIO, file))

@@ -11,7 +11,6 @@ import datetime
 
 from django.db.models import Q, QuerySet
 
-from shuzhi.accounts.scope import is_global, scopes_for
 from shuzhi.core.models import AuditEntry
 from shuzhi.core.selectors import audit_entries_visible_to
 
@@ -52,11 +51,7 @@ def people_list(user, *, text: str = "") -> QuerySet[Person]:
 
 def visible_person_or_none(user, pk: int) -> Person | None:
     """The person with ``pk`` if ``user`` may see them (with the registered unit)."""
-    return policies.people_visible_to(user).select_related("unit").filter(pk=pk).first()
-
-
-def may_read_audit(user) -> bool:
-    return is_global(user) or bool(scopes_for(user, "audit.view"))
+    return Person.objects.visible_to(user).select_related("unit").filter(pk=pk).first()
 
 
 def person_history(user, person: Person, post_ids: list[int]) -> QuerySet[AuditEntry]:

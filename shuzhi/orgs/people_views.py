@@ -12,11 +12,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from shuzhi.accounts.scope import is_global, scopes_for
+from shuzhi.kernel.loader import load, require_anywhere
+from shuzhi.kernel.scope import may_anywhere
 
 from . import people_selectors as selectors
 from . import people_services as services
@@ -36,20 +37,25 @@ PAGE_SIZE = 30
 HISTORY_LIMIT = 100
 
 
-def _may_anywhere(user, action: str) -> bool:
-    return is_global(user) or bool(scopes_for(user, action))
+def _visible_person(user, pk: int, action: str | None = None, denied: str = "") -> Person:
+    return load(
+        Person.objects.select_related("unit"),
+        user,
+        action,
+        not_found="人员不存在或不在您的查看范围内。",
+        denied=denied or "您没有权限执行此操作。",
+        pk=pk,
+    )
 
 
-def _visible_person(user, pk: int) -> Person:
-    person = selectors.visible_person_or_none(user, pk)
-    if person is None:
-        raise Http404("人员不存在或不在您的查看范围内。")
-    return person
-
-
-def _visible_post(user, pk: int) -> Post:
-    return get_object_or_404(
-        Post.objects.visible_to(user, "post.view").select_related("person", "unit"), pk=pk
+def _visible_post(user, pk: int, action: str | None = None, denied: str = "") -> Post:
+    return load(
+        Post.objects.select_related("person", "unit"),
+        user,
+        action,
+        view="post.view",
+        denied=denied or "您没有权限执行此操作。",
+        pk=pk,
     )
 
 
@@ -73,8 +79,8 @@ def person_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "q": text,
-            "may_create": _may_anywhere(request.user, "person.change"),
-            "may_import": posts_import.may_import(request.user),
+            "may_create": may_anywhere(request.user, "person.change"),
+            "may_import": policies.may_import_posts(request.user),
         },
     )
 
@@ -93,7 +99,7 @@ def _detail_context(request: HttpRequest, person: Person, **forms) -> dict:
         post.may_change = policies.can(user, "post.change", post.unit)  # type: ignore[attr-defined]
     may_change = policies.can_person(user, "person.change", person)
     history = None
-    if selectors.may_read_audit(user):
+    if policies.may_read_audit(user):
         history = list(
             selectors.person_history(user, person, [p.pk for p in posts])[:HISTORY_LIMIT]
         )
@@ -101,7 +107,7 @@ def _detail_context(request: HttpRequest, person: Person, **forms) -> dict:
     if edit_form is None and may_change:
         edit_form = PersonForm(user=user, initial=_person_initial(person))
     post_form = forms.get("post_form")
-    if post_form is None and _may_anywhere(user, "post.change"):
+    if post_form is None and may_anywhere(user, "post.change"):
         post_form = PostForm(user=user, initial={"unit_code": person.unit.code})
     return {
         "person": person,
@@ -127,8 +133,7 @@ def _person_initial(person: Person) -> dict:
 @login_required
 def person_create(request: HttpRequest) -> HttpResponse:
     """Register a new person under a unit the user manages."""
-    if not _may_anywhere(request.user, "person.change"):
-        raise PermissionDenied("您没有新增人员的权限。")
+    require_anywhere(request.user, "person.change", "您没有新增人员的权限。")
     form = PersonForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -153,9 +158,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a person's details (``person.change`` on the unit where they are registered)."""
-    person = _visible_person(request.user, pk)
-    if not policies.can_person(request.user, "person.change", person):
-        raise PermissionDenied("您没有修改该人员的权限。")
+    person = _visible_person(request.user, pk, "person.change", "您没有修改该人员的权限。")
     form = PersonForm(request.POST or None, user=request.user, initial=_person_initial(person))
     if request.method == "POST" and form.is_valid():
         try:
@@ -182,8 +185,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def post_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Give a person a post in a unit the user manages."""
     person = _visible_person(request.user, pk)
-    if not _may_anywhere(request.user, "post.change"):
-        raise PermissionDenied("您没有登记职务的权限。")
+    require_anywhere(request.user, "post.change", "您没有登记职务的权限。")
     form = PostForm(
         request.POST or None, user=request.user, initial={"unit_code": person.unit.code}
     )
@@ -228,9 +230,7 @@ def post_end(request: HttpRequest, post_id: int) -> HttpResponse:
 @login_required
 def post_delete(request: HttpRequest, post_id: int) -> HttpResponse:
     """Delete a post entered by mistake, after a confirmation page."""
-    post = _visible_post(request.user, post_id)
-    if not policies.can(request.user, "post.change", post.unit):
-        raise PermissionDenied("您没有管理该组织职务的权限。")
+    post = _visible_post(request.user, post_id, "post.change", "您没有管理该组织职务的权限。")
     if request.method == "POST":
         services.delete_post(
             actor=request.user, post=post, reason=request.POST.get("reason", "").strip()[:500]
@@ -259,7 +259,7 @@ def secretary_lookup(request: HttpRequest) -> HttpResponse:
 @login_required
 def posts_import_page(request: HttpRequest) -> HttpResponse:
     """Upload a posts file; show every bad row (with a CSV report) or the counts."""
-    if not posts_import.may_import(request.user):
+    if not policies.may_import_posts(request.user):
         raise PermissionDenied("您没有登记职务的权限。")
     form = PostsImportForm(request.POST or None, request.FILES or None)
     context: dict = {"form": form}

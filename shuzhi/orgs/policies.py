@@ -11,24 +11,30 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from shuzhi.accounts.roles import ONE_LEVEL_ROLES, roles_for
-from shuzhi.accounts.scope import can_at, is_global, scopes_for
+from shuzhi.kernel.roles import ONE_LEVEL_ROLES, roles_for
+from shuzhi.kernel.scope import can_at, may_anywhere, scope_q
 
 from .models import Person, Unit
 
 
 def unit_scope_q(user, action: str = "unit.view", *, prefix: str = "") -> Q:
     """A filter selecting the units (or rows with a unit at ``prefix``) in ``user``'s scope."""
-    if is_global(user):
-        roles_for(action)
-        return Q()
-    condition = Q(pk__in=[])
-    for scope in scopes_for(user, action):
-        part = Q(**{f"{prefix}path__startswith": scope.path})
-        if scope.max_depth is not None:
-            part &= Q(**{f"{prefix}depth__lte": scope.max_depth})
-        condition |= part
-    return condition
+    return scope_q(user, action, path=f"{prefix}path", depth=f"{prefix}depth")
+
+
+def may_read_audit(user) -> bool:
+    """May ``user`` read audit entries somewhere (the history shown on a person's page)?"""
+    return may_anywhere(user, "audit.view")
+
+
+def may_import_units(user) -> bool:
+    """May ``user`` import units anywhere at all (the page and API ask this first)?"""
+    return may_anywhere(user, "unit.import")
+
+
+def may_import_posts(user) -> bool:
+    """May ``user`` import posts anywhere (to show the page and the menu entry)?"""
+    return may_anywhere(user, "post.change")
 
 
 def can(user, action: str, unit: Unit) -> bool:
@@ -43,14 +49,7 @@ def can_person(user, action: str, person: Person) -> bool:
 
 def people_visible_to(user, action: str = "person.view") -> QuerySet[Person]:
     """People registered in scope, or holding a post in scope."""
-    in_scope = unit_scope_q(user, action, prefix="unit__")
-    if not in_scope:
-        return Person.objects.all()
-    posted = unit_scope_q(user, action, prefix="posts__unit__")
-    return Person.objects.filter(
-        Q(pk__in=Person.objects.filter(in_scope).values("pk"))
-        | Q(pk__in=Person.objects.filter(posted).values("pk"))
-    )
+    return Person.objects.visible_to(user, action)
 
 
 def users_who_can(action: str, unit: Unit) -> QuerySet:

@@ -28,7 +28,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from shuzhi.accounts.scope import is_global, scopes_for
 from shuzhi.core import audit
 from shuzhi.core.cells import csv_writer
 
@@ -527,11 +526,6 @@ def import_posts(table: Table, actor, *, good_rows_only: bool = False) -> Import
     result.counts["rows_skipped"] = len({e.row for e in errors})
     result.written = True
     return result
-
-
-def may_import(user) -> bool:
-    """Whether ``user`` may import posts anywhere (to show the page and the menu entry)."""
-    return is_global(user) or bool(scopes_for(user, "post.change"))
 
 
 # --- error reports -------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from shuzhi.accounts.scope import can_at, is_global, scopes_for
 from shuzhi.core.models import AuditEntry
+from shuzhi.kernel.scope import can_at, is_global, scopes_for
 
 from .models import Post, Unit, UnitStatus, UnitType
 

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from shuzhi.accounts.scope import is_global
 from shuzhi.core import audit, transitions
 from shuzhi.core.transitions import Transition
+from shuzhi.kernel.scope import is_global
 
 from . import policies, tree
 from .models import (

@@ -16,9 +16,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
+
+from shuzhi.kernel.loader import load
 
 from . import policies, selectors, services
 from .forms import DissolveForm, MergeForm, MoveForm, ReorderForm, SearchForm, UnitFieldsForm
@@ -32,14 +34,17 @@ TABS = {"children": "下级组织", "posts": "职务", "summary": "下辖统计"
 
 
 def _visible_unit(request: HttpRequest, pk: int) -> Unit:
-    return get_object_or_404(Unit.objects.visible_to(request.user).select_related("type"), pk=pk)
+    return load(Unit.objects.select_related("type"), request.user, pk=pk)
 
 
 def _changeable_unit(request: HttpRequest, pk: int) -> Unit:
-    unit = _visible_unit(request, pk)
-    if not policies.can(request.user, "unit.change", unit):
-        raise PermissionDenied("您没有权限修改该组织。")
-    return unit
+    return load(
+        Unit.objects.select_related("type"),
+        request.user,
+        "unit.change",
+        denied="您没有权限修改该组织。",
+        pk=pk,
+    )
 
 
 def _int_param(request: HttpRequest, name: str) -> int:
@@ -80,10 +85,7 @@ def unit_children(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Details, breadcrumbs and one tab (children, posts, subtree summary or history)."""
-    unit = get_object_or_404(
-        Unit.objects.visible_to(request.user).select_related("type", "parent", "merged_into"),
-        pk=pk,
-    )
+    unit = load(Unit.objects.select_related("type", "parent", "merged_into"), request.user, pk=pk)
     user = request.user
     can_audit = policies.can(user, "audit.view", unit)
     tabs = {k: v for k, v in TABS.items() if k != "history" or can_audit}

@@ -12,8 +12,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 
-from shuzhi.accounts.scope import is_global, scopes_for
 from shuzhi.core import clock
+from shuzhi.kernel.scope import is_global, scopes_for
 from shuzhi.orgs.models import Unit
 
 from . import ledger_import, selectors

@@ -1,6 +1,6 @@
 """Who may see and work on problems — the one permission authority for the three lists.
 
-A problem belongs to its unit: the actions of ``shuzhi/accounts/roles.py`` (``problem.view``,
+A problem belongs to its unit: the actions of ``shuzhi/kernel/roles.py`` (``problem.view``,
 ``problem.create``, ``problem.rectify``, ``problem.verify`` …) decide, scoped through the
 unit's subtree exactly as for units themselves. Problems carry a copy of their unit's path
 (``unit_path``), so scope filters need no join — except for one-level roles (secretary,
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from shuzhi.accounts.roles import roles_for
-from shuzhi.accounts.scope import can_at, is_global, scopes_for
+from shuzhi.kernel.roles import roles_for
+from shuzhi.kernel.scope import can_at, is_global, scopes_for
 from shuzhi.orgs import policies as org_policies
 from shuzhi.orgs.models import PATH_SEPARATOR
 

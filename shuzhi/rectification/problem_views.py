@@ -17,10 +17,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from shuzhi.accounts.scope import is_global, scopes_for
 from shuzhi.core import clock
 from shuzhi.core.files import serve_file
 from shuzhi.cycles.forms import apply_service_errors
+from shuzhi.kernel.scope import is_global, scopes_for
 from shuzhi.orgs.models import Unit
 
 from . import forms, services

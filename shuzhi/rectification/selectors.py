@@ -30,8 +30,8 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import StrIndex, Substr
 
-from shuzhi.accounts.scope import is_global, scopes_for
 from shuzhi.core import clock
+from shuzhi.kernel.scope import is_global, scopes_for
 from shuzhi.orgs.models import Unit
 from shuzhi.orgs.policies import can, unit_scope_q
 

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from shuzhi.accounts.roles import ONE_LEVEL_ROLES, roles_for
-from shuzhi.accounts.scope import is_global, scopes_for
 from shuzhi.cycles.models import RoundReporter
+from shuzhi.kernel.roles import ONE_LEVEL_ROLES, roles_for
+from shuzhi.kernel.scope import is_global, scopes_for
 from shuzhi.orgs import policies as org_policies
 from shuzhi.orgs.models import Unit
 

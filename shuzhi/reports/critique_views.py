@@ -24,10 +24,10 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
 from shuzhi.accounts.models import Role
-from shuzhi.accounts.scope import roles_at
 from shuzhi.cycles.forms import apply_service_errors
 from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.cycles.policies import rounds_visible_to
+from shuzhi.kernel.scope import roles_at
 from shuzhi.rectification.models import Problem
 
 from . import critique_services, plan_services

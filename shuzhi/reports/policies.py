@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from shuzhi.accounts.scope import is_global, scopes_for
 from shuzhi.cycles.models import RoundReporter
+from shuzhi.kernel.scope import is_global, scopes_for
 from shuzhi.orgs import policies as org_policies
 
 from .models import Report
@@ -54,7 +54,7 @@ def users_who_can_write(reporter: RoundReporter, *, besides=None) -> list[int]:
     acting, who needs no message about their own act)."""
     from django.contrib.auth import get_user_model
 
-    from shuzhi.accounts.roles import roles_for
+    from shuzhi.kernel.roles import roles_for
 
     own = Q(
         grants__unit_id=reporter.unit_id,

@@ -21,9 +21,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from shuzhi.accounts.scope import scopes_for
 from shuzhi.core.files import max_bytes_for, serve_file
 from shuzhi.cycles.models import Round, RoundReporter
+from shuzhi.kernel.scope import scopes_for
 from shuzhi.orgs import policies as org_policies
 
 from . import archive, forms, quality, services, versions, word

@@ -26,7 +26,7 @@ an existing unit, in the database) are left out too and reported.
 
 from .common import ImportOutcome, ImportRefused, UnitPlan, UnitRows
 from .jobs import create_job, import_file, run_job
-from .planning import may_import_somewhere, plan_units
+from .planning import plan_units
 from .reading import check_file_name, read_units_file
 from .writing import _ForeignKeys, write_plan
 
@@ -39,7 +39,6 @@ __all__ = [
     "check_file_name",
     "create_job",
     "import_file",
-    "may_import_somewhere",
     "plan_units",
     "read_units_file",
     "run_job",

@@ -15,13 +15,14 @@ from shuzhi.core import audit
 from shuzhi.core.progress import JobProgress
 
 from ..import_models import MAX_STORED_ERRORS, ImportJob, ImportKind, ImportStatus
+from ..policies import may_import_units
 from ..tabular import (
     RowError,
     TabularError,
     errors_as_csv,
 )
 from .common import ImportRefused, logger
-from .planning import may_import_somewhere, plan_units
+from .planning import plan_units
 from .reading import check_file_name, read_units_file
 from .writing import _lock_units, write_plan
 
@@ -42,7 +43,7 @@ def create_job(
 
     Refuses users who may not import anywhere and files that are not .csv or .xlsx.
     """
-    if not may_import_somewhere(actor):
+    if not may_import_units(actor):
         raise PermissionDenied("您没有导入组织的权限。")
     file_name = Path(file_name or "").name
     check_file_name(file_name)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shuzhi.accounts.scope import is_global, scopes_for
+from shuzhi.kernel.scope import is_global, scopes_for
 
 from ..models import (
     CODE_MAX_LENGTH,
@@ -64,11 +64,6 @@ class _Scope:
             answer = any(scope.covers(unit[5], unit[6]) for scope in self.scopes)
             self._cache[unit[0]] = answer
         return answer
-
-
-def may_import_somewhere(actor) -> bool:
-    """Whether ``actor`` may import units anywhere at all (the page and API ask this first)."""
-    return is_global(actor) or bool(scopes_for(actor, "unit.import"))
 
 
 def _type_lookup() -> tuple[dict[str, int], dict[int, str]]:

@@ -6,6 +6,7 @@ import pytest
 
 from shuzhi.orgs import people_selectors as selectors
 from shuzhi.orgs import people_services as ps
+from shuzhi.orgs import policies
 from shuzhi.orgs.models import PostRole
 
 pytestmark = pytest.mark.django_db
@@ -106,6 +107,6 @@ def test_person_history_is_scoped_by_audit_view(world, career):
     actions = [e.action for e in selectors.person_history(world.alice, zhang, post_ids)]
     assert actions.count("post.create") == 3
     assert "person.create" in actions
-    assert selectors.may_read_audit(world.alice)
-    assert not selectors.may_read_audit(world.bob)
+    assert policies.may_read_audit(world.alice)
+    assert not policies.may_read_audit(world.bob)
     assert list(selectors.person_history(world.bob, zhang, post_ids)) == []

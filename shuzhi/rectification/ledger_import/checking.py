@@ -7,8 +7,8 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass
 
-from shuzhi.accounts.scope import is_global, scopes_for
 from shuzhi.core import clock
+from shuzhi.kernel.scope import is_global, scopes_for
 from shuzhi.orgs.models import Unit, UnitStatus
 from shuzhi.orgs.tabular import RowError
 

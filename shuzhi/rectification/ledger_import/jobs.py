@@ -12,10 +12,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import transaction
 
-from shuzhi.accounts.scope import is_global, scopes_for
 from shuzhi.core import clock
 from shuzhi.core.cells import append_row
 from shuzhi.core.progress import JobProgress
+from shuzhi.kernel.scope import is_global, scopes_for
 from shuzhi.orgs.importing.reading import check_file_name
 from shuzhi.orgs.models import Unit, UnitStatus
 from shuzhi.orgs.policies import can

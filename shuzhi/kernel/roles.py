@@ -5,7 +5,20 @@ Actions are named ``<object>.<verb>``. A role's actions apply inside the scope o
 
 from __future__ import annotations
 
-from .models import Role
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    """The roles a grant can carry (``accounts.Grant.role``)."""
+
+    ADMIN = "admin", _("系统管理员")
+    ORGANISER = "organiser", _("组织部门工作人员")
+    SECRETARY = "secretary", _("书记")
+    INSPECTOR = "inspector", _("督查人员")
+    LEADER = "leader", _("班子成员")
+    VIEWER = "viewer", _("只读查看")
+
 
 VIEW_ACTIONS = frozenset(
     {
@@ -66,6 +79,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
 # Roles whose grant reaches only one level below the granted unit.
 ONE_LEVEL_ROLES = frozenset({Role.SECRETARY, Role.LEADER})
 
+# Roles whose grant carries the management of the subtree (shown as such on the home page).
+MANAGING_ROLES = frozenset({Role.ADMIN, Role.ORGANISER})
+
 ALL_ACTIONS = frozenset().union(*ROLE_ACTIONS.values())
 
 
@@ -74,3 +90,14 @@ def roles_for(action: str) -> list[str]:
     if action not in ALL_ACTIONS:
         raise ValueError(f"Unknown action {action!r}")
     return [role for role, actions in ROLE_ACTIONS.items() if action in actions]
+
+
+def role_allows(role: str, action: str) -> bool:
+    """Does a grant of ``role`` carry ``action`` (wherever it sits)?"""
+    roles_for(action)  # refuse unknown actions
+    return action in ROLE_ACTIONS.get(role, frozenset())
+
+
+def reaches_one_level(role: str) -> bool:
+    """Does a grant of ``role`` reach only the unit and its direct children?"""
+    return role in ONE_LEVEL_ROLES
