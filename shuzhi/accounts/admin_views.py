@@ -14,10 +14,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from shuzhi.core.selectors import object_history
+from shuzhi.kernel.loader import load
 from shuzhi.orgs.models import Unit
 from shuzhi.orgs.policies import people_visible_to
 
@@ -90,10 +91,14 @@ def _render_detail(request: HttpRequest, user, **forms) -> HttpResponse:
 
 
 def _subject(request: HttpRequest, pk: int, *, manage: bool):
-    user = get_object_or_404(policies.users_visible_to(request.user), pk=pk)
-    if manage and not policies.can_manage_user(request.user, user):
-        raise PermissionDenied("您没有权限管理该用户。")
-    return user
+    return load(
+        policies.users_visible_to(request.user),
+        request.user,
+        narrowed=True,
+        allowed=policies.can_manage_user if manage else None,
+        denied="您没有权限管理该用户。",
+        pk=pk,
+    )
 
 
 @login_required
@@ -199,8 +204,11 @@ def user_grant_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def grant_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    grant = get_object_or_404(
-        Grant.objects.filter(user__in=policies.users_visible_to(request.user)), pk=pk
+    grant = load(
+        Grant.objects.filter(user__in=policies.users_visible_to(request.user)),
+        request.user,
+        narrowed=True,
+        pk=pk,
     )
     user = _subject(request, grant.user_id, manage=True)
     try:

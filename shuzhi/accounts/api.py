@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
+from shuzhi.kernel.loader import load
 from shuzhi.orgs.models import Unit
 
 from . import policies, services, tokens
@@ -100,8 +101,11 @@ def _grant_unit(actor, code: str) -> Unit:
 
 def _visible_user(request, user_id: int):
     # Without user.view anywhere every account is out of sight: 404, as on the pages.
-    return get_object_or_404(
-        policies.users_visible_to(request.auth).prefetch_related(_grants_prefetch()), pk=user_id
+    return load(
+        policies.users_visible_to(request.auth).prefetch_related(_grants_prefetch()),
+        request.auth,
+        narrowed=True,
+        pk=user_id,
     )
 
 
@@ -167,8 +171,11 @@ def add_grant(request, user_id: int, payload: GrantIn):
 @router.delete("/grants/{grant_id}", response={204: None})
 def revoke_grant(request, grant_id: int):
     """Take a grant away from an account in scope."""
-    grant = get_object_or_404(
-        Grant.objects.filter(user__in=policies.users_visible_to(request.auth)), pk=grant_id
+    grant = load(
+        Grant.objects.filter(user__in=policies.users_visible_to(request.auth)),
+        request.auth,
+        narrowed=True,
+        pk=grant_id,
     )
     services.revoke_grant(actor=request.auth, grant=grant)
     return Status(204, None)

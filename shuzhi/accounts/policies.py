@@ -24,7 +24,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from shuzhi.kernel.roles import ROLE_ACTIONS
-from shuzhi.kernel.scope import can_at, held_roles, is_global, roles_at, scopes_for
+from shuzhi.kernel.scope import can_at, held_roles, is_global, may_anywhere, roles_at, scopes_for
 from shuzhi.orgs.models import Unit
 from shuzhi.orgs.policies import unit_scope_q
 
@@ -90,7 +90,7 @@ def users_visible_to(actor) -> QuerySet:
 
 def may_view_users(actor) -> bool:
     """Does ``actor`` have the right to see accounts anywhere (the users page at all)?"""
-    return is_global(actor) or bool(scopes_for(actor, "user.view"))
+    return may_anywhere(actor, "user.view")
 
 
 def can_manage_user(actor, user) -> bool:

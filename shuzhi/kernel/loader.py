@@ -43,6 +43,7 @@ def load(
     *,
     view: str | None = None,
     visible: Policy | None = None,
+    narrowed: bool = False,
     allowed: Policy | None = None,
     denied: str = DENIED,
     not_found: str = NOT_FOUND,
@@ -52,10 +53,12 @@ def load(
     when seen but ``action`` (or the ``allowed`` policy) refuses.
 
     Sight is the queryset's ``visible_to(user, view)`` (``view`` defaults to the model's view
-    action), or the ``visible`` policy for objects whose sight is more than scope.
+    action), or the ``visible`` policy for objects whose sight is more than scope, or — with
+    ``narrowed`` — ``source`` itself, already narrowed by a policy to what ``user`` sees (the
+    accounts rule, which is about every grant of an account, is such a policy).
     """
     qs = _queryset(source)
-    if visible is None:
+    if visible is None and not narrowed:
         if not hasattr(qs, "visible_to"):
             raise TypeError(f"{qs.model.__name__} is not scoped: pass visible=")
         view = view or qs.view_action  # type: ignore[attr-defined]
