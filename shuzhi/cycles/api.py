@@ -11,20 +11,19 @@ import datetime
 from decimal import Decimal
 from typing import BinaryIO, cast
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from shuzhi.kernel.loader import load
 from shuzhi.orgs import policies as org_policies
 from shuzhi.orgs.models import Person, Unit, UnitType
 from shuzhi.orgs.tabular import TabularError, read_table
 
 from . import selectors, services
 from .models import Round, RoundReporter
-from .policies import can_round
 
 router = Router(tags=["年度述职评议"])
 
@@ -131,12 +130,13 @@ class ImportOut(Schema):
 
 
 def _round(user, round_id: int, *, change: bool = False) -> Round:
-    round = selectors.visible_round_or_none(user, round_id)
-    if round is None:
-        raise Http404
-    if change and not can_round(user, "round.change", round):
-        raise PermissionDenied("您没有权限修改该年度述职评议。")
-    return round
+    return load(
+        Round.objects.select_related("host"),
+        user,
+        "round.change" if change else None,
+        denied="您没有权限修改该年度述职评议。",
+        pk=round_id,
+    )
 
 
 def _detail(round: Round) -> dict:

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from shuzhi.core.models import TimeStampedModel
+from shuzhi.kernel.querysets import ScopedQuerySet
 
 from . import policy
 
@@ -16,6 +17,20 @@ class RoundStatus(models.TextChoices):
     DRAFT = "draft", _("筹备中")
     ACTIVE = "active", _("进行中")
     CLOSED = "closed", _("已结束")
+
+
+class RoundQuerySet(ScopedQuerySet):
+    """A round belongs to its host unit."""
+
+    scope_routes = (("host__path", "host__depth"),)
+    view_action = "round.view"
+
+
+class RoundReporterQuerySet(ScopedQuerySet):
+    """A reporter line belongs to its round, judged at the round's host."""
+
+    scope_routes = (("round__host__path", "round__host__depth"),)
+    view_action = "round.view"
 
 
 class Round(TimeStampedModel):
@@ -70,6 +85,8 @@ class Round(TimeStampedModel):
     )
     report_due = models.DateField(_("报告提交截止日期"), null=True, blank=True)
 
+    objects = RoundQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("年度述职评议")
         verbose_name_plural = _("年度述职评议")
@@ -101,6 +118,8 @@ class RoundReporter(models.Model):
         related_name="+",
     )
     sort_order = models.IntegerField(_("排序"), default=0)
+
+    objects = RoundReporterQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("述职对象")

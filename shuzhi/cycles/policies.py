@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from shuzhi.kernel.scope import may_anywhere
 from shuzhi.orgs import policies as org_policies
 
 from .models import Round
@@ -22,7 +23,12 @@ def can_round(user, action: str, round: Round) -> bool:
 
 def rounds_visible_to(user, action: str = "round.view") -> QuerySet[Round]:
     """Rounds whose host lies in ``user``'s scope for ``action``."""
-    return Round.objects.filter(org_policies.unit_scope_q(user, action, prefix="host__"))
+    return Round.objects.visible_to(user, action)
+
+
+def may_create_round(user) -> bool:
+    """May ``user`` create a round somewhere (the button and the page)?"""
+    return may_anywhere(user, "round.change")
 
 
 def users_who_can_round(action: str, round: Round) -> QuerySet:

@@ -11,35 +11,36 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from shuzhi.kernel.scope import is_global, scopes_for
+from shuzhi.kernel.loader import load
 from shuzhi.orgs.models import Unit
 from shuzhi.orgs.tabular import TabularError, errors_as_csv, read_table
 
 from . import forms, policy, selectors, services
 from .models import Round, RoundReporter, RoundStatus
-from .policies import can_round
+from .policies import can_round, may_create_round
 from .transitions import ROUND
 
 PAGE_SIZE = 30
 
 
-def _visible_round(request: HttpRequest, pk: int) -> Round:
-    round = selectors.visible_round_or_none(request.user, pk)
-    if round is None:
-        raise Http404("年度述职评议不存在或不在您的查看范围内。")
-    return round
+def _visible_round(request: HttpRequest, pk: int, action: str | None = None) -> Round:
+    return load(
+        Round.objects.select_related("host"),
+        request.user,
+        action,
+        not_found="年度述职评议不存在或不在您的查看范围内。",
+        denied="您没有权限修改该年度述职评议。",
+        pk=pk,
+    )
 
 
 def _changeable_round(request: HttpRequest, pk: int) -> Round:
-    round = _visible_round(request, pk)
-    if not can_round(request.user, "round.change", round):
-        raise PermissionDenied("您没有权限修改该年度述职评议。")
-    return round
+    return _visible_round(request, pk, "round.change")
 
 
 def _detail(round: Round) -> HttpResponseRedirect:
@@ -55,7 +56,7 @@ def round_list(request: HttpRequest) -> HttpResponse:
         text, year = form.cleaned_data["q"].strip(), form.cleaned_data["year"]
     rounds = selectors.round_list(request.user, text=text, year=year)
     page = Paginator(rounds, PAGE_SIZE).get_page(request.GET.get("page"))
-    may_create = is_global(request.user) or bool(scopes_for(request.user, "round.change"))
+    may_create = may_create_round(request.user)
     return render(
         request,
         "cycles/round_list.html",
@@ -66,7 +67,7 @@ def round_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def round_create(request: HttpRequest) -> HttpResponse:
     """Create a round for a host unit and a year, with the default policies."""
-    if not (is_global(request.user) or scopes_for(request.user, "round.change")):
+    if not may_create_round(request.user):
         raise PermissionDenied("您没有权限创建年度述职评议。")
     form = forms.RoundCreateForm(request.POST or None, initial=request.GET or None)
     if request.method == "POST" and form.is_valid():
