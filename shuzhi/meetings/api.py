@@ -10,17 +10,16 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
 from shuzhi.cycles.api import PersonRef, UnitRef
-from shuzhi.cycles.policies import can_round, rounds_visible_to
+from shuzhi.cycles.models import Round
+from shuzhi.kernel.loader import load
 
 from . import selectors, services
 from .models import RosterCategory, RosterMember, Session, SessionReporter
-from .policies import can_session, sessions_visible_to
 
 router = Router(tags=["述职评议会"])
 
@@ -151,17 +150,13 @@ class SignInIn(Schema):
 
 
 def _session(user, session_id: int, *, change: bool = False) -> Session:
-    session = (
-        sessions_visible_to(user)
-        .select_related("round", "round__host")
-        .filter(pk=session_id)
-        .first()
+    return load(
+        Session.objects.select_related("round", "round__host"),
+        user,
+        "round.change" if change else None,
+        denied="您没有权限管理该会议。",
+        pk=session_id,
     )
-    if session is None:
-        raise Http404
-    if change and not can_session(user, "round.change", session):
-        raise PermissionDenied("您没有权限管理该会议。")
-    return session
 
 
 def _detail(session: Session) -> dict:
@@ -175,11 +170,13 @@ def _detail(session: Session) -> dict:
 @router.post("/", response={201: SessionDetailOut})
 def create_session(request, payload: SessionIn):
     """Schedule a session of a round (top-down rule; ``override_reason`` to schedule early)."""
-    round = get_object_or_404(
-        rounds_visible_to(request.auth).select_related("host"), pk=payload.round_id
+    round = load(
+        Round.objects.select_related("host"),
+        request.auth,
+        "round.change",
+        denied="您没有权限为该年度述职评议安排会议。",
+        pk=payload.round_id,
     )
-    if not can_round(request.auth, "round.change", round):
-        raise PermissionDenied("您没有权限为该年度述职评议安排会议。")
     data = payload.dict()
     data.pop("round_id")
     session = services.create_session(actor=request.auth, round=round, **data)

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from shuzhi.core.models import TimeStampedModel
+from shuzhi.kernel.querysets import ScopedQuerySet
 
 
 class SessionStatus(models.TextChoices):
@@ -21,6 +22,13 @@ class LiveDrawMethod(models.TextChoices):
     MANUAL = "manual", _("人工指定")
     RANDOM = "random", _("随机抽取")
     ROTATION = "rotation", _("轮换")
+
+
+class SessionQuerySet(ScopedQuerySet):
+    """A session belongs to its round's host unit."""
+
+    scope_routes = (("round__host__path", "round__host__depth"),)
+    view_action = "round.view"
 
 
 class Session(TimeStampedModel):
@@ -46,6 +54,8 @@ class Session(TimeStampedModel):
     )
     live_draw_seed = models.CharField(_("抽取种子"), max_length=64, blank=True)
     live_count = models.PositiveSmallIntegerField(_("现场述职人数"), default=0)
+
+    objects = SessionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("述职评议会")

@@ -22,7 +22,7 @@ def can_session(user, action: str, session: Session) -> bool:
 
 def sessions_visible_to(user, action: str = "round.view") -> QuerySet[Session]:
     """Sessions whose round's host lies in ``user``'s scope for ``action``."""
-    return Session.objects.filter(org_policies.unit_scope_q(user, action, prefix="round__host__"))
+    return Session.objects.visible_to(user, action)
 
 
 def users_who_can_session(action: str, session: Session) -> QuerySet:

@@ -11,38 +11,35 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from shuzhi.cycles.forms import apply_service_errors
-from shuzhi.cycles.policies import can_round, rounds_visible_to
+from shuzhi.cycles.models import Round
+from shuzhi.kernel.loader import load
 from shuzhi.orgs.tabular import TabularError, read_table
 
 from . import forms, selectors, services
 from .models import RosterCategory, RosterMember, Session, SessionReporter, SessionStatus
-from .policies import can_session, sessions_visible_to
+from .policies import can_session
 
 
-def _visible_session(request: HttpRequest, pk: int) -> Session:
-    session = (
-        sessions_visible_to(request.user)
-        .select_related("round", "round__host")
-        .filter(pk=pk)
-        .first()
+def _visible_session(request: HttpRequest, pk: int, action: str | None = None) -> Session:
+    return load(
+        Session.objects.select_related("round", "round__host"),
+        request.user,
+        action,
+        not_found="会议不存在或不在您的查看范围内。",
+        denied="您没有权限管理该会议。",
+        pk=pk,
     )
-    if session is None:
-        raise Http404("会议不存在或不在您的查看范围内。")
-    return session
 
 
 def _changeable_session(request: HttpRequest, pk: int) -> Session:
-    session = _visible_session(request, pk)
-    if not can_session(request.user, "round.change", session):
-        raise PermissionDenied("您没有权限管理该会议。")
-    return session
+    return _visible_session(request, pk, "round.change")
 
 
 def _act(request: HttpRequest, run: Callable[[], str], back: str) -> HttpResponse:
@@ -67,9 +64,13 @@ def _roster_page(session: Session) -> str:
 @login_required
 def session_create(request: HttpRequest, round_pk: int) -> HttpResponse:
     """Schedule a session of a round (the top-down rule is checked on the date)."""
-    round = get_object_or_404(rounds_visible_to(request.user).select_related("host"), pk=round_pk)
-    if not can_round(request.user, "round.change", round):
-        raise PermissionDenied("您没有权限为该年度述职评议安排会议。")
+    round = load(
+        Round.objects.select_related("host"),
+        request.user,
+        "round.change",
+        denied="您没有权限为该年度述职评议安排会议。",
+        pk=round_pk,
+    )
     form = forms.SessionForm(request.POST or None, initial={"title": f"{round.year}年度述职评议会"})
     if request.method == "POST" and form.is_valid():
         try:
