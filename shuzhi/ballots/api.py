@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
-from shuzhi.meetings.policies import sessions_visible_to
+from shuzhi.kernel.loader import load
+from shuzhi.meetings.models import Session
 
 from . import policies, selectors, services, tally
 from .models import BallotRound
@@ -70,12 +69,13 @@ def _round_out(progress: selectors.RoundProgress) -> dict:
 
 def _session(request, session_id: int):
     # As on the pages: 404 out of sight (round.view), 403 in sight without ballot.manage.
-    session = get_object_or_404(
-        sessions_visible_to(request.auth).select_related("round__host"), pk=session_id
+    return load(
+        Session.objects.select_related("round__host"),
+        request.auth,
+        allowed=policies.can_manage_session,
+        denied="您没有管理此会议投票的权限。",
+        pk=session_id,
     )
-    if not policies.can_manage_session(request.auth, session):
-        raise PermissionDenied("您没有管理此会议投票的权限。")
-    return session
 
 
 def _round(request, pk: int) -> BallotRound:

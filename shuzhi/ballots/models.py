@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from shuzhi.kernel.querysets import ScopedQuerySet
+
 OVERALL = "overall"
 
 
@@ -24,6 +26,13 @@ class BallotRoundStatus(models.TextChoices):
     CLOSED = "closed", _("已结束")
     PUBLISHED = "published", _("已公布")
     VOID = "void", _("已作废")
+
+
+class BallotRoundQuerySet(ScopedQuerySet):
+    """A ballot round belongs to its annual round's host unit."""
+
+    scope_routes = (("session__round__host__path", "session__round__host__depth"),)
+    view_action = "round.view"
 
 
 class BallotRound(models.Model):
@@ -55,6 +64,8 @@ class BallotRound(models.Model):
     opened_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     void_reason = models.TextField(_("作废原因"), blank=True)
+
+    objects = BallotRoundQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("投票轮次")

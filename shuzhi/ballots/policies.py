@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from shuzhi.meetings.models import Session
-from shuzhi.orgs.policies import can, unit_scope_q
+from shuzhi.orgs.policies import can
 
 from .models import BallotRound
 
@@ -27,9 +27,9 @@ def can_manage(user, ballot_round: BallotRound) -> bool:
 
 def sessions_for(user, action: str = "ballot.manage") -> QuerySet[Session]:
     """Sessions whose host unit is in ``user``'s scope for ``action``."""
-    return Session.objects.filter(unit_scope_q(user, action, prefix="round__host__"))
+    return Session.objects.visible_to(user, action)
 
 
 def rounds_for(user, action: str = "ballot.manage") -> QuerySet[BallotRound]:
     """Ballot rounds whose host unit is in ``user``'s scope for ``action``."""
-    return BallotRound.objects.filter(unit_scope_q(user, action, prefix="session__round__host__"))
+    return BallotRound.objects.visible_to(user, action)

@@ -24,13 +24,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import Http404
 
 from shuzhi.cycles import policy as policy_defaults
+from shuzhi.kernel.loader import load
 from shuzhi.meetings.models import SessionReporter
-from shuzhi.orgs.policies import can
 
 from .models import OVERALL, Ballot, BallotEntry, BallotRound, BallotRoundStatus
 
@@ -112,15 +110,15 @@ def ballot_round_for(user, pk: int, *actions: str) -> BallotRound:
     Out of sight (no ``round.view`` on the host, or no such round): 404. Visible but the
     role lacks every action: 403 (docs/permissions.md).
     """
-    ballot_round = BallotRound.objects.select_related("session__round__host").filter(pk=pk).first()
-    if ballot_round is None:
-        raise Http404
-    host = ballot_round.session.round.host
-    if not can(user, "round.view", host):
-        raise Http404
-    if not any(can(user, action, host) for action in actions):
-        raise PermissionDenied("您没有查看或管理此轮投票的权限。")
-    return ballot_round
+    return load(
+        BallotRound.objects.select_related("session__round__host"),
+        user,
+        allowed=lambda user, found: any(
+            BallotRound.objects.allows(user, action, found) for action in actions
+        ),
+        denied="您没有查看或管理此轮投票的权限。",
+        pk=pk,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

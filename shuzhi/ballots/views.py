@@ -13,11 +13,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from shuzhi.meetings.policies import sessions_visible_to
+from shuzhi.kernel.loader import load
+from shuzhi.meetings.models import Session
 
 from . import policies, selectors, services, tally
 from .models import BallotRound, BallotRoundStatus
@@ -25,12 +26,13 @@ from .models import BallotRound, BallotRoundStatus
 
 def _session(request: HttpRequest, session_id: int):
     # 404 outside what the user may see (round.view), 403 in sight without ballot.manage.
-    session = get_object_or_404(
-        sessions_visible_to(request.user).select_related("round__host"), pk=session_id
+    return load(
+        Session.objects.select_related("round__host"),
+        request.user,
+        allowed=policies.can_manage_session,
+        denied="您没有管理此会议投票的权限。",
+        pk=session_id,
     )
-    if not policies.can_manage_session(request.user, session):
-        raise PermissionDenied("您没有管理此会议投票的权限。")
-    return session
 
 
 def _round(request: HttpRequest, pk: int) -> BallotRound:
