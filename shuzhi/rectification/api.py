@@ -11,19 +11,19 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from shuzhi.core import clock
 from shuzhi.cycles.api import UnitRef
+from shuzhi.kernel.loader import load
 from shuzhi.orgs.models import Person, Unit
-from shuzhi.orgs.policies import can, unit_scope_q
+from shuzhi.orgs.policies import unit_scope_q
 
 from . import ledger_api, services
 from .models import Problem, ProblemSource, ProgressNote
-from .policies import can_manage_sources, can_view_sources, problems_visible_to
+from .policies import can_manage_sources, can_view_sources
 
 router = Router(tags=["问题整改"])
 
@@ -165,15 +165,7 @@ class CarryOverOut(Schema):
 
 
 def _problem(user, problem_id: int) -> Problem:
-    problem = (
-        problems_visible_to(user)
-        .select_related("unit", "source", "carried_to")
-        .filter(pk=problem_id)
-        .first()
-    )
-    if problem is None:
-        raise Http404
-    return problem
+    return load(Problem.objects.select_related("unit", "source", "carried_to"), user, pk=problem_id)
 
 
 def _person(person_id: int | None) -> Person | None:
@@ -194,15 +186,14 @@ def _with_people(data: dict) -> dict:
 def create_problem(request, payload: ProblemIn):
     """Record a problem in a unit in scope (``source`` is a source code such as ``xuncha``)."""
     data = _with_people(payload.dict())
-    unit = (
-        Unit.objects.filter(unit_scope_q(request.auth, "problem.view"))
-        .filter(pk=data.pop("unit_id"))
-        .first()
+    unit = load(
+        Unit,
+        request.auth,
+        "problem.create",
+        view="problem.view",
+        denied="您没有权限在该组织登记问题。",
+        pk=data.pop("unit_id"),
     )
-    if unit is None:
-        raise Http404
-    if not can(request.auth, "problem.create", unit):
-        raise PermissionDenied("您没有权限在该组织登记问题。")
     problem = services.create_problem(actor=request.auth, unit=unit, **data)
     return Status(201, _problem(request.auth, problem.pk))
 

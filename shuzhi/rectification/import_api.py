@@ -25,7 +25,7 @@ from ninja.files import UploadedFile
 from shuzhi.orgs.models import Unit, UnitStatus
 from shuzhi.orgs.policies import can
 
-from . import ledger_export, ledger_import
+from . import ledger_export, ledger_import, policies
 from .ledger_forms import LedgerFilterForm
 from .models import LedgerImport
 
@@ -60,7 +60,7 @@ def start_import(
     year: int = Form(..., description="台账年度"),
     unit: str = Form(..., description="导入范围：组织代码"),
 ):
-    if not ledger_import.may_import_somewhere(request.auth):
+    if not policies.may_import_ledger(request.auth):
         raise PermissionDenied("您没有导入问题台账的权限。")
     scope = Unit.objects.filter(code=unit.strip(), status=UnitStatus.ACTIVE).first()
     # A unit out of the caller's import scope reads exactly like a code that does not exist,

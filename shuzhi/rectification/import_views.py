@@ -24,7 +24,7 @@ from shuzhi.orgs.importing import check_file_name
 from shuzhi.orgs.models import Unit, UnitStatus
 from shuzhi.orgs.policies import can
 
-from . import ledger_export, ledger_import
+from . import ledger_export, ledger_import, policies
 from .ledger_forms import LedgerFilterForm
 from .models import LedgerImport, ProblemSource
 
@@ -77,7 +77,7 @@ class LedgerImportForm(forms.Form):
 
 
 def _require_importer(user) -> None:
-    if not ledger_import.may_import_somewhere(user):
+    if not policies.may_import_ledger(user):
         raise PermissionDenied("您没有导入问题台账的权限。")
 
 

@@ -17,7 +17,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from shuzhi.core import clock
 from shuzhi.orgs.models import Unit
 
-from . import selectors
+from . import policies, selectors
 
 router = Router(tags=["问题整改"])
 
@@ -107,7 +107,7 @@ class ProblemRow(Schema):
 
 def _unit(request, code: str) -> Unit:
     unit = Unit.objects.filter(code=code).first()
-    if unit is None or not selectors.may_view_unit(request.auth, unit):
+    if unit is None or not policies.may_view_unit(request.auth, unit):
         raise Http404
     return unit
 

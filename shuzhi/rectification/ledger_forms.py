@@ -11,7 +11,8 @@ from shuzhi.core import clock
 from shuzhi.orgs.models import Unit
 
 from .models import ProblemSource, ProblemStatus, Severity
-from .selectors import LedgerFilters, may_view_unit
+from .policies import may_view_unit
+from .selectors import LedgerFilters
 
 ORDER_CHOICES = [
     ("new", "最新录入在前"),

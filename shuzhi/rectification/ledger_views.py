@@ -9,19 +9,22 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
 
 from shuzhi.core import clock
-from shuzhi.kernel.scope import is_global, scopes_for
+from shuzhi.kernel.loader import load
 from shuzhi.orgs.models import Unit
 
-from . import ledger_import, selectors
+from . import policies, selectors
 from .ledger_forms import LedgerFilterForm, year_choices
 from .models import ProblemStatus
 from .policies import can_view_sources, may_carry_over_somewhere
 
 BOARD_PAGE_SIZE = 50
+
+
+UNIT_NOT_FOUND = "组织不存在或不在您的查看范围内。"
 
 
 def _year(request: HttpRequest) -> int:
@@ -34,10 +37,7 @@ def _year(request: HttpRequest) -> int:
 
 
 def _unit_by_code(user, code: str) -> Unit:
-    unit = Unit.objects.filter(code=code).first()
-    if unit is None or not selectors.may_view_unit(user, unit):
-        raise Http404("组织不存在或不在您的查看范围内。")
-    return unit
+    return load(Unit, user, view="problem.view", not_found=UNIT_NOT_FOUND, code=code)
 
 
 def _mark_overdue(rows, today) -> list:
@@ -74,11 +74,10 @@ def ledger_list(request: HttpRequest) -> HttpResponse:
             "counted": counted,
             "capped": counted and page.paginator.capped,
             "cap": selectors.COUNT_CAP,
-            "has_scope": is_global(request.user) or bool(scopes_for(request.user, "problem.view")),
+            "has_scope": policies.may_view_somewhere(request.user),
             # The scopes are read once per request and cached on the user: no extra queries.
-            "may_create": is_global(request.user)
-            or bool(scopes_for(request.user, "problem.create")),
-            "may_import": ledger_import.may_import_somewhere(request.user),
+            "may_create": policies.may_create_somewhere(request.user),
+            "may_import": policies.may_import_ledger(request.user),
             # The same gates as the source list and the rollover page themselves.
             "may_view_sources": can_view_sources(request.user),
             "may_carry_over": may_carry_over_somewhere(request.user),
@@ -124,9 +123,7 @@ def ledger_summary(request: HttpRequest) -> HttpResponse:
 @login_required
 def problem_board(request: HttpRequest, unit_id: int) -> HttpResponse:
     """晒清单 / 晒进度: a unit's own items of a year and their progress, read-only."""
-    unit = get_object_or_404(Unit, pk=unit_id)
-    if not selectors.may_view_unit(request.user, unit):
-        raise Http404("组织不存在或不在您的查看范围内。")
+    unit = load(Unit, request.user, view="problem.view", not_found=UNIT_NOT_FOUND, pk=unit_id)
     year = _year(request)
     rows = selectors.board_rows(unit, year=year)
     page = Paginator(rows, BOARD_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -148,9 +145,7 @@ def problem_board(request: HttpRequest, unit_id: int) -> HttpResponse:
 @login_required
 def my_work(request: HttpRequest) -> HttpResponse:
     """A secretary's own work: the unit's lists, report, critiques and what is due next."""
-    units = [
-        u for u in selectors.my_units(request.user) if selectors.may_view_unit(request.user, u)
-    ]
+    units = [u for u in selectors.my_units(request.user) if policies.may_view_unit(request.user, u)]
     chosen = units[0] if units else None
     wanted = request.GET.get("unit", "")
     for unit in units:

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from shuzhi.core.models import TimeStampedModel
+from shuzhi.kernel.querysets import ScopedQuerySet
 
 DESCRIPTION_MAX_LENGTH = 2000
 CARRIED_SOURCE_CODE = "carried"
@@ -78,15 +79,16 @@ class ResponsibilityKind(models.TextChoices):
     DUAL = "dual", _("一岗双责")
 
 
-class ProblemQuerySet(models.QuerySet):
+class ProblemQuerySet(ScopedQuerySet):
+    """Problems belong to their unit. They carry a copy of its path (``unit_path``), so the
+    scope filter needs no join — except for one-level roles, bounded by the unit's depth."""
+
+    scope_routes = (("unit_path", "unit__depth"),)
+    view_action = "problem.view"
+
     def in_subtree(self, path: str) -> ProblemQuerySet:
         """Problems of units in the subtree whose path starts with ``path``."""
         return self.filter(unit_path__startswith=path)
-
-    def visible_to(self, user, action: str = "problem.view") -> ProblemQuerySet:
-        from .policies import problem_scope_q
-
-        return self.filter(problem_scope_q(user, action))
 
     def overdue(self, today: datetime.date) -> ProblemQuerySet:
         """Items still being worked on whose deadline has passed (逾期, derived)."""

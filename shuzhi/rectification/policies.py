@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from shuzhi.kernel.roles import roles_for
-from shuzhi.kernel.scope import can_at, is_global, scopes_for
+from shuzhi.kernel.scope import can_at, is_global, may_anywhere, scope_q, scopes_for
 from shuzhi.orgs import policies as org_policies
 from shuzhi.orgs.models import PATH_SEPARATOR
 
@@ -44,21 +43,12 @@ def problem_scope_q(user, action: str = "problem.view", *, prefix: str = "") -> 
     bound the unit's depth (through the unit row), since a secretary reaches only the units
     directly below their own.
     """
-    if is_global(user):
-        roles_for(action)  # still refuse unknown actions
-        return Q()
-    condition = Q(pk__in=[]) if not prefix else Q(**{f"{prefix}pk__in": []})
-    for scope in scopes_for(user, action):
-        part = Q(**{f"{prefix}unit_path__startswith": scope.path})
-        if scope.max_depth is not None:
-            part &= Q(**{f"{prefix}unit__depth__lte": scope.max_depth})
-        condition |= part
-    return condition
+    return scope_q(user, action, path=f"{prefix}unit_path", depth=f"{prefix}unit__depth")
 
 
 def problems_visible_to(user, action: str = "problem.view") -> QuerySet[Problem]:
     """Problems whose unit lies in ``user``'s scope for ``action``."""
-    return Problem.objects.filter(problem_scope_q(user, action))
+    return Problem.objects.visible_to(user, action)
 
 
 def users_who_can_problem(action: str, problem: Problem) -> QuerySet:
@@ -76,7 +66,27 @@ def can_carry_over(user, root=None) -> bool:
 
 def may_carry_over_somewhere(user) -> bool:
     """Does ``user`` run the year rollover for some subtree (the gate of the rollover page)?"""
-    return is_global(user) or bool(scopes_for(user, CARRY_OVER_ACTION))
+    return may_anywhere(user, CARRY_OVER_ACTION)
+
+
+def may_view_unit(user, unit) -> bool:
+    """May ``user`` see the problems of ``unit`` (its board, its summary)?"""
+    return org_policies.can(user, "problem.view", unit)
+
+
+def may_import_ledger(user) -> bool:
+    """May ``user`` import a problem ledger anywhere at all (the page and the API)?"""
+    return may_anywhere(user, "problem.import")
+
+
+def may_create_somewhere(user) -> bool:
+    """May ``user`` record problems somewhere (the button on the ledger)?"""
+    return may_anywhere(user, "problem.create")
+
+
+def may_view_somewhere(user) -> bool:
+    """May ``user`` see problems somewhere (else the ledger explains they have no scope)?"""
+    return may_anywhere(user, "problem.view")
 
 
 def can_manage_sources(user) -> bool:

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from shuzhi.core import clock
 from shuzhi.core.files import serve_file
 from shuzhi.cycles.forms import apply_service_errors
+from shuzhi.kernel.loader import load
 from shuzhi.kernel.scope import is_global, scopes_for
 from shuzhi.orgs.models import Unit
 
@@ -32,7 +33,6 @@ from .policies import (
     can_problem,
     can_view_sources,
     may_carry_over_somewhere,
-    problems_visible_to,
 )
 from .transitions import PROBLEM
 
@@ -41,9 +41,8 @@ SOURCES_PER_PAGE = 50
 
 
 def _visible_problem(request: HttpRequest, pk: int) -> Problem:
-    problem = (
-        problems_visible_to(request.user)
-        .select_related(
+    return load(
+        Problem.objects.select_related(
             "unit",
             "source",
             "recorded_by",
@@ -52,13 +51,11 @@ def _visible_problem(request: HttpRequest, pk: int) -> Problem:
             "carried_to",
             "critique",
             "round",
-        )
-        .filter(pk=pk)
-        .first()
+        ),
+        request.user,
+        not_found="问题不存在或不在您的查看范围内。",
+        pk=pk,
     )
-    if problem is None:
-        raise Http404("问题不存在或不在您的查看范围内。")
-    return problem
 
 
 def _page(problem: Problem) -> str:
@@ -72,11 +69,7 @@ def _can_work(user, problem: Problem) -> bool:
 def _unit_choices(request: HttpRequest):
     """Units the user may record problems in, kept small enough for one select: the whole
     scope when it is small, else one level below ``?unit=`` (or below the top of the scope)."""
-    from shuzhi.orgs.policies import unit_scope_q
-
-    in_scope = Unit.objects.filter(unit_scope_q(request.user, "problem.create")).filter(
-        status="active"
-    )
+    in_scope = Unit.objects.visible_to(request.user, "problem.create").filter(status="active")
     anchor = None
     if request.GET.get("unit", "").isdigit():
         anchor = in_scope.filter(pk=int(request.GET["unit"])).first()

@@ -33,7 +33,7 @@ from django.db.models.functions import StrIndex, Substr
 from shuzhi.core import clock
 from shuzhi.kernel.scope import is_global, scopes_for
 from shuzhi.orgs.models import Unit
-from shuzhi.orgs.policies import can, unit_scope_q
+from shuzhi.orgs.policies import unit_scope_q
 
 from .models import (
     ACTIVE_STATUSES,
@@ -382,11 +382,6 @@ def default_unit(user) -> Unit | None:
     if not scopes:
         return None
     return Unit.objects.filter(path=scopes[0].path).first()
-
-
-def may_view_unit(user, unit: Unit) -> bool:
-    """May ``user`` see the problems of ``unit`` (its board, its summary)?"""
-    return can(user, "problem.view", unit)
 
 
 # --- a unit's public board (晒清单 / 晒进度) ------------------------------------------------

@@ -39,7 +39,6 @@ from .jobs import (
     import_file,
     import_units_for,
     imports_visible_to,
-    may_import_somewhere,
     run_import,
 )
 from .reading import LedgerRows, read_ledger
@@ -61,7 +60,6 @@ __all__ = [
     "import_file",
     "import_units_for",
     "imports_visible_to",
-    "may_import_somewhere",
     "parse_date",
     "plan_ledger",
     "read_ledger",

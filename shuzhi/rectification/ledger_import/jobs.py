@@ -44,11 +44,6 @@ def import_units_for(actor) -> list[Unit]:
     return list(Unit.objects.filter(path__in=paths, status=UnitStatus.ACTIVE).order_by("path"))
 
 
-def may_import_somewhere(actor) -> bool:
-    """Whether ``actor`` may import problems anywhere at all."""
-    return is_global(actor) or bool(scopes_for(actor, "problem.import"))
-
-
 def create_import(
     *,
     actor,

@@ -12,7 +12,7 @@ from openpyxl import Workbook, load_workbook
 
 from shuzhi.core import clock
 from shuzhi.core.models import AuditEntry
-from shuzhi.rectification import ledger_import, services
+from shuzhi.rectification import ledger_import, policies, services
 from shuzhi.rectification.models import (
     LedgerImport,
     Problem,
@@ -217,8 +217,8 @@ def test_scope_and_permission(world):
         run(world.carol, world.city_b, GOOD.encode())
     with pytest.raises(PermissionDenied):
         run(world.bob, world.city_a, GOOD.encode())  # a secretary works on, not records
-    assert ledger_import.may_import_somewhere(world.dave)
-    assert not ledger_import.may_import_somewhere(world.carol)
+    assert policies.may_import_ledger(world.dave)
+    assert not policies.may_import_ledger(world.carol)
     assert [u.code for u in ledger_import.import_units_for(world.dave)] == ["440103"]
     # A row of another unit of the same city is outside dave's scope, even for alice's
     # import into dave's county.
