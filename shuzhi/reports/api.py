@@ -13,17 +13,17 @@ from urllib.parse import quote
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from shuzhi.cycles.models import RoundReporter
-from shuzhi.orgs import policies as org_policies
+from shuzhi.kernel.loader import load
 
 from . import quality, services, versions, word
 from .models import Report
-from .policies import can_review_report, can_write_report, reports_visible_to
+from .policies import can_review_report, can_write_report, may_see_reporter, reports_visible_to
 
 router = Router(tags=["述职报告"])
 
@@ -141,15 +141,13 @@ class CheckOut(Schema):
 
 
 def _report(request, report_id: int) -> Report:
-    report = (
-        reports_visible_to(request.auth)
-        .select_related("reporter__unit", "reporter__person", "reporter__round__host")
-        .filter(pk=report_id)
-        .first()
+    return load(
+        Report.objects.select_related(
+            "reporter__unit", "reporter__person", "reporter__round__host"
+        ),
+        request.auth,
+        pk=report_id,
     )
-    if report is None:
-        raise Http404
-    return report
 
 
 def _out(request, report: Report) -> Report:
@@ -193,17 +191,14 @@ def list_reports(
 def start_report(request, payload: StartIn):
     """Open the report of a reporter the caller writes for (created with last year's items on
     first call; 201 then, 200 after)."""
-    reporter = get_object_or_404(
+    reporter = load(
         RoundReporter.objects.select_related("unit", "round__host", "person"),
+        request.auth,
+        visible=may_see_reporter,
+        allowed=can_write_report,
+        denied="只有述职单位的书记本人可以撰写该述职报告。",
         pk=payload.reporter_id,
     )
-    if not can_write_report(request.auth, reporter):
-        round = reporter.round
-        if org_policies.can(request.auth, "report.view", reporter.unit) or org_policies.can(
-            request.auth, "report.view", round.host
-        ):
-            raise PermissionDenied("只有述职单位的书记本人可以撰写该述职报告。")
-        raise Http404
     existed = Report.objects.filter(reporter=reporter).exists()
     report = services.ensure_report(actor=request.auth, reporter=reporter)
     return Status(200 if existed else 201, _out(request, report))

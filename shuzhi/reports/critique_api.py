@@ -16,6 +16,7 @@ from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from shuzhi.cycles.models import RoundReporter
+from shuzhi.kernel.loader import load
 from shuzhi.rectification.models import Problem
 
 from . import critique_services, plan_services
@@ -141,20 +142,21 @@ def _critiques():
 
 
 def _critique(user, critique_id: int) -> Critique:
-    critique = _critiques().select_related("reporter__round__host", "reporter__unit")
-    found = critique.filter(pk=critique_id).first()
-    if found is None or not can_view_critique(user, found):
-        raise Http404
-    return found
+    return load(
+        _critiques().select_related("reporter__round__host", "reporter__unit"),
+        user,
+        visible=can_view_critique,
+        pk=critique_id,
+    )
 
 
 def _reporter(user, reporter_id: int, action: str) -> RoundReporter:
-    reporter = (
-        RoundReporter.objects.select_related("round__host", "unit").filter(pk=reporter_id).first()
+    return load(
+        RoundReporter.objects.select_related("round__host", "unit"),
+        user,
+        visible=lambda user, found: may_view_reporter(user, action, found),
+        pk=reporter_id,
     )
-    if reporter is None or not may_view_reporter(user, action, reporter):
-        raise Http404
-    return reporter
 
 
 @router.get("/critiques", response=list[CritiqueOut])
@@ -280,12 +282,12 @@ class ReturnIn(Schema):
 
 
 def _plan_reporter(user, reporter_id: int) -> RoundReporter:
-    reporter = (
-        RoundReporter.objects.select_related("round__host", "unit").filter(pk=reporter_id).first()
+    return load(
+        RoundReporter.objects.select_related("round__host", "unit"),
+        user,
+        visible=can_view_plan,
+        pk=reporter_id,
     )
-    if reporter is None or not can_view_plan(user, reporter):
-        raise Http404
-    return reporter
 
 
 def _plan(user, reporter_id: int) -> RectificationPlan:

@@ -134,12 +134,7 @@ def can_view_plan(user, reporter: RoundReporter) -> bool:
 
 def plans_visible_to(user) -> QuerySet[RectificationPlan]:
     """Plans of reporters whose unit or host is in ``user``'s ``report.view`` scope."""
-    if is_global(user):
-        return RectificationPlan.objects.all()
-    return RectificationPlan.objects.filter(
-        org_policies.unit_scope_q(user, "report.view", prefix="reporter__unit__")
-        | org_policies.unit_scope_q(user, "report.view", prefix="reporter__round__host__")
-    )
+    return RectificationPlan.objects.visible_to(user)
 
 
 def can_critique_round(user, round) -> bool:

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 from shuzhi.accounts.models import Role
 from shuzhi.cycles.forms import apply_service_errors
 from shuzhi.cycles.models import Round, RoundReporter
-from shuzhi.cycles.policies import rounds_visible_to
+from shuzhi.kernel.loader import load
 from shuzhi.kernel.scope import roles_at
 from shuzhi.rectification.models import Problem
 
@@ -64,25 +64,25 @@ def problem_url(pk: int) -> str:
 
 
 def _reporter(request: HttpRequest, pk: int, action: str = "critique.view") -> RoundReporter:
-    reporter = (
-        RoundReporter.objects.select_related("round__host", "unit", "person").filter(pk=pk).first()
+    return load(
+        RoundReporter.objects.select_related("round__host", "unit", "person"),
+        request.user,
+        visible=lambda user, found: may_view_reporter(user, action, found),
+        not_found="述职对象不存在或不在您的查看范围内。",
+        pk=pk,
     )
-    if reporter is None or not may_view_reporter(request.user, action, reporter):
-        raise Http404("述职对象不存在或不在您的查看范围内。")
-    return reporter
 
 
 def _critique(request: HttpRequest, pk: int) -> Critique:
-    critique = (
+    return load(
         Critique.objects.select_related(
             "reporter__round__host", "reporter__unit", "reporter__person"
-        )
-        .filter(pk=pk)
-        .first()
+        ),
+        request.user,
+        visible=can_view_critique,
+        not_found="点评不存在或不在您的查看范围内。",
+        pk=pk,
     )
-    if critique is None or not can_view_critique(request.user, critique):
-        raise Http404("点评不存在或不在您的查看范围内。")
-    return critique
 
 
 # --- Critiques ------------------------------------------------------------------------------
@@ -91,8 +91,8 @@ def _critique(request: HttpRequest, pk: int) -> Critique:
 @login_required
 def round_critiques(request: HttpRequest, round_id: int) -> HttpResponse:
     """The round's reporters with the critiques the reader may see, searchable and paged."""
-    round = get_object_or_404(
-        rounds_visible_to(request.user, "critique.view").select_related("host"), pk=round_id
+    round = load(
+        Round.objects.select_related("host"), request.user, view="critique.view", pk=round_id
     )
     q = request.GET.get("q", "").strip()[:100]
     reporters = round.reporters.select_related("unit", "person").order_by("sort_order", "id")
@@ -286,14 +286,13 @@ def _int(value) -> int:
 
 
 def _plan_reporter(request: HttpRequest, reporter_id: int) -> RoundReporter:
-    reporter = (
-        RoundReporter.objects.select_related("round__host", "unit", "person")
-        .filter(pk=reporter_id)
-        .first()
+    return load(
+        RoundReporter.objects.select_related("round__host", "unit", "person"),
+        request.user,
+        visible=can_view_plan,
+        not_found="述职对象不存在或不在您的查看范围内。",
+        pk=reporter_id,
     )
-    if reporter is None or not can_view_plan(request.user, reporter):
-        raise Http404("述职对象不存在或不在您的查看范围内。")
-    return reporter
 
 
 def _plan_of(reporter: RoundReporter) -> RectificationPlan | None:

@@ -19,9 +19,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from shuzhi.core.models import TimeStampedModel
+from shuzhi.kernel.querysets import ScopedQuerySet
+from shuzhi.kernel.scope import is_active_user
 
 
 class ReportStatus(models.TextChoices):
@@ -37,6 +40,36 @@ SECTIONS = (
     ("problems", "存在问题及原因"),
     ("next_steps", "下步打算"),
 )
+
+
+# A reporter's rows are scoped by the reporting unit or by the round's host.
+REPORTER_ROUTES = (
+    ("reporter__unit__path", "reporter__unit__depth"),
+    ("reporter__round__host__path", "reporter__round__host__depth"),
+)
+
+
+class ReportQuerySet(ScopedQuerySet):
+    """A report is seen through its reporting unit or its round's host, and by the reporting
+    person's own account."""
+
+    scope_routes = REPORTER_ROUTES
+    view_action = "report.view"
+
+    def own_q(self, user, action: str) -> Q | None:
+        person_id = getattr(user, "person_id", None)
+        if action != "report.view" or not person_id or not is_active_user(user):
+            return None
+        return Q(reporter__person_id=person_id)
+
+    def owns(self, user, action: str, obj) -> bool:
+        person_id = getattr(user, "person_id", None)
+        return (
+            action == "report.view"
+            and bool(person_id)
+            and is_active_user(user)
+            and obj.reporter.person_id == person_id
+        )
 
 
 class Report(TimeStampedModel):
@@ -80,6 +113,8 @@ class Report(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+
+    objects = ReportQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("述职报告")
@@ -274,6 +309,14 @@ class PlanStatus(models.TextChoices):
     APPROVED = "approved", _("已批准")
 
 
+class PlanQuerySet(ScopedQuerySet):
+    """A plan is read like its unit's report: through the reporting unit or the round's
+    host."""
+
+    scope_routes = REPORTER_ROUTES
+    view_action = "report.view"
+
+
 class RectificationPlan(TimeStampedModel):
     """整改方案: the reporter's unit's plan for the problems named in the round.
 
@@ -303,6 +346,8 @@ class RectificationPlan(TimeStampedModel):
         related_name="+",
     )
     approved_at = models.DateTimeField(_("批准时间"), null=True, blank=True)
+
+    objects = PlanQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("整改方案")

@@ -85,17 +85,19 @@ def can_view_report(user, report: Report) -> bool:
 
 
 def reports_visible_to(user) -> QuerySet[Report]:
-    """Reports whose reporting unit or round host lies in ``user``'s ``report.view`` scope."""
-    if is_global(user):
-        return Report.objects.all()
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Report.objects.none()
-    # Build the OR explicitly: an empty Q() would swallow the other side of ``|``.
-    condition = org_policies.unit_scope_q(user, "report.view", prefix="reporter__unit__")
-    condition |= org_policies.unit_scope_q(user, "report.view", prefix="reporter__round__host__")
-    if getattr(user, "person_id", None):
-        condition |= Q(reporter__person_id=user.person_id)
-    return Report.objects.filter(condition)
+    """Reports whose reporting unit or round host lies in ``user``'s ``report.view`` scope,
+    and the reporting person's own."""
+    return Report.objects.visible_to(user)
+
+
+def may_see_reporter(user, reporter: RoundReporter) -> bool:
+    """Does ``user`` see ``reporter``'s report at all: ``report.view`` on the unit or the host,
+    or they write it (404 otherwise; 403 when seen but not theirs to write)."""
+    return (
+        org_policies.can(user, "report.view", reporter.unit)
+        or org_policies.can(user, "report.view", reporter.round.host)
+        or can_write_report(user, reporter)
+    )
 
 
 def users_who_can_review(report: Report) -> QuerySet:

@@ -23,35 +23,40 @@ from django.views.decorators.http import require_GET, require_POST
 
 from shuzhi.core.files import max_bytes_for, serve_file
 from shuzhi.cycles.models import Round, RoundReporter
+from shuzhi.kernel.loader import load
 from shuzhi.kernel.scope import scopes_for
 from shuzhi.orgs import policies as org_policies
 
 from . import archive, forms, quality, services, versions, word
 from .models import SECTIONS, Report, ReportAttachment, ReportStatus
-from .policies import can_review_report, can_write_report, reports_visible_to
+from .policies import can_review_report, can_write_report, may_see_reporter, reports_visible_to
 
 PAGE_SIZE = 30
+WRITER_ONLY = "只有述职单位的书记本人可以撰写该述职报告。"
 
 
 def _visible_report(request: HttpRequest, pk: int) -> Report:
-    report = (
-        reports_visible_to(request.user)
-        .select_related(
+    return load(
+        Report.objects.select_related(
             "reporter__unit", "reporter__person", "reporter__round__host", "author", "reviewer"
-        )
-        .filter(pk=pk)
-        .first()
+        ),
+        request.user,
+        not_found="述职报告不存在或不在您的查看范围内。",
+        pk=pk,
     )
-    if report is None:
-        raise Http404("述职报告不存在或不在您的查看范围内。")
-    return report
 
 
 def _writable_report(request: HttpRequest, pk: int) -> Report:
-    report = _visible_report(request, pk)
-    if not can_write_report(request.user, report):
-        raise PermissionDenied("只有述职单位的书记本人可以撰写该述职报告。")
-    return report
+    return load(
+        Report.objects.select_related(
+            "reporter__unit", "reporter__person", "reporter__round__host", "author", "reviewer"
+        ),
+        request.user,
+        allowed=can_write_report,
+        not_found="述职报告不存在或不在您的查看范围内。",
+        denied=WRITER_ONLY,
+        pk=pk,
+    )
 
 
 def _detail(report: Report):
@@ -128,10 +133,13 @@ def report_index(request: HttpRequest) -> HttpResponse:
 
 
 def _round_for_reports(request: HttpRequest, round_id: int) -> Round:
-    round = get_object_or_404(Round.objects.select_related("host"), pk=round_id)
-    if not org_policies.can(request.user, "report.view", round.host):
-        raise Http404("年度述职评议不存在或不在您的查看范围内。")
-    return round
+    return load(
+        Round.objects.select_related("host"),
+        request.user,
+        view="report.view",
+        not_found="年度述职评议不存在或不在您的查看范围内。",
+        pk=round_id,
+    )
 
 
 @login_required
@@ -226,17 +234,17 @@ def round_archive_file(request: HttpRequest, round_id: int, name: str) -> HttpRe
 @require_POST
 def report_start(request: HttpRequest, reporter_id: int) -> HttpResponse:
     """Open (creating on first use) the report of a reporter the reader writes for."""
-    reporter = get_object_or_404(
-        RoundReporter.objects.select_related("unit", "round__host", "person"), pk=reporter_id
+    # Visible through the reporting unit or the round's host (as the report's own page and the
+    # API judge it): 403; otherwise the reporter is hidden like a missing one.
+    reporter = load(
+        RoundReporter.objects.select_related("unit", "round__host", "person"),
+        request.user,
+        visible=may_see_reporter,
+        allowed=can_write_report,
+        not_found="述职对象不存在或不在您的范围内。",
+        denied=WRITER_ONLY,
+        pk=reporter_id,
     )
-    if not can_write_report(request.user, reporter):
-        # Visible through the reporting unit or the round's host (as the report's own page and
-        # the API judge it): 403; otherwise the reporter is hidden like a missing one.
-        if org_policies.can(request.user, "report.view", reporter.unit) or org_policies.can(
-            request.user, "report.view", reporter.round.host
-        ):
-            raise PermissionDenied("只有述职单位的书记本人可以撰写该述职报告。")
-        raise Http404("述职对象不存在或不在您的范围内。")
     report = services.ensure_report(actor=request.user, reporter=reporter)
     return redirect(reverse("report_edit", args=[report.pk]))
 
