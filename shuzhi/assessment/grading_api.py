@@ -16,18 +16,16 @@ from ninja import Router, Schema
 from ninja.pagination import paginate
 
 from shuzhi.cycles.models import Round
+from shuzhi.kernel.loader import load
 from shuzhi.orgs.models import Unit
-from shuzhi.orgs.policies import can
 
 from . import grading_selectors, grading_services
 from .grading_models import GradeRow, Grading
 from .grading_policies import (
     can_acknowledge,
     can_manage,
-    can_see_round,
-    can_view,
-    can_view_row,
-    is_own,
+    load_round,
+    load_row,
     ranking_scope_q,
 )
 
@@ -107,12 +105,7 @@ class CorrectIn(Schema):
 
 
 def _round(request, round_id: int, *, manage: bool = False) -> Round:
-    rnd = Round.objects.select_related("host").filter(pk=round_id).first()
-    if rnd is None or not can_see_round(request.auth, rnd):
-        raise Http404
-    if not (can_manage(request.auth, rnd) if manage else can_view(request.auth, rnd)):
-        raise PermissionDenied("您没有查看或评定本次述职评议等次的权限。")
-    return rnd
+    return load_round(request.auth, round_id, manage=manage)
 
 
 def _grading(rnd: Round) -> Grading:
@@ -122,21 +115,8 @@ def _grading(rnd: Round) -> Grading:
     return grading
 
 
-def _row(request, pk: int) -> GradeRow:
-    row = (
-        GradeRow.objects.select_related(
-            "grading__round__host", "reporter__unit", "reporter__person"
-        )
-        .filter(pk=pk)
-        .first()
-    )
-    if row is None:
-        raise Http404
-    if not can_view_row(request.auth, row):
-        if can_see_round(request.auth, row.grading.round) or is_own(request.auth, row.reporter):
-            raise PermissionDenied("您没有查看这条评定结果的权限。")
-        raise Http404
-    return row
+def _row(request, pk) -> GradeRow:
+    return load_row(request.auth, pk)
 
 
 @router.get("/rounds/{round_id}", response=GradingOut)
@@ -238,9 +218,7 @@ def ranking(
 ):
     subtree = ""
     if unit:
-        target = Unit.objects.filter(pk=unit).first()
-        if target is None or not can(request.auth, "unit.view", target):
-            raise Http404
+        target = load(Unit, request.auth, pk=unit)
         subtree = target.path
     if order not in grading_selectors.RANK_ORDERS:
         order = "composite"

@@ -17,8 +17,12 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from shuzhi.cycles.models import Round
+from shuzhi.kernel.loader import load
 from shuzhi.kernel.scope import is_global, scopes_for
 from shuzhi.orgs import policies as org_policies
+
+from .grading_models import GradeRow
 
 MANAGE = "round.change"
 VIEW = "report.review"
@@ -77,4 +81,40 @@ def round_scope_q(user) -> Q:
         return Q()
     return org_policies.unit_scope_q(user, VIEW, prefix="host__") | org_policies.unit_scope_q(
         user, MANAGE, prefix="host__"
+    )
+
+
+# --- Loading for pages and the API (one rule for both) ---------------------------------------
+
+
+def load_round(user, round_id, *, manage: bool = False) -> Round:
+    """The round whose grading ``user`` reads (or, with ``manage``, manages): 404 without
+    ``round.view`` on the host, 403 when seen but the grading is not theirs to read/manage."""
+    return load(
+        Round.objects.select_related("host"),
+        user,
+        allowed=can_manage if manage else can_view,
+        not_found="述职评议不存在或不在您的查看范围内。",
+        denied="您没有查看或评定本次述职评议等次的权限。",
+        pk=round_id,
+    )
+
+
+def _sees_row(user, row) -> bool:
+    """A row is in sight when its round is, or when it is the user's own."""
+    return can_see_round(user, row.grading.round) or is_own(user, row.reporter)
+
+
+def load_row(user, pk) -> GradeRow:
+    """A grade row ``user`` may read: 404 out of sight, 403 in sight but not readable."""
+    return load(
+        GradeRow.objects.select_related(
+            "grading__round__host", "reporter__unit", "reporter__person"
+        ),
+        user,
+        visible=_sees_row,
+        allowed=can_view_row,
+        not_found="未找到，或不在您的查看范围内。",
+        denied="您没有查看这条评定结果的权限。",
+        pk=pk,
     )

@@ -16,23 +16,21 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from shuzhi.cycles.models import Round
+from shuzhi.kernel.loader import load
 from shuzhi.orgs.models import Unit
-from shuzhi.orgs.policies import can
 
 from . import composite, grading_forms, grading_selectors, grading_services
 from .grading_models import GradeRow, Grading, GradingStatus
 from .grading_policies import (
     can_acknowledge,
     can_manage,
-    can_see_round,
-    can_view,
-    can_view_row,
-    is_own,
+    load_round,
+    load_row,
     ranking_scope_q,
     round_scope_q,
 )
@@ -42,31 +40,12 @@ ROW_PAGE_SIZE = 50
 RANK_PAGE_SIZE = 50
 
 
-def _round(request: HttpRequest, round_id: int, *, manage: bool = False) -> Round:
-    rnd = Round.objects.select_related("host").filter(pk=round_id).first()
-    if rnd is None or not can_see_round(request.user, rnd):
-        raise Http404("述职评议不存在或不在您的查看范围内。")
-    allowed = can_manage(request.user, rnd) if manage else can_view(request.user, rnd)
-    if not allowed:
-        raise PermissionDenied("您没有查看或评定本次述职评议等次的权限。")
-    return rnd
+def _round(request, round_id: int, *, manage: bool = False) -> Round:
+    return load_round(request.user, round_id, manage=manage)
 
 
-def _row(request: HttpRequest, pk: int) -> GradeRow:
-    row = (
-        GradeRow.objects.select_related(
-            "grading__round__host", "reporter__unit", "reporter__person"
-        )
-        .filter(pk=pk)
-        .first()
-    )
-    if row is None:
-        raise Http404
-    if not can_view_row(request.user, row):
-        if can_see_round(request.user, row.grading.round) or is_own(request.user, row.reporter):
-            raise PermissionDenied("您没有查看这条评定结果的权限。")
-        raise Http404
-    return row
+def _row(request, pk) -> GradeRow:
+    return load_row(request.user, pk)
 
 
 def _grading_page(rnd: Round):
@@ -420,9 +399,7 @@ def _ranking_rows(user, form: grading_forms.RankingForm):
     subtree = ""
     unit = None
     if data.get("unit"):
-        unit = Unit.objects.filter(pk=data["unit"]).first()
-        if unit is None or not can(user, "unit.view", unit):
-            raise Http404("组织不存在或不在您的查看范围内。")
+        unit = load(Unit, user, not_found="组织不存在或不在您的查看范围内。", pk=data["unit"])
         subtree = unit.path
     order = data.get("order") or "composite"
     scale_order = None
@@ -483,9 +460,7 @@ def _value(entry: dict | None) -> str:
 @login_required
 def history(request: HttpRequest, unit_id: int) -> HttpResponse:
     """One unit's grades year over year (same unit, every confirmed grading in scope)."""
-    unit = get_object_or_404(Unit, pk=unit_id)
-    if not can(request.user, "unit.view", unit):
-        raise Http404
+    unit = load(Unit, request.user, pk=unit_id)
     rows = grading_selectors.unit_history(unit.pk, ranking_scope_q(request.user))
     for row in rows:
         labels = {s["code"]: s["label"] for s in row.grading.round.scale}
