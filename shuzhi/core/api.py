@@ -13,7 +13,7 @@ from django.http import Http404
 from ninja import Router, Schema
 from ninja.pagination import paginate
 
-from . import selectors
+from . import policies, selectors
 
 router = Router(tags=["审计"])
 
@@ -42,7 +42,7 @@ def list_audit(
     date_to: datetime.date | None = None,
 ):
     """Audit entries in the caller's scope, newest first."""
-    if not selectors.may_search_audit(request.auth):
+    if not policies.may_search_audit(request.auth):
         raise PermissionDenied("您没有查询操作记录的权限。")
     entries = selectors.audit_entries_visible_to(request.auth)
     return selectors.filter_audit(

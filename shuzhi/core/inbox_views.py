@@ -17,10 +17,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from shuzhi.kernel.scope import is_global, scopes_for
-
 from . import notify
 from .models import Notification, TaskRun
+from .policies import may_view_worker
 
 INBOX_PAGE_SIZE = 30
 RECENT_RUNS = 20
@@ -112,10 +111,6 @@ def unread_badge(request: HttpRequest) -> HttpResponse:
     Bootstrap hides the empty badge)."""
     count = notify.unread_count(request.user)
     return render(request, "core/inbox_count.html", {"count": count})
-
-
-def may_view_worker(user) -> bool:
-    return is_global(user) or bool(scopes_for(user, "worker.view"))
 
 
 @login_required

@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from shuzhi.kernel.scope import can_at, is_global, scopes_for
 
 from .models import AuditEntry
+from .policies import may_search_audit
 
 
 def audit_entries_visible_to(user) -> QuerySet[AuditEntry]:
@@ -92,11 +93,6 @@ class AuditSearchForm(forms.Form):
         if start and end and start > end:
             self.add_error("date_to", "截止日期不能早于起始日期。")
         return data
-
-
-def may_search_audit(user) -> bool:
-    """Does ``user`` hold ``audit.view`` anywhere (may they open the search at all)?"""
-    return is_global(user) or bool(scopes_for(user, "audit.view"))
 
 
 # How to find where an object lives now, by audit ``object_type``. Each returns

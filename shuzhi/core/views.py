@@ -17,7 +17,7 @@ from shuzhi.cycles.policies import rounds_visible_to
 from shuzhi.kernel.roles import ROLE_ACTIONS
 from shuzhi.kernel.scope import is_global
 
-from . import selectors
+from . import policies, selectors
 
 AUDIT_PAGE_SIZE = 50
 
@@ -44,7 +44,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 def audit_search(request: HttpRequest) -> HttpResponse:
     """Search the history of everything in the user's scope by actor, object and date."""
-    if not selectors.may_search_audit(request.user):
+    if not policies.may_search_audit(request.user):
         raise PermissionDenied("您没有查询操作记录的权限。")
     form = selectors.AuditSearchForm(request.GET or None)
     entries = selectors.audit_entries_visible_to(request.user)
