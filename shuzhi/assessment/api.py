@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
+from shuzhi.kernel.loader import load
 from shuzhi.orgs.models import Unit, UnitType
 
 from . import governance, selectors, services
 from .models import Adjustment, GovernancePolicy, IndicatorItem, IndicatorSet, SetStatus
-from .policies import CHANGE, applies_to, can_set, can_view_unit_scores
+from .policies import CHANGE, applies_to, can_view_unit_scores
 
 router = Router(tags=["考核"])
 GRID_PAGE_SIZE = 50
@@ -199,12 +199,13 @@ class DecideIn(Schema):
 
 
 def _set(user, pk: int, *, change: bool = False) -> IndicatorSet:
-    indicator_set = selectors.visible_set_or_none(user, pk)
-    if indicator_set is None:
-        raise Http404
-    if change and not can_set(user, CHANGE, indicator_set):
-        raise PermissionDenied("您没有权限修改该考核指标体系。")
-    return indicator_set
+    return load(
+        IndicatorSet.objects.select_related("host", "assessed_type", "parent_set__host"),
+        user,
+        CHANGE if change else None,
+        denied="您没有权限修改该考核指标体系。",
+        pk=pk,
+    )
 
 
 def _detail(indicator_set: IndicatorSet) -> IndicatorSet:
@@ -481,9 +482,7 @@ def _policy_out(unit: Unit) -> dict:
 def get_policy(request, unit_code: str):
     """The governance policy that applies to sets hosted at the unit: the defaults with every
     override on it or above it laid over them, and the unit's own override."""
-    unit = Unit.objects.visible_to(request.auth, "round.view").filter(code=unit_code).first()
-    if unit is None:
-        raise Http404
+    unit = load(Unit, request.auth, view="round.view", code=unit_code)
     return _policy_out(unit)
 
 
@@ -491,8 +490,6 @@ def get_policy(request, unit_code: str):
 def put_policy(request, unit_code: str, payload: PolicyIn):
     """Override the policy for the unit's subtree (set from above: ``round.change`` on the
     unit's parent)."""
-    unit = Unit.objects.visible_to(request.auth, "round.view").filter(code=unit_code).first()
-    if unit is None:
-        raise Http404
+    unit = load(Unit, request.auth, view="round.view", code=unit_code)
     services.set_governance_policy(actor=request.auth, unit=unit, data=payload.data)
     return _policy_out(unit)

@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from shuzhi.core.models import TimeStampedModel
+from shuzhi.kernel.querysets import ScopedQuerySet
 
 POINTS_DIGITS = 6
 POINTS_PLACES = 2
@@ -46,11 +47,11 @@ class ItemSource(models.TextChoices):
     REPORT_ON_TIME = "report_on_time", _("按时提交述职报告（自动）")
 
 
-class IndicatorSetQuerySet(models.QuerySet):
-    def visible_to(self, user, action: str = "round.view") -> IndicatorSetQuerySet:
-        from .policies import set_scope_q
+class IndicatorSetQuerySet(ScopedQuerySet):
+    """A set belongs to its host unit."""
 
-        return self.filter(set_scope_q(user, action))
+    scope_routes = (("host__path", "host__depth"),)
+    view_action = "round.view"
 
 
 class IndicatorSet(TimeStampedModel):

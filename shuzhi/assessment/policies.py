@@ -18,13 +18,18 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from shuzhi.kernel.scope import granted_exactly_at, is_global
+from shuzhi.kernel.scope import granted_exactly_at, is_global, may_anywhere, scope_q
 from shuzhi.orgs import policies as org_policies
 from shuzhi.orgs.models import Unit
 
 VIEW = "round.view"
 CHANGE = "round.change"
 SELF_SCORE = "report.write"
+
+
+def may_define_sets(user) -> bool:
+    """May ``user`` define or derive indicator sets somewhere (the button and the pages)?"""
+    return may_anywhere(user, CHANGE)
 
 
 def can_set(user, action: str, indicator_set) -> bool:
@@ -34,7 +39,7 @@ def can_set(user, action: str, indicator_set) -> bool:
 
 def set_scope_q(user, action: str = VIEW) -> Q:
     """A filter selecting the sets whose host is in ``user``'s scope for ``action``."""
-    return org_policies.unit_scope_q(user, action, prefix="host__")
+    return scope_q(user, action, path="host__path", depth="host__depth")
 
 
 def users_who_can_set(action: str, indicator_set) -> QuerySet:

@@ -15,6 +15,8 @@ from django.http import Http404, HttpResponse
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
+from shuzhi.cycles.models import Round
+from shuzhi.kernel.loader import load
 from shuzhi.orgs.models import Unit
 
 from . import circular as documents
@@ -147,36 +149,25 @@ class CircularIn(Schema):
 
 
 def _host(user, host_id: int) -> Unit:
-    host = Unit.objects.visible_to(user, "round.view").filter(pk=host_id).first()
-    if host is None:
-        raise Http404
-    return host
+    return load(Unit, user, view="round.view", pk=host_id)
 
 
 def _follow_up(user, pk: int) -> FollowUp:
-    found = (
-        rp.visible_follow_ups(user)
-        .select_related("round__host", "reporter__unit", "conductor", "with_person")
-        .filter(pk=pk)
-        .first()
+    return load(
+        FollowUp.objects.select_related(
+            "round__host", "reporter__unit", "conductor", "with_person"
+        ),
+        user,
+        pk=pk,
     )
-    if found is None:
-        raise Http404
-    return found
 
 
 def _circular(user, pk: int) -> Circular:
-    found = rp.visible_circulars(user).select_related("round__host").filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
+    return load(Circular.objects.select_related("round__host"), user, pk=pk)
 
 
 def _round(user, pk: int):
-    found = rp.visible_rounds(user).select_related("host").filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
+    return load(Round.objects.select_related("host"), user, pk=pk)
 
 
 @router.get("/rules/{host_id}", response=list[RuleOut])

@@ -22,6 +22,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from shuzhi.core.models import TimeStampedModel
+from shuzhi.kernel.querysets import ScopedQuerySet
+from shuzhi.kernel.scope import is_active_user
 
 __all__ = [
     "Circular",
@@ -149,6 +151,31 @@ class FollowUpStatus(models.TextChoices):
     CANCELLED = "cancelled", _("已撤销")
 
 
+class FollowUpQuerySet(ScopedQuerySet):
+    """A follow-up belongs to its round's host; the talk's holder and the person it concerns
+    also read it."""
+
+    scope_routes = (("round__host__path", "round__host__depth"),)
+    view_action = "round.view"
+
+    def own_q(self, user, action: str) -> Q | None:
+        if action != "round.view" or not is_active_user(user):
+            return None
+        # The person a talk or rectification concerns is told about it and may read it.
+        own = Q(conductor_user_id=user.pk)
+        if getattr(user, "person_id", None):
+            own |= Q(with_person_id=user.person_id)
+        return own
+
+    def owns(self, user, action: str, obj) -> bool:
+        if action != "round.view" or not is_active_user(user):
+            return False
+        person_id = getattr(user, "person_id", None)
+        return obj.conductor_user_id == user.pk or bool(
+            person_id and obj.with_person_id == person_id
+        )
+
+
 class FollowUp(TimeStampedModel):
     """One consequence of one grade: a talk to hold, a commendation, or a rectification item.
 
@@ -229,6 +256,8 @@ class FollowUp(TimeStampedModel):
     cancelled_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     cancel_reason = models.CharField(_("撤销原因"), max_length=200, blank=True)
 
+    objects = FollowUpQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("结果运用事项")
         verbose_name_plural = _("结果运用事项")
@@ -248,6 +277,13 @@ class FollowUp(TimeStampedModel):
 class CircularStatus(models.TextChoices):
     DRAFT = "draft", _("草稿")
     ISSUED = "issued", _("已印发")
+
+
+class CircularQuerySet(ScopedQuerySet):
+    """A circular belongs to its round's host."""
+
+    scope_routes = (("round__host__path", "round__host__depth"),)
+    view_action = "round.view"
 
 
 class Circular(TimeStampedModel):
@@ -296,6 +332,8 @@ class Circular(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+
+    objects = CircularQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("通报")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from shuzhi.cycles.models import Round
-from shuzhi.kernel.scope import is_global
+from shuzhi.kernel.scope import may_anywhere
 from shuzhi.orgs import policies as org_policies
 from shuzhi.orgs.models import Unit
 
@@ -46,26 +46,15 @@ def can_complete(user, follow_up: FollowUp) -> bool:
 
 def follow_up_scope_q(user) -> Q:
     """Follow-ups ``user`` may read: those of rounds hosted in their view scope, the talks they
-    hold, and those about themselves."""
-    if is_global(user):
-        # An empty Q would vanish when or-ed below.
-        return Q()
-    condition = org_policies.unit_scope_q(user, VIEW, prefix="round__host__")
-    if getattr(user, "is_authenticated", False):
-        condition |= Q(conductor_user_id=user.pk)
-        # The person a talk or rectification concerns is told about it and may read it.
-        if getattr(user, "person_id", None):
-            condition |= Q(with_person_id=user.person_id)
-    return condition
+    hold, and those about themselves (the filter of ``FollowUp.objects.visible_to``)."""
+    return FollowUp.objects.scope_filter(user, VIEW)
 
 
 def may_list(user) -> bool:
     """May ``user`` open the results lists at all? Those who read rounds somewhere, and those
     a follow-up names (holding a talk or talked to); others get 403 rather than an empty
     page."""
-    from shuzhi.kernel.scope import scopes_for
-
-    if is_global(user) or scopes_for(user, VIEW):
+    if may_anywhere(user, VIEW):
         return True
     return FollowUp.objects.filter(
         Q(conductor_user_id=getattr(user, "pk", None))
@@ -74,12 +63,12 @@ def may_list(user) -> bool:
 
 
 def visible_follow_ups(user) -> QuerySet[FollowUp]:
-    return FollowUp.objects.filter(follow_up_scope_q(user))
+    return FollowUp.objects.visible_to(user)
 
 
 def visible_circulars(user) -> QuerySet[Circular]:
-    return Circular.objects.filter(org_policies.unit_scope_q(user, VIEW, prefix="round__host__"))
+    return Circular.objects.visible_to(user)
 
 
 def visible_rounds(user) -> QuerySet[Round]:
-    return Round.objects.filter(org_policies.unit_scope_q(user, VIEW, prefix="host__"))
+    return Round.objects.visible_to(user)

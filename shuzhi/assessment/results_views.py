@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from shuzhi.cycles.models import Round
+from shuzhi.kernel.loader import load
 from shuzhi.orgs.models import Unit, UnitType
 
 from . import circular as documents
@@ -141,16 +142,17 @@ class CircularForm(forms.Form):
 
 
 def _round(request: HttpRequest, pk: int) -> Round:
-    round_ = rp.visible_rounds(request.user).select_related("host").filter(pk=pk).first()
-    if round_ is None:
-        raise Http404("该年度述职评议不存在或不在您的查看范围内。")
-    return round_
+    return load(
+        Round.objects.select_related("host"),
+        request.user,
+        not_found="该年度述职评议不存在或不在您的查看范围内。",
+        pk=pk,
+    )
 
 
 def _follow_up(request: HttpRequest, pk: int) -> FollowUp:
-    follow_up = (
-        rp.visible_follow_ups(request.user)
-        .select_related(
+    return load(
+        FollowUp.objects.select_related(
             "round__host",
             "reporter__unit",
             "with_person",
@@ -158,21 +160,20 @@ def _follow_up(request: HttpRequest, pk: int) -> FollowUp:
             "conductor_user",
             "done_by",
             "problem",
-        )
-        .filter(pk=pk)
-        .first()
+        ),
+        request.user,
+        not_found="该事项不存在或不在您的查看范围内。",
+        pk=pk,
     )
-    if follow_up is None:
-        raise Http404("该事项不存在或不在您的查看范围内。")
-    return follow_up
 
 
 def _circular(request: HttpRequest, pk: int) -> Circular:
-    circular = rp.visible_circulars(request.user).select_related("round__host").filter(pk=pk)
-    found = circular.first()
-    if found is None:
-        raise Http404("该通报不存在或不在您的查看范围内。")
-    return found
+    return load(
+        Circular.objects.select_related("round__host"),
+        request.user,
+        not_found="该通报不存在或不在您的查看范围内。",
+        pk=pk,
+    )
 
 
 def _file(data: bytes, content_type: str, filename: str) -> HttpResponse:
@@ -282,9 +283,13 @@ def grades_export(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def rules(request: HttpRequest, host_pk: int) -> HttpResponse:
     """The host's consequences table; organisers edit one grade at a time."""
-    host = Unit.objects.visible_to(request.user, "round.view").filter(pk=host_pk).first()
-    if host is None:
-        raise Http404("该组织不存在或不在您的查看范围内。")
+    host = load(
+        Unit,
+        request.user,
+        view="round.view",
+        not_found="该组织不存在或不在您的查看范围内。",
+        pk=host_pk,
+    )
     may_manage = rp.can_manage_rules(request.user, host)
     rows = rs.effective_rules(host)
     bound_grade, bound_form = None, None

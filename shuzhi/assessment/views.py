@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from shuzhi.kernel.scope import is_global, scopes_for
+from shuzhi.kernel.loader import load
 from shuzhi.orgs.models import Unit
 
 from . import forms, governance, selectors, services
@@ -30,24 +30,32 @@ from .models import (
     ScoreEvidence,
     SetStatus,
 )
-from .policies import CHANGE, applies_to, can_self_score, can_set, can_view_unit_scores
+from .policies import (
+    CHANGE,
+    applies_to,
+    can_self_score,
+    can_set,
+    can_view_unit_scores,
+    may_define_sets,
+)
 
 PAGE_SIZE = 30
 GRID_PAGE_SIZE = 25
 
 
-def _visible(request: HttpRequest, pk: int) -> IndicatorSet:
-    indicator_set = selectors.visible_set_or_none(request.user, pk)
-    if indicator_set is None:
-        raise Http404("考核指标体系不存在或不在您的查看范围内。")
-    return indicator_set
+def _visible(request: HttpRequest, pk: int, action: str | None = None) -> IndicatorSet:
+    return load(
+        IndicatorSet.objects.select_related("host", "assessed_type", "parent_set__host"),
+        request.user,
+        action,
+        not_found="考核指标体系不存在或不在您的查看范围内。",
+        denied="您没有权限修改该考核指标体系。",
+        pk=pk,
+    )
 
 
 def _changeable(request: HttpRequest, pk: int) -> IndicatorSet:
-    indicator_set = _visible(request, pk)
-    if not can_set(request.user, CHANGE, indicator_set):
-        raise PermissionDenied("您没有权限修改该考核指标体系。")
-    return indicator_set
+    return _visible(request, pk, CHANGE)
 
 
 def _detail(indicator_set: IndicatorSet):
@@ -72,7 +80,7 @@ def set_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "q": text,
             "year": year,
-            "may_create": is_global(request.user) or bool(scopes_for(request.user, CHANGE)),
+            "may_create": may_define_sets(request.user),
             "to_self_score": selectors.sets_to_self_score(request.user),
         },
     )
@@ -80,7 +88,7 @@ def set_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def set_create(request: HttpRequest) -> HttpResponse:
-    if not (is_global(request.user) or scopes_for(request.user, CHANGE)):
+    if not may_define_sets(request.user):
         raise PermissionDenied("您没有权限制定考核指标。")
     form = forms.SetCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -264,7 +272,7 @@ def set_publish(request: HttpRequest, pk: int) -> HttpResponse:
 def set_derive(request: HttpRequest, pk: int) -> HttpResponse:
     """Derive a set for a lower host: keep (and lower the points of) or drop each item."""
     parent = _visible(request, pk)
-    if not scopes_for(request.user, CHANGE) and not is_global(request.user):
+    if not may_define_sets(request.user):
         raise PermissionDenied("您没有权限制定考核指标。")
     items = selectors.items_of(parent)
     errors: list[str] = []
