@@ -15,7 +15,7 @@ from django.http import Http404
 from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from shuzhi.cycles.models import RoundReporter
+from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.kernel.loader import load
 from shuzhi.rectification.models import Problem
 
@@ -195,11 +195,7 @@ def check(request, payload: CheckIn):
     """The flag panel for a text and its problems (nothing is saved)."""
     thresholds: dict = {}
     if payload.round_id is not None:
-        from shuzhi.cycles.policies import rounds_visible_to
-
-        round = rounds_visible_to(request.auth, "critique.view").filter(pk=payload.round_id).first()
-        if round is None:
-            raise Http404
+        round = load(Round, request.auth, view="critique.view", pk=payload.round_id)
         thresholds = round.report_checks or {}
     problems = [p.dict() for p in payload.problems]
     return [

@@ -21,8 +21,8 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from shuzhi.cycles.models import RoundReporter
-from shuzhi.kernel.roles import ONE_LEVEL_ROLES, roles_for
-from shuzhi.kernel.scope import is_global, scopes_for
+from shuzhi.kernel.roles import ONE_LEVEL_ROLES, Role, roles_for
+from shuzhi.kernel.scope import is_global, roles_at, scopes_for
 from shuzhi.orgs import policies as org_policies
 from shuzhi.orgs.models import Unit
 
@@ -135,6 +135,13 @@ def can_view_plan(user, reporter: RoundReporter) -> bool:
 def plans_visible_to(user) -> QuerySet[RectificationPlan]:
     """Plans of reporters whose unit or host is in ``user``'s ``report.view`` scope."""
     return RectificationPlan.objects.visible_to(user)
+
+
+def critiques_as_team_member(user, host: Unit) -> bool:
+    """Does ``user`` critique the reporters heard by ``host`` as a leadership-team member (a
+    leader's grant covering the host, and no secretary's grant there)?"""
+    roles = roles_at(user, host.path, host.depth)
+    return Role.LEADER in roles and Role.SECRETARY not in roles
 
 
 def can_critique_round(user, round) -> bool:

@@ -23,11 +23,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
-from shuzhi.accounts.models import Role
 from shuzhi.cycles.forms import apply_service_errors
 from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.kernel.loader import load
-from shuzhi.kernel.scope import roles_at
 from shuzhi.rectification.models import Problem
 
 from . import critique_services, plan_services
@@ -47,6 +45,7 @@ from .critique_policies import (
     can_view_critique,
     can_view_plan,
     can_write_plan,
+    critiques_as_team_member,
     critiques_visible_to,
     may_view_reporter,
 )
@@ -188,9 +187,7 @@ def _critique_form_page(
 def _default_role(user, reporter: RoundReporter) -> str:
     """A leadership-team member of the host critiques on a portfolio; anyone else enters the
     host secretary's critique (themselves or on their behalf)."""
-    host = reporter.round.host
-    roles = roles_at(user, host.path, host.depth)
-    if Role.LEADER in roles and Role.SECRETARY not in roles:
+    if critiques_as_team_member(user, reporter.round.host):
         return CritiqueRole.TEAM_MEMBER.value
     return CritiqueRole.HOST_SECRETARY.value
 

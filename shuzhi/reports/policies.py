@@ -17,7 +17,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from shuzhi.cycles.models import RoundReporter
-from shuzhi.kernel.scope import is_global, scopes_for
+from shuzhi.kernel.scope import granted_exactly_at, is_active_user, is_global, scopes_for
 from shuzhi.orgs import policies as org_policies
 
 from .models import Report
@@ -82,6 +82,19 @@ def can_view_report(user, report: Report) -> bool:
         or org_policies.can(user, "report.view", reporter.round.host)
         or _is_reporting_person(user, reporter)
     )
+
+
+def writable_reporters(user) -> QuerySet[RoundReporter]:
+    """Reporters whose report ``user`` writes: a grant carrying ``report.write`` exactly on the
+    unit, or the reporting person's own account (the rule of :func:`can_write_report` as a
+    filter)."""
+    if not is_active_user(user):
+        return RoundReporter.objects.none()
+    paths = [path for path, _depth in granted_exactly_at(user, "report.write")]
+    condition = Q(unit__path__in=paths)
+    if getattr(user, "person_id", None):
+        condition |= Q(person_id=user.person_id)
+    return RoundReporter.objects.filter(condition)
 
 
 def reports_visible_to(user) -> QuerySet[Report]:

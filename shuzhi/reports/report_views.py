@@ -24,10 +24,8 @@ from django.views.decorators.http import require_GET, require_POST
 from shuzhi.core.files import max_bytes_for, serve_file
 from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.kernel.loader import load
-from shuzhi.kernel.scope import scopes_for
-from shuzhi.orgs import policies as org_policies
 
-from . import archive, forms, quality, services, versions, word
+from . import archive, forms, policies, quality, services, versions, word
 from .models import SECTIONS, Report, ReportAttachment, ReportStatus
 from .policies import can_review_report, can_write_report, may_see_reporter, reports_visible_to
 
@@ -67,18 +65,6 @@ def _checks(report: Report) -> list[quality.Check]:
     return quality.run_checks(services.snapshot(report), report.reporter.round)
 
 
-def writable_reporters(user):
-    """Reporters whose report ``user`` writes: a secretary grant exactly on the unit, or the
-    reporting person's own account."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return RoundReporter.objects.none()
-    paths = [scope.path for scope in scopes_for(user, "report.write")]
-    condition = Q(unit__path__in=paths)
-    if getattr(user, "person_id", None):
-        condition |= Q(person_id=user.person_id)
-    return RoundReporter.objects.filter(condition)
-
-
 def _search(form: forms.ReportSearchForm) -> tuple[str, str]:
     if form.is_valid():
         return form.cleaned_data["q"].strip(), form.cleaned_data["status"]
@@ -106,15 +92,13 @@ def report_index(request: HttpRequest) -> HttpResponse:
     reports = reports.order_by("-reporter__round__year", "reporter__unit__path", "pk")
     page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))
     to_write = list(
-        writable_reporters(request.user)
+        policies.writable_reporters(request.user)
         .filter(Q(report__isnull=True) | Q(report__status__in=services.EDITABLE))
         .select_related("unit", "round", "report")
         .order_by("-round__year", "unit__path")[:20]
     )
     rounds = list(
-        Round.objects.filter(
-            org_policies.unit_scope_q(request.user, "report.review", prefix="host__")
-        )
+        Round.objects.visible_to(request.user, "report.review")
         .select_related("host")
         .order_by("-year", "host__path")[:20]
     )
