@@ -19,7 +19,6 @@ from shuzhi.core import clock
 from shuzhi.cycles.api import UnitRef
 from shuzhi.kernel.loader import load
 from shuzhi.orgs.models import Person, Unit
-from shuzhi.orgs.policies import unit_scope_q
 
 from . import ledger_api, services
 from .models import Problem, ProblemSource, ProgressNote
@@ -230,9 +229,7 @@ def carry_over(request, payload: CarryOverIn):
     """Carry the items of ``from_year`` not closed into the next year (idempotent)."""
     root = None
     if payload.root_id is not None:
-        root = get_object_or_404(
-            Unit.objects.filter(unit_scope_q(request.auth, "unit.view")), pk=payload.root_id
-        )
+        root = load(Unit, request.auth, pk=payload.root_id)
     count = services.carry_over(actor=request.auth, from_year=payload.from_year, root=root)
     return {"from_year": payload.from_year, "to_year": payload.from_year + 1, "carried": count}
 

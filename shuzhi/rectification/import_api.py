@@ -18,10 +18,10 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from shuzhi.kernel.loader import load
 from shuzhi.orgs.models import Unit, UnitStatus
 from shuzhi.orgs.policies import can
 
@@ -77,7 +77,7 @@ def start_import(
 @router.get("/import/{int:import_id}", response=LedgerImportOut, summary="台账导入的状态与结果")
 def get_import(request, import_id: int):
     jobs = ledger_import.imports_visible_to(request.auth).select_related("unit")
-    job = get_object_or_404(jobs, pk=import_id)
+    job = load(jobs, request.auth, narrowed=True, pk=import_id)
     # A finished import keeps its notices (ignored columns …) where a failed one keeps errors.
     done = job.status == LedgerImport.Status.DONE
     return {

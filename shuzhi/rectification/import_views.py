@@ -14,12 +14,13 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from shuzhi.core import clock
+from shuzhi.kernel.loader import load
 from shuzhi.orgs.importing import check_file_name
 from shuzhi.orgs.models import Unit, UnitStatus
 from shuzhi.orgs.policies import can
@@ -126,7 +127,7 @@ def problem_import(request: HttpRequest) -> HttpResponse:
 
 def _job_for(request: HttpRequest, pk: int) -> LedgerImport:
     jobs = ledger_import.imports_visible_to(request.user).select_related("unit", "created_by")
-    return get_object_or_404(jobs, pk=pk)
+    return load(jobs, request.user, narrowed=True, pk=pk)
 
 
 def _job_context(job: LedgerImport) -> dict:

@@ -69,6 +69,17 @@ def may_carry_over_somewhere(user) -> bool:
     return may_anywhere(user, CARRY_OVER_ACTION)
 
 
+def carry_over_roots(user) -> tuple[bool, list[str]]:
+    """Where ``user`` may run the rollover: everywhere (superusers), and the paths of the
+    units at the top of their ``round.change`` scopes."""
+    return is_global(user), [scope.path for scope in scopes_for(user, CARRY_OVER_ACTION)]
+
+
+def top_depth(user, action: str) -> int:
+    """The depth of the highest unit where ``user`` holds ``action`` (1 when none)."""
+    return min((path_depth(scope.path) for scope in scopes_for(user, action)), default=1)
+
+
 def may_view_unit(user, unit) -> bool:
     """May ``user`` see the problems of ``unit`` (its board, its summary)?"""
     return org_policies.can(user, "problem.view", unit)

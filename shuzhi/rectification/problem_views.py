@@ -21,18 +21,18 @@ from shuzhi.core import clock
 from shuzhi.core.files import serve_file
 from shuzhi.cycles.forms import apply_service_errors
 from shuzhi.kernel.loader import load
-from shuzhi.kernel.scope import is_global, scopes_for
 from shuzhi.orgs.models import Unit
 
 from . import forms, services
 from .models import Evidence, Problem, ProblemSource, ProgressNote
 from .policies import (
-    CARRY_OVER_ACTION,
     can_carry_over,
     can_manage_sources,
     can_problem,
     can_view_sources,
+    carry_over_roots,
     may_carry_over_somewhere,
+    top_depth,
 )
 from .transitions import PROBLEM
 
@@ -79,10 +79,7 @@ def _unit_choices(request: HttpRequest):
         ), anchor
     if in_scope[: UNIT_PICKER_LIMIT + 1].count() <= UNIT_PICKER_LIMIT:
         return in_scope.order_by("path"), None
-    top = min(
-        (scope.path.count("/") - 1 for scope in scopes_for(request.user, "problem.create")),
-        default=1,
-    )
+    top = top_depth(request.user, "problem.create")
     return in_scope.filter(depth__lte=top + 1).order_by("path"), None
 
 
@@ -311,8 +308,7 @@ def source_change(request: HttpRequest, pk: int) -> HttpResponse:
 def carry_over(request: HttpRequest) -> HttpResponse:
     """Year rollover for organisers: choose the year and scope, see how many items would be
     carried, then confirm."""
-    allow_all = is_global(request.user)
-    root_paths = [scope.path for scope in scopes_for(request.user, CARRY_OVER_ACTION)]
+    allow_all, root_paths = carry_over_roots(request.user)
     roots = Unit.objects.filter(path__in=root_paths).order_by("path")
     if not may_carry_over_somewhere(request.user):
         raise PermissionDenied("您没有权限进行年度结转。")
