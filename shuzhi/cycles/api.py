@@ -11,7 +11,6 @@ import datetime
 from decimal import Decimal
 from typing import BinaryIO, cast
 
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -157,9 +156,7 @@ def list_rounds(request, q: str = "", year: int | None = None):
 @router.post("/", response={201: RoundDetailOut})
 def create_round(request, payload: RoundIn):
     """Create the round of the host with ``host_code`` for ``year`` (default policies)."""
-    host = Unit.objects.visible_to(request.auth).filter(code=payload.host_code.strip()).first()
-    if host is None:
-        raise Http404
+    host = load(Unit, request.auth, code=payload.host_code.strip())
     round = services.create_round(
         actor=request.auth, host=host, year=payload.year, title=payload.title
     )

@@ -15,9 +15,10 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
+
+from shuzhi.kernel.loader import load
 
 from . import exporting, importing
 from .import_models import ImportJob
@@ -86,7 +87,7 @@ def start_import(
 
 @router.get("/import/{int:job_id}", response=ImportJobOut, summary="导入任务的状态与结果")
 def get_import(request, job_id: int):
-    job = get_object_or_404(ImportJob.objects.visible_to(request.auth), pk=job_id)
+    job = load(ImportJob.objects.visible_to(request.auth), request.auth, narrowed=True, pk=job_id)
     return _job_out(job)
 
 

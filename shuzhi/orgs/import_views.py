@@ -12,8 +12,10 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
+
+from shuzhi.kernel.loader import load
 
 from . import exporting, importing, policies
 from .import_models import ImportJob
@@ -81,7 +83,7 @@ def unit_import(request: HttpRequest) -> HttpResponse:
 
 
 def _job_for(request: HttpRequest, pk: int) -> ImportJob:
-    return get_object_or_404(ImportJob.objects.visible_to(request.user), pk=pk)
+    return load(ImportJob.objects.visible_to(request.user), request.user, narrowed=True, pk=pk)
 
 
 def _job_context(job: ImportJob) -> dict:

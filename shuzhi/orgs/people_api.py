@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 from typing import BinaryIO, cast
 
-from django.http import Http404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -114,10 +113,7 @@ class Message(Schema):
 
 
 def _unit(user, code: str) -> Unit:
-    unit = Unit.objects.visible_to(user).filter(code=(code or "").strip()).first()
-    if unit is None:
-        raise Http404
-    return unit
+    return load(Unit, user, code=(code or "").strip())
 
 
 def _person(user, person_id: int):
