@@ -23,7 +23,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from shuzhi.accounts.roles import ROLE_ACTIONS
+from shuzhi.kernel.roles import ROLE_ACTIONS
 from shuzhi.orgs import tree
 from shuzhi.orgs.import_models import ImportJob, ImportStatus
 from shuzhi.orgs.models import Unit
