@@ -28,14 +28,13 @@ from .common import ImportOutcome, ImportRefused, UnitPlan, UnitRows
 from .jobs import create_job, import_file, run_job
 from .planning import may_import_somewhere, plan_units
 from .reading import check_file_name, read_units_file
-from .writing import _ForeignKeys, write_plan
+from .writing import write_plan
 
 __all__ = [
     "ImportOutcome",
     "ImportRefused",
     "UnitPlan",
     "UnitRows",
-    "_ForeignKeys",
     "check_file_name",
     "create_job",
     "import_file",

@@ -20,14 +20,7 @@ OPTIONAL_COLUMNS = ["short_name"]
 ALLOWED_SUFFIXES = (".csv", ".xlsx")
 PATH_MAX_LENGTH = Unit._meta.get_field("path").max_length or 255
 
-# Above this many new units, PostgreSQL loads them with the table's foreign keys dropped and
-# re-created (one validating join instead of two trigger checks per row; see ADR 0003).
-REBUILD_FK_DEFAULT = 50_000
-CHUNK = 50_000
-
 _BAD_CODE = re.compile(r"[\s/]")
-_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 # (id, name, short_name, type_id, parent_id, path, depth, status)
 Existing = tuple[int, str, str, int, int | None, str, int, str]
