@@ -6,6 +6,8 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+from shuzhi.core.bulk.jobs import ImportRefused as ImportRefused
+
 from ..models import (
     Unit,
 )
@@ -27,14 +29,6 @@ Existing = tuple[int, str, str, int, int | None, str, int, str]
 _EXISTING_FIELDS = ("id", "name", "short_name", "type_id", "parent_id", "path", "depth", "status")
 
 NO_PERMISSION = "无权在该组织下导入"
-
-
-class ImportRefused(Exception):
-    """The file cannot be imported; ``errors`` says why, row by row."""
-
-    def __init__(self, errors: list[RowError]):
-        super().__init__(f"{len(errors)} errors")
-        self.errors = errors
 
 
 @dataclass
