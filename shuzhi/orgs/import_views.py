@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from . import exporting, importing
-from .import_models import ImportJob
+from .import_models import ImportJob, ImportKind
 
 
 class UnitImportForm(forms.Form):
@@ -70,7 +70,11 @@ def unit_import(request: HttpRequest) -> HttpResponse:
                 return redirect("import_job", pk=job.pk)
     else:
         form = UnitImportForm()
-    jobs = ImportJob.objects.visible_to(request.user).select_related("created_by")[:20]
+    jobs = (
+        ImportJob.objects.visible_to(request.user)
+        .filter(kind=ImportKind.UNITS)
+        .select_related("created_by")[:20]
+    )
     return render(
         request,
         "orgs/unit_import.html",

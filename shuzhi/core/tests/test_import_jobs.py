@@ -112,6 +112,9 @@ def test_the_job_list_shows_the_users_own_imports_of_every_kind(client, world):
     assert reverse("import_job", args=[units.pk]) in html
     assert reverse("import_job_detail_any", args=["posts", posts.pk]) in html
     assert reverse("problem_import_job", args=[ledger.pk]) in html
+    # Each upload page lists its own kind, each job linked to its own pages.
+    unit_page = client.get(reverse("unit_import")).content.decode()
+    assert "units.csv" in unit_page and "posts.csv" not in unit_page
     client.force_login(world.bob)
     html = client.get(reverse("import_jobs")).content.decode()
     assert "units.csv" not in html and "ledger.csv" not in html
