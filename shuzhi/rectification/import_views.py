@@ -18,7 +18,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from shuzhi.core import clock
-from shuzhi.orgs.importing import check_file_name
+from shuzhi.core.bulk.jobs import check_file_name
 from shuzhi.orgs.models import Unit, UnitStatus
 from shuzhi.orgs.policies import can
 

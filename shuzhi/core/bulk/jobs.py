@@ -25,9 +25,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import File
 from django.db import models, transaction
 from django.urls import reverse
 from django_tasks import task
@@ -176,6 +179,34 @@ class Importer:
 
     def file_name(self, job: Any) -> str:
         return getattr(job, self.file_name_field)
+
+
+ALLOWED_SUFFIXES = (".csv", ".xlsx")
+
+
+def check_file_name(name: str) -> None:
+    """Refuse a file whose extension is neither .csv nor .xlsx."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in ALLOWED_SUFFIXES:
+        raise ValidationError(
+            {"file": f"不支持的文件类型“{suffix or name}”：请上传 .csv 或 .xlsx 文件。"}
+        )
+
+
+def upload_errors(file_name: str, content: File | bytes) -> dict[str, str]:
+    """What is wrong with an upload before it becomes a job: its type, its size (at most
+    ``SHUZHI_IMPORT_MAX_BYTES``), emptiness — as ``{"file": message}``, or nothing."""
+    try:
+        check_file_name(file_name)
+    except ValidationError as exc:
+        return {"file": exc.message_dict["file"][0]}
+    size = len(content) if isinstance(content, bytes) else content.size
+    limit = settings.SHUZHI_IMPORT_MAX_BYTES
+    if size is not None and size > limit:
+        return {"file": f"文件太大（{size // 1048576} MB），上限为 {limit // 1048576} MB。"}
+    if size == 0:
+        return {"file": "文件是空的。"}
+    return {}
 
 
 _REGISTRY: dict[str, Importer] = {}

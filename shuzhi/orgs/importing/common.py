@@ -19,7 +19,6 @@ logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ["code", "name", "parent_code", "type"]
 OPTIONAL_COLUMNS = ["short_name"]
-ALLOWED_SUFFIXES = (".csv", ".xlsx")
 PATH_MAX_LENGTH = Unit._meta.get_field("path").max_length or 255
 
 _BAD_CODE = re.compile(r"[\s/]")

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import transaction
@@ -35,7 +34,7 @@ from ..tabular import (
 )
 from .common import ImportRefused
 from .planning import may_import_somewhere, plan_units
-from .reading import check_file_name, read_units_file
+from .reading import read_units_file
 from .writing import _lock_units, write_plan
 
 
@@ -57,15 +56,10 @@ def create_job(
     if not importer.may_start(actor):
         raise PermissionDenied(importer.refusal)
     file_name = Path(file_name or "").name
-    check_file_name(file_name)
+    errors = bulk_jobs.upload_errors(file_name, content)
+    if errors:
+        raise ValidationError(errors)
     size = len(content) if isinstance(content, bytes) else content.size
-    limit = settings.SHUZHI_IMPORT_MAX_BYTES
-    if size is not None and size > limit:
-        raise ValidationError(
-            {"file": f"文件太大（{size // 1048576} MB），上限为 {limit // 1048576} MB。"}
-        )
-    if size == 0:
-        raise ValidationError({"file": "文件是空的。"})
     upload = ContentFile(content) if isinstance(content, bytes) else content
     with transaction.atomic():
         job = ImportJob(

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import transaction
@@ -22,7 +21,6 @@ from shuzhi.core import clock
 from shuzhi.core.bulk import jobs as bulk_jobs
 from shuzhi.core.cells import append_row
 from shuzhi.core.progress import JobProgress
-from shuzhi.orgs.importing.reading import check_file_name
 from shuzhi.orgs.models import Unit, UnitStatus
 from shuzhi.orgs.policies import can
 from shuzhi.orgs.tabular import RowError, TabularError
@@ -74,16 +72,8 @@ def create_import(
         raise PermissionDenied("您无权向该组织导入问题台账。")
     errors: dict[str, str] = {}
     file_name = Path(file_name or "").name
-    try:
-        check_file_name(file_name)
-    except ValidationError as exc:
-        errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    errors.update(bulk_jobs.upload_errors(file_name, content))
     size = len(content) if isinstance(content, bytes) else content.size
-    limit = settings.SHUZHI_IMPORT_MAX_BYTES
-    if size is not None and size > limit:
-        errors["file"] = f"文件太大（{size // 1048576} MB），上限为 {limit // 1048576} MB。"
-    elif size == 0:
-        errors["file"] = "文件是空的。"
     this_year = clock.today().year
     if not (2000 <= year <= this_year + 1):
         errors["year"] = f"年度应在 2000 至 {this_year + 1} 之间。"
