@@ -23,6 +23,7 @@ urlpatterns = [
     path("assessment/grading/", include("shuzhi.assessment.grading_urls")),
     path("assessment/", include("shuzhi.assessment.urls")),
     path("inbox/", include("shuzhi.core.inbox_urls")),
+    path("imports/", include("shuzhi.core.bulk.urls")),
     path("", include("shuzhi.core.urls")),
 ]
 

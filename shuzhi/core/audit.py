@@ -44,6 +44,56 @@ def diff(before: dict[str, Any], obj: models.Model) -> dict[str, list[Any]]:
     return changes
 
 
+# Ballot contents (what was voted) never reach the audit log: an entry about one of these
+# would tie a vote to a time, an actor or a label (docs/decisions/0004-ballot-anonymity.md).
+BALLOT_CONTENT_TYPES = frozenset(
+    {"ballots.ballot", "ballots.ballotentry", "ballots.ballotcomment", "ballots.paperentry"}
+)
+
+
+def _actor(actor: Any) -> tuple[Any, str]:
+    """The user to link (None for anonymous or a label) and the label kept with the entry."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    label = ""
+    if user is not None:
+        label = getattr(user, "display_name", "") or user.get_username()
+    elif isinstance(actor, str):
+        label = actor
+    return user, label[:150]
+
+
+def _entry(
+    *,
+    user: Any,
+    label: str,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_label: str = "",
+    scope_path: str = "",
+    changes: dict[str, Any] | None = None,
+    note: str = "",
+) -> AuditEntry:
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_label = object_label or str(obj)[:255]
+    if object_type in BALLOT_CONTENT_TYPES:
+        raise ValueError(f"Ballot contents are never audited ({object_type}).")
+    return AuditEntry(
+        actor=user,
+        actor_label=label,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_label=object_label[:255],
+        scope_path=scope_path,
+        changes=changes or {},
+        note=note,
+    )
+
+
 def record(
     *,
     actor: Any,
@@ -57,24 +107,34 @@ def record(
     note: str = "",
 ) -> AuditEntry:
     """Append one audit entry; call it inside the transaction of the change it describes."""
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id or str(obj.pk)
-        object_label = object_label or str(obj)[:255]
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    label = ""
-    if user is not None:
-        label = getattr(user, "display_name", "") or user.get_username()
-    elif isinstance(actor, str):
-        label = actor
-    return AuditEntry.objects.create(
-        actor=user,
-        actor_label=label[:150],
+    user, label = _actor(actor)
+    entry = _entry(
+        user=user,
+        label=label,
         action=action,
+        obj=obj,
         object_type=object_type,
         object_id=object_id,
-        object_label=object_label[:255],
+        object_label=object_label,
         scope_path=scope_path,
-        changes=changes or {},
+        changes=changes,
         note=note,
     )
+    entry.save(force_insert=True)
+    return entry
+
+
+def record_many(*, actor: Any, entries: Iterable[dict[str, Any]], batch_size: int = 2000) -> int:
+    """Append many audit entries by one actor at once; answers how many were written.
+
+    Each item of ``entries`` takes the keyword arguments of :func:`record` other than
+    ``actor`` (``action``, ``obj`` or ``object_type``/``object_id``/``object_label``,
+    ``scope_path``, ``changes``, ``note``), with the same rules: the same actor label, labels
+    cut to their column, no entry about ballot contents. The bulk path of imports; call it
+    inside the transaction of the change the entries describe.
+    """
+    user, label = _actor(actor)
+    built = [_entry(user=user, label=label, **entry) for entry in entries]
+    if built:
+        AuditEntry.objects.bulk_create(built, batch_size=batch_size)
+    return len(built)

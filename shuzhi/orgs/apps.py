@@ -6,3 +6,13 @@ class OrgsConfig(AppConfig):
 
     name = "shuzhi.orgs"
     verbose_name = "组织"
+
+    def ready(self) -> None:
+        # The unit and post imports are plug-ins of the shared import-job runner.
+        from shuzhi.core.bulk import jobs
+
+        from .importing.jobs import UnitImporter
+        from .posts_import import PostImporter
+
+        jobs.register(UnitImporter())
+        jobs.register(PostImporter())

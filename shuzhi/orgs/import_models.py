@@ -46,7 +46,9 @@ class ImportJob(models.Model):
     """One import of one file.
 
     ``errors`` holds the first :data:`MAX_STORED_ERRORS` problems as ``[row, column, message]``
-    (row 0 means the file as a whole); ``error_report`` holds all of them as CSV.
+    (row 0 means the file as a whole); ``error_report`` holds all of them as CSV. ``counts``
+    holds what a kind counts besides created / updated / unchanged (people created by a post
+    import, rows skipped).
     ``processed_rows`` counts rows validated while the status is 校验中 and rows written while
     it is 写入中.
     """
@@ -66,6 +68,7 @@ class ImportJob(models.Model):
     updated_count = models.PositiveIntegerField(_("更新"), default=0)
     unchanged_count = models.PositiveIntegerField(_("未变"), default=0)
     error_count = models.PositiveIntegerField(_("错误数"), default=0)
+    counts = models.JSONField(_("其他计数"), default=dict, blank=True)
     errors = models.JSONField(_("错误（前 1000 条）"), default=list, blank=True)
     error_report = models.FileField(
         _("错误报告"), upload_to="imports/reports/%Y/%m/", max_length=255, blank=True

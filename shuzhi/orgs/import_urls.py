@@ -2,13 +2,18 @@
 
 from django.urls import path
 
+from shuzhi.core.bulk import views as job_views
+
 from . import import_views
+
+# The job pages are the shared ones of every import (shuzhi.core.bulk.views).
+UNITS = {"kind": "units"}
 
 urlpatterns = [
     path("", import_views.unit_import, name="unit_import"),
-    path("jobs/<int:pk>/", import_views.import_job, name="import_job"),
-    path("jobs/<int:pk>/status/", import_views.import_job_status, name="import_job_status"),
-    path("jobs/<int:pk>/errors.csv", import_views.import_job_errors, name="import_job_errors"),
+    path("jobs/<int:pk>/", job_views.job_detail, UNITS, name="import_job"),
+    path("jobs/<int:pk>/status/", job_views.job_status, UNITS, name="import_job_status"),
+    path("jobs/<int:pk>/errors.csv", job_views.job_errors, UNITS, name="import_job_errors"),
     path(
         "template.<str:file_format>",
         import_views.import_template,

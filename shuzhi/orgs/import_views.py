@@ -1,9 +1,9 @@
 """Pages for importing and exporting units.
 
-The upload page stores the file as an import job and queues it; the job page polls its status
-with htmx every second until it finishes, then shows the counts or the problems found (the
-first 100 in a table, all of them in a downloadable CSV report). The export page takes a unit
-code and offers the subtree as CSV or XLSX.
+The upload page stores the file as an import job and runs it through the shared runner; the
+job pages are the shared ones of every import (``shuzhi.core.bulk.views``), which poll the
+status with htmx until it finishes, then show the counts or the problems found. The export page
+takes a unit code and offers the subtree as CSV or XLSX.
 """
 
 from __future__ import annotations
@@ -11,16 +11,12 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from shuzhi.kernel.loader import load
-
 from . import exporting, importing, policies
-from .import_models import ImportJob
-
-PAGE_ERRORS = 100
+from .import_models import ImportJob, ImportKind
 
 
 class UnitImportForm(forms.Form):
@@ -74,50 +70,15 @@ def unit_import(request: HttpRequest) -> HttpResponse:
                 return redirect("import_job", pk=job.pk)
     else:
         form = UnitImportForm()
-    jobs = ImportJob.objects.visible_to(request.user).select_related("created_by")[:20]
+    jobs = (
+        ImportJob.objects.visible_to(request.user)
+        .filter(kind=ImportKind.UNITS)
+        .select_related("created_by")[:20]
+    )
     return render(
         request,
         "orgs/unit_import.html",
         {"form": form, "jobs": jobs, "example": exporting.EXAMPLE_ROWS},
-    )
-
-
-def _job_for(request: HttpRequest, pk: int) -> ImportJob:
-    return load(ImportJob.objects.visible_to(request.user), request.user, narrowed=True, pk=pk)
-
-
-def _job_context(job: ImportJob) -> dict:
-    return {"job": job, "page_errors": job.errors[:PAGE_ERRORS], "page_limit": PAGE_ERRORS}
-
-
-@login_required
-@require_GET
-def import_job(request: HttpRequest, pk: int) -> HttpResponse:
-    """One job: status, progress, counts, problems."""
-    job = _job_for(request, pk)
-    return render(request, "orgs/import_job.html", _job_context(job))
-
-
-@login_required
-@require_GET
-def import_job_status(request: HttpRequest, pk: int) -> HttpResponse:
-    """The status panel alone, polled by htmx while the job runs."""
-    job = _job_for(request, pk)
-    return render(request, "orgs/import_job_status.html", _job_context(job))
-
-
-@login_required
-@require_GET
-def import_job_errors(request: HttpRequest, pk: int) -> FileResponse:
-    """The full error report as CSV."""
-    job = _job_for(request, pk)
-    if not job.error_report:
-        raise Http404
-    return FileResponse(
-        job.error_report.open("rb"),
-        as_attachment=True,
-        filename=f"import-{job.pk}-errors.csv",
-        content_type="text/csv; charset=utf-8",
     )
 
 

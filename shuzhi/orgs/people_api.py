@@ -7,19 +7,20 @@ through :mod:`people_services` (whose ValidationError becomes a 422 with field m
 from __future__ import annotations
 
 import datetime
-from typing import BinaryIO, cast
 
+from django.core.exceptions import ValidationError
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from shuzhi.core.bulk import jobs as bulk_jobs
 from shuzhi.kernel.loader import load
 
+from . import importing, policies, posts_import
 from . import people_selectors as selectors
 from . import people_services as services
-from . import policies, posts_import
+from .import_models import ImportKind
 from .models import Person, Post, Unit
-from .tabular import TabularError, read_table
 
 router = Router(tags=["人员与职务"])
 
@@ -225,10 +226,22 @@ def import_posts(
     if not policies.may_import_posts(request.auth):
         return Status(403, {"detail": "您没有登记职务的权限。"})
     try:
-        table = read_table(file.name or "", cast(BinaryIO, file))
-    except TabularError as exc:
-        return Status(422, {"detail": str(exc), "errors": []})
-    result = posts_import.import_posts(table, request.auth, good_rows_only=good_rows_only)
+        job = importing.create_job(
+            actor=request.auth,
+            file_name=file.name or "",
+            content=file,
+            good_rows_only=good_rows_only,
+            kind=ImportKind.POSTS,
+            enqueue=False,
+        )
+    except ValidationError as exc:
+        return Status(422, {"detail": "；".join(exc.messages), "errors": []})
+    job = bulk_jobs.run(ImportKind.POSTS, job.pk)
+    result = posts_import.result_of(job)
     if not result.written:
+        file_errors = [e for e in result.errors if e.row == 0]
+        if file_errors and len(file_errors) == len(result.errors):
+            # The file as a whole could not be read: say why, as for a refused upload.
+            return Status(422, {"detail": file_errors[0].message, "errors": []})
         return Status(422, {"detail": "文件中有错误，未导入任何数据。", "errors": result.errors})
     return Status(200, {"counts": result.counts, "errors": result.errors})

@@ -15,9 +15,4 @@ urlpatterns = [
     path("secretary/", people_views.secretary_lookup, name="secretary_lookup"),
     path("import/", people_views.posts_import_page, name="posts_import"),
     path("import/template.csv", people_views.posts_import_template, name="posts_import_template"),
-    path(
-        "import/reports/<uuid:token>/",
-        people_views.posts_import_report,
-        name="posts_import_report",
-    ),
 ]

@@ -13,15 +13,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from shuzhi.core.bulk import jobs as bulk_jobs
 from shuzhi.kernel.loader import load, require_anywhere
 from shuzhi.kernel.scope import may_anywhere
 
+from . import importing, policies, posts_import
 from . import people_selectors as selectors
 from . import people_services as services
-from . import policies, posts_import
+from .import_models import ImportKind
 from .models import Person, Post, Unit
 from .people_forms import (
     EndPostForm,
@@ -31,7 +32,6 @@ from .people_forms import (
     SecretaryQueryForm,
     apply_service_errors,
 )
-from .tabular import TabularError, read_table
 
 PAGE_SIZE = 30
 HISTORY_LIMIT = 100
@@ -266,17 +266,27 @@ def posts_import_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            table = read_table(upload.name, upload)
-        except TabularError as exc:
-            form.add_error("file", str(exc))
-        else:
-            result = posts_import.import_posts(
-                table, request.user, good_rows_only=form.cleaned_data["good_rows_only"]
+            job = importing.create_job(
+                actor=request.user,
+                file_name=upload.name,
+                content=upload,
+                good_rows_only=form.cleaned_data["good_rows_only"],
+                kind=ImportKind.POSTS,
+                enqueue=False,
             )
+        except ValidationError as exc:
+            for message in exc.message_dict.get("file", exc.messages):
+                form.add_error("file", message)
+        else:
+            # A posts file is small: it runs here, through the shared runner, and the page
+            # shows its result at once; the job keeps the file and the error report.
+            job = bulk_jobs.run(ImportKind.POSTS, job.pk)
+            result = posts_import.result_of(job)
             context["result"] = result
-            if result.errors:
-                token = posts_import.store_error_report(result.errors, request.user)
-                context["report_url"] = reverse("posts_import_report", args=[token])
+            context["job"] = job
+            if job.error_report:
+                importer = bulk_jobs.importer_for(ImportKind.POSTS)
+                context["report_url"] = importer.url("errors", job)
             if result.written:
                 messages.success(request, "导入完成。")
     return render(request, "orgs/posts_import.html", context)
@@ -287,15 +297,4 @@ def posts_import_template(request: HttpRequest) -> HttpResponse:
     """The CSV template with the column names and two example rows."""
     response = HttpResponse(posts_import.template_csv(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="posts-template.csv"'
-    return response
-
-
-@login_required
-def posts_import_report(request: HttpRequest, token: str) -> HttpResponse:
-    """An import's error report, for the user who ran the import only."""
-    data = posts_import.error_report_for(str(token), request.user)
-    if data is None:
-        raise Http404("报告不存在。")
-    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="posts-errors-{token}.csv"'
     return response

@@ -18,23 +18,25 @@ from __future__ import annotations
 import datetime
 import io
 import re
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 
 from shuzhi.core import audit
 from shuzhi.core.cells import csv_writer
+from shuzhi.core.progress import JobProgress
 
 from . import people_services as ps
 from . import policies
+from .import_models import ImportJob, ImportKind, ImportStatus
+from .importing.common import ImportRefused
+from .importing.jobs import _ImportJobs
 from .models import Person, Post, PostRole, Unit
-from .tabular import RowError, Table, errors_as_csv
+from .tabular import RowError, Table
 
 REQUIRED_COLUMNS = ["unit_code", "person_name", "role", "start_date"]
 TEMPLATE_COLUMNS = [
@@ -528,43 +530,95 @@ def import_posts(table: Table, actor, *, good_rows_only: bool = False) -> Import
     return result
 
 
-# --- error reports -------------------------------------------------------------------------
-
-REPORT_DIR = "import-reports"
+# --- the plug-in of the shared import-job runner --------------------------------------------
 
 
-def _report_dir() -> Path:
-    return Path(settings.MEDIA_ROOT) / REPORT_DIR
+class PostImporter(_ImportJobs):
+    """The post import as a plug-in of the shared runner: the page, the API and the command
+    store the file as an ``ImportJob`` of kind 职务; posts files are small, so it runs inline
+    right after the upload's commit."""
+
+    kind = ImportKind.POSTS.value
+    label = "职务"
+    title = "导入职务"
+    refusal = "您没有登记职务的权限。"
+    inline_bytes = 1 << 62  # always inline: the page shows the result at once
+
+    def may_start(self, user) -> bool:
+        return policies.may_import_posts(user)
+
+    def read(self, job: ImportJob) -> Table:
+        return self.read_table(job)
+
+    def count(self, rows: Table) -> int:
+        return len(rows.rows)
+
+    def plan(self, job: ImportJob, rows: Table, progress: JobProgress):
+        clean, errors = validate_posts(rows, job.created_by)
+        if errors and (not job.good_rows_only or not clean):
+            raise ImportRefused(errors)
+        progress.set(status=ImportStatus.WRITING, processed_rows=0, force=True)
+        return clean, errors
+
+    def write(self, job: ImportJob, plan, progress: JobProgress) -> dict[str, int]:
+        clean, _errors = plan
+        try:
+            return write_posts(clean, job.created_by)
+        except ValidationError as exc:
+            raise ImportRefused([RowError(0, "", _first_message(exc))]) from exc
+
+    def succeed(self, job: ImportJob, plan, outcome: dict[str, int], total: int) -> None:
+        _clean, errors = plan
+        job.counts = {
+            "people_created": outcome["people_created"],
+            "rows_skipped": len({e.row for e in errors}),
+        }
+        self.finish(
+            job,
+            total,
+            errors,
+            created=outcome["posts_created"],
+            updated=outcome["posts_updated"],
+            unchanged=outcome["posts_unchanged"],
+        )
+
+    def upload_url(self) -> str:
+        return reverse("posts_import")
+
+    def error_report(self, job: ImportJob):
+        # A posts file is small: its report is answered whole, as the page's link always did.
+        report = super().error_report(job)
+        if report is None:
+            return None
+        stream, file_name, content_type = report
+        with stream:
+            return stream.read(), file_name, content_type
+
+    def done_summary(self, job: ImportJob) -> str:
+        skipped = job.counts.get("rows_skipped", 0)
+        return (
+            f"导入完成：新增人员 {job.counts.get('people_created', 0)} 人，"
+            f"新增职务 {job.created_count} 条，更新离任日期 {job.updated_count} 条，"
+            f"已存在未变 {job.unchanged_count} 条"
+            + (f"，跳过有误的行 {skipped} 行" if skipped else "")
+            + "。"
+        )
 
 
-def store_error_report(errors: list[RowError], user) -> str:
-    """Write the CSV error report for ``user`` and return its id (a UUID).
-
-    The report is ``MEDIA_ROOT/import-reports/<uuid>.csv``; a sidecar file names its creator so
-    only they can download it (it lists names from the file they uploaded).
-    """
-    token = str(uuid.uuid4())
-    directory = _report_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / f"{token}.csv").write_bytes(errors_as_csv(errors))
-    (directory / f"{token}.owner").write_text(str(user.pk), encoding="utf-8")
-    return token
-
-
-def error_report_for(token: str, user) -> bytes | None:
-    """The report bytes when ``token`` names a report created by ``user``; otherwise None."""
-    try:
-        token = str(uuid.UUID(str(token)))
-    except ValueError:
-        return None
-    directory = _report_dir()
-    owner = directory / f"{token}.owner"
-    report = directory / f"{token}.csv"
-    if not owner.is_file() or not report.is_file():
-        return None
-    if owner.read_text(encoding="utf-8").strip() != str(user.pk):
-        return None
-    return report.read_bytes()
+def result_of(job: ImportJob) -> ImportResult:
+    """A finished post import job as the page and the API show it."""
+    errors = [RowError(*error) for error in job.errors]
+    if job.status != ImportStatus.DONE:
+        return ImportResult(errors=errors)
+    counts = {
+        "rows": job.total_rows,
+        "people_created": job.counts.get("people_created", 0),
+        "posts_created": job.created_count,
+        "posts_updated": job.updated_count,
+        "posts_unchanged": job.unchanged_count,
+        "rows_skipped": job.counts.get("rows_skipped", 0),
+    }
+    return ImportResult(errors=errors, counts=counts, written=True)
 
 
 def template_csv() -> bytes:

@@ -15,20 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+# One row error for every import: the runner's (re-exported for the readers here).
+from shuzhi.core.bulk.jobs import RowError as RowError
 from shuzhi.core.cells import csv_writer
 
 
 class TabularError(Exception):
     """The file as a whole cannot be read (wrong format, undecodable, no header)."""
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One problem with one row: its number as shown in Excel, the column and a reason."""
-
-    row: int
-    column: str
-    message: str
 
 
 @dataclass

@@ -11,7 +11,11 @@ from django_tasks import task
 
 @task()
 def run_import_job(job_id: int) -> str:
-    """Run one unit import job; the job row records its progress and result."""
+    """Run one unit import job; the job row records its progress and result.
+
+    New jobs are queued as ``shuzhi.core.bulk.jobs.run_import_job``; this task runs the jobs
+    queued under its name before, through the same runner.
+    """
     from .importing import run_job
 
     return run_job(job_id).status

@@ -8,4 +8,10 @@ class RectificationConfig(AppConfig):
     verbose_name = "问题整改"
 
     def ready(self) -> None:
+        from shuzhi.core.bulk import jobs
+
         from . import signals  # noqa: F401  (keeps problem paths in step with unit moves)
+        from .ledger_import.jobs import LedgerImporter
+
+        # The ledger import is a plug-in of the shared import-job runner.
+        jobs.register(LedgerImporter())

@@ -2,21 +2,18 @@
 
 from django.urls import URLPattern, URLResolver, path
 
+from shuzhi.core.bulk import views as job_views
+
 from . import import_views
+
+# The job pages are the shared ones of every import (shuzhi.core.bulk.views).
+LEDGER = {"kind": "ledger"}
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("import/", import_views.problem_import, name="problem_import"),
-    path("import/<int:pk>/", import_views.problem_import_job, name="problem_import_job"),
-    path(
-        "import/<int:pk>/status/",
-        import_views.problem_import_status,
-        name="problem_import_status",
-    ),
-    path(
-        "import/<int:pk>/errors.xlsx",
-        import_views.problem_import_errors,
-        name="problem_import_errors",
-    ),
+    path("import/<int:pk>/", job_views.job_detail, LEDGER, name="problem_import_job"),
+    path("import/<int:pk>/status/", job_views.job_status, LEDGER, name="problem_import_status"),
+    path("import/<int:pk>/errors.xlsx", job_views.job_errors, LEDGER, name="problem_import_errors"),
     path(
         "import/template.xlsx",
         import_views.problem_import_template,

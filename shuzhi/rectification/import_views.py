@@ -1,39 +1,32 @@
 """Pages for importing a problem ledger (导入台账) and exporting it to Excel.
 
-The upload page stores the file as a ``LedgerImport`` and queues it; the job page polls its
-status with htmx every second until it finishes, then shows how many items were created or the
-problems found (the first 100 in a table, all of them in a downloadable .xlsx report that keeps
-the file's rows). ``/problems/export/`` answers the ledger page's selection as a printable .xlsx.
+The upload page stores the file as a ``LedgerImport`` and runs it through the shared runner;
+the job pages are the shared ones of every import (``shuzhi.core.bulk.views``): they poll the
+status with htmx until it finishes, then show how many items were created or the problems found
+(the first 100 in a table, all of them in a downloadable .xlsx report that keeps the file's
+rows). ``/problems/export/`` answers the ledger page's selection as a printable .xlsx.
 """
 
 from __future__ import annotations
-
-import datetime
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from shuzhi.core import clock
-from shuzhi.kernel.loader import load
-from shuzhi.orgs.importing import check_file_name
+from shuzhi.core.bulk.jobs import check_file_name
 from shuzhi.orgs.models import Unit, UnitStatus
 from shuzhi.orgs.policies import can
 
 from . import ledger_export, ledger_import, policies
 from .ledger_forms import LedgerFilterForm
-from .models import LedgerImport, ProblemSource
+from .models import ProblemSource
 
-PAGE_ERRORS = 100
 RECENT_IMPORTS = 20
-# A queued import normally starts within a second or two; after this long the likeliest cause
-# is that no background worker is running, so the page says how to start one.
-WORKER_HINT_AFTER = datetime.timedelta(seconds=10)
 
 
 class LedgerImportForm(forms.Form):
@@ -123,53 +116,6 @@ def problem_import(request: HttpRequest) -> HttpResponse:
             "sources": ProblemSource.objects.filter(is_active=True),
         },
     )
-
-
-def _job_for(request: HttpRequest, pk: int) -> LedgerImport:
-    jobs = ledger_import.imports_visible_to(request.user).select_related("unit", "created_by")
-    return load(jobs, request.user, narrowed=True, pk=pk)
-
-
-def _job_context(job: LedgerImport) -> dict:
-    finished = job.status in (LedgerImport.Status.DONE, LedgerImport.Status.FAILED)
-    return {
-        "job": job,
-        "finished": finished,
-        "page_errors": job.errors[:PAGE_ERRORS] if finished else [],
-        "error_count": len(job.errors),
-        "page_limit": PAGE_ERRORS,
-        "percent": (job.done_rows * 100 // job.total_rows) if job.total_rows else 0,
-        "waiting_long": job.status == LedgerImport.Status.PENDING
-        and timezone.now() - job.created_at > WORKER_HINT_AFTER,
-    }
-
-
-@login_required
-@require_GET
-def problem_import_job(request: HttpRequest, pk: int) -> HttpResponse:
-    """One import: status, progress, counts, problems found."""
-    job = _job_for(request, pk)
-    return render(request, "rectification/import_job.html", _job_context(job))
-
-
-@login_required
-@require_GET
-def problem_import_status(request: HttpRequest, pk: int) -> HttpResponse:
-    """The status panel alone, polled by htmx while the import runs."""
-    job = _job_for(request, pk)
-    return render(request, "rectification/import_job_status.html", _job_context(job))
-
-
-@login_required
-@require_GET
-def problem_import_errors(request: HttpRequest, pk: int) -> HttpResponse:
-    """The error report: the file's rows with the problems beside them, as .xlsx."""
-    job = _job_for(request, pk)
-    if job.status != LedgerImport.Status.FAILED or not job.errors:
-        raise Http404
-    response = HttpResponse(ledger_import.error_report(job), content_type=ledger_export.XLSX)
-    response["Content-Disposition"] = f'attachment; filename="ledger-import-{job.pk}-errors.xlsx"'
-    return response
 
 
 @login_required

@@ -11,7 +11,11 @@ from django_tasks import task
 
 @task()
 def run_ledger_import(import_id: int) -> str:
-    """Run one ledger import; the ``LedgerImport`` row records its progress and result."""
+    """Run one ledger import; the ``LedgerImport`` row records its progress and result.
+
+    New jobs are queued as ``shuzhi.core.bulk.jobs.run_import_job``; this task runs the jobs
+    queued under its name before, through the same runner.
+    """
     from .ledger_import import run_import
 
     return run_import(import_id).status

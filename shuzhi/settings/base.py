@@ -117,9 +117,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 SHUZHI_IMPORT_MAX_BYTES = env_int("SHUZHI_IMPORT_MAX_MB", 200, minimum=1) * 1024 * 1024
-# A PostgreSQL import creating at least this many units rebuilds the unit table's foreign keys
-# after the load instead of checking each row (see docs/decisions/0003-bulk-import.md).
+# A PostgreSQL import writing at least this many rows rebuilds the written tables' foreign keys
+# after the load instead of checking each row (docs/decisions/0011-one-bulk-write-path.md).
 SHUZHI_IMPORT_REBUILD_FK_ROWS = env_int("SHUZHI_IMPORT_REBUILD_FK_ROWS", 50_000, minimum=0)
+# Import files up to this size run right after the upload instead of waiting for the worker.
+SHUZHI_IMPORT_INLINE_BYTES = env_int("SHUZHI_IMPORT_INLINE_KB", 64, minimum=0) * 1024
 
 # Attachments to reports and rectification evidence (documents, images, short videos).
 SHUZHI_ATTACHMENT_MAX_BYTES = env_int("SHUZHI_ATTACHMENT_MAX_MB", 20, minimum=1) * 1024 * 1024

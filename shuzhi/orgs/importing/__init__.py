@@ -24,18 +24,19 @@ the caller asked for the good rows only; then the rows below a bad row (in the f
 an existing unit, in the database) are left out too and reported.
 """
 
+from shuzhi.core.bulk.jobs import check_file_name
+
 from .common import ImportOutcome, ImportRefused, UnitPlan, UnitRows
 from .jobs import create_job, import_file, run_job
 from .planning import plan_units
-from .reading import check_file_name, read_units_file
-from .writing import _ForeignKeys, write_plan
+from .reading import read_units_file
+from .writing import write_plan
 
 __all__ = [
     "ImportOutcome",
     "ImportRefused",
     "UnitPlan",
     "UnitRows",
-    "_ForeignKeys",
     "check_file_name",
     "create_job",
     "import_file",

@@ -6,6 +6,8 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+from shuzhi.core.bulk.jobs import ImportRefused as ImportRefused
+
 from ..models import (
     Unit,
 )
@@ -17,31 +19,15 @@ logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ["code", "name", "parent_code", "type"]
 OPTIONAL_COLUMNS = ["short_name"]
-ALLOWED_SUFFIXES = (".csv", ".xlsx")
 PATH_MAX_LENGTH = Unit._meta.get_field("path").max_length or 255
 
-# Above this many new units, PostgreSQL loads them with the table's foreign keys dropped and
-# re-created (one validating join instead of two trigger checks per row; see ADR 0003).
-REBUILD_FK_DEFAULT = 50_000
-CHUNK = 50_000
-
 _BAD_CODE = re.compile(r"[\s/]")
-_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 # (id, name, short_name, type_id, parent_id, path, depth, status)
 Existing = tuple[int, str, str, int, int | None, str, int, str]
 _EXISTING_FIELDS = ("id", "name", "short_name", "type_id", "parent_id", "path", "depth", "status")
 
 NO_PERMISSION = "无权在该组织下导入"
-
-
-class ImportRefused(Exception):
-    """The file cannot be imported; ``errors`` says why, row by row."""
-
-    def __init__(self, errors: list[RowError]):
-        super().__init__(f"{len(errors)} errors")
-        self.errors = errors
 
 
 @dataclass

@@ -7,8 +7,6 @@ import io
 from pathlib import Path
 from typing import BinaryIO
 
-from django.core.exceptions import ValidationError
-
 from ..tabular import (
     Table,
     TabularError,
@@ -17,20 +15,11 @@ from ..tabular import (
     read_xlsx,
     require_columns,
 )
-from .common import ALLOWED_SUFFIXES, REQUIRED_COLUMNS, UnitRows
+from .common import REQUIRED_COLUMNS, UnitRows
 
 # --------------------------------------------------------------------------------------------
 # Reading
 # --------------------------------------------------------------------------------------------
-
-
-def check_file_name(name: str) -> None:
-    """Refuse a file whose extension is neither .csv nor .xlsx."""
-    suffix = Path(name).suffix.lower()
-    if suffix not in ALLOWED_SUFFIXES:
-        raise ValidationError(
-            {"file": f"不支持的文件类型“{suffix or name}”：请上传 .csv 或 .xlsx 文件。"}
-        )
 
 
 def _columns(header: list[str], records: list[list[str]], numbers: list[int]) -> UnitRows:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
-from shuzhi.core.models import AuditEntry
+from shuzhi.core import audit, bulk
 
 from .. import tree
 from ..import_models import ImportJob
@@ -21,16 +20,11 @@ from ..tabular import (
     RowError,
 )
 from .common import (
-    _COPY_ESCAPES,
-    _COPY_SPECIAL,
-    CHUNK,
     PATH_MAX_LENGTH,
-    REBUILD_FK_DEFAULT,
     Existing,
     ImportOutcome,
     ImportRefused,
     UnitPlan,
-    logger,
 )
 from .planning import _path_ids
 
@@ -49,39 +43,6 @@ def _lock_units() -> None:
             cursor.execute("LOCK TABLE orgs_unit IN SHARE ROW EXCLUSIVE MODE")
     # SQLite takes the database write lock when the transaction begins (transaction_mode
     # IMMEDIATE in the settings).
-
-
-def _allocate_ids(count: int) -> list[int] | range:
-    """Take ``count`` ids for new units from the table's own sequence."""
-    if not count:
-        return []
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Under the table lock nobody else inserts units, so the values come out
-            # consecutive; reading only their bounds spares a million-row result. If they are
-            # not consecutive after all, read them one by one.
-            cursor.execute("SELECT pg_get_serial_sequence('orgs_unit', 'id')")
-            sequence = cursor.fetchone()[0]
-            cursor.execute(
-                "SELECT min(v), max(v), count(*) FROM ("
-                " SELECT nextval(%s::regclass) AS v FROM generate_series(1, %s)) AS s",
-                [sequence, count],
-            )
-            low, high, taken = cursor.fetchone()
-            if high - low + 1 == taken == count:
-                return range(low, high + 1)
-            cursor.execute(
-                "SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count]
-            )
-            return [row[0] for row in cursor.fetchall()]
-        # SQLite, under the write lock: continue after the highest id ever handed out.
-        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM orgs_unit")
-        highest = cursor.fetchone()[0]
-        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = 'orgs_unit'")
-        row = cursor.fetchone()
-        if row is not None:
-            highest = max(highest, row[0])
-        return range(highest + 1, highest + 1 + count)
 
 
 def _final_paths(plan: UnitPlan, ids: list[int | None]) -> list[str | None]:
@@ -150,65 +111,21 @@ def _final_paths(plan: UnitPlan, ids: list[int | None]) -> list[str | None]:
     return paths
 
 
-class _ForeignKeys:
-    """Drop the unit table's own foreign keys for a very large load and re-create them after.
-
-    Re-creating a foreign key validates every row with one join, where keeping it checks each
-    inserted row with a trigger at commit — about ten times the cost for a national tree. The
-    drop needs an exclusive lock on the table; when it cannot be had within a few seconds (or
-    the database user may not alter the table) the load keeps the constraints instead.
-    """
-
-    def __init__(self) -> None:
-        self.definitions: list[tuple[str, str]] = []
-
-    def drop(self) -> bool:
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '3s'")
-                cursor.execute(
-                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                    "WHERE conrelid = 'orgs_unit'::regclass AND contype = 'f' ORDER BY conname"
-                )
-                definitions = cursor.fetchall()
-                for name, _definition in definitions:
-                    cursor.execute(f'ALTER TABLE orgs_unit DROP CONSTRAINT "{name}"')
-                cursor.execute("SET LOCAL lock_timeout = DEFAULT")
-        except Exception:
-            logger.info("Import keeps the unit foreign keys (could not drop them).", exc_info=True)
-            return False
-        self.definitions = definitions
-        return True
-
-    def restore(self) -> None:
-        with connection.cursor() as cursor:
-            for name, definition in self.definitions:
-                cursor.execute(f'ALTER TABLE orgs_unit ADD CONSTRAINT "{name}" {definition}')
-
-
-_UNIT_COLUMNS = (
+# The columns a new unit is written with, in the order of the COPY lines below.
+_INSERT_COLUMNS = (
     "id",
-    "created_at",
-    "updated_at",
     "code",
     "name",
     "short_name",
     "path",
     "depth",
-    "status",
-    "status_date",
-    "sort_order",
-    "merged_into_id",
     "parent_id",
     "type_id",
+    "status",
+    "sort_order",
+    "created_at",
+    "updated_at",
 )
-
-
-def _copy_text(values: list[str]) -> list[str]:
-    """Escape text for COPY's text format, when any value needs it."""
-    if _COPY_SPECIAL.search("\x01".join(values)) is None:
-        return values
-    return [value.translate(_COPY_ESCAPES) for value in values]
 
 
 def _insert_units(
@@ -223,65 +140,49 @@ def _insert_units(
     rows = plan.rows
     tids = plan.type_ids
     create = plan.create
-    if connection.vendor == "postgresql":
-        codes = _copy_text(rows.codes)
-        names = _copy_text(rows.names)
-        shorts = _copy_text(rows.shorts)
+    report = None if progress is None else (lambda done: progress.set(processed_rows=done))
+    if bulk.uses_copy():
+        codes = bulk.copy_text(rows.codes)
+        names = bulk.copy_text(rows.names)
+        shorts = bulk.copy_text(rows.shorts)
         stamp = now.isoformat()
-        null = "\\N"
+        null = bulk.NULL
         tail = f"\tactive\t0\t{stamp}\t{stamp}\n"
-        columns = (
-            "id, code, name, short_name, path, depth, parent_id, type_id,"
-            " status, sort_order, created_at, updated_at"
+        bulk.copy_lines(
+            "orgs_unit",
+            _INSERT_COLUMNS,
+            (
+                f"{ids[i]}\t{codes[i]}\t{names[i]}\t{shorts[i]}\t{paths[i]}\t"
+                f"{paths[i].count('/') - 1}\t"  # type: ignore[union-attr]
+                f"{null if parent_ids[i] is None else parent_ids[i]}\t{tids[i]}{tail}"
+                for i in create
+            ),
+            progress=report,
         )
-        with (
-            connection.cursor() as cursor,
-            cursor.copy(f"COPY orgs_unit ({columns}) FROM STDIN") as copy,
-        ):
-            for start in range(0, len(create), CHUNK):
-                lines = []
-                for i in create[start : start + CHUNK]:
-                    path = paths[i]
-                    parent = parent_ids[i]
-                    lines.append(
-                        f"{ids[i]}\t{codes[i]}\t{names[i]}\t{shorts[i]}\t{path}\t"
-                        f"{path.count('/') - 1}\t{null if parent is None else parent}\t"  # type: ignore[union-attr]
-                        f"{tids[i]}{tail}"
-                    )
-                copy.write("".join(lines))
-                if progress is not None:
-                    progress.set(processed_rows=start + len(lines))
         return
-    sql = (
-        "INSERT INTO orgs_unit (id, code, name, short_name, path, depth, parent_id, type_id,"
-        " status, sort_order, created_at, updated_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    active = UnitStatus.ACTIVE.value
+    bulk.insert_rows(
+        "orgs_unit",
+        _INSERT_COLUMNS,
+        (
+            (
+                ids[i],
+                rows.codes[i],
+                rows.names[i],
+                rows.shorts[i],
+                paths[i],
+                paths[i].count("/") - 1,  # type: ignore[union-attr]
+                parent_ids[i],
+                tids[i],
+                active,
+                0,
+                now,
+                now,
+            )
+            for i in create
+        ),
+        progress=report,
     )
-    with connection.cursor() as cursor:
-        for start in range(0, len(create), 5000):
-            batch = []
-            for i in create[start : start + 5000]:
-                path = paths[i]
-                assert path is not None
-                batch.append(
-                    (
-                        ids[i],
-                        rows.codes[i],
-                        rows.names[i],
-                        rows.shorts[i],
-                        path,
-                        path.count("/") - 1,
-                        parent_ids[i],
-                        tids[i],
-                        UnitStatus.ACTIVE.value,
-                        0,
-                        now,
-                        now,
-                    )
-                )
-            cursor.executemany(sql, batch)
-            if progress is not None:
-                progress.set(processed_rows=start + len(batch))
 
 
 def _update_units(rows: list[tuple]) -> None:
@@ -336,25 +237,13 @@ def _common_scope(paths: Iterable[str]) -> str:
     return "" if prefix == "/" else prefix
 
 
-def _record_many(*, actor, entries: list[dict[str, Any]], batch_size: int = 2000) -> None:
-    """Append many audit entries at once (same fields and actor label as ``audit.record``)."""
-    if not entries:
-        return
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    label = (getattr(user, "display_name", "") or user.get_username()) if user else ""
-    AuditEntry.objects.bulk_create(
-        (AuditEntry(actor=user, actor_label=label[:150], **entry) for entry in entries),
-        batch_size=batch_size,
-    )
-
-
 def write_plan(
     plan: UnitPlan, *, actor, job: ImportJob, progress: JobProgress | None = None
 ) -> ImportOutcome:
     """Carry out ``plan`` inside the current transaction, with the audit entries."""
     now = timezone.now()
     rows = plan.rows
-    new_ids = _allocate_ids(len(plan.create))
+    new_ids = bulk.allocate_ids("orgs_unit", len(plan.create))
     ids: list[int | None] = [unit[0] if unit is not None else None for unit in plan.existing]
     for i, new_id in zip(plan.create, new_ids, strict=True):
         ids[i] = new_id
@@ -379,21 +268,18 @@ def write_plan(
         if unit is not None:
             parent_ids[i] = unit[0]
 
-    foreign_keys = None
-    threshold = getattr(settings, "SHUZHI_IMPORT_REBUILD_FK_ROWS", REBUILD_FK_DEFAULT)
-    if connection.vendor == "postgresql" and threshold and len(plan.create) >= threshold:
-        foreign_keys = _ForeignKeys()
-        if not foreign_keys.drop():
-            foreign_keys = None
+    # A national load goes in with the table's own foreign keys dropped and re-created after
+    # (one validating join instead of two trigger checks per row; ADR 0003).
+    with bulk.suspend_foreign_keys(["orgs_unit"], len(plan.create)):
+        _insert_units(plan, ids, paths, parent_ids, now, progress)
 
-    _insert_units(plan, ids, paths, parent_ids, now, progress)
+        _update_units(
+            [
+                (ids[i], rows.names[i], rows.shorts[i], plan.type_ids[i], parent_ids[i], now)
+                for i in plan.update
+            ]
+        )
 
-    _update_units(
-        [
-            (ids[i], rows.names[i], rows.shorts[i], plan.type_ids[i], parent_ids[i], now)
-            for i in plan.update
-        ]
-    )
     # Deepest first, so a moved unit inside a moved subtree is rewritten before its ancestor.
     for i in sorted(plan.moved, key=lambda k: -len(plan.existing[k][5])):  # type: ignore[index]
         unit = plan.existing[i]
@@ -402,9 +288,6 @@ def write_plan(
         tree.move_subtree(
             unit_id=unit[0], old_path=unit[5], new_path=new_path, new_parent_id=parent_ids[i]
         )
-
-    if foreign_keys is not None:
-        foreign_keys.restore()
 
     _audit_updates(plan, actor=actor, job=job, ids=ids, paths=paths)
     if progress is not None:
@@ -468,4 +351,4 @@ def _audit_updates(
                 "note": note,
             }
         )
-    _record_many(actor=actor, entries=entries)
+    audit.record_many(actor=actor, entries=entries)

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
 from shuzhi.accounts.models import Role
+from shuzhi.core import bulk
 from shuzhi.core.models import AuditEntry
 from shuzhi.core.testing import make_user
 from shuzhi.orgs import importing
@@ -413,13 +414,13 @@ def test_large_load_rebuilds_foreign_keys(settings, monkeypatch):
     world = build_world()
     settings.SHUZHI_IMPORT_REBUILD_FK_ROWS = 2
     dropped = []
-    drop = importing._ForeignKeys.drop
+    drop = bulk.ForeignKeys.drop
 
     def spy(self):
         dropped.append(drop(self))
         return dropped[-1]
 
-    monkeypatch.setattr(importing._ForeignKeys, "drop", spy)
+    monkeypatch.setattr(bulk.ForeignKeys, "drop", spy)
     lines = [f"44010490{k},新支部{k},440104,branch" for k in range(5)]
     job = run(world.alice, csv_bytes(*lines, "440103001,沙面街道党工委,440104,subdistrict"))
     assert job.status == ImportStatus.DONE, job.errors

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from shuzhi.orgs.tabular import RowError
+from shuzhi.core.bulk.jobs import ImportRefused as ImportRefused
 
 from ..models import (
     Problem,
@@ -107,11 +107,3 @@ _DATE = re.compile(
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _SPACE = re.compile(r"\s+")
 _HEADER_NOISE = re.compile(r"[\s*＊]|[（(]必填[)）]")
-
-
-class ImportRefused(Exception):
-    """The file cannot be imported; ``errors`` says why, row by row."""
-
-    def __init__(self, errors: list[RowError]):
-        super().__init__(f"{len(errors)} errors")
-        self.errors = errors

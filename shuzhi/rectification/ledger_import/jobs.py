@@ -1,22 +1,26 @@
-"""Import jobs: store the upload, run the stages, record progress, errors and the report."""
+"""The ledger import as a plug-in of the shared import-job runner (``core.bulk``): store the
+upload, then read, check and write it through the runner; the job pages are the shared ones."""
 
 from __future__ import annotations
 
+import datetime
 import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 
 from shuzhi.core import clock
+from shuzhi.core.bulk import jobs as bulk_jobs
 from shuzhi.core.cells import append_row
 from shuzhi.core.progress import JobProgress
 from shuzhi.kernel.scope import is_global, scopes_for
-from shuzhi.orgs.importing.reading import check_file_name
 from shuzhi.orgs.models import Unit, UnitStatus
 from shuzhi.orgs.policies import can
 from shuzhi.orgs.tabular import RowError, TabularError
@@ -24,16 +28,21 @@ from shuzhi.orgs.tabular import RowError, TabularError
 from ..models import (
     LedgerImport,
 )
-from .checking import plan_ledger
+from ..policies import may_import_ledger
+from .checking import LedgerPlan, plan_ledger
 from .common import (
     _KEY_OF_HEADER,
     MAX_STORED_ERRORS,
     ImportRefused,
     join_messages,
-    logger,
 )
 from .reading import LedgerRows, read_ledger
 from .writing import _lock_units, write_plan
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A queued import normally starts within a second or two; after this long the likeliest cause
+# is that no background worker is running, so the page says how to start one.
+WORKER_HINT_AFTER = datetime.timedelta(seconds=10)
 
 
 def import_units_for(actor) -> list[Unit]:
@@ -59,16 +68,8 @@ def create_import(
         raise PermissionDenied("您无权向该组织导入问题台账。")
     errors: dict[str, str] = {}
     file_name = Path(file_name or "").name
-    try:
-        check_file_name(file_name)
-    except ValidationError as exc:
-        errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    errors.update(bulk_jobs.upload_errors(file_name, content))
     size = len(content) if isinstance(content, bytes) else content.size
-    limit = settings.SHUZHI_IMPORT_MAX_BYTES
-    if size is not None and size > limit:
-        errors["file"] = f"文件太大（{size // 1048576} MB），上限为 {limit // 1048576} MB。"
-    elif size == 0:
-        errors["file"] = "文件是空的。"
     this_year = clock.today().year
     if not (2000 <= year <= this_year + 1):
         errors["year"] = f"年度应在 2000 至 {this_year + 1} 之间。"
@@ -82,9 +83,7 @@ def create_import(
         job.file.save(file_name, upload, save=False)
         job.save()
         if enqueue:
-            from ..tasks import run_ledger_import
-
-            transaction.on_commit(lambda: run_ledger_import.enqueue(job.pk))
+            bulk_jobs.dispatch(LedgerImporter.kind, job, size=size)
     return job
 
 
@@ -95,69 +94,132 @@ def _errors_json(errors: Sequence[RowError]) -> list[list[Any]]:
     return stored
 
 
-def _finish_failed(job: LedgerImport, errors: Sequence[RowError], total: int) -> LedgerImport:
-    job.status = LedgerImport.Status.FAILED
-    job.total_rows = total
-    job.done_rows = 0
-    job.created_count = 0
-    job.errors = _errors_json(errors)
-    job.save()
-    return job
+class LedgerImporter(bulk_jobs.Importer):
+    """The ledger import as a plug-in of the shared runner (reader, checker, writer)."""
+
+    kind = "ledger"
+    label = "问题台账"
+    title = "导入问题台账"
+    model = LedgerImport
+    progress_field = "done_rows"
+    file_name_field = "original_name"
+    refusal = "您没有导入问题台账的权限。"
+    url_names = {
+        "detail": "problem_import_job",
+        "status": "problem_import_status",
+        "errors": "problem_import_errors",
+    }
+
+    def load(self, job_id: int) -> LedgerImport:
+        return LedgerImport.objects.select_related("created_by", "unit").get(pk=job_id)
+
+    def may_start(self, user) -> bool:
+        return may_import_ledger(user)
+
+    def start(self, job: LedgerImport, progress: JobProgress) -> None:
+        progress.set(status=LedgerImport.Status.RUNNING, done_rows=0, force=True)
+
+    def read(self, job: LedgerImport) -> LedgerRows:
+        try:
+            with job.file.open("rb") as stream:
+                return read_ledger(job.original_name, stream)
+        except TabularError as exc:
+            raise ImportRefused([RowError(0, "", str(exc))]) from exc
+
+    def plan(self, job: LedgerImport, rows: LedgerRows, progress: JobProgress) -> LedgerPlan:
+        actor = job.created_by
+        if actor is None or not can(actor, "problem.import", job.unit):
+            raise ImportRefused([RowError(0, "", "您已无权向该组织导入问题台账。")])
+        plan = plan_ledger(rows, actor=actor, scope=job.unit, year=job.year)
+        if plan.errors:
+            raise ImportRefused(plan.errors)
+        # The items copy their units' paths as they are under the lock, not as planned.
+        paths = _lock_units(set(plan.unit_ids))
+        plan.unit_paths = [
+            paths.get(unit_id, path)
+            for unit_id, path in zip(plan.unit_ids, plan.unit_paths, strict=True)
+        ]
+        return plan
+
+    def write(self, job: LedgerImport, plan: LedgerPlan, progress: JobProgress):
+        return write_plan(plan, actor=job.created_by, job=job, progress=progress)
+
+    def succeed(self, job: LedgerImport, plan: LedgerPlan, outcome, total: int) -> None:
+        job.status = LedgerImport.Status.DONE
+        job.total_rows = total
+        job.done_rows = total
+        job.created_count = outcome.created
+        job.errors = [[0, "", warning] for warning in plan.warnings]
+        job.save()
+
+    def fail(self, job: LedgerImport, errors: Sequence[RowError], total: int) -> None:
+        job.status = LedgerImport.Status.FAILED
+        job.total_rows = total
+        job.done_rows = 0
+        job.created_count = 0
+        job.errors = _errors_json(errors)
+        job.save()
+
+    def jobs_visible_to(self, user):
+        return imports_visible_to(user).select_related("unit", "created_by")
+
+    def upload_url(self) -> str:
+        return reverse("problem_import")
+
+    def error_report(self, job: LedgerImport):
+        if job.status != LedgerImport.Status.FAILED or not job.errors:
+            return None
+        return (error_report(job), f"ledger-import-{job.pk}-errors.xlsx", XLSX)
+
+    def page(self, job: LedgerImport) -> bulk_jobs.JobPage:
+        finished = job.status in (LedgerImport.Status.DONE, LedgerImport.Status.FAILED)
+        who = job.created_by.display_name if job.created_by else ""
+        page = bulk_jobs.JobPage(
+            title=f"台账导入#{job.pk}",
+            file_name=job.original_name,
+            meta=(
+                f"{job.unit.name} · {job.year} 年度 · 上传人 {who} · "
+                f"{timezone.localtime(job.created_at):%Y-%m-%d %H:%M:%S}"
+            ),
+            status_label=job.get_status_display(),
+            outcome=job.status if finished else "",
+            waiting=job.status == LedgerImport.Status.PENDING,
+            waiting_long=job.status == LedgerImport.Status.PENDING
+            and timezone.now() - job.created_at > WORKER_HINT_AFTER,
+            processed=job.done_rows,
+            total=job.total_rows,
+        )
+        upload = ("再导入一个文件", self.upload_url())
+        if job.status == LedgerImport.Status.DONE:
+            page.summary = (
+                f"导入完成：共 {job.total_rows} 行，新增问题 {job.created_count} 个，"
+                f"记入 {job.year} 年度台账。"
+            )
+            page.notices = [message for _row, _column, message in job.errors]
+            ledger = f"{reverse('ledger_list')}?year={job.year}&unit={quote(job.unit.code)}"
+            page.links = [("查看台账", ledger), upload]
+        elif job.status == LedgerImport.Status.FAILED:
+            page.summary = (
+                f"文件共 {job.total_rows} 行，发现 {len(job.errors)} 处问题，未导入任何数据。"
+                "请修改后重新上传。"
+                if job.total_rows
+                else "文件无法导入，未写入任何数据。"
+            )
+            page.errors = job.errors
+            page.error_count = len(job.errors)
+            page.report_label = "下载错误报告（Excel）" if job.errors else ""
+            page.links = [upload]
+        return page
 
 
 def run_import(import_id: int) -> LedgerImport:
-    """Run an import job to the end: read, check, write, audit, record the result.
+    """Run an import job to the end through the shared runner: read, check, write, audit,
+    record the result.
 
     Runs in the background task (or directly, e.g. from the benchmark). A job that has already
     finished is returned as it is, so a retried task does nothing twice.
     """
-    job = LedgerImport.objects.select_related("created_by", "unit").get(pk=import_id)
-    if job.status in (LedgerImport.Status.DONE, LedgerImport.Status.FAILED):
-        return job
-    actor = job.created_by
-    progress = JobProgress(job)
-    progress.set(status=LedgerImport.Status.RUNNING, done_rows=0, force=True)
-    try:
-        with job.file.open("rb") as stream:
-            rows = read_ledger(job.original_name, stream)
-    except TabularError as exc:
-        return _finish_failed(job, [RowError(0, "", str(exc))], 0)
-    except OSError:
-        logger.exception("Ledger import %s: the uploaded file cannot be read.", job.pk)
-        return _finish_failed(job, [RowError(0, "", "上传的文件无法读取，请重新上传。")], 0)
-    total = len(rows)
-    progress.set(total_rows=total, force=True)
-    try:
-        with transaction.atomic():
-            if actor is None or not can(actor, "problem.import", job.unit):
-                raise ImportRefused([RowError(0, "", "您已无权向该组织导入问题台账。")])
-            plan = plan_ledger(rows, actor=actor, scope=job.unit, year=job.year)
-            if plan.errors:
-                raise ImportRefused(plan.errors)
-            # The items copy their units' paths as they are under the lock, not as planned.
-            paths = _lock_units(set(plan.unit_ids))
-            plan.unit_paths = [
-                paths.get(unit_id, path)
-                for unit_id, path in zip(plan.unit_ids, plan.unit_paths, strict=True)
-            ]
-            outcome = write_plan(plan, actor=actor, job=job, progress=progress)
-            progress.close()
-            job.status = LedgerImport.Status.DONE
-            job.total_rows = total
-            job.done_rows = total
-            job.created_count = outcome.created
-            job.errors = [[0, "", warning] for warning in plan.warnings]
-            job.save()
-    except ImportRefused as refused:
-        progress.close()
-        return _finish_failed(job, refused.errors, total)
-    except Exception:
-        progress.close()
-        logger.exception("Ledger import %s failed.", job.pk)
-        return _finish_failed(
-            job, [RowError(0, "", "导入时发生内部错误，未写入任何数据。请联系系统管理员。")], total
-        )
-    return job
+    return bulk_jobs.run(LedgerImporter.kind, import_id)
 
 
 def import_file(*, actor, unit: Unit, year: int, path: Path | str) -> LedgerImport:
