@@ -13,8 +13,10 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.files.base import File
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+from shuzhi.kernel.loader import load
 
 from .jobs import Importer, importer_for, importers
 
@@ -22,12 +24,18 @@ PAGE_ERRORS = 100
 RECENT_JOBS = 50
 
 
-def _job(request: HttpRequest, kind: str, pk: int) -> tuple[Importer, Any]:
+def _importer(kind: str) -> Importer:
     try:
-        importer = importer_for(kind)
+        return importer_for(kind)
     except KeyError:
         raise Http404("没有这种导入。") from None
-    return importer, get_object_or_404(importer.jobs_visible_to(request.user), pk=pk)
+
+
+def _job(request: HttpRequest, kind: str, pk: int) -> tuple[Importer, Any]:
+    importer = _importer(kind)
+    return importer, load(
+        importer.jobs_visible_to(request.user), request.user, narrowed=True, pk=pk
+    )
 
 
 def _context(importer: Importer, job: Any) -> dict[str, Any]:
