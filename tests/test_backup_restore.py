@@ -21,6 +21,7 @@ from django.db import connection
 
 from shuzhi.ballots.models import Ballot, BallotRound, BallotRoundStatus
 from shuzhi.core import backup
+from shuzhi.core.testing import ensure_default_problem_sources, ensure_default_unit_types
 from shuzhi.core.tests.samples import pdf_bytes, upload
 from shuzhi.rectification import services as problem_services
 from shuzhi.rectification.models import ACTIVE_STATUSES, Evidence, Problem
@@ -29,6 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _populate(media_root: Path) -> None:
+    # An earlier transactional test may have flushed the rows the migrations ship.
+    ensure_default_unit_types()
+    ensure_default_problem_sources()
     call_command("seed_demo", scale=0.02, stdout=open(os.devnull, "w"))  # noqa: SIM115
     closed = BallotRound.objects.filter(status=BallotRoundStatus.CLOSED)
     assert closed.exists() and Ballot.objects.filter(round__in=closed).count() > 100
