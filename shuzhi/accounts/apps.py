@@ -6,3 +6,8 @@ class AccountsConfig(AppConfig):
 
     name = "shuzhi.accounts"
     verbose_name = "账号与权限"
+
+    def ready(self) -> None:
+        from . import policies
+
+        policies.register_audit_check()

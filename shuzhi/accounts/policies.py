@@ -23,6 +23,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
+from shuzhi.core.selectors import object_id_int, register_object_check
 from shuzhi.kernel.roles import ROLE_ACTIONS
 from shuzhi.kernel.scope import can_at, held_roles, is_global, may_anywhere, roles_at, scopes_for
 from shuzhi.orgs.models import Unit
@@ -106,3 +107,12 @@ def can_manage_user(actor, user) -> bool:
         can_at(actor, "user.change", g.unit.path, g.unit.depth) and can_grant(actor, g.role, g.unit)
         for g in grants
     )
+
+
+def _may_see_history(actor, object_id: str) -> bool:
+    return users_visible_to(actor).filter(pk=object_id_int(object_id)).exists()
+
+
+def register_audit_check() -> None:
+    """Show an account's history to whoever may see the account (called once at start)."""
+    register_object_check("accounts.user", _may_see_history)

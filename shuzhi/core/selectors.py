@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.db.models import Q, QuerySet
@@ -97,8 +98,13 @@ class AuditSearchForm(forms.Form):
 
 # How to find where an object lives now, by audit ``object_type``. Each returns
 # ``(path, depth)`` of the object's unit, or None when the object is gone or has no unit.
+# The apps that own the objects register them (in their AppConfig.ready), so the audit trail
+# stays at the bottom of the import graph (docs/decisions/0012-import-layers.md).
 ObjectLocator = Callable[[str], tuple[str, int] | None]
 _LOCATORS: dict[str, ObjectLocator] = {}
+# Objects that are not placed in the tree (accounts): may this user see this object?
+ObjectCheck = Callable[[Any, str], bool]
+_CHECKS: dict[str, ObjectCheck] = {}
 
 
 def register_object_locator(object_type: str, locator: ObjectLocator) -> None:
@@ -106,35 +112,23 @@ def register_object_locator(object_type: str, locator: ObjectLocator) -> None:
     _LOCATORS[object_type] = locator
 
 
-def _unit_locator(object_id: str):
-    from shuzhi.orgs.models import Unit
-
-    return Unit.objects.filter(pk=_int(object_id)).values_list("path", "depth").first()
-
-
-def _person_locator(object_id: str):
-    from shuzhi.orgs.models import Person
-
-    return (
-        Person.objects.filter(pk=_int(object_id)).values_list("unit__path", "unit__depth").first()
-    )
+def register_object_check(object_type: str, check: ObjectCheck) -> None:
+    """Let an app decide itself who sees the history of its objects that have no unit."""
+    _CHECKS[object_type] = check
 
 
-def _int(value: str) -> int:
+def object_id_int(value: str) -> int:
+    """An audit ``object_id`` as a primary key (0, matching nothing, when it is not a number)."""
     try:
         return int(value)
     except (TypeError, ValueError):
         return 0
 
 
-register_object_locator("orgs.unit", _unit_locator)
-register_object_locator("orgs.person", _person_locator)
-
-
 def object_history(user, object_type: str, object_id: str) -> QuerySet[AuditEntry] | None:
     """Every entry about one object, or None when ``user`` may not see that object's history.
 
-    Accounts are visible through :func:`shuzhi.accounts.policies.users_visible_to`; objects
+    Objects with a registered check (accounts) are visible when it says so; objects
     with a registered locator through their current unit; anything else (deleted objects,
     types without a locator) through the entries' own scope paths.
     """
@@ -143,12 +137,9 @@ def object_history(user, object_type: str, object_id: str) -> QuerySet[AuditEntr
         return entries
     if not may_search_audit(user):
         return None
-    if object_type == "accounts.user":
-        from shuzhi.accounts.policies import users_visible_to
-
-        if not users_visible_to(user).filter(pk=_int(object_id)).exists():
-            return None
-        return entries
+    check = _CHECKS.get(object_type)
+    if check is not None:
+        return entries if check(user, object_id) else None
     locator = _LOCATORS.get(object_type)
     where = locator(object_id) if locator else None
     if where is not None:

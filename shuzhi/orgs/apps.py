@@ -11,8 +11,10 @@ class OrgsConfig(AppConfig):
         # The unit and post imports are plug-ins of the shared import-job runner.
         from shuzhi.core.bulk import jobs
 
+        from . import selectors
         from .importing.jobs import UnitImporter
         from .posts_import import PostImporter
 
         jobs.register(UnitImporter())
         jobs.register(PostImporter())
+        selectors.register_audit_locators()

@@ -15,9 +15,10 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from shuzhi.core.models import AuditEntry
+from shuzhi.core.selectors import object_id_int, register_object_locator
 from shuzhi.kernel.scope import can_at, is_global, scopes_for
 
-from .models import Post, Unit, UnitStatus, UnitType
+from .models import Person, Post, Unit, UnitStatus, UnitType
 
 CHILDREN_PAGE_SIZE = 200
 SEARCH_LIMIT = 50
@@ -253,3 +254,21 @@ def find_visible_by_code(user, code: str, action: str = "unit.view") -> Unit | N
     if not code:
         return None
     return Unit.objects.visible_to(user, action).filter(code=code).first()
+
+
+def _unit_locator(object_id: str) -> tuple[str, int] | None:
+    return Unit.objects.filter(pk=object_id_int(object_id)).values_list("path", "depth").first()
+
+
+def _person_locator(object_id: str) -> tuple[str, int] | None:
+    return (
+        Person.objects.filter(pk=object_id_int(object_id))
+        .values_list("unit__path", "unit__depth")
+        .first()
+    )
+
+
+def register_audit_locators() -> None:
+    """Scope the history of units and people by where they are now (called once at start)."""
+    register_object_locator("orgs.unit", _unit_locator)
+    register_object_locator("orgs.person", _person_locator)
