@@ -89,7 +89,7 @@ def _register_routers() -> None:
     api.add_router("/assessment/results", "shuzhi.assessment.results_api.router")
     api.add_router("/assessment/grading", "shuzhi.assessment.grading_api.router")
     api.add_router("/assessment", "shuzhi.assessment.api.router")
-    api.add_router("/inbox", "shuzhi.core.inbox_api.router")
+    api.add_router("/inbox", "shuzhi.dashboards.inbox_api.router")
 
 
 _register_routers()

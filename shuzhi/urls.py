@@ -22,9 +22,10 @@ urlpatterns = [
     path("assessment/results/", include("shuzhi.assessment.results_urls")),
     path("assessment/grading/", include("shuzhi.assessment.grading_urls")),
     path("assessment/", include("shuzhi.assessment.urls")),
-    path("inbox/", include("shuzhi.core.inbox_urls")),
+    path("inbox/", include("shuzhi.dashboards.inbox_urls")),
     path("imports/", include("shuzhi.core.bulk.urls")),
     path("", include("shuzhi.core.urls")),
+    path("", include("shuzhi.dashboards.urls")),
 ]
 
 # Uploaded files (imports, error reports) are never served directly: views check who asks.

@@ -1,3 +1,5 @@
+"""The audit pages (操作记录); the home page lives in ``shuzhi.dashboards``."""
+
 from django.urls import path
 
 from . import views
@@ -9,5 +11,4 @@ urlpatterns = [
         views.audit_object,
         name="audit_object",
     ),
-    path("", views.home, name="home"),
 ]

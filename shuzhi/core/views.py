@@ -1,4 +1,4 @@
-"""The home page, the audit search and the history of one object.
+"""The audit search and the history of one object (the home page: ``shuzhi.dashboards``).
 
 Audit pages follow the convention of docs/permissions.md: a user without ``audit.view``
 anywhere gets 403; an object whose history they may not see answers 404, like a missing one.
@@ -12,33 +12,9 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from shuzhi.accounts.http import AuthenticatedHttpRequest
-from shuzhi.cycles.policies import rounds_visible_to
-from shuzhi.kernel.roles import ROLE_ACTIONS
-from shuzhi.kernel.scope import is_global
-
 from . import policies, selectors
 
 AUDIT_PAGE_SIZE = 50
-
-
-@login_required
-def home(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """What this user can do, grant by grant."""
-    grants = list(request.user.grants.select_related("unit", "unit__type").order_by("unit__path"))
-    rounds = list(
-        rounds_visible_to(request.user).select_related("host").order_by("-year", "pk")[:5]
-    )
-    return render(
-        request,
-        "core/home.html",
-        {
-            "grants": grants,
-            "rounds": rounds,
-            "is_global": is_global(request.user),
-            "role_actions": {role: sorted(actions) for role, actions in ROLE_ACTIONS.items()},
-        },
-    )
 
 
 @login_required

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "shuzhi.rectification",
     "shuzhi.reports",
     "shuzhi.assessment",
+    "shuzhi.dashboards",
 ]
 
 MIDDLEWARE = [

@@ -14,12 +14,14 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Max, Min, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+from django_tasks_db.models import DBTaskResult, get_date_max
 
-from . import notify
-from .models import Notification, TaskRun
-from .policies import may_view_worker
+from shuzhi.core import notify
+from shuzhi.core.models import Notification, TaskRun
+from shuzhi.core.policies import may_view_worker
 
 INBOX_PAGE_SIZE = 30
 RECENT_RUNS = 20
@@ -59,7 +61,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(entries, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
-        "core/inbox.html",
+        "dashboards/inbox.html",
         {
             "page": page,
             "show": show,
@@ -99,8 +101,6 @@ def _back(request: HttpRequest) -> str:
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
-    from django.urls import reverse
-
     return reverse("inbox")
 
 
@@ -110,7 +110,7 @@ def unread_badge(request: HttpRequest) -> HttpResponse:
     none or signed out, so an expired session shows nothing instead of a login page, and
     Bootstrap hides the empty badge)."""
     count = notify.unread_count(request.user)
-    return render(request, "core/inbox_count.html", {"count": count})
+    return render(request, "dashboards/inbox_count.html", {"count": count})
 
 
 @login_required
@@ -156,7 +156,7 @@ def worker(request: HttpRequest) -> HttpResponse:
         ]
     return render(
         request,
-        "core/worker.html",
+        "dashboards/worker.html",
         {
             "tasks": tasks,
             "page": page,
@@ -183,10 +183,6 @@ def _queued(paths: set[str]) -> dict[str, object]:
     The database backend stores "no run_after" as a sentinel far in the future (9999-01-01),
     which means "as soon as a worker picks it up" — showing that date would read as "never".
     """
-    try:
-        from django_tasks_db.models import DBTaskResult, get_date_max
-    except ImportError:  # pragma: no cover - the database backend is always installed here
-        return {}
     asap = Q(run_after=get_date_max())
     rows = (
         DBTaskResult.objects.filter(task_path__in=paths, status="READY")

@@ -10,8 +10,8 @@ from django.http import Http404
 from ninja import Router, Schema
 from ninja.pagination import paginate
 
-from . import notify
-from .models import Notification
+from shuzhi.core import notify
+from shuzhi.core.models import Notification
 
 router = Router(tags=["站内提醒"])
 

@@ -1,0 +1,9 @@
+"""The home page."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+]
