@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "shuzhi.reports",
     "shuzhi.assessment",
     "shuzhi.dashboards",
+    "shuzhi.demo",
 ]
 
 MIDDLEWARE = [

@@ -6,8 +6,12 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from shuzhi.assessment.demo import seed_assessment_demo
+from shuzhi.meetings.demo import seed_round_demo
 from shuzhi.orgs import demo
 from shuzhi.orgs.models import Unit
+from shuzhi.rectification.demo import seed_ledger_demo
+from shuzhi.rectification.reminder_tasks import ensure_scheduled
 
 
 class Command(BaseCommand):
@@ -57,11 +61,6 @@ class Command(BaseCommand):
         """The rounds, then a year of problems, reports and critiques, then the 2025 grading
         (each skipped when already there), and the first run of the daily reminders for the
         worker."""
-        from shuzhi.assessment.demo import seed_assessment_demo
-        from shuzhi.meetings.demo import seed_round_demo
-        from shuzhi.rectification.demo import seed_ledger_demo
-        from shuzhi.rectification.reminder_tasks import ensure_scheduled
-
         seed_round_demo(self.stdout)
         started = time.monotonic()
         if seed_ledger_demo(self.stdout) is not None:
