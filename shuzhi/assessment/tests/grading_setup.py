@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from shuzhi.ballots import tally_testing
 from shuzhi.ballots.models import BallotRoundStatus
+from shuzhi.ballots.tests import tally_setup
 
 FORMULA = [
     {"code": "ballot_score", "weight": "0.8", "method": "good_rate"},
@@ -32,12 +32,12 @@ THRESHOLDS = [
 ]
 
 
-def finished_session(world) -> tally_testing.Setup:
-    setup = tally_testing.make_setup(world, min_ballots=1)
+def finished_session(world) -> tally_setup.Setup:
+    setup = tally_setup.make_setup(world, min_ballots=1)
     a, b, c = (r.pk for r in setup.reporters)
     for i in range(10):
         category = "leaders" if i < 5 else "public"
-        tally_testing.cast(
+        tally_setup.cast(
             setup.ballot_round,
             category,
             {a: "good", b: "good" if i < 9 else "fair_good", c: "good" if i % 2 else "average"},

@@ -290,7 +290,7 @@ def _grading_as(user, session):
 
 
 def test_gather_costs_the_same_queries_for_more_reporters(world, session):
-    from shuzhi.ballots import tally_testing
+    from shuzhi.ballots.tests import tally_setup
     from shuzhi.core.testing import make_unit
     from shuzhi.cycles.models import RoundReporter
     from shuzhi.meetings.models import SessionReporter
@@ -318,14 +318,14 @@ def test_gather_costs_the_same_queries_for_more_reporters(world, session):
         unit = make_unit(f"44990{i}", f"新单位{i}", "county", world.city_b)
         rr = RoundReporter.objects.create(round=session.annual, unit=unit, sort_order=10 + i)
         sr = SessionReporter.objects.create(session=session.session, reporter=rr, position=10 + i)
-        tally_testing.cast(session.ballot_round, "leaders", {sr.pk: "good"})
+        tally_setup.cast(session.ballot_round, "leaders", {sr.pk: "good"})
     assert count() == small
 
 
 def test_compute_and_confirm_cost_the_same_queries_for_more_reporters(world, session, monkeypatch):
     """Grading's own reads and writes do not grow with the reporters (the results app's
     follow-ups, run from the hook, are measured in its own tests)."""
-    from shuzhi.ballots import tally_testing
+    from shuzhi.ballots.tests import tally_setup
     from shuzhi.core.testing import make_unit
     from shuzhi.cycles.models import RoundReporter
     from shuzhi.meetings.models import SessionReporter
@@ -359,5 +359,5 @@ def test_compute_and_confirm_cost_the_same_queries_for_more_reporters(world, ses
         )
         sr = SessionReporter.objects.create(session=larger.session, reporter=rr, position=10 + i)
         for category in ("leaders", "public"):
-            tally_testing.cast(larger.ballot_round, category, {sr.pk: "fair_good"})
+            tally_setup.cast(larger.ballot_round, category, {sr.pk: "fair_good"})
     assert run(larger) == small

@@ -6,10 +6,10 @@ import pytest
 
 from shuzhi.accounts.models import Role
 from shuzhi.ballots.models import BallotRoundStatus, PaperEntry
-from shuzhi.ballots.tally_testing import cast, issue_codes, make_setup
+from shuzhi.ballots.tests.tally_setup import cast, issue_codes, make_setup
 from shuzhi.core.testing import make_user
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("shuzhi.ballots.tally_test_urls")]
+pytestmark = pytest.mark.django_db
 
 
 def url(s, live=False):

@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 
 from shuzhi.accounts.models import Role
-from shuzhi.ballots.tally_testing import make_setup
+from shuzhi.ballots.tests.tally_setup import make_setup
 from shuzhi.core.testing import make_user
 
 pytestmark = pytest.mark.django_db

@@ -11,10 +11,10 @@ import segno
 
 from shuzhi.accounts.models import Role
 from shuzhi.ballots import slips
-from shuzhi.ballots.tally_testing import issue_codes, make_setup
+from shuzhi.ballots.tests.tally_setup import issue_codes, make_setup
 from shuzhi.core.testing import make_user
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("shuzhi.ballots.tally_test_urls")]
+pytestmark = pytest.mark.django_db
 
 
 def page_count(pdf: bytes) -> int:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from shuzhi.ballots import tally
 from shuzhi.ballots.models import BallotRoundStatus
-from shuzhi.ballots.tally_testing import cast, make_setup
+from shuzhi.ballots.tests.tally_setup import cast, make_setup
 
 GRADES = ["good", "fair_good", "average", "poor"]
 POINTS = {

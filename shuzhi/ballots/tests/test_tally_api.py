@@ -9,10 +9,10 @@ from openpyxl import load_workbook
 
 from shuzhi.accounts.models import Role
 from shuzhi.ballots.models import BallotRoundStatus
-from shuzhi.ballots.tally_testing import cast, issue_codes, make_setup
+from shuzhi.ballots.tests.tally_setup import cast, issue_codes, make_setup
 from shuzhi.core.testing import make_user
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("shuzhi.ballots.tally_test_urls")]
+pytestmark = pytest.mark.django_db
 
 
 def api(s, tail):

@@ -11,9 +11,9 @@ from openpyxl import load_workbook
 
 from shuzhi.ballots import exports, tally
 from shuzhi.ballots.models import Ballot, BallotRoundStatus
-from shuzhi.ballots.tally_testing import make_setup
+from shuzhi.ballots.tests.tally_setup import make_setup
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("shuzhi.ballots.tally_test_urls")]
+pytestmark = pytest.mark.django_db
 
 SUB_ITEMS = [{"code": "duty", "label": "履行责任"}, {"code": "build", "label": "组织建设"}]
 
