@@ -31,7 +31,7 @@ from shuzhi.core import audit, transitions
 from shuzhi.core.transitions import Transition
 from shuzhi.cycles.models import Round
 
-from . import composite, grading_selectors
+from . import composite, grading_selectors, results
 from .grading_models import GradeRow, Grading, GradingStatus
 from .grading_policies import can_acknowledge, can_manage
 from .transitions import GRADING
@@ -291,15 +291,6 @@ def decide_grade(
     return row
 
 
-def _results_hook(name: str):
-    """The results app's hook ``name`` when it exists (it is optional)."""
-    try:
-        from . import results  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return getattr(results, name, None)
-
-
 def _notify_reporter(row: GradeRow, *, title: str, body: str) -> None:
     """Tell the reporting person's account about their grade."""
     from django.contrib.auth import get_user_model
@@ -408,9 +399,7 @@ def confirm_grades(*, actor, grading: Grading) -> list[GradeRow]:
         note=f"确定 {len(rows)} 个述职对象的评定等次",
         locked=True,
     )
-    hook = _results_hook("on_grades_confirmed")
-    if hook is not None:
-        hook(actor=actor, grading=grading, rows=rows)
+    results.on_grades_confirmed(actor=actor, grading=grading, rows=rows)
     _notify_confirmed(grading, rows, labels)
     return rows
 
@@ -485,9 +474,7 @@ def correct_grade(
         changes={"final": [old.final, new.final], "row": [old.pk, new.pk]},
         note=reason.strip(),
     )
-    hook = _results_hook("on_grade_corrected")
-    if hook is not None:
-        hook(actor=actor, old=old, new=new)
+    results.on_grade_corrected(actor=actor, old=old, new=new)
     _notify_reporter(
         new,
         title=f"{grading.round.title}：评定等次已更正",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from . import results_services
 from .grading_models import GradeRow, Grading
 from .results_models import FollowUp
 
@@ -19,14 +20,10 @@ def on_grades_confirmed(*, actor, grading: Grading, rows: Iterable[GradeRow]) ->
     asks for. Calling it again for the same rows creates nothing new. The number of queries
     does not grow with the rows (read once, inserted in bulk), except one ledger entry per
     限期整改 item."""
-    from . import results_services
-
     return results_services.generate_follow_ups(actor=actor, grading=grading, rows=rows)
 
 
 def on_grade_corrected(*, actor, old: GradeRow, new: GradeRow) -> list[FollowUp]:
     """Cancel what the corrected grade no longer asks for (with the reason) and add what it
     newly asks for; finished follow-ups stay."""
-    from . import results_services
-
     return results_services.correct_follow_ups(actor=actor, old=old, new=new)

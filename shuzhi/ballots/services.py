@@ -14,7 +14,6 @@ docs/decisions/0004-ballot-anonymity.md for why the two sides of the ballot neve
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import os
@@ -35,6 +34,7 @@ from shuzhi.core import audit, transitions
 from shuzhi.core.transitions import Transition
 from shuzhi.meetings import services as meeting_services
 from shuzhi.meetings.models import RosterCategory, Session, SessionReporter, SessionStatus
+from shuzhi.meetings.selectors import quorum_status
 
 from . import policies
 from .models import (
@@ -94,18 +94,9 @@ def _require(actor, session: Session) -> None:
 # --- Opening a round -----------------------------------------------------------------------
 
 
-def _quorum_met(session: Session, categories: list[RosterCategory], ratio: Decimal) -> bool:
-    """Use the meetings app's quorum rule when it exists, else: present > ratio × expected."""
-    try:
-        selectors: Any = importlib.import_module("shuzhi.meetings.selectors")
-    except ImportError:
-        selectors = None
-    quorum_status = getattr(selectors, "quorum_status", None)
-    if quorum_status is not None:
-        return bool(quorum_status(session).met)
-    expected = sum(c.expected for c in categories)
-    present = sum(c.present for c in categories)
-    return expected > 0 and Decimal(present) > Decimal(ratio) * expected
+def _quorum_met(session: Session) -> bool:
+    """The meetings app's quorum rule: present > the round's ratio × expected."""
+    return quorum_status(session).met
 
 
 def quorum_message(session: Session) -> str:
@@ -207,7 +198,7 @@ def open_round(*, actor, session: Session, is_test: bool = False) -> BallotRound
     reporters = _reporters_snapshot(session)
     if not reporters:
         raise ValidationError({"session": "请先确定本次会议的述职人。"})
-    if not is_test and not _quorum_met(session, categories, session.round.quorum_ratio):
+    if not is_test and not _quorum_met(session):
         raise ValidationError(
             {"session": "未达到法定人数，不能开始投票。" + quorum_message(session)}
         )

@@ -339,7 +339,7 @@ def test_compute_and_confirm_cost_the_same_queries_for_more_reporters(world, ses
             gs.confirm_grades(actor=world.alice, grading=grading)
         return len(computing.captured_queries), len(confirming.captured_queries)
 
-    monkeypatch.setattr(gs, "_results_hook", lambda name: None)
+    monkeypatch.setattr(gs.results, "on_grades_confirmed", lambda **kwargs: [])
     first = make_user("first_secretary")
     first.person = session.reporters[0].reporter.person
     first.save()
