@@ -1,6 +1,6 @@
 """Demo reports, critiques and a rectification plan for the demo province (江岭省).
 
-Called from ``shuzhi.rectification.demo`` while it replays the demo year: the 2025 reports of the
+Called from ``shuzhi.demo.ledger`` while it replays the demo year: the 2025 reports of the
 cities are written, submitted and accepted; the province secretary critiques each city and names
 problems (which become ledger items with source 上级点评); some cities draft a rectification plan
 the superior approves or returns; in November 2026 the cities write their 2026 reports, answering
@@ -215,7 +215,7 @@ def _writer(reporter: RoundReporter, accounts: dict, fallback):
     return accounts.get(reporter.person_id) or fallback
 
 
-# --- Steps of the year (called by rectification.demo at the right simulated dates) -----------
+# --- Steps of the year (called by shuzhi.demo.ledger at the right simulated dates) -----------
 
 
 def write_and_accept(

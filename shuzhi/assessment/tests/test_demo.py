@@ -23,9 +23,9 @@ from shuzhi.assessment.results_models import ConsequenceRule
 from shuzhi.ballots.models import Ballot, BallotRound, BallotRoundStatus
 from shuzhi.core.models import AuditEntry
 from shuzhi.cycles.models import Round
+from shuzhi.demo.ledger import seed_ledger_demo
 from shuzhi.meetings.demo import seed_round_demo
 from shuzhi.orgs import demo as org_demo
-from shuzhi.rectification.demo import seed_ledger_demo
 
 pytestmark = pytest.mark.django_db
 

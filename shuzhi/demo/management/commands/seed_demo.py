@@ -7,10 +7,10 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from shuzhi.assessment.demo import seed_assessment_demo
+from shuzhi.demo.ledger import seed_ledger_demo
 from shuzhi.meetings.demo import seed_round_demo
 from shuzhi.orgs import demo
 from shuzhi.orgs.models import Unit
-from shuzhi.rectification.demo import seed_ledger_demo
 from shuzhi.rectification.reminder_tasks import ensure_scheduled
 
 

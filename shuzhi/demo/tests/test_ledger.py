@@ -11,9 +11,9 @@ import time
 import pytest
 
 from shuzhi.core.models import Notification, TaskRun
+from shuzhi.demo.ledger import seed_ledger_demo
 from shuzhi.meetings.demo import seed_round_demo
 from shuzhi.orgs import demo as org_demo
-from shuzhi.rectification.demo import seed_ledger_demo
 from shuzhi.rectification.models import Evidence, Problem, ProblemStatus, ProgressNote
 from shuzhi.reports import quality
 from shuzhi.reports import services as report_services

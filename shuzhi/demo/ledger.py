@@ -44,11 +44,10 @@ from shuzhi.core import clock
 from shuzhi.cycles.models import Round
 from shuzhi.orgs.demo import PROVINCE_CODE
 from shuzhi.orgs.models import Person, Post, PostRole, Unit
+from shuzhi.rectification import services
+from shuzhi.rectification.models import Problem, ProblemStatus, ResponsibilityKind, Severity
+from shuzhi.rectification.reminders import run_reminders
 from shuzhi.reports import demo as report_demo
-
-from . import services
-from .models import Problem, ProblemStatus, ResponsibilityKind, Severity
-from .reminders import run_reminders
 
 SEED = 2025
 Y1, Y2 = 2025, 2026
