@@ -33,8 +33,8 @@ from django.db.models.functions import StrIndex, Substr
 from shuzhi.core import clock
 from shuzhi.kernel.scope import is_global, scopes_for
 from shuzhi.orgs.models import Unit
-from shuzhi.orgs.policies import unit_scope_q
 
+from . import extensions
 from .models import (
     ACTIVE_STATUSES,
     Problem,
@@ -358,20 +358,8 @@ def subtree_summary(
 
 def report_counts(user, unit: Unit, *, year: int, round_id: int | None = None) -> dict[str, int]:
     """Reports of the units in ``unit``'s subtree in the rounds of ``year`` by status, with
-    ``total``; read-only from the reports app, scoped by ``report.view``."""
-    from shuzhi.reports.models import Report, ReportStatus
-
-    reports = Report.objects.filter(
-        unit_scope_q(user, "report.view", prefix="reporter__unit__"),
-        reporter__unit__path__startswith=unit.path,
-        reporter__round__year=year,
-    )
-    if round_id:
-        reports = reports.filter(reporter__round_id=round_id)
-    counts = dict(reports.order_by().values_list("status").annotate(n=Count("pk")))
-    result = {value: counts.get(value, 0) for value in ReportStatus.values}
-    result["total"] = sum(counts.values())
-    return result
+    ``total``; answered by the reports app, scoped by ``report.view``."""
+    return extensions.side().report_counts(user, unit, year=year, round_id=round_id)
 
 
 def default_unit(user) -> Unit | None:
@@ -463,7 +451,6 @@ def my_work(unit: Unit, *, year: int, today=None) -> MyWork:
     """Read the unit's lists and its latest report for ``year``: six queries. The caller has
     checked that the user may view the unit."""
     from shuzhi.cycles.models import RoundReporter
-    from shuzhi.reports.models import Critique
 
     today = today or clock.today()
     counts = board_counts(unit, year=year, today=today)
@@ -489,11 +476,7 @@ def my_work(unit: Unit, *, year: int, today=None) -> MyWork:
     report = getattr(reporter, "report", None) if reporter is not None else None
     critiques = []
     if reporter is not None:
-        critiques = list(
-            Critique.objects.filter(reporter=reporter, published=True)
-            .annotate(named=Count("problems"))
-            .order_by("created_at", "id")
-        )
+        critiques = extensions.side().published_critiques(reporter)
     return MyWork(
         unit=unit,
         year=year,

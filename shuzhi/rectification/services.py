@@ -28,6 +28,7 @@ from shuzhi.core.transitions import Transition
 from shuzhi.orgs import tree
 from shuzhi.orgs.models import Person, Unit
 
+from . import extensions
 from .models import (
     CARRIED_SOURCE_CODE,
     DESCRIPTION_MAX_LENGTH,
@@ -263,9 +264,7 @@ def create_problem(
     rectification parts when known. ``serial`` is the next number in the unit's ledger for
     that year. A problem named in a critique is allowed to whoever may write that critique."""
     if critique is not None:
-        from shuzhi.reports.critique_policies import can_critique
-
-        if not can_critique(actor, critique.reporter):
+        if not extensions.side().may_write_critique(actor, critique):
             raise PermissionDenied("您没有权限为该点评登记问题。")
     else:
         from shuzhi.orgs.policies import can
@@ -383,10 +382,8 @@ def _may_edit_as_critic(actor, problem: Problem, fields: dict[str, Any]) -> bool
     to reword, even for a critic who may not edit the ledger (a secretary or team member)."""
     if problem.critique_id is None or not set(fields) <= CRITIQUE_FIELDS:
         return False
-    from shuzhi.reports.critique_policies import can_critique
-
     assert problem.critique is not None  # critique_id is set
-    return can_critique(actor, problem.critique.reporter)
+    return extensions.side().may_write_critique(actor, problem.critique)
 
 
 def why_started(problem: Problem) -> str:
@@ -397,8 +394,6 @@ def why_started(problem: Problem) -> str:
     a rectification plan already submitted or approved. Until then the item is only what was
     written down, so whoever wrote it (the recorder, or the critique naming it) may still
     reword or remove it; afterwards it is the ledger's record and its history must stay."""
-    from shuzhi.reports.models import CarriedAnswer, PlanStatus, RectificationPlan
-
     if problem.status != ProblemStatus.OPEN:
         return f"该问题当前状态为“{status_label(problem.status)}”"
     if ProgressNote.objects.filter(problem_id=problem.pk).exists():
@@ -407,16 +402,7 @@ def why_started(problem: Problem) -> str:
         return "该问题已上传整改佐证材料"
     if Problem.objects.filter(carried_from_id=problem.pk).exists():
         return f"该问题已转入{problem.year + 1}年度"
-    if CarriedAnswer.objects.filter(problem_id=problem.pk).exists():
-        return "该问题已在述职报告中作答"
-    # A plan lists problems of its reporter's unit only (see reports.plan_services).
-    plans = RectificationPlan.objects.filter(
-        reporter__unit_id=problem.unit_id,
-        status__in=[PlanStatus.SUBMITTED, PlanStatus.APPROVED],
-    ).values_list("items", flat=True)
-    if any(item.get("problem") == problem.pk for items in plans for item in items or []):
-        return "该问题已列入已提交或已批准的整改方案"
-    return ""
+    return extensions.side().work_started(problem)
 
 
 def work_started(problem: Problem) -> bool:
@@ -429,10 +415,8 @@ def _may_delete(actor, problem: Problem) -> bool:
         return True
     if problem.critique_id is None:
         return False
-    from shuzhi.reports.critique_policies import can_critique
-
     assert problem.critique is not None  # critique_id is set
-    return can_critique(actor, problem.critique.reporter)
+    return extensions.side().may_write_critique(actor, problem.critique)
 
 
 @transaction.atomic
@@ -451,15 +435,7 @@ def delete_problem(*, actor, problem: Problem, reason: str = "") -> None:
     started = why_started(problem)
     if started:
         raise ValidationError({"__all__": f"{started}，已开始整改，不能删除。"})
-    from shuzhi.reports.models import PlanStatus, RectificationPlan
-
-    for plan in RectificationPlan.objects.select_for_update(of=("self",)).filter(
-        reporter__unit_id=problem.unit_id, status__in=[PlanStatus.DRAFT, PlanStatus.RETURNED]
-    ):
-        items = [item for item in plan.items if item.get("problem") != problem.pk]
-        if items != plan.items:
-            plan.items = items
-            plan.save(update_fields=["items", "updated_at"])
+    extensions.side().problem_removed(problem)
     audit.record(
         actor=actor,
         action="problem.delete",

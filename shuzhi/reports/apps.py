@@ -6,3 +6,8 @@ class ReportsConfig(AppConfig):
 
     name = "shuzhi.reports"
     verbose_name = "述职报告与点评"
+
+    def ready(self) -> None:
+        from . import ledger
+
+        ledger.register()
