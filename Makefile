@@ -42,6 +42,7 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DJANGO_SETTINGS_MODULE=shuzhi.settings.test $(BIN)/mypy shuzhi
+	$(BIN)/lint-imports --no-cache
 	DJANGO_SETTINGS_MODULE=shuzhi.settings.test DATABASE_URL=$(SQLITE_TEST_URL) $(BIN)/python manage.py check
 	DJANGO_SETTINGS_MODULE=shuzhi.settings.test DATABASE_URL=$(SQLITE_TEST_URL) $(BIN)/python manage.py makemigrations --check --dry-run
 	SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=shuzhi.example DATABASE_URL=$(PG_URL) \
