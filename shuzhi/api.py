@@ -9,7 +9,11 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.security import APIKeyCookie, HttpBearer
 
+from shuzhi.accounts.api import router as accounts_router
 from shuzhi.accounts.tokens import user_for_token
+from shuzhi.core.api import router as core_router
+from shuzhi.orgs.api import router as orgs_router
+from shuzhi.orgs.people_api import router as people_router
 
 
 class TokenAuth(HttpBearer):
@@ -65,11 +69,6 @@ def not_found(request, exc: Http404):
 
 
 def _register_routers() -> None:
-    from shuzhi.accounts.api import router as accounts_router
-    from shuzhi.core.api import router as core_router
-    from shuzhi.orgs.api import router as orgs_router
-    from shuzhi.orgs.people_api import router as people_router
-
     # The vote endpoint first: it is the hot path in a full hall and URL resolution walks the
     # patterns in order.
     api.add_router("/vote", "shuzhi.ballots.vote_api.router")

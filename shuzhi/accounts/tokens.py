@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -40,8 +41,6 @@ def issue_token(*, actor, name: str) -> tuple[ApiToken, str]:
 def revoke_token(*, actor, token: ApiToken) -> None:
     """Revoke one of ``actor``'s own tokens."""
     if token.user_id != actor.pk:
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied("只能撤销自己的令牌。")
     ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
     audit.record(actor=actor, action="token.revoke", obj=token)

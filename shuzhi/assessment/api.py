@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -216,8 +217,6 @@ def _detail(indicator_set: IndicatorSet) -> IndicatorSet:
 def _host(user, code: str) -> Unit:
     host = Unit.objects.visible_to(user).filter(code=(code or "").strip()).first()
     if host is None:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({"host_code": "找不到该组织代码，或您无权查看该组织。"})
     return host
 
@@ -231,8 +230,6 @@ def list_sets(request, q: str = "", year: int | None = None, status: str = ""):
 
 @router.post("/sets", response={201: SetDetailOut})
 def create_set(request, payload: SetIn):
-    from django.core.exceptions import ValidationError
-
     unit_type = UnitType.objects.filter(code=payload.assessed_type).first()
     if unit_type is None:
         raise ValidationError({"assessed_type": "考核对象类型不存在。"})
@@ -254,8 +251,6 @@ def get_set(request, set_id: int):
 @router.patch("/sets/{set_id}", response=SetDetailOut)
 def patch_set(request, set_id: int, payload: SetPatch):
     """Rename a draft set, or publish it with ``{"status": "published"}``."""
-    from django.core.exceptions import ValidationError
-
     indicator_set = _set(request.auth, set_id, change=True)
     if payload.title is not None:
         services.update_set(actor=request.auth, indicator_set=indicator_set, title=payload.title)
@@ -309,8 +304,6 @@ def add_item(request, set_id: int, payload: ItemIn):
             pk=derived_id, set_id=indicator_set.parent_set_id
         ).first()
         if derived is None:
-            from django.core.exceptions import ValidationError
-
             raise ValidationError({"derived_from": "只能从上级指标体系中的指标派生。"})
     item = services.add_item(
         actor=request.auth, indicator_set=indicator_set, derived_from=derived, **data

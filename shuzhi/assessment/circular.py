@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import io
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -39,7 +40,7 @@ from shuzhi.reports.word import (
 )
 
 from .grading_models import GradeRow
-from .results_models import Circular, FollowUp, FollowUpKind, FollowUpStatus
+from .results_models import Circular, ConsequenceRule, FollowUp, FollowUpKind, FollowUpStatus
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -84,12 +85,11 @@ def _name(row: GradeRow) -> str:
     return f"{row.reporter.unit.name}{person.name if person else ''}同志"
 
 
-def draft(round_: Round) -> dict[str, Any]:
-    """Title, issuer, figures and section texts of a new circular for ``round_``."""
-    from .results_services import effective_rules
-
+def draft(round_: Round, rules_in_force: Iterable[ConsequenceRule]) -> dict[str, Any]:
+    """Title, issuer, figures and section texts of a new circular for ``round_``, under the
+    consequence rules in force for its host (``results_services.effective_rules``)."""
     rows = _rows(round_)
-    rules = {rule.grade: rule for rule in effective_rules(round_.host, round_.scale or [])}
+    rules = {rule.grade: rule for rule in rules_in_force}
     scale = [(str(g.get("code")), str(g.get("label", g.get("code")))) for g in round_.scale]
     total = len(rows)
     counts = {code: 0 for code, _label in scale}

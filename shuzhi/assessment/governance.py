@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 
+from django.core.exceptions import ValidationError
+
 # --- The rules cited ---------------------------------------------------------------------------
 
 RULE_2019 = (
@@ -161,8 +163,6 @@ def merge_policy(base: dict, override: dict | None) -> dict:
 
 def validate_policy(policy: dict) -> None:
     """Refuse a policy that cannot work, with Chinese messages per part."""
-    from django.core.exceptions import ValidationError
-
     errors: dict[str, str] = {}
     limits = policy.get("too_many", {})
     try:

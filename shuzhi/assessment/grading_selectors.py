@@ -15,19 +15,26 @@ from fractions import Fraction
 from typing import Any
 
 from django.db.models import (
+    Case,
     Count,
     DecimalField,
     F,
+    IntegerField,
     Q,
     QuerySet,
     Sum,
     Value,
+    When,
     Window,
 )
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Greatest, Least, Rank
 
+from shuzhi.ballots.models import OVERALL, BallotEntry, BallotRound, BallotRoundStatus
+from shuzhi.ballots.tally import rules_of
 from shuzhi.cycles.models import Round, RoundReporter
+from shuzhi.kernel.scope import scopes_for
+from shuzhi.reports.models import Critique
 
 from . import composite, scoring, sources
 from .grading_models import GradeRow, Grading, GradingStatus
@@ -41,6 +48,7 @@ from .models import (
     ItemSource,
     SetStatus,
 )
+from .services import effective_policy
 
 ZERO = Decimal("0")
 
@@ -96,8 +104,6 @@ def _sets_for(year: int, units: list) -> dict[int, IndicatorSet]:
 
 
 def _bonus_cap(indicator_set: IndicatorSet) -> Decimal | None:
-    from .services import effective_policy
-
     cap = (indicator_set.limits.get("policy") or {}).get("scoring", {}).get("bonus_cap")
     if cap is None:
         cap = effective_policy(indicator_set.host)["scoring"].get("bonus_cap")
@@ -198,9 +204,6 @@ class BallotData:
 def ballot_data(rnd: Round) -> dict[int, BallotData]:
     """Per round reporter id, the overall ratings of the last closed formal ballot round that
     rated them, grouped per category × grade. Two queries."""
-    from shuzhi.ballots.models import OVERALL, BallotEntry, BallotRound, BallotRoundStatus
-    from shuzhi.ballots.tally import rules_of
-
     rounds = list(
         BallotRound.objects.filter(
             session__round=rnd,
@@ -239,8 +242,6 @@ def ballot_data(rnd: Round) -> dict[int, BallotData]:
 
 def critique_ratings(rnd: Round) -> dict[int, list[str]]:
     """Published critiques' ratings per round reporter id. One query."""
-    from shuzhi.reports.models import Critique
-
     out: dict[int, list[str]] = {}
     for reporter_id, rating in (
         Critique.objects.filter(reporter__round=rnd, published=True)
@@ -352,8 +353,6 @@ def rows_of(grading: Grading, *, text: str = "", grade: str = "") -> QuerySet[Gr
 def own_rows(user) -> QuerySet[GradeRow]:
     """Current confirmed rows of the reporters ``user`` reports for: the reporting person's
     account, or a secretary grant exactly on the reporting unit."""
-    from shuzhi.kernel.scope import scopes_for
-
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return GradeRow.objects.none()
     condition = Q(pk__in=[])
@@ -410,8 +409,6 @@ def ranking(
             F("sort_value").desc(nulls_last=True), "id"
         )
     if order == "grade" and grade_order:
-        from django.db.models import Case, IntegerField, When
-
         rank_of_grade = Case(
             *[When(final=code, then=Value(i)) for code, i in grade_order.items()],
             default=Value(len(grade_order)),

@@ -22,12 +22,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from shuzhi.core import audit, transitions
+from shuzhi.core.notify import Message, notify, notify_many
 from shuzhi.core.transitions import Transition
 from shuzhi.cycles.models import Round
 
@@ -293,10 +295,6 @@ def decide_grade(
 
 def _notify_reporter(row: GradeRow, *, title: str, body: str) -> None:
     """Tell the reporting person's account about their grade."""
-    from django.contrib.auth import get_user_model
-
-    from shuzhi.core.notify import notify
-
     if row.reporter.person_id is None:
         return
     User = get_user_model()
@@ -315,10 +313,6 @@ def _notify_reporter(row: GradeRow, *, title: str, body: str) -> None:
 def _notify_confirmed(grading: Grading, rows: list[GradeRow], labels: dict[str, str]) -> None:
     """Tell every reporting person's account their grade: one query for the accounts and one
     batch of messages, whatever the number of reporters."""
-    from django.contrib.auth import get_user_model
-
-    from shuzhi.core.notify import Message, notify_many
-
     by_person: dict[int, list[GradeRow]] = {}
     for row in rows:
         if row.reporter.person_id is not None:

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from shuzhi.cycles.models import Round
+from shuzhi.cycles.policy import default_scale
 from shuzhi.kernel.loader import load
 from shuzhi.orgs.models import Unit
 
@@ -404,8 +405,6 @@ def _ranking_rows(user, form: grading_forms.RankingForm):
     order = data.get("order") or "composite"
     scale_order = None
     if order == "grade":
-        from shuzhi.cycles.policy import default_scale
-
         scale_order = {s["code"]: i for i, s in enumerate(default_scale())}
     rows = grading_selectors.ranking(
         scope=ranking_scope_q(user),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
@@ -279,8 +279,6 @@ def patch_circular(request, pk: int, payload: CircularIn):
         units = list(Unit.objects.visible_to(request.auth).filter(code__in=codes))
         missing = sorted(set(codes) - {u.code for u in units})
         if missing:
-            from django.core.exceptions import ValidationError
-
             raise ValidationError(
                 {"scope_unit_codes": f"找不到这些组织代码或无权查看：{'、'.join(missing)}。"}
             )

@@ -25,9 +25,13 @@ from django.db import transaction
 from shuzhi.core import audit, clock, transitions
 from shuzhi.core.notify import Message, notify_many
 from shuzhi.core.transitions import Transition
+from shuzhi.cycles import policy
 from shuzhi.cycles.models import Round
-from shuzhi.orgs.models import Unit, secretary_of
+from shuzhi.orgs.models import Unit, UnitType, secretary_of
+from shuzhi.rectification import services as rect_services
+from shuzhi.rectification.models import ProblemSource
 
+from . import circular as documents
 from .grading_models import GradeRow, Grading
 from .results_models import (
     Circular,
@@ -72,8 +76,6 @@ BULK_SIZE = 500
 
 def scale_of(host: Unit) -> list[dict]:
     """The scale of the host's latest round (the default scale when it has none)."""
-    from shuzhi.cycles import policy
-
     latest = Round.objects.filter(host=host).order_by("-year").values_list("scale", flat=True)
     scale = latest.first()
     return scale if scale else policy.default_scale()
@@ -215,8 +217,6 @@ def _rule_snapshot(rule: ConsequenceRule) -> dict[str, Any]:
 
 def _result_source(actor):
     """The shipped source 考核结果运用 (rectification migration 0005)."""
-    from shuzhi.rectification.models import ProblemSource
-
     return ProblemSource.objects.get(code=RESULT_SOURCE_CODE)
 
 
@@ -281,8 +281,6 @@ def _build(ctx: _Context, row: GradeRow, kind: str, spec: dict[str, Any]) -> Fol
     if kind == FollowUpKind.TALK and spec["by"] == TalkBy.SECRETARY:
         follow_up.conductor, follow_up.conductor_user = ctx.secretary()
     if kind == FollowUpKind.RECTIFICATION:
-        from shuzhi.rectification import services as rect_services
-
         who = reporter.person.name if reporter.person else reporter.unit.name
         follow_up.problem = rect_services.create_problem(
             actor=ctx.actor,
@@ -401,8 +399,6 @@ def generate_follow_ups(*, actor, grading: Grading, rows: Iterable[GradeRow]) ->
 def _cancel(actor, follow_up: FollowUp, reason: str, messages: list[Message]) -> None:
     """Cancel an open follow-up with ``reason``; an untouched ledger item it created goes with
     it, one already worked on stays in the ledger (and the reason says so)."""
-    from shuzhi.rectification import services as rect_services
-
     transitions.check(FOLLOW_UP, actor=actor, obj=follow_up, to=FollowUpStatus.CANCELLED)
     note = reason
     problem = follow_up.problem
@@ -625,13 +621,11 @@ def confirmed_grading(round_: Round) -> Grading | None:
 @transaction.atomic
 def create_circular(*, actor, round_: Round) -> Circular:
     """Draft the round's circular (通报) from its confirmed grades."""
-    from . import circular as documents
-
     if not can_manage(actor, round_):
         raise PermissionDenied("您没有权限起草该年度的通报。")
     if confirmed_grading(round_) is None:
         raise ValidationError({"__all__": "综合评定确定后才能起草通报。"})
-    draft = documents.draft(round_)
+    draft = documents.draft(round_, effective_rules(round_.host, round_.scale or []))
     circular = Circular.objects.create(
         round=round_,
         title=draft["title"],
@@ -679,8 +673,6 @@ def update_circular(*, actor, circular: Circular, **values: Any) -> Circular:
     """Edit a draft circular: title, 文号, issuer, date, section texts (``sections`` as
     ``{code: text}``) and the distribution scope (``scope_units`` — units the actor can see —,
     ``scope_levels`` — unit type codes —, ``scope_text``)."""
-    from shuzhi.orgs.models import UnitType
-
     circular = _locked_circular(actor, circular, "您没有权限修改该通报。")
     allowed = {*CIRCULAR_TEXT_FIELDS, "signed_on", "sections", "scope_units", "scope_levels"}
     unknown = set(values) - allowed
@@ -761,10 +753,10 @@ def update_circular(*, actor, circular: Circular, **values: Any) -> Circular:
 def regenerate_circular(*, actor, circular: Circular) -> Circular:
     """Rebuild a draft's figures and section texts from the grades as they stand now (edited
     text is replaced; title, 文号 and scope stay)."""
-    from . import circular as documents
-
     circular = _locked_circular(actor, circular, "您没有权限修改该通报。")
-    draft = documents.draft(circular.round)
+    draft = documents.draft(
+        circular.round, effective_rules(circular.round.host, circular.round.scale or [])
+    )
     circular.sections = draft["sections"]
     circular.data = draft["data"]
     circular.save(update_fields=["sections", "data", "updated_at"])

@@ -7,6 +7,8 @@ here only parse input.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -177,8 +179,6 @@ def _circular(request: HttpRequest, pk: int) -> Circular:
 
 
 def _file(data: bytes, content_type: str, filename: str) -> HttpResponse:
-    from urllib.parse import quote
-
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response

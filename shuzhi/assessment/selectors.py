@@ -24,6 +24,7 @@ from .models import (
     ItemScore,
 )
 from .policies import self_score_units
+from .services import effective_policy
 
 
 def set_list(
@@ -134,8 +135,6 @@ def grid(
     indicator_set: IndicatorSet, units: list[Unit], items: list[IndicatorItem] | None = None
 ) -> list[Row]:
     """The scoring grid for ``units``: one row per unit, one cell per item, and totals."""
-    from .services import effective_policy
-
     if items is None:
         items = items_of(indicator_set)
     unit_ids = [u.pk for u in units]

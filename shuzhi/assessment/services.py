@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 
 from shuzhi.core import audit, clock, transitions
+from shuzhi.core.files import check_upload
 from shuzhi.core.transitions import Transition
 from shuzhi.orgs import policies as org_policies
 from shuzhi.orgs.models import Unit, UnitType
@@ -760,8 +761,6 @@ def add_self_evidence(
 ) -> ScoreEvidence:
     """Attach a supporting file (document or image, checked by type and content) to a self
     score. Optional by default: the rules forbid mandatory uploads."""
-    from shuzhi.core.files import check_upload
-
     if not can_self_score(actor, unit):
         raise PermissionDenied("只有本单位可以上传自评佐证材料。")
     _scorable(indicator_set, unit)

@@ -14,15 +14,14 @@ from decimal import Decimal
 from django.db.models import Count, F, Q
 
 from shuzhi.core import clock
+from shuzhi.cycles.models import RoundReporter
+from shuzhi.rectification.models import Problem, ProblemStatus, overdue_q
 
 from .scoring import UnitFacts, source_points
 
 
 def unit_facts(unit_ids: Collection[int], year: int) -> dict[int, UnitFacts]:
     """The facts of each unit for ``year``; units without any data get empty facts."""
-    from shuzhi.cycles.models import RoundReporter
-    from shuzhi.rectification.models import Problem, ProblemStatus, overdue_q
-
     if not unit_ids:
         return {}
     today = clock.today()

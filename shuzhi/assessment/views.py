@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from shuzhi.core.files import serve_file
 from shuzhi.kernel.loader import load
 from shuzhi.orgs.models import Unit
 
@@ -501,8 +502,6 @@ def self_score(request: HttpRequest, pk: int, unit_pk: int) -> HttpResponse:
 
 @login_required
 def evidence_download(request: HttpRequest, pk: int) -> HttpResponseBase:
-    from shuzhi.core.files import serve_file
-
     evidence = get_object_or_404(
         ScoreEvidence.objects.select_related(
             "item_score__annual__set__host", "item_score__annual__unit"

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -76,8 +77,6 @@ def notify_many(messages: Iterable[Message]) -> list[Notification]:
 
     Messages for inactive users are dropped. Returns the notifications that were stored.
     """
-    from django.contrib.auth import get_user_model
-
     wanted = list(messages)
     if not wanted:
         return []
@@ -127,8 +126,6 @@ def _store(rows: list[Notification]) -> list[Notification]:
         with transaction.atomic():
             created = Notification.objects.bulk_create(rows, batch_size=BATCH_SIZE)
     except IntegrityError:
-        from django.contrib.auth import get_user_model
-
         users = get_user_model().objects.in_bulk({n.user_id for n in rows})
         singles = [
             notify(

@@ -29,6 +29,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.utils.module_loading import autodiscover_modules
 
 from . import audit, clock
 
@@ -178,8 +179,6 @@ def register(machine: Machine) -> Machine:
 
 def machines() -> dict[str, Machine]:
     """Every registered machine, after importing each installed app's ``transitions`` module."""
-    from django.utils.module_loading import autodiscover_modules
-
     autodiscover_modules("transitions")
     return dict(_REGISTRY)
 

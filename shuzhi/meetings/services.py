@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from shuzhi.core import audit, transitions
 from shuzhi.cycles.models import Round, RoundReporter, RoundStatus
+from shuzhi.cycles.services import require_change
 from shuzhi.orgs.tabular import RowError, Table, TabularError
 
 from . import draw
@@ -161,8 +162,6 @@ def create_session(
     override_reason: str = "",
 ) -> Session:
     """Schedule a session of ``round`` (status planned), obeying the top-down rule."""
-    from shuzhi.cycles.services import require_change
-
     require_change(actor, round)
     round = Round.objects.select_for_update().select_related("host").get(pk=round.pk)
     if round.status == RoundStatus.CLOSED:

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from shuzhi.kernel.scope import is_global
+
 MAX_STORED_ERRORS = 1000
 
 
@@ -33,8 +35,6 @@ FINISHED_STATUSES = frozenset({ImportStatus.DONE, ImportStatus.FAILED})
 class ImportJobQuerySet(models.QuerySet):
     def visible_to(self, user) -> ImportJobQuerySet:
         """A user's own jobs; every job for superusers; nothing for anonymous users."""
-        from shuzhi.kernel.scope import is_global
-
         if not getattr(user, "is_authenticated", False):
             return self.none()
         if is_global(user):

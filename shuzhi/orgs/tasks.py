@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from .importing import run_job
+
 
 @task()
 def run_import_job(job_id: int) -> str:
@@ -16,6 +18,4 @@ def run_import_job(job_id: int) -> str:
     New jobs are queued as ``shuzhi.core.bulk.jobs.run_import_job``; this task runs the jobs
     queued under its name before, through the same runner.
     """
-    from .importing import run_job
-
     return run_job(job_id).status

@@ -16,8 +16,11 @@ import datetime
 from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
+from django_tasks_db.models import DBTaskResult
 
 from shuzhi.core import clock
+
+from .reminders import run_reminders
 
 # The hour (local time) at which the daily run is due.
 RUN_HOUR = getattr(settings, "SHUZHI_REMIND_HOUR", 6)
@@ -26,8 +29,6 @@ RUN_HOUR = getattr(settings, "SHUZHI_REMIND_HOUR", 6)
 @task()
 def daily_reminders() -> dict:
     """Send today's reminders, then queue tomorrow's run (even when today's failed)."""
-    from .reminders import run_reminders
-
     try:
         return run_reminders()
     finally:
@@ -45,8 +46,6 @@ def next_run_at(now: datetime.datetime | None = None) -> datetime.datetime:
 
 def is_queued() -> bool:
     """Whether a run of the daily job is waiting in the database queue."""
-    from django_tasks_db.models import DBTaskResult
-
     return DBTaskResult.objects.filter(
         task_path=daily_reminders.module_path, status="READY"
     ).exists()

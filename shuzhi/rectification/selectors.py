@@ -30,7 +30,9 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import StrIndex, Substr
 
+from shuzhi.accounts.models import Grant, Role
 from shuzhi.core import clock
+from shuzhi.cycles.models import RoundReporter
 from shuzhi.kernel.scope import is_global, scopes_for
 from shuzhi.orgs.models import Unit
 
@@ -417,8 +419,6 @@ def board_counts(unit: Unit, *, year: int, today=None) -> dict:
 
 def my_units(user) -> list[Unit]:
     """The units where ``user`` holds a grant (secretary grants first), for "my work"."""
-    from shuzhi.accounts.models import Grant, Role
-
     grants = (
         Grant.objects.filter(user=user, unit__status="active")
         .select_related("unit")
@@ -450,8 +450,6 @@ class MyWork:
 def my_work(unit: Unit, *, year: int, today=None) -> MyWork:
     """Read the unit's lists and its latest report for ``year``: six queries. The caller has
     checked that the user may view the unit."""
-    from shuzhi.cycles.models import RoundReporter
-
     today = today or clock.today()
     counts = board_counts(unit, year=year, today=today)
     active = Problem.objects.filter(

@@ -27,6 +27,7 @@ from shuzhi.core.files import DOCUMENT, IMAGE, VIDEO, check_upload, safe_filenam
 from shuzhi.core.transitions import Transition
 from shuzhi.orgs import tree
 from shuzhi.orgs.models import Person, Unit
+from shuzhi.orgs.policies import can
 
 from . import extensions
 from .models import (
@@ -267,8 +268,6 @@ def create_problem(
         if not extensions.side().may_write_critique(actor, critique):
             raise PermissionDenied("您没有权限为该点评登记问题。")
     else:
-        from shuzhi.orgs.policies import can
-
         if not can(actor, "problem.create", unit):
             raise PermissionDenied("您没有权限在该组织登记问题。")
     errors: dict[str, str] = {}

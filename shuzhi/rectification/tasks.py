@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from .ledger_import import run_import
+
 
 @task()
 def run_ledger_import(import_id: int) -> str:
@@ -16,6 +18,4 @@ def run_ledger_import(import_id: int) -> str:
     New jobs are queued as ``shuzhi.core.bulk.jobs.run_import_job``; this task runs the jobs
     queued under its name before, through the same runner.
     """
-    from .ledger_import import run_import
-
     return run_import(import_id).status

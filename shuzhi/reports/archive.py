@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import IO
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db.models import Prefetch, QuerySet
@@ -23,6 +24,8 @@ from django.urls import reverse
 from django_tasks import task
 
 from shuzhi.core import clock
+from shuzhi.core.notify import notify
+from shuzhi.cycles.models import Round
 
 from .models import Report, ReportStatus, ReportVersion
 from .word import filename, report_docx
@@ -83,11 +86,6 @@ def stored_archives(round_id: int) -> list[str]:
 @task()
 def build_round_archive(round_id: int, user_id: int) -> str:
     """Build a large round's archive into storage and tell the user where to fetch it."""
-    from django.contrib.auth import get_user_model
-
-    from shuzhi.core.notify import notify
-    from shuzhi.cycles.models import Round
-
     round = Round.objects.select_related("host").get(pk=round_id)
     user = get_user_model().objects.get(pk=user_id)
     out, count = write_zip(archived_reports(Report.objects.filter(reporter__round=round)))

@@ -18,6 +18,7 @@ submits it; the superior — ``report.review`` on the round's host — approves 
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from shuzhi.cycles.models import RoundReporter
@@ -27,6 +28,7 @@ from shuzhi.orgs import policies as org_policies
 from shuzhi.orgs.models import Unit
 
 from .models import Critique, RectificationPlan
+from .policies import can_write_report
 
 
 def _exactly_or_below(user, action: str, unit: Unit) -> bool:
@@ -90,8 +92,6 @@ def critiques_visible_to(user) -> QuerySet[Critique]:
 
 def users_who_can_critique(reporter: RoundReporter) -> QuerySet:
     """Active users who may critique ``reporter`` (one-level grants only on the host itself)."""
-    from django.contrib.auth import get_user_model
-
     host = reporter.round.host
     roles = roles_for("critique.write")
     whole_subtree = [r for r in roles if r not in ONE_LEVEL_ROLES]
@@ -113,8 +113,6 @@ def can_write_plan(user, reporter: RoundReporter) -> bool:
     """The reporter's unit drafts, edits and submits its plan — whoever writes its report
     (a secretary grant exactly on the unit, the reporting person's account, or a global
     administrator): one rule, kept in ``reports.policies``."""
-    from .policies import can_write_report
-
     return can_write_report(user, reporter)
 
 

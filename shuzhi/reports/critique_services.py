@@ -29,9 +29,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 
 from shuzhi.core import audit, clock
+from shuzhi.core.notify import Message, notify_many
 from shuzhi.cycles.models import RoundReporter
+from shuzhi.meetings.models import SessionReporter
+from shuzhi.rectification import services as rect
 from shuzhi.rectification.models import (
     CRITIQUE_SOURCE_CODE,
     DESCRIPTION_MAX_LENGTH,
@@ -41,6 +45,7 @@ from shuzhi.rectification.models import (
 
 from .critique_policies import can_critique
 from .models import Critique, CritiqueRole
+from .policies import users_who_can_write
 
 TEXT_MAX_LENGTH = 5000
 PORTFOLIO_MAX_LENGTH = 100
@@ -292,8 +297,6 @@ def _clean_fields(
 def found_on_for(reporter: RoundReporter) -> datetime.date:
     """The date the problems were found: the reporter's session date, or today when the
     reporter is on no session's agenda yet (never a date in the future)."""
-    from shuzhi.meetings.models import SessionReporter
-
     today = clock.today()
     entry = (
         SessionReporter.objects.filter(reporter=reporter, session__date__lte=today)
@@ -321,8 +324,6 @@ def save_critique(
     ``problems``: ``[{"id"?, "description", "severity"?, "deadline"?}]`` — the full list; see
     the module docstring for how rows map onto problems.
     """
-    from shuzhi.rectification import services as rect
-
     if not can_critique(actor, reporter):
         raise PermissionDenied("您没有权限点评该述职对象。")
     if critique is not None and critique.reporter_id != reporter.pk:
@@ -451,12 +452,6 @@ def _tell_writers(critique: Critique, *, actor) -> None:
     """Tell the reporter's writers that a critique of them is published. The message carries
     the text (a writer without ``critique.view`` cannot open the critique page) and links to
     the rectification plan, the writers' next step."""
-    from django.urls import reverse
-
-    from shuzhi.core.notify import Message, notify_many
-
-    from .policies import users_who_can_write
-
     reporter = critique.reporter
     named = critique.problems.count()
     author = critique.author_label or "上级"

@@ -29,8 +29,10 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from shuzhi.core import audit, clock, transitions
+from shuzhi.core.notify import Message, notify_many
 from shuzhi.core.transitions import Transition
 from shuzhi.cycles.models import RoundReporter
+from shuzhi.rectification import services as rect
 from shuzhi.rectification.models import NOT_CLOSED_STATUSES, Problem, ProblemStatus
 
 from .critique_policies import can_write_plan
@@ -57,8 +59,6 @@ EDITABLE_STATUSES = frozenset({PlanStatus.DRAFT, PlanStatus.RETURNED})
 
 def _tell_writers(plan: RectificationPlan, *, actor, title: str, body: str = "") -> None:
     """Put a message about the superior's decision in the inbox of the plan's writers."""
-    from shuzhi.core.notify import Message, notify_many
-
     url = reverse("plan_detail", args=[plan.reporter_id])
     notify_many(
         Message(user_id=user_id, kind="plan.review", title=title, body=body, url=url)
@@ -285,8 +285,6 @@ def return_plan(*, actor, plan: RectificationPlan, comment: str) -> Rectificatio
 def approve_plan(*, actor, plan: RectificationPlan) -> RectificationPlan:
     """The superior approves: the items are written onto their problems and open problems
     start (待整改 → 整改中). See the module docstring."""
-    from shuzhi.rectification import services as rect
-
     plan = _lock(plan)
     transitions.check(PLAN, actor=actor, obj=plan, to=PlanStatus.APPROVED)
     problems = Problem.objects.select_for_update().in_bulk([item["problem"] for item in plan.items])

@@ -14,9 +14,11 @@ round's host: ``report.review`` on the host unit (the superior hears its subordi
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from shuzhi.cycles.models import RoundReporter
+from shuzhi.kernel.roles import roles_for
 from shuzhi.kernel.scope import granted_exactly_at, is_active_user, is_global, scopes_for
 from shuzhi.orgs import policies as org_policies
 
@@ -52,10 +54,6 @@ def users_who_can_write(reporter: RoundReporter, *, besides=None) -> list[int]:
     carrying ``report.write`` exactly on the reporting unit. Superusers may write anything but
     are not the reporter's writers, so they are not counted; nor is ``besides`` (the user
     acting, who needs no message about their own act)."""
-    from django.contrib.auth import get_user_model
-
-    from shuzhi.kernel.roles import roles_for
-
     own = Q(
         grants__unit_id=reporter.unit_id,
         grants__unit__status="active",

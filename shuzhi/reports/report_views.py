@@ -9,6 +9,7 @@ review answers 403 on the pages that change it. Writes go through :mod:`services
 from __future__ import annotations
 
 from typing import cast
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -422,8 +423,6 @@ def report_word(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _quote(name: str) -> str:
-    from urllib.parse import quote
-
     return quote(name)
 
 

@@ -26,8 +26,11 @@ from django.db import transaction
 from django.urls import reverse
 
 from shuzhi.core import audit, clock, transitions
+from shuzhi.core.files import check_upload
+from shuzhi.core.notify import notify
 from shuzhi.core.transitions import Transition
 from shuzhi.cycles.models import RoundReporter
+from shuzhi.rectification.models import Problem
 
 from .models import (
     SECTIONS,
@@ -84,8 +87,6 @@ def default_title(reporter: RoundReporter) -> str:
 
 
 def _last_year_problems(reporter: RoundReporter):
-    from shuzhi.rectification.models import Problem
-
     return Problem.objects.filter(unit_id=reporter.unit_id, year=reporter.round.year - 1)
 
 
@@ -345,8 +346,6 @@ def snapshot(report: Report) -> dict[str, Any]:
 
 def _tell_writer(report: Report, *, actor, title: str, body: str = "") -> None:
     """Put a message in the writer's inbox (not when the writer acted themselves)."""
-    from shuzhi.core.notify import notify
-
     writer = report.author
     if writer is None or writer == actor:
         return
@@ -494,8 +493,6 @@ def add_attachment(*, actor, report: Report, upload) -> ReportAttachment:
     The file's type is checked by extension *and* content, and its size against the kind's
     limit from settings (videos larger), by :func:`shuzhi.core.files.check_upload`.
     """
-    from shuzhi.core.files import check_upload
-
     _require_write(actor, report)
     report = _locked(report)
     _require_editable(report)

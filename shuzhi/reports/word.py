@@ -26,6 +26,7 @@ from docx.shared import Mm, Pt
 
 from shuzhi.core import clock
 
+from . import services
 from .models import SECTIONS, Report
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -193,8 +194,6 @@ def build(
 
 def report_docx(report: Report, content: dict[str, Any] | None = None) -> bytes:
     """The Word file of ``report``: its latest submitted version, else the current draft."""
-    from . import services
-
     if content is None:
         latest = report.versions.order_by("-number").first()
         content = latest.content if latest else services.snapshot(report)
