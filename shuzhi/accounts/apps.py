@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "账号与权限"
 
     def ready(self) -> None:
-        from . import policies
+        from . import demo, policies
 
         policies.register_audit_check()
+        demo.connect()

@@ -1,4 +1,4 @@
-"""Build a realistic demo province, the same every time, and the demo sign-ins.
+"""Build a realistic demo province, the same every time (the demo sign-ins: accounts.demo).
 
 The province 江岭省 (code 47, unused by GB/T 2260) has about 14 cities, 100 counties and
 districts, 1,200 townships and sub-districts and 25,000 villages and communities, with
@@ -25,12 +25,10 @@ import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.contrib.auth import get_user_model
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max
 
-from shuzhi.accounts.models import Grant, Role
 from shuzhi.core import audit
 
 from .demo_names import (
@@ -53,6 +51,7 @@ from .demo_names import (
     VILLAGE_TAILS,
 )
 from .models import Person, Post, PostRole, Unit, UnitType, child_path
+from .signals import demo_seeded
 
 SEED = 2014  # the year 述职评议考核 began; any fixed number keeps the demo deterministic
 DEMO_PASSWORD = "shuzhi-demo"
@@ -72,30 +71,6 @@ VILLAGES = 25000
 CURRENT_FROM = datetime.date(2018, 1, 1)
 CURRENT_TO = datetime.date(2024, 12, 31)
 TENURE_DAYS = (3 * 365, 7 * 365)
-
-
-@dataclass(frozen=True)
-class DemoLogin:
-    """One demo account: its role and where its grant sits (a unit code, or none)."""
-
-    username: str
-    full_name: str
-    role: str  # a Role value; "admin" here means the superuser
-    scope_code: str | None
-    superuser: bool = False
-
-
-def demo_logins() -> list[DemoLogin]:
-    """The demo accounts, in the order ``demo_logins`` prints them."""
-    city_a, city_b = _city_code(1), _city_code(2)
-    return [
-        DemoLogin("admin", "系统管理员", Role.ADMIN, None, superuser=True),
-        DemoLogin("organiser", "林晓燕", Role.ORGANISER, PROVINCE_CODE),
-        DemoLogin("city_organiser", "黄志强", Role.ORGANISER, city_a),
-        DemoLogin("secretary", "", Role.SECRETARY, f"{city_a[:4]}02"),
-        DemoLogin("inspector", "陈建华", Role.INSPECTOR, city_b),
-        DemoLogin("viewer", "吴丽娟", Role.VIEWER, PROVINCE_CODE),
-    ]
 
 
 @dataclass
@@ -127,7 +102,8 @@ def is_seeded() -> bool:
 # --- Helpers ----------------------------------------------------------------------------------
 
 
-def _city_code(position: int) -> str:
+def city_code(position: int) -> str:
+    """The division code of the ``position``-th city of the demo province."""
     return f"{PROVINCE_CODE[:2]}{position:02d}00"
 
 
@@ -177,7 +153,9 @@ def _date_between(rng: random.Random, first: datetime.date, last: datetime.date)
 
 
 @dataclass
-class _Plan:
+class Plan:
+    """The demo province built in memory, ids included, before it is written."""
+
     units: list[Unit] = field(default_factory=list)
     people: list[Person] = field(default_factory=list)
     posts: list[Post] = field(default_factory=list)
@@ -195,7 +173,7 @@ class _Builder:
         self.places = random.Random(SEED)
         self.names = random.Random(SEED + 1)
         self.dates = random.Random(SEED + 2)
-        self.plan = _Plan()
+        self.plan = Plan()
         self.staff_seq = 0
 
     # Units
@@ -231,7 +209,7 @@ class _Builder:
         rng = self.places
         return _unique(lambda: rng.choice(PLACE_FIRST) + rng.choice(PLACE_SECOND), taken)
 
-    def build(self) -> _Plan:
+    def build(self) -> Plan:
         province = self.unit(
             None,
             code=PROVINCE_CODE,
@@ -260,7 +238,7 @@ class _Builder:
         per_city = _apportion(county_count, [rng.uniform(0.7, 1.3) for _ in range(city_count)])
         for position, n_counties in enumerate(per_city, start=1):
             place = self.place(city_names)
-            code = _city_code(position)
+            code = city_code(position)
             city = self.unit(
                 province,
                 code=code,
@@ -619,7 +597,7 @@ _TYPES_USED = frozenset(
 )
 
 
-def plan(*, scale: float = 1.0, first_ids: tuple[int, int, int] = (1, 1, 1)) -> _Plan:
+def plan(*, scale: float = 1.0, first_ids: tuple[int, int, int] = (1, 1, 1)) -> Plan:
     """Lay out the demo in memory without touching the database (used by :func:`seed`)."""
     if not 0 < scale <= MAX_SCALE:
         raise ValueError(f"scale must be in (0, {MAX_SCALE}], not {scale}")
@@ -636,7 +614,8 @@ def _next_id(model) -> int:
 
 @transaction.atomic
 def seed(*, scale: float = 1.0) -> SeedResult:
-    """Write the demo province, its people and posts, the demo users and their grants.
+    """Write the demo province, its people and posts; the accounts app adds the demo users
+    and their grants on ``demo_seeded``.
 
     Raises ``ValueError`` when the demo province is already there (its codes are unique).
     """
@@ -663,7 +642,9 @@ def seed(*, scale: float = 1.0) -> SeedResult:
         posts=len(layout.posts),
         province=province,
     )
-    _seed_logins(layout, result)
+    # The demo sign-ins are the accounts app's (shuzhi.accounts.demo), which sits above this
+    # one: it adds them when told, and its counts land in ``result`` before the audit entry.
+    demo_seeded.send(sender=SeedResult, layout=layout, result=result)
     audit.record(
         actor="seed_demo",
         action="demo.seed",
@@ -673,33 +654,3 @@ def seed(*, scale: float = 1.0) -> SeedResult:
         note=f"载入演示数据（规模 {scale:g}）",
     )
     return result
-
-
-def _seed_logins(layout: _Plan, result: SeedResult) -> None:
-    """Create the demo users (existing accounts of the same name are left as they are)."""
-    User = get_user_model()
-    by_code = {unit.code: unit for unit in layout.units}
-    secretaries = {
-        post.unit_id: post.person_id
-        for post in layout.posts
-        if post.role == PostRole.SECRETARY and post.end_date is None
-    }
-    names = {person.pk: person.name for person in layout.people}
-    for login in demo_logins():
-        unit = by_code.get(login.scope_code) if login.scope_code else None
-        person_id = secretaries[unit.pk] if unit and login.role == Role.SECRETARY else None
-        user = User.objects.filter(username=login.username).first()
-        if user is None:
-            user = User(
-                username=login.username,
-                full_name=names[person_id] if person_id else login.full_name,
-                is_superuser=login.superuser,
-                is_staff=login.superuser,
-                person_id=person_id,
-            )
-            user.set_password(DEMO_PASSWORD)
-            user.save()
-            result.users += 1
-        if unit is not None:
-            _, created = Grant.objects.get_or_create(user=user, unit=unit, role=login.role)
-            result.grants += int(created)

@@ -15,6 +15,7 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from django.db.models import Count
 
+from shuzhi.accounts import demo as account_demo
 from shuzhi.accounts.models import Grant, Role
 from shuzhi.core.models import AuditEntry
 from shuzhi.core.testing import ensure_default_unit_types, unit_type
@@ -207,9 +208,9 @@ def test_demo_logins_prints_url_and_every_username():
     call_command("demo_logins", "--url", "http://127.0.0.1:8123/", stdout=out)
     text = out.getvalue()
     assert "http://127.0.0.1:8123/" in text
-    for login in demo.demo_logins():
+    for login in account_demo.demo_logins():
         assert login.username in text
-    assert text.count(demo.DEMO_PASSWORD) >= len(demo.demo_logins())
+    assert text.count(demo.DEMO_PASSWORD) >= len(account_demo.demo_logins())
     assert "江岭省委" in text and "组织部门工作人员" in text
 
 

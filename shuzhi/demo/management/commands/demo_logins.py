@@ -7,6 +7,7 @@ import unicodedata
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from shuzhi.accounts import demo as account_demo
 from shuzhi.accounts.models import Grant, Role
 from shuzhi.orgs import demo
 
@@ -38,7 +39,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, url: str, **options):
-        logins = demo.demo_logins()
+        logins = account_demo.demo_logins()
         users = {
             user.username: user
             for user in get_user_model().objects.filter(
