@@ -4,6 +4,7 @@ superuser's POST to an add, change, password or delete page is refused and the r
 from __future__ import annotations
 
 import pytest
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
@@ -93,3 +94,19 @@ def test_grants_and_audit_entries_cannot_be_added_or_changed(world):
     )
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
     assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_every_registered_model_is_read_only(world, rf):
+    """Whatever an app registers in the admin, a superuser may look but not add, change or
+    delete (a new writable registration fails here)."""
+    request = rf.get("/admin/")
+    request.user = world.root
+    writable = [
+        model._meta.label
+        for model, model_admin in admin.site._registry.items()
+        if model_admin.has_add_permission(request)
+        or model_admin.has_change_permission(request)
+        or model_admin.has_delete_permission(request)
+    ]
+    assert writable == []
+    assert len(admin.site._registry) >= 3  # users, grants, audit entries at least
