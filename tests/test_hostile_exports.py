@@ -21,7 +21,7 @@ from shuzhi.assessment import grading_services as gs
 from shuzhi.assessment.tests import results_testing
 from shuzhi.ballots import exports as ballot_exports
 from shuzhi.ballots.models import BallotRoundStatus
-from shuzhi.ballots.tally_testing import cast, make_setup
+from shuzhi.ballots.tests.tally_setup import cast, make_setup
 from shuzhi.core import clock
 from shuzhi.core.cells import FORMULA_STARTS, csv_writer, safe_cell
 from shuzhi.orgs import exporting, tabular
