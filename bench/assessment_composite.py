@@ -149,9 +149,9 @@ def build() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from shuzhi.assessment import services as svc
-    from shuzhi.assessment.grading_models import GradeRow, Grading, GradingStatus
-    from shuzhi.assessment.models import Adjustment, AnnualScore, ItemScore
+    from shuzhi.assessment.grading.models import GradeRow, Grading, GradingStatus
+    from shuzhi.assessment.indicators import services as svc
+    from shuzhi.assessment.indicators.models import Adjustment, AnnualScore, ItemScore
     from shuzhi.ballots.models import Ballot, BallotRound
     from shuzhi.core.testing import make_unit, unit_type
     from shuzhi.cycles import policy
@@ -341,7 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
-    from shuzhi.assessment import composite, grading_selectors
+    from shuzhi.assessment.grading import composite
+    from shuzhi.assessment.grading import selectors as grading_selectors
     from shuzhi.core import clock
     from shuzhi.cycles.models import Round
     from shuzhi.orgs.models import Unit
@@ -352,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     clock.today = lambda: today  # the same "today" as the SQL below
     rnd = Round.objects.select_related("host").get(year=2026)
     formula = composite.parse(FORMULA, THRESHOLDS, {"good_cap_share": "0.3"}, rnd.scale, REPORTERS)
-    from shuzhi.assessment.models import IndicatorSet
+    from shuzhi.assessment.indicators.models import IndicatorSet
 
     params = {
         "round": rnd.pk,

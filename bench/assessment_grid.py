@@ -88,8 +88,8 @@ def build() -> None:
     call_command("migrate", verbosity=0)
     from django.contrib.auth import get_user_model
 
-    from shuzhi.assessment import services as svc
-    from shuzhi.assessment.models import Adjustment, AnnualScore, ItemScore, ItemSource
+    from shuzhi.assessment.indicators import services as svc
+    from shuzhi.assessment.indicators.models import Adjustment, AnnualScore, ItemScore, ItemSource
     from shuzhi.core.testing import make_unit, unit_type
     from shuzhi.orgs.models import Unit, child_path
     from shuzhi.rectification.models import Problem, ProblemSource
@@ -211,8 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         cursor.execute("ANALYZE")
     from django.test import Client
 
-    from shuzhi.assessment import selectors
-    from shuzhi.assessment.models import IndicatorSet
+    from shuzhi.assessment.indicators import selectors
+    from shuzhi.assessment.indicators.models import IndicatorSet
     from shuzhi.core import clock
 
     clock.today = lambda: datetime.date(2026, 11, 1)  # the same "today" as the SQL below

@@ -85,9 +85,9 @@ def _register_routers() -> None:
     api.add_router("/problems", "shuzhi.rectification.import_api.router")
     api.add_router("/reports", "shuzhi.reports.api.router")
     api.add_router("/reports", "shuzhi.reports.critique_api.router")
-    api.add_router("/assessment/results", "shuzhi.assessment.results_api.router")
-    api.add_router("/assessment/grading", "shuzhi.assessment.grading_api.router")
-    api.add_router("/assessment", "shuzhi.assessment.api.router")
+    api.add_router("/assessment/results", "shuzhi.assessment.results.api.router")
+    api.add_router("/assessment/grading", "shuzhi.assessment.grading.api.router")
+    api.add_router("/assessment", "shuzhi.assessment.indicators.api.router")
     api.add_router("/inbox", "shuzhi.dashboards.inbox_api.router")
 
 

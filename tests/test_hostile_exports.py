@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from shuzhi.assessment import circular, results
-from shuzhi.assessment import grading_services as gs
+from shuzhi.assessment.grading import services as gs
+from shuzhi.assessment.results import circular
+from shuzhi.assessment.results import hooks as results
 from shuzhi.assessment.tests import results_testing
 from shuzhi.ballots import exports as ballot_exports
 from shuzhi.ballots.models import BallotRoundStatus

@@ -30,9 +30,10 @@ from dataclasses import dataclass
 import pytest
 
 from shuzhi.accounts.models import Role
-from shuzhi.assessment import grading_services, results_services
-from shuzhi.assessment.grading_models import GradeRow, Grading
-from shuzhi.assessment.results_models import Circular, FollowUp, FollowUpKind
+from shuzhi.assessment.grading import services as grading_services
+from shuzhi.assessment.grading.models import GradeRow, Grading
+from shuzhi.assessment.results import services as results_services
+from shuzhi.assessment.results.models import Circular, FollowUp, FollowUpKind
 from shuzhi.assessment.tests.grading_setup import FORMULA, THRESHOLDS, finished_session
 from shuzhi.core.models import AuditEntry
 from shuzhi.core.testing import make_user

@@ -75,7 +75,7 @@ def _ballot_round(world):
 
 
 def _indicator_set(world):
-    from shuzhi.assessment.models import IndicatorSet
+    from shuzhi.assessment.indicators.models import IndicatorSet
     from shuzhi.core.testing import unit_type
 
     return IndicatorSet.objects.create(
@@ -84,7 +84,7 @@ def _indicator_set(world):
 
 
 def _adjustment(world):
-    from shuzhi.assessment.models import Adjustment, AnnualScore
+    from shuzhi.assessment.indicators.models import Adjustment, AnnualScore
 
     annual = AnnualScore.objects.create(set=_indicator_set(world), unit=world.city_a)
     return Adjustment.objects.create(
@@ -93,14 +93,14 @@ def _adjustment(world):
 
 
 def _grading(world):
-    from shuzhi.assessment.grading_models import Grading
+    from shuzhi.assessment.grading.models import Grading
 
     return Grading.objects.create(round=_round(world))
 
 
 def _follow_up(world):
-    from shuzhi.assessment.grading_models import GradeRow
-    from shuzhi.assessment.results_models import FollowUp
+    from shuzhi.assessment.grading.models import GradeRow
+    from shuzhi.assessment.results.models import FollowUp
 
     grading = _grading(world)
     reporter = grading.round.reporters.get()
@@ -116,7 +116,7 @@ def _follow_up(world):
 
 
 def _circular(world):
-    from shuzhi.assessment.results_models import Circular
+    from shuzhi.assessment.results.models import Circular
 
     return Circular.objects.create(round=_round(world), title="通报", issuer="省委组织部")
 

@@ -28,7 +28,7 @@ from django.urls import reverse
 
 from shuzhi.accounts import tokens
 from shuzhi.accounts.models import Role
-from shuzhi.assessment import services as assessment_services
+from shuzhi.assessment.indicators import services as assessment_services
 from shuzhi.core.testing import World, make_user, unit_type
 from shuzhi.cycles import services as cycle_services
 from shuzhi.cycles.models import RoundReporter

@@ -41,6 +41,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from shuzhi.assessment.grading import services as grading_services
+from shuzhi.assessment.grading.models import GradeRow, Grading
+from shuzhi.assessment.indicators import services
+from shuzhi.assessment.indicators.models import AdjustmentKind, IndicatorSet
+from shuzhi.assessment.results import services as results_services
 from shuzhi.ballots import services as ballot_services
 from shuzhi.ballots.models import BallotRound, BallotRoundStatus
 from shuzhi.core import audit, clock
@@ -48,10 +53,6 @@ from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.meetings.models import Session
 from shuzhi.orgs.demo import PROVINCE_CODE
 from shuzhi.orgs.models import Unit, UnitType
-
-from . import grading_services, results_services, services
-from .grading_models import GradeRow, Grading
-from .models import AdjustmentKind, IndicatorSet
 
 YEAR = 2025
 SEED = "jiangling-2025-assessment"

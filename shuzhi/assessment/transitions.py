@@ -3,9 +3,9 @@
 - :data:`INDICATOR_SET` — a 考核指标体系 is drafted, then published (``services.publish_set``);
 - :data:`ADJUSTMENT` — a 加减分 request is approved or rejected (``services.decide_adjustment``);
 - :data:`GRADING` — the 综合评定 is computed (and recomputed), then confirmed
-  (``grading_services.compute_suggestions`` / ``confirm_grades``);
-- :data:`FOLLOW_UP` — a consequence (约谈, 表扬…) is done or cancelled (``results_services``);
-- :data:`CIRCULAR` — the 通报 is drafted, then issued (``results_services.issue_circular``).
+  (``grading.services.compute_suggestions`` / ``confirm_grades``);
+- :data:`FOLLOW_UP` — a consequence (约谈, 表扬…) is done or cancelled (``results.services``);
+- :data:`CIRCULAR` — the 通报 is drafted, then issued (``results.services.issue_circular``).
 
 Each moves only through :func:`shuzhi.core.transitions.apply`; the services add the domain
 checks and the other fields of a move.
@@ -13,21 +13,20 @@ checks and the other fields of a move.
 
 from __future__ import annotations
 
+from shuzhi.assessment.grading.models import Grading
+from shuzhi.assessment.grading.models import GradingStatus as G
+from shuzhi.assessment.grading.policies import can_manage as can_manage_grading
+from shuzhi.assessment.indicators.models import Adjustment, IndicatorSet
+from shuzhi.assessment.indicators.models import AdjustmentStatus as A
+from shuzhi.assessment.indicators.models import SetStatus as SS
+from shuzhi.assessment.indicators.policies import CHANGE, can_approve, can_set
+from shuzhi.assessment.results.models import Circular, FollowUp
+from shuzhi.assessment.results.models import CircularStatus as C
+from shuzhi.assessment.results.models import FollowUpStatus as F
+from shuzhi.assessment.results.policies import can_complete
+from shuzhi.assessment.results.policies import can_manage as can_manage_results
 from shuzhi.core import clock
 from shuzhi.core.transitions import Machine, Transition, register
-
-from .grading_models import Grading
-from .grading_models import GradingStatus as G
-from .grading_policies import can_manage as can_manage_grading
-from .models import Adjustment, IndicatorSet
-from .models import AdjustmentStatus as A
-from .models import SetStatus as SS
-from .policies import CHANGE, can_approve, can_set
-from .results_models import Circular, FollowUp
-from .results_models import CircularStatus as C
-from .results_models import FollowUpStatus as F
-from .results_policies import can_complete
-from .results_policies import can_manage as can_manage_results
 
 INDICATOR_SET = register(
     Machine(

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from shuzhi.assessment.grading_models import GradeRow, GradingStatus
+from shuzhi.assessment.grading.models import GradeRow, GradingStatus
 from shuzhi.assessment.tests.grading_setup import finished_session
 from shuzhi.core.models import AuditEntry
 from tests.browser.conftest import login

@@ -9,8 +9,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from shuzhi.assessment import services as svc
-from shuzhi.assessment.models import IndicatorItem, IndicatorSet, ItemScore
+from shuzhi.assessment.indicators import services as svc
+from shuzhi.assessment.indicators.models import IndicatorItem, IndicatorSet, ItemScore
 from shuzhi.core.testing import unit_type
 from tests.browser.conftest import login
 

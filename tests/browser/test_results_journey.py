@@ -10,8 +10,8 @@ import pytest
 from docx import Document
 from playwright.sync_api import expect
 
-from shuzhi.assessment import grading_services
-from shuzhi.assessment.results_models import Circular, FollowUp, FollowUpStatus
+from shuzhi.assessment.grading import services as grading_services
+from shuzhi.assessment.results.models import Circular, FollowUp, FollowUpStatus
 from shuzhi.assessment.tests import results_testing
 from tests.browser.conftest import login
 

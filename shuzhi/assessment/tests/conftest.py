@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shuzhi.assessment import services as svc
+from shuzhi.assessment.indicators import services as svc
 from shuzhi.core.testing import unit_type
 
 PROVINCE_ITEMS = [

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from shuzhi.accounts.models import Role
-from shuzhi.assessment.grading_models import GradeRow, Grading
+from shuzhi.assessment.grading.models import GradeRow, Grading
 from shuzhi.core import clock
 from shuzhi.core.testing import make_user
 from shuzhi.cycles import services as cycle_services

@@ -8,7 +8,7 @@ from django.urls import include, path
 from ninja import NinjaAPI
 
 from shuzhi import api as project_api
-from shuzhi.assessment.results_api import router
+from shuzhi.assessment.results.api import router
 from shuzhi.urls import urlpatterns as project_patterns
 
 results_api = NinjaAPI(
@@ -23,9 +23,9 @@ for exc_class in (
 results_api.add_router("/assessment/results", router)
 
 urlpatterns = [
-    path("assessment/results/", include("shuzhi.assessment.results_urls")),
+    path("assessment/results/", include("shuzhi.assessment.results.urls")),
     # Grading's pages, whose names its confirmation reverses when it notifies reporters.
-    path("assessment/grading/", include("shuzhi.assessment.grading_urls")),
+    path("assessment/grading/", include("shuzhi.assessment.grading.urls")),
     path("api/", results_api.urls),
     *project_patterns,
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from shuzhi.accounts.models import Role
-from shuzhi.assessment.models import IndicatorItem
+from shuzhi.assessment.indicators.models import IndicatorItem
 from shuzhi.core.testing import make_user
 
 pytestmark = pytest.mark.django_db

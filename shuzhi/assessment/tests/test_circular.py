@@ -11,10 +11,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from docx import Document
 from openpyxl import load_workbook
 
-from shuzhi.assessment import circular as documents
-from shuzhi.assessment import results
-from shuzhi.assessment import results_services as rs
-from shuzhi.assessment.results_models import CircularStatus
+from shuzhi.assessment.results import circular as documents
+from shuzhi.assessment.results import hooks as results
+from shuzhi.assessment.results import services as rs
+from shuzhi.assessment.results.models import CircularStatus
 from shuzhi.core import clock
 from shuzhi.core.models import AuditEntry
 

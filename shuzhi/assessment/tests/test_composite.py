@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shuzhi.assessment import composite as c
+from shuzhi.assessment.grading import composite as c
 from shuzhi.cycles.policy import default_scale
 
 SCALE = default_scale()

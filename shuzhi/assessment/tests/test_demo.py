@@ -10,8 +10,8 @@ import time
 import pytest
 
 from shuzhi.assessment.demo import CITY_ITEMS, DISQUALIFIER, seed_assessment_demo
-from shuzhi.assessment.grading_models import GradeRow, Grading, GradingStatus
-from shuzhi.assessment.models import (
+from shuzhi.assessment.grading.models import GradeRow, Grading, GradingStatus
+from shuzhi.assessment.indicators.models import (
     Adjustment,
     AdjustmentStatus,
     AnnualScore,
@@ -19,7 +19,7 @@ from shuzhi.assessment.models import (
     ItemKind,
     SetStatus,
 )
-from shuzhi.assessment.results_models import ConsequenceRule
+from shuzhi.assessment.results.models import ConsequenceRule
 from shuzhi.ballots.models import Ballot, BallotRound, BallotRoundStatus
 from shuzhi.core.models import AuditEntry
 from shuzhi.cycles.models import Round

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from shuzhi.assessment import governance as g
+from shuzhi.assessment.indicators import governance as g
 
 P = g.default_policy()
 

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from shuzhi.accounts.models import Role
-from shuzhi.assessment import grading_services as gs
-from shuzhi.assessment.grading_models import GradeRow, GradingStatus
+from shuzhi.assessment.grading import services as gs
+from shuzhi.assessment.grading.models import GradeRow, GradingStatus
 from shuzhi.core.testing import make_user
 
 from .grading_setup import FORMULA, THRESHOLDS, finished_session

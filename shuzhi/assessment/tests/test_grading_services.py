@@ -11,10 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from shuzhi.accounts.models import Role
-from shuzhi.assessment import grading_selectors as sel
-from shuzhi.assessment import grading_services as gs
-from shuzhi.assessment import services as svc
-from shuzhi.assessment.grading_models import GradeRow, GradingStatus
+from shuzhi.assessment.grading import selectors as sel
+from shuzhi.assessment.grading import services as gs
+from shuzhi.assessment.grading.models import GradeRow, GradingStatus
+from shuzhi.assessment.indicators import services as svc
 from shuzhi.core.models import AuditEntry, Notification
 from shuzhi.core.testing import make_user
 

@@ -7,8 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from shuzhi.accounts.models import Role
-from shuzhi.assessment import services as svc
-from shuzhi.assessment.models import (
+from shuzhi.assessment.indicators import services as svc
+from shuzhi.assessment.indicators.models import (
     Adjustment,
     IndicatorItem,
     IndicatorSet,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from shuzhi.accounts.models import Role
-from shuzhi.assessment import policies
-from shuzhi.assessment import services as svc
+from shuzhi.assessment.indicators import policies
+from shuzhi.assessment.indicators import services as svc
 from shuzhi.core.testing import make_user
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ import io
 import pytest
 from docx import Document
 
-from shuzhi.assessment import results
-from shuzhi.assessment.results_models import FollowUp, FollowUpStatus
+from shuzhi.assessment.results import hooks as results
+from shuzhi.assessment.results.models import FollowUp, FollowUpStatus
 
 from . import results_testing
 

@@ -10,9 +10,9 @@ from django.urls import reverse
 from docx import Document
 from openpyxl import load_workbook
 
-from shuzhi.assessment import circular as documents
-from shuzhi.assessment import results
-from shuzhi.assessment.results_models import (
+from shuzhi.assessment.results import circular as documents
+from shuzhi.assessment.results import hooks as results
+from shuzhi.assessment.results.models import (
     Circular,
     CircularStatus,
     ConsequenceRule,

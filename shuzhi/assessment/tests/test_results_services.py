@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from shuzhi.assessment import results
-from shuzhi.assessment import results_policies as rp
-from shuzhi.assessment import results_services as rs
-from shuzhi.assessment.grading_models import GradeRow
-from shuzhi.assessment.results_models import (
+from shuzhi.assessment.grading.models import GradeRow
+from shuzhi.assessment.results import hooks as results
+from shuzhi.assessment.results import policies as rp
+from shuzhi.assessment.results import services as rs
+from shuzhi.assessment.results.models import (
     ConsequenceRule,
     FollowUp,
     FollowUpKind,
@@ -362,7 +362,7 @@ def test_visibility(world, rw):
 @pytest.mark.django_db
 @pytest.mark.urls("shuzhi.assessment.tests.results_urlconf")
 def test_grading_confirmation_and_correction_run_the_hooks(world):
-    from shuzhi.assessment import grading_services
+    from shuzhi.assessment.grading import services as grading_services
 
     made = results_testing.build(world, status="suggested")
     grading_services.confirm_grades(actor=world.alice, grading=made.grading)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shuzhi.assessment.scoring import UnitFacts, annual_total, source_points
+from shuzhi.assessment.indicators.scoring import UnitFacts, annual_total, source_points
 
 points = st.decimals(min_value="0.5", max_value="100", places=2, allow_nan=False)
 counts = st.integers(min_value=0, max_value=500)

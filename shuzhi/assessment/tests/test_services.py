@@ -10,9 +10,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from shuzhi.accounts.models import Role
-from shuzhi.assessment import selectors
-from shuzhi.assessment import services as svc
-from shuzhi.assessment.models import (
+from shuzhi.assessment.indicators import selectors
+from shuzhi.assessment.indicators import services as svc
+from shuzhi.assessment.indicators.models import (
     Adjustment,
     AdjustmentStatus,
     GovernanceFinding,

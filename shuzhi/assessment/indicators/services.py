@@ -16,14 +16,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 
-from shuzhi.core import audit, clock, transitions
-from shuzhi.core.files import check_upload
-from shuzhi.core.transitions import Transition
-from shuzhi.orgs import policies as org_policies
-from shuzhi.orgs.models import Unit, UnitType
-
-from . import governance
-from .models import (
+from shuzhi.assessment.indicators import governance
+from shuzhi.assessment.indicators.models import (
     Adjustment,
     AdjustmentKind,
     AdjustmentStatus,
@@ -38,7 +32,7 @@ from .models import (
     ScoreEvidence,
     SetStatus,
 )
-from .policies import (
+from shuzhi.assessment.indicators.policies import (
     CHANGE,
     VIEW,
     applies_to,
@@ -47,7 +41,12 @@ from .policies import (
     can_set,
     can_set_governance,
 )
-from .transitions import ADJUSTMENT, INDICATOR_SET
+from shuzhi.assessment.transitions import ADJUSTMENT, INDICATOR_SET
+from shuzhi.core import audit, clock, transitions
+from shuzhi.core.files import check_upload
+from shuzhi.core.transitions import Transition
+from shuzhi.orgs import policies as org_policies
+from shuzhi.orgs.models import Unit, UnitType
 
 FIRST_YEAR, LAST_YEAR = 2014, 2100
 MAX_POINTS = Decimal("1000")

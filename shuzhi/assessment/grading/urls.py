@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from . import grading_views as views
+from shuzhi.assessment.grading import views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.index, name="grading_index"),

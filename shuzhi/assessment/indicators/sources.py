@@ -13,11 +13,10 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Q
 
+from shuzhi.assessment.indicators.scoring import UnitFacts, source_points
 from shuzhi.core import clock
 from shuzhi.cycles.models import RoundReporter
 from shuzhi.rectification.models import Problem, ProblemStatus, overdue_q
-
-from .scoring import UnitFacts, source_points
 
 
 def unit_facts(unit_ids: Collection[int], year: int) -> dict[int, UnitFacts]:

@@ -25,6 +25,14 @@ from docx.shared import Mm, RGBColor
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from shuzhi.assessment.grading.models import GradeRow
+from shuzhi.assessment.results.models import (
+    Circular,
+    ConsequenceRule,
+    FollowUp,
+    FollowUpKind,
+    FollowUpStatus,
+)
 from shuzhi.core import clock
 from shuzhi.core.cells import append_row
 from shuzhi.cycles.models import Round
@@ -38,9 +46,6 @@ from shuzhi.reports.word import (
     _table,
     chinese_number,
 )
-
-from .grading_models import GradeRow
-from .results_models import Circular, ConsequenceRule, FollowUp, FollowUpKind, FollowUpStatus
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -87,7 +92,7 @@ def _name(row: GradeRow) -> str:
 
 def draft(round_: Round, rules_in_force: Iterable[ConsequenceRule]) -> dict[str, Any]:
     """Title, issuer, figures and section texts of a new circular for ``round_``, under the
-    consequence rules in force for its host (``results_services.effective_rules``)."""
+    consequence rules in force for its host (``results.services.effective_rules``)."""
     rows = _rows(round_)
     rules = {rule.grade: rule for rule in rules_in_force}
     scale = [(str(g.get("code")), str(g.get("label", g.get("code")))) for g in round_.scale]

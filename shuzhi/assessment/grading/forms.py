@@ -1,5 +1,5 @@
 """Forms of the grading pages. They only parse input; the rules live in :mod:`composite` and
-:mod:`grading_services`."""
+:mod:`grading.services`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from . import composite
+from shuzhi.assessment.grading import composite
 
 
 class GradingSearchForm(forms.Form):

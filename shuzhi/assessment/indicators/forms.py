@@ -6,9 +6,14 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from shuzhi.assessment.indicators.models import (
+    AdjustmentKind,
+    IndicatorItem,
+    ItemKind,
+    ItemSource,
+    SetStatus,
+)
 from shuzhi.orgs.models import UnitType
-
-from .models import AdjustmentKind, IndicatorItem, ItemKind, ItemSource, SetStatus
 
 
 def _text(**attrs) -> forms.TextInput:

@@ -15,19 +15,19 @@ from django.http import Http404
 from ninja import Router, Schema
 from ninja.pagination import paginate
 
-from shuzhi.cycles.models import Round
-from shuzhi.kernel.loader import load
-from shuzhi.orgs.models import Unit
-
-from . import grading_selectors, grading_services
-from .grading_models import GradeRow, Grading
-from .grading_policies import (
+from shuzhi.assessment.grading import selectors as grading_selectors
+from shuzhi.assessment.grading import services as grading_services
+from shuzhi.assessment.grading.models import GradeRow, Grading
+from shuzhi.assessment.grading.policies import (
     can_acknowledge,
     can_manage,
     load_round,
     load_row,
     ranking_scope_q,
 )
+from shuzhi.cycles.models import Round
+from shuzhi.kernel.loader import load
+from shuzhi.orgs.models import Unit
 
 router = Router(tags=["综合评定"])
 

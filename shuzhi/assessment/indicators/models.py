@@ -398,7 +398,3 @@ class Adjustment(models.Model):
     def __str__(self) -> str:
         sign = "+" if self.kind == AdjustmentKind.BONUS else "−"
         return f"{sign}{self.points} {self.reason[:30]}"
-
-
-from .grading_models import *  # noqa: E402,F403
-from .results_models import *  # noqa: E402,F403

@@ -16,12 +16,17 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
+from shuzhi.assessment.indicators import governance, selectors, services
+from shuzhi.assessment.indicators.models import (
+    Adjustment,
+    GovernancePolicy,
+    IndicatorItem,
+    IndicatorSet,
+    SetStatus,
+)
+from shuzhi.assessment.indicators.policies import CHANGE, applies_to, can_view_unit_scores
 from shuzhi.kernel.loader import load
 from shuzhi.orgs.models import Unit, UnitType
-
-from . import governance, selectors, services
-from .models import Adjustment, GovernancePolicy, IndicatorItem, IndicatorSet, SetStatus
-from .policies import CHANGE, applies_to, can_view_unit_scores
 
 router = Router(tags=["考核"])
 GRID_PAGE_SIZE = 50

@@ -15,15 +15,14 @@ from django.http import Http404, HttpResponse
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
+from shuzhi.assessment.grading.models import Grading
+from shuzhi.assessment.results import circular as documents
+from shuzhi.assessment.results import policies as rp
+from shuzhi.assessment.results import services as rs
+from shuzhi.assessment.results.models import Circular, ConsequenceRule, FollowUp
 from shuzhi.cycles.models import Round
 from shuzhi.kernel.loader import load
 from shuzhi.orgs.models import Unit
-
-from . import circular as documents
-from . import results_policies as rp
-from . import results_services as rs
-from .grading_models import Grading
-from .results_models import Circular, ConsequenceRule, FollowUp
 
 router = Router(tags=["考核结果运用"])
 

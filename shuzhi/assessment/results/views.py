@@ -1,7 +1,7 @@
 """Pages of 结果运用, mounted at /assessment/results/.
 
 A round, follow-up or circular outside the reader's scope answers 404; a visible one the reader
-may not change answers 403 on change pages. Writes go through :mod:`results_services`; the forms
+may not change answers 403 on change pages. Writes go through :mod:`results.services`; the forms
 here only parse input.
 """
 
@@ -20,22 +20,21 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from shuzhi.cycles.models import Round
-from shuzhi.kernel.loader import load
-from shuzhi.orgs.models import Unit, UnitType
-
-from . import circular as documents
-from . import results_policies as rp
-from . import results_services as rs
-from .forms import apply_service_errors
-from .grading_models import GradeRow, Grading
-from .results_models import (
+from shuzhi.assessment.grading.models import GradeRow, Grading
+from shuzhi.assessment.indicators.forms import apply_service_errors
+from shuzhi.assessment.results import circular as documents
+from shuzhi.assessment.results import policies as rp
+from shuzhi.assessment.results import services as rs
+from shuzhi.assessment.results.models import (
     Circular,
     FollowUp,
     FollowUpKind,
     FollowUpStatus,
     TalkBy,
 )
+from shuzhi.cycles.models import Round
+from shuzhi.kernel.loader import load
+from shuzhi.orgs.models import Unit, UnitType
 
 PAGE_SIZE = 30
 

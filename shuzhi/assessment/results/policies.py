@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from shuzhi.assessment.results.models import Circular, FollowUp, FollowUpKind
 from shuzhi.cycles.models import Round
 from shuzhi.kernel.scope import may_anywhere
 from shuzhi.orgs import policies as org_policies
 from shuzhi.orgs.models import Unit
-
-from .results_models import Circular, FollowUp, FollowUpKind
 
 VIEW = "round.view"
 CHANGE = "round.change"

@@ -3,16 +3,16 @@
 ``grading``'s ``confirm_grades`` calls :func:`on_grades_confirmed` inside its transaction after
 locking the grades; a correction calls :func:`on_grade_corrected`. Both run in the caller's
 transaction (and their own savepoint), so a refused follow-up rolls the confirmation back rather
-than leaving grades without their consequences. The work is in :mod:`results_services`.
+than leaving grades without their consequences. The work is in :mod:`results.services`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from . import results_services
-from .grading_models import GradeRow, Grading
-from .results_models import FollowUp
+from shuzhi.assessment.grading.models import GradeRow, Grading
+from shuzhi.assessment.results import services as results_services
+from shuzhi.assessment.results.models import FollowUp
 
 
 def on_grades_confirmed(*, actor, grading: Grading, rows: Iterable[GradeRow]) -> list[FollowUp]:

@@ -12,10 +12,8 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from shuzhi.orgs.models import Unit
-
-from . import scoring, sources
-from .models import (
+from shuzhi.assessment.indicators import scoring, sources
+from shuzhi.assessment.indicators.models import (
     Adjustment,
     AdjustmentKind,
     AdjustmentStatus,
@@ -23,8 +21,9 @@ from .models import (
     IndicatorSet,
     ItemScore,
 )
-from .policies import self_score_units
-from .services import effective_policy
+from shuzhi.assessment.indicators.policies import self_score_units
+from shuzhi.assessment.indicators.services import effective_policy
+from shuzhi.orgs.models import Unit
 
 
 def set_list(

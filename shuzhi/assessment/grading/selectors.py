@@ -30,15 +30,10 @@ from django.db.models import (
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Greatest, Least, Rank
 
-from shuzhi.ballots.models import OVERALL, BallotEntry, BallotRound, BallotRoundStatus
-from shuzhi.ballots.tally import rules_of
-from shuzhi.cycles.models import Round, RoundReporter
-from shuzhi.kernel.scope import scopes_for
-from shuzhi.reports.models import Critique
-
-from . import composite, scoring, sources
-from .grading_models import GradeRow, Grading, GradingStatus
-from .models import (
+from shuzhi.assessment.grading import composite
+from shuzhi.assessment.grading.models import GradeRow, Grading, GradingStatus
+from shuzhi.assessment.indicators import scoring, sources
+from shuzhi.assessment.indicators.models import (
     Adjustment,
     AdjustmentKind,
     AdjustmentStatus,
@@ -48,7 +43,12 @@ from .models import (
     ItemSource,
     SetStatus,
 )
-from .services import effective_policy
+from shuzhi.assessment.indicators.services import effective_policy
+from shuzhi.ballots.models import OVERALL, BallotEntry, BallotRound, BallotRoundStatus
+from shuzhi.ballots.tally import rules_of
+from shuzhi.cycles.models import Round, RoundReporter
+from shuzhi.kernel.scope import scopes_for
+from shuzhi.reports.models import Critique
 
 ZERO = Decimal("0")
 

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from . import views
+from shuzhi.assessment.indicators import views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.set_list, name="assessment_set_list"),

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from . import results_views as views
+from shuzhi.assessment.results import views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.round_list, name="results_rounds"),

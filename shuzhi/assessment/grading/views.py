@@ -3,7 +3,7 @@
 A round whose host is out of the reader's sight answers 404; a visible round whose grading the
 reader may not see or change answers 403. Every number on the grading page opens its
 derivation (htmx fills the panel; without JavaScript the link opens it as a page). Writes go
-through :mod:`grading_services`.
+through :mod:`grading.services`.
 """
 
 from __future__ import annotations
@@ -20,14 +20,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from shuzhi.cycles.models import Round
-from shuzhi.cycles.policy import default_scale
-from shuzhi.kernel.loader import load
-from shuzhi.orgs.models import Unit
-
-from . import composite, grading_forms, grading_selectors, grading_services
-from .grading_models import GradeRow, Grading, GradingStatus
-from .grading_policies import (
+from shuzhi.assessment.grading import composite
+from shuzhi.assessment.grading import forms as grading_forms
+from shuzhi.assessment.grading import selectors as grading_selectors
+from shuzhi.assessment.grading import services as grading_services
+from shuzhi.assessment.grading.models import GradeRow, Grading, GradingStatus
+from shuzhi.assessment.grading.policies import (
     can_acknowledge,
     can_manage,
     load_round,
@@ -35,6 +33,10 @@ from .grading_policies import (
     ranking_scope_q,
     round_scope_q,
 )
+from shuzhi.cycles.models import Round
+from shuzhi.cycles.policy import default_scale
+from shuzhi.kernel.loader import load
+from shuzhi.orgs.models import Unit
 
 PAGE_SIZE = 30
 ROW_PAGE_SIZE = 50

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from shuzhi.assessment.grading.models import GradeRow
 from shuzhi.cycles.models import Round
 from shuzhi.kernel.loader import load
 from shuzhi.kernel.scope import is_global, scopes_for
 from shuzhi.orgs import policies as org_policies
-
-from .grading_models import GradeRow
 
 MANAGE = "round.change"
 VIEW = "report.review"

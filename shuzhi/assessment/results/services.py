@@ -22,18 +22,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from shuzhi.core import audit, clock, transitions
-from shuzhi.core.notify import Message, notify_many
-from shuzhi.core.transitions import Transition
-from shuzhi.cycles import policy
-from shuzhi.cycles.models import Round
-from shuzhi.orgs.models import Unit, UnitType, secretary_of
-from shuzhi.rectification import services as rect_services
-from shuzhi.rectification.models import ProblemSource
-
-from . import circular as documents
-from .grading_models import GradeRow, Grading
-from .results_models import (
+from shuzhi.assessment.grading.models import GradeRow, Grading
+from shuzhi.assessment.results import circular as documents
+from shuzhi.assessment.results.models import (
     Circular,
     CircularStatus,
     ConsequenceRule,
@@ -43,12 +34,20 @@ from .results_models import (
     TalkBy,
     default_rules,
 )
-from .results_policies import (
+from shuzhi.assessment.results.policies import (
     can_complete,
     can_manage,
     can_manage_rules,
 )
-from .transitions import CIRCULAR, FOLLOW_UP
+from shuzhi.assessment.transitions import CIRCULAR, FOLLOW_UP
+from shuzhi.core import audit, clock, transitions
+from shuzhi.core.notify import Message, notify_many
+from shuzhi.core.transitions import Transition
+from shuzhi.cycles import policy
+from shuzhi.cycles.models import Round
+from shuzhi.orgs.models import Unit, UnitType, secretary_of
+from shuzhi.rectification import services as rect_services
+from shuzhi.rectification.models import ProblemSource
 
 RESULT_SOURCE_CODE = "assessment"
 MAX_TALK_DAYS = 365

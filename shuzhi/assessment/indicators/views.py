@@ -17,12 +17,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from shuzhi.core.files import serve_file
-from shuzhi.kernel.loader import load
-from shuzhi.orgs.models import Unit
-
-from . import forms, governance, selectors, services
-from .models import (
+from shuzhi.assessment.indicators import forms, governance, selectors, services
+from shuzhi.assessment.indicators.models import (
     Adjustment,
     AdjustmentStatus,
     AnnualScore,
@@ -31,7 +27,7 @@ from .models import (
     ScoreEvidence,
     SetStatus,
 )
-from .policies import (
+from shuzhi.assessment.indicators.policies import (
     CHANGE,
     applies_to,
     can_self_score,
@@ -39,6 +35,9 @@ from .policies import (
     can_view_unit_scores,
     may_define_sets,
 )
+from shuzhi.core.files import serve_file
+from shuzhi.kernel.loader import load
+from shuzhi.orgs.models import Unit
 
 PAGE_SIZE = 30
 GRID_PAGE_SIZE = 25

@@ -2,7 +2,7 @@
 acknowledge.
 
 Every service takes keyword arguments and an explicit ``actor``, checks permission through
-:mod:`grading_policies`, validates with Chinese messages per field, runs in one transaction and
+:mod:`grading.policies`, validates with Chinese messages per field, runs in one transaction and
 writes its audit entry in it. The lifecycle:
 
 1. :func:`save_grading` — create or change the formula while the grading is a draft;
@@ -28,15 +28,16 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from shuzhi.assessment.grading import composite
+from shuzhi.assessment.grading import selectors as grading_selectors
+from shuzhi.assessment.grading.models import GradeRow, Grading, GradingStatus
+from shuzhi.assessment.grading.policies import can_acknowledge, can_manage
+from shuzhi.assessment.results import hooks as results
+from shuzhi.assessment.transitions import GRADING
 from shuzhi.core import audit, transitions
 from shuzhi.core.notify import Message, notify, notify_many
 from shuzhi.core.transitions import Transition
 from shuzhi.cycles.models import Round
-
-from . import composite, grading_selectors, results
-from .grading_models import GradeRow, Grading, GradingStatus
-from .grading_policies import can_acknowledge, can_manage
-from .transitions import GRADING
 
 DEFAULT_FORMULA = [
     {"code": "annual_score", "weight": "0.4", "method": "with_adjustments"},
