@@ -10,6 +10,7 @@ and the pagination offsets failed on both databases.
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 import pytest
 
@@ -93,6 +94,15 @@ def test_nul_in_a_nonce_or_a_comment(client, hall):
     refused_page(client.post(f"/v/{codes[0].code}/", {**form, "nonce": "\x00"}), NUL_MESSAGE)
     refused_page(
         client.post(f"/v/{codes[0].code}/", {**form, f"c_{first}": "意见\x00"}), NUL_MESSAGE
+    )
+    # As a phone's browser posts the form: urlencoded, the NUL as %00.
+    refused_page(
+        client.post(
+            f"/v/{codes[0].code}/",
+            urlencode({**form, f"c_{first}": "意见\x00"}),
+            content_type="application/x-www-form-urlencoded",
+        ),
+        NUL_MESSAGE,
     )
     nothing_cast(codes)
     # The six characters \u0000 typed as text are text: escaped in JSON, they pass.
