@@ -118,7 +118,7 @@ def _exists() -> bool:
 
 def _units(parent, prefix: str, count: int, type_code: str):
     from shuzhi.core.testing import unit_type
-    from shuzhi.orgs.models import Unit, child_path
+    from shuzhi.orgs.tree.models import Unit, child_path
 
     kind = unit_type(type_code)
     units = Unit.objects.bulk_create(
@@ -345,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     from shuzhi.assessment.grading import selectors as grading_selectors
     from shuzhi.core import clock
     from shuzhi.cycles.models import Round
-    from shuzhi.orgs.models import Unit
+    from shuzhi.orgs.tree.models import Unit
 
     with connection.cursor() as cursor:  # fresh bulk loads have no statistics yet
         cursor.execute("ANALYZE")

@@ -91,7 +91,7 @@ def build() -> None:
     from shuzhi.assessment.indicators import services as svc
     from shuzhi.assessment.indicators.models import Adjustment, AnnualScore, ItemScore, ItemSource
     from shuzhi.core.testing import make_unit, unit_type
-    from shuzhi.orgs.models import Unit, child_path
+    from shuzhi.orgs.tree.models import Unit, child_path
     from shuzhi.rectification.models import Problem, ProblemSource
 
     root = get_user_model().objects.create_superuser("bench", password="pw-bench")

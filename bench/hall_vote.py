@@ -267,7 +267,7 @@ def seed(*, voters: int, reporters: int, warmup: int, sub_items: int = 0) -> Hal
     from shuzhi.core.testing import make_unit, make_user
     from shuzhi.cycles.models import Round, RoundReporter, RoundStatus
     from shuzhi.meetings.models import ReportMode, RosterCategory, Session, SessionReporter
-    from shuzhi.orgs.models import Person
+    from shuzhi.orgs.people.models import Person
 
     with transaction.atomic():
         host = make_unit("BH", "全市述职评议基准", "city")

@@ -144,8 +144,8 @@ def measure_product(csv_path: Path, *, profile: bool) -> float:
     from django.contrib.auth import get_user_model
     from django.core.files import File
 
-    from shuzhi.orgs import importing
-    from shuzhi.orgs.import_models import ImportStatus
+    from shuzhi.orgs.imports import units as importing
+    from shuzhi.orgs.imports.models import ImportStatus
 
     actor = get_user_model().objects.filter(is_superuser=True).first()
     profiler = cProfile.Profile() if profile else None

@@ -142,7 +142,7 @@ def generate_ledger(path: Path, rows: int, codes: list[str], seed: int = 2025) -
 def measure_product(csv_path: Path, *, profile: bool) -> float:
     from django.contrib.auth import get_user_model
 
-    from shuzhi.orgs.models import Unit
+    from shuzhi.orgs.tree.models import Unit
     from shuzhi.rectification import ledger_import
 
     actor = get_user_model().objects.filter(is_superuser=True).first()
@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import call_command
     from django.db import connections
 
-    from shuzhi.orgs import importing
+    from shuzhi.orgs.imports import units as importing
 
     settings.MEDIA_ROOT = workdir / "media"
     call_command("migrate", verbosity=0)

@@ -141,7 +141,7 @@ def _weighted(pairs):
 
 def load_units(cursor, csv_path) -> list[tuple[int, str]]:
     """COPY the national tree (parents come before children in the file); return (id, path)."""
-    from shuzhi.orgs.models import UnitType
+    from shuzhi.orgs.tree.models import UnitType
 
     types = dict(UnitType.objects.values_list("code", "pk"))
     now = datetime.datetime.now(datetime.UTC).isoformat()
@@ -338,7 +338,7 @@ def main() -> None:
 
     from shuzhi.accounts.models import Grant, Role
     from shuzhi.core import clock
-    from shuzhi.orgs.models import Unit
+    from shuzhi.orgs.tree.models import Unit
     from shuzhi.rectification.models import Problem
 
     year = clock.today().year

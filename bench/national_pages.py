@@ -96,8 +96,8 @@ def run(csv_path: Path, *, db_name: str, pg_base: str, keep_db: bool) -> None:
     from django.db.models import Count
     from django.test import Client, override_settings
 
-    from shuzhi.orgs import selectors
-    from shuzhi.orgs.models import Unit
+    from shuzhi.orgs.tree import selectors
+    from shuzhi.orgs.tree.models import Unit
 
     connection.cursor().execute("ANALYZE")
     client = Client()

@@ -4,9 +4,10 @@ Builds (once) a synthetic national tree directly with ``COPY`` in a dedicated Po
 database: 31 provinces, 340 cities, 3,000 counties, 41,000 townships and villages up to a
 million units. In the first province one city holds about 100,000 descendants, and one
 township has 5,000 villages (the "many children" case of the tree browser). Then it times the
-counts by type of that big city through ``shuzhi.orgs.selectors.subtree_type_counts`` and through
-the hand-written ``SELECT type_id, count(*) … WHERE path LIKE … GROUP BY type_id`` on the same
-database, median over repeats.
+counts by type of that big city through
+``shuzhi.orgs.tree.selectors.subtree_type_counts`` and through the hand-written
+``SELECT type_id, count(*) … WHERE path LIKE … GROUP BY type_id`` on the same database, median
+over repeats.
 
     python -m bench.subtree_counts [--fresh] [--drop] [--repeats N]
 
@@ -108,7 +109,7 @@ def build_tree() -> TreeFacts:
     from django.core.management import call_command
     from django.db import connection
 
-    from shuzhi.orgs.models import UnitType
+    from shuzhi.orgs.tree.models import UnitType
 
     with _admin_connect() as conn:
         conn.execute(f'CREATE DATABASE "{DB_NAME}"')
@@ -186,7 +187,7 @@ def tree_facts() -> TreeFacts:
     """Find the big city and the wide township of an existing benchmark tree."""
     from django.db.models import Count
 
-    from shuzhi.orgs.models import Unit
+    from shuzhi.orgs.tree.models import Unit
 
     big_city = Unit.objects.get(depth=2, code="1101").pk
     widest = (
@@ -230,8 +231,8 @@ def main() -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection
 
-    from shuzhi.orgs import selectors
-    from shuzhi.orgs.models import Unit
+    from shuzhi.orgs.tree import selectors
+    from shuzhi.orgs.tree.models import Unit
 
     big = Unit.objects.get(pk=facts.big_city)
     reader = get_user_model()(username="bench", is_superuser=True, is_active=True)

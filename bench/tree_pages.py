@@ -60,7 +60,7 @@ def main() -> None:
     from django.db import connection
     from django.test import Client, override_settings
 
-    from shuzhi.orgs.models import Unit
+    from shuzhi.orgs.tree.models import Unit
 
     user, _ = get_user_model().objects.get_or_create(
         username="bench-root", defaults={"is_superuser": True, "is_staff": True}

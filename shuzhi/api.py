@@ -12,8 +12,8 @@ from ninja.security import APIKeyCookie, HttpBearer
 from shuzhi.accounts.api import router as accounts_router
 from shuzhi.accounts.tokens import user_for_token
 from shuzhi.core.api import router as core_router
-from shuzhi.orgs.api import router as orgs_router
-from shuzhi.orgs.people_api import router as people_router
+from shuzhi.orgs.people.api import router as people_router
+from shuzhi.orgs.tree.api import router as orgs_router
 
 
 class TokenAuth(HttpBearer):
@@ -73,7 +73,7 @@ def _register_routers() -> None:
     # patterns in order.
     api.add_router("/vote", "shuzhi.ballots.vote_api.router")
     api.add_router("/units", orgs_router)
-    api.add_router("/units", "shuzhi.orgs.import_api.router")
+    api.add_router("/units", "shuzhi.orgs.imports.api.router")
     api.add_router("/people", people_router)
     api.add_router("/accounts", accounts_router)
     api.add_router("/audit", core_router)

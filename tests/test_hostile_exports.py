@@ -25,9 +25,9 @@ from shuzhi.ballots.models import BallotRoundStatus
 from shuzhi.ballots.tests.tally_setup import cast, make_setup
 from shuzhi.core import clock
 from shuzhi.core.cells import FORMULA_STARTS, csv_writer, safe_cell
-from shuzhi.orgs import exporting, tabular
-from shuzhi.orgs import services as org_services
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.imports import exporting, tabular
+from shuzhi.orgs.tree import services as org_services
+from shuzhi.orgs.tree.models import Unit
 from shuzhi.rectification import ledger_export, ledger_import
 from shuzhi.rectification import services as problem_services
 from shuzhi.rectification.models import Problem, ProblemStatus

@@ -34,7 +34,8 @@ from shuzhi.accounts import tokens
 from shuzhi.accounts.models import Grant, Role
 from shuzhi.core.testing import World, make_unit, make_user, unit_type
 from shuzhi.kernel.roles import ROLE_ACTIONS
-from shuzhi.orgs.models import Person, Unit
+from shuzhi.orgs.people.models import Person
+from shuzhi.orgs.tree.models import Unit
 
 pytestmark = pytest.mark.django_db
 

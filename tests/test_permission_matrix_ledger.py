@@ -39,7 +39,7 @@ from shuzhi.core.testing import make_unit
 from shuzhi.cycles import services as cycle_services
 from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.kernel.roles import ONE_LEVEL_ROLES, ROLE_ACTIONS
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.tree.models import Unit
 from shuzhi.rectification import services as problem_services
 from shuzhi.rectification.models import LedgerImport, Problem, ProblemSource
 from shuzhi.reports import critique_services, plan_services

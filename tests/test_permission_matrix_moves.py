@@ -24,9 +24,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from shuzhi.kernel.roles import ROLE_ACTIONS
-from shuzhi.orgs import tree
-from shuzhi.orgs.import_models import ImportJob, ImportStatus
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.imports.models import ImportJob, ImportStatus
+from shuzhi.orgs.tree import paths as tree
+from shuzhi.orgs.tree.models import Unit
 from shuzhi.rectification import services as problem_services
 from shuzhi.rectification.models import Problem
 from tests.test_permission_matrix import FORBIDDEN, OK, PERSONAS, _api, _web

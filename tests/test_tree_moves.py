@@ -33,9 +33,10 @@ from shuzhi.core.testing import World, make_user, unit_type
 from shuzhi.cycles import services as cycle_services
 from shuzhi.cycles.models import RoundReporter
 from shuzhi.meetings import services as meeting_services
-from shuzhi.orgs import people_services, tree
-from shuzhi.orgs.import_models import ImportJob, ImportStatus
-from shuzhi.orgs.models import Unit, UnitStatus
+from shuzhi.orgs.imports.models import ImportJob, ImportStatus
+from shuzhi.orgs.people import services as people_services
+from shuzhi.orgs.tree import paths as tree
+from shuzhi.orgs.tree.models import Unit, UnitStatus
 from shuzhi.rectification import services as problem_services
 from shuzhi.rectification.models import Problem
 from shuzhi.reports import critique_services

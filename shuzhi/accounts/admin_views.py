@@ -19,8 +19,8 @@ from django.views.decorators.http import require_POST
 
 from shuzhi.core.selectors import object_history
 from shuzhi.kernel.loader import load
-from shuzhi.orgs.models import Unit
-from shuzhi.orgs.policies import people_visible_to
+from shuzhi.orgs.people.policies import people_visible_to
+from shuzhi.orgs.tree.models import Unit
 
 from . import policies, services
 from .forms import (

@@ -15,7 +15,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from shuzhi.kernel.loader import load
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.tree.models import Unit
 
 from . import policies, services, tokens
 from .models import ApiToken, Grant

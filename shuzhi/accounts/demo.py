@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 
 from shuzhi.orgs.demo import DEMO_PASSWORD, PROVINCE_CODE, Plan, SeedResult, city_code
-from shuzhi.orgs.models import PostRole
+from shuzhi.orgs.people.models import PostRole
 from shuzhi.orgs.signals import demo_seeded
 
 from .models import Grant, Role

@@ -4,7 +4,7 @@ Three questions, as everywhere in Shuzhi:
 - may this user manage that account, or give this role on this unit?  :func:`can_manage_user`,
   :func:`can_grant`
 - which accounts may this user see?                                   :func:`users_visible_to`
-- which users may act on a unit?       ``shuzhi.orgs.policies.users_who_can``
+- which users may act on a unit?       ``shuzhi.orgs.tree.policies.users_who_can``
 
 Rules:
 - An account is *in scope* of an organiser when it has at least one grant and every one of its
@@ -26,8 +26,8 @@ from django.db.models import QuerySet
 from shuzhi.core.selectors import object_id_int, register_object_check
 from shuzhi.kernel.roles import ROLE_ACTIONS
 from shuzhi.kernel.scope import can_at, held_roles, is_global, may_anywhere, roles_at, scopes_for
-from shuzhi.orgs.models import Unit
-from shuzhi.orgs.policies import unit_scope_q
+from shuzhi.orgs.tree.models import Unit
+from shuzhi.orgs.tree.policies import unit_scope_q
 
 from .models import Grant, Role
 

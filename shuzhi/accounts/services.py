@@ -20,8 +20,9 @@ from django.db import transaction
 
 from shuzhi.core import audit
 from shuzhi.kernel.scope import forget_grants, is_global
-from shuzhi.orgs.models import Person, Unit
-from shuzhi.orgs.policies import can_person
+from shuzhi.orgs.people.models import Person
+from shuzhi.orgs.people.policies import can_person
+from shuzhi.orgs.tree.models import Unit
 
 from . import policies
 from .models import Grant, LoginLock, Role

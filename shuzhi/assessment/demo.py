@@ -52,7 +52,7 @@ from shuzhi.core import audit, clock
 from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.meetings.models import Session
 from shuzhi.orgs.demo import PROVINCE_CODE
-from shuzhi.orgs.models import Unit, UnitType
+from shuzhi.orgs.tree.models import Unit, UnitType
 
 YEAR = 2025
 SEED = "jiangling-2025-assessment"

@@ -26,7 +26,7 @@ from reportlab.pdfgen import canvas
 from shuzhi.core import audit, transitions
 from shuzhi.core.models import AuditEntry
 from shuzhi.core.transitions import Transition
-from shuzhi.orgs.policies import can
+from shuzhi.orgs.tree.policies import can
 
 from . import tally
 from .models import Ballot, BallotRound, BallotRoundStatus, PaperEntry, VoteCode

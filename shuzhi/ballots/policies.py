@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from shuzhi.meetings.models import Session
-from shuzhi.orgs.policies import can
+from shuzhi.orgs.tree.policies import can
 
 from .models import BallotRound
 

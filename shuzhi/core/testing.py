@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 
 from shuzhi.accounts.models import Grant, Role
-from shuzhi.orgs.models import Unit, UnitType, child_path
+from shuzhi.orgs.tree.models import Unit, UnitType, child_path
 
 
 def ensure_default_unit_types() -> None:

@@ -17,9 +17,10 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from shuzhi.kernel.loader import load
-from shuzhi.orgs import policies as org_policies
-from shuzhi.orgs.models import Person, Unit, UnitType
-from shuzhi.orgs.tabular import TabularError, read_table
+from shuzhi.orgs.imports.tabular import TabularError, read_table
+from shuzhi.orgs.people import policies as people_policies
+from shuzhi.orgs.people.models import Person
+from shuzhi.orgs.tree.models import Unit, UnitType
 
 from . import selectors, services
 from .models import Round, RoundReporter
@@ -236,7 +237,9 @@ def set_reporter_person(request, round_id: int, reporter_id: int, payload: Perso
     reporter = _reporter(request, round_id, reporter_id)
     person = None
     if payload.person_id is not None:
-        person = org_policies.people_visible_to(request.auth).filter(pk=payload.person_id).first()
+        person = (
+            people_policies.people_visible_to(request.auth).filter(pk=payload.person_id).first()
+        )
         if person is None:
             person = Person(pk=payload.person_id)  # the service refuses it with a field error
     return services.set_reporter_person(actor=request.auth, reporter=reporter, person=person)

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.core.exceptions import ValidationError
 
-from shuzhi.orgs.models import UnitType
+from shuzhi.orgs.tree.models import UnitType
 
 from . import policy
 

@@ -1,5 +1,5 @@
 """Who may see and change annual rounds. A round belongs to its host unit: the host's scope
-decides, through :func:`shuzhi.orgs.policies.can` and :func:`unit_scope_q`.
+decides, through :func:`shuzhi.orgs.tree.policies.can` and :func:`unit_scope_q`.
 
 - may this user do X to this round?   :func:`can_round`
 - which rounds may this user see?     :func:`rounds_visible_to`
@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from shuzhi.kernel.scope import may_anywhere
-from shuzhi.orgs import policies as org_policies
+from shuzhi.orgs.tree import policies as org_policies
 
 from .models import Round
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from shuzhi.orgs import policies as org_policies
+from shuzhi.orgs.people import policies as people_policies
 
 from .models import Round, RoundReporter
 from .policies import rounds_visible_to
@@ -40,6 +40,6 @@ def reporters_of(round: Round) -> QuerySet[RoundReporter]:
 
 def person_candidates(user, reporter: RoundReporter):
     """People ``user`` may see who belong to or hold a post in the reporter's unit."""
-    people = org_policies.people_visible_to(user)
+    people = people_policies.people_visible_to(user)
     unit = reporter.unit
     return people.filter(Q(unit=unit) | Q(posts__unit=unit)).distinct().order_by("name", "id")

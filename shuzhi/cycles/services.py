@@ -22,9 +22,11 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from shuzhi.core import audit, transitions
-from shuzhi.orgs import policies as org_policies
-from shuzhi.orgs.models import Person, Post, PostRole, Unit, UnitStatus, UnitType
-from shuzhi.orgs.tabular import RowError, Table, TabularError, require_columns
+from shuzhi.orgs.imports.tabular import RowError, Table, TabularError, require_columns
+from shuzhi.orgs.people import policies as people_policies
+from shuzhi.orgs.people.models import Person, Post, PostRole
+from shuzhi.orgs.tree import policies as org_policies
+from shuzhi.orgs.tree.models import Unit, UnitStatus, UnitType
 
 from . import policy
 from .models import Round, RoundReporter, RoundStatus
@@ -403,7 +405,7 @@ def set_reporter_person(*, actor, reporter: RoundReporter, person: Person | None
     _locked(round)
     if (
         person is not None
-        and not org_policies.people_visible_to(actor).filter(pk=person.pk).exists()
+        and not people_policies.people_visible_to(actor).filter(pk=person.pk).exists()
     ):
         raise ValidationError({"person": "找不到该人员，或您无权查看。"})
     before = audit.snapshot(reporter, ("person",))

@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from shuzhi.kernel.loader import load
-from shuzhi.orgs.models import Unit
-from shuzhi.orgs.tabular import TabularError, errors_as_csv, read_table
+from shuzhi.orgs.imports.tabular import TabularError, errors_as_csv, read_table
+from shuzhi.orgs.tree.models import Unit
 
 from . import forms, policy, selectors, services
 from .models import Round, RoundReporter, RoundStatus

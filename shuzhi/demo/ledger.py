@@ -43,7 +43,8 @@ from django.utils import timezone
 from shuzhi.core import clock
 from shuzhi.cycles.models import Round
 from shuzhi.orgs.demo import PROVINCE_CODE
-from shuzhi.orgs.models import Person, Post, PostRole, Unit
+from shuzhi.orgs.people.models import Person, Post, PostRole
+from shuzhi.orgs.tree.models import Unit
 from shuzhi.rectification import services
 from shuzhi.rectification.models import Problem, ProblemStatus, ResponsibilityKind, Severity
 from shuzhi.rectification.reminders import run_reminders

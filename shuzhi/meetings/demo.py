@@ -18,7 +18,7 @@ from django.db import transaction
 from shuzhi.cycles import services as round_services
 from shuzhi.cycles.models import Round, RoundStatus
 from shuzhi.orgs.demo import PROVINCE_CODE
-from shuzhi.orgs.models import Unit, UnitType
+from shuzhi.orgs.tree.models import Unit, UnitType
 
 from . import services
 from .models import ReportMode, SessionStatus

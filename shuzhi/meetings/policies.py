@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from shuzhi.orgs import policies as org_policies
+from shuzhi.orgs.tree import policies as org_policies
 
 from .models import Session
 

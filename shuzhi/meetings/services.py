@@ -24,7 +24,7 @@ from django.utils import timezone
 from shuzhi.core import audit, transitions
 from shuzhi.cycles.models import Round, RoundReporter, RoundStatus
 from shuzhi.cycles.services import require_change
-from shuzhi.orgs.tabular import RowError, Table, TabularError
+from shuzhi.orgs.imports.tabular import RowError, Table, TabularError
 
 from . import draw
 from .models import (

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from shuzhi.cycles.forms import apply_service_errors
 from shuzhi.cycles.models import Round
 from shuzhi.kernel.loader import load
-from shuzhi.orgs.tabular import TabularError, read_table
+from shuzhi.orgs.imports.tabular import TabularError, read_table
 
 from . import forms, selectors, services
 from .models import RosterCategory, RosterMember, Session, SessionReporter, SessionStatus

@@ -10,10 +10,9 @@ class OrgsConfig(AppConfig):
     def ready(self) -> None:
         # The unit and post imports are plug-ins of the shared import-job runner.
         from shuzhi.core.bulk import jobs
-
-        from . import selectors
-        from .importing.jobs import UnitImporter
-        from .posts_import import PostImporter
+        from shuzhi.orgs.imports.posts import PostImporter
+        from shuzhi.orgs.imports.units.jobs import UnitImporter
+        from shuzhi.orgs.tree import selectors
 
         jobs.register(UnitImporter())
         jobs.register(PostImporter())

@@ -30,8 +30,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 
 from shuzhi.core import audit
-
-from .demo_names import (
+from shuzhi.orgs.demo_names import (
     CITY_DEPARTMENTS,
     CITY_SOES,
     COMMUNITY_NAMES,
@@ -50,8 +49,9 @@ from .demo_names import (
     UNIVERSITIES,
     VILLAGE_TAILS,
 )
-from .models import Person, Post, PostRole, Unit, UnitType, child_path
-from .signals import demo_seeded
+from shuzhi.orgs.people.models import Person, Post, PostRole
+from shuzhi.orgs.signals import demo_seeded
+from shuzhi.orgs.tree.models import Unit, UnitType, child_path
 
 SEED = 2014  # the year 述职评议考核 began; any fixed number keeps the demo deterministic
 DEMO_PASSWORD = "shuzhi-demo"

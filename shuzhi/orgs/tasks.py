@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from .importing import run_job
+from shuzhi.orgs.imports.units import run_job
 
 
 @task()

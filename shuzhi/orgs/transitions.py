@@ -9,10 +9,9 @@ the tree as the record of what it was; it never becomes active again.
 from __future__ import annotations
 
 from shuzhi.core.transitions import Machine, Transition, register
-
-from . import policies
-from .models import Unit
-from .models import UnitStatus as S
+from shuzhi.orgs.tree import policies
+from shuzhi.orgs.tree.models import Unit
+from shuzhi.orgs.tree.models import UnitStatus as S
 
 CHANGE = "unit.change"
 

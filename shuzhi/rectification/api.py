@@ -18,7 +18,8 @@ from ninja.files import UploadedFile
 from shuzhi.core import clock
 from shuzhi.cycles.api import UnitRef
 from shuzhi.kernel.loader import load
-from shuzhi.orgs.models import Person, Unit
+from shuzhi.orgs.people.models import Person
+from shuzhi.orgs.tree.models import Unit
 
 from . import ledger_api, services
 from .models import Problem, ProblemSource, ProgressNote

@@ -6,7 +6,7 @@ from django import forms
 
 from shuzhi.core import clock
 from shuzhi.core.files import DOCUMENT, IMAGE, VIDEO, extensions_for
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.tree.models import Unit
 
 from .models import (
     CARRIED_SOURCE_CODE,

@@ -22,8 +22,8 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from shuzhi.kernel.loader import load
-from shuzhi.orgs.models import Unit, UnitStatus
-from shuzhi.orgs.policies import can
+from shuzhi.orgs.tree.models import Unit, UnitStatus
+from shuzhi.orgs.tree.policies import can
 
 from . import ledger_export, ledger_import, policies
 from .ledger_forms import LedgerFilterForm

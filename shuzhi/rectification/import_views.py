@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET
 
 from shuzhi.core import clock
 from shuzhi.core.bulk.jobs import check_file_name
-from shuzhi.orgs.models import Unit, UnitStatus
-from shuzhi.orgs.policies import can
+from shuzhi.orgs.tree.models import Unit, UnitStatus
+from shuzhi.orgs.tree.policies import can
 
 from . import ledger_export, ledger_import, policies
 from .ledger_forms import LedgerFilterForm

@@ -15,7 +15,7 @@ from ninja import Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from shuzhi.core import clock
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.tree.models import Unit
 
 from . import policies, selectors
 

@@ -8,7 +8,7 @@ from django import forms
 from django.http import QueryDict
 
 from shuzhi.core import clock
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.tree.models import Unit
 
 from .models import ProblemSource, ProblemStatus, Severity
 from .policies import may_view_unit

@@ -14,7 +14,7 @@ from django.shortcuts import render
 
 from shuzhi.core import clock
 from shuzhi.kernel.loader import load
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.tree.models import Unit
 
 from . import policies, selectors
 from .ledger_forms import LedgerFilterForm, year_choices

@@ -16,8 +16,8 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from shuzhi.kernel.scope import can_at, is_global, may_anywhere, scope_q, scopes_for
-from shuzhi.orgs import policies as org_policies
-from shuzhi.orgs.models import PATH_SEPARATOR
+from shuzhi.orgs.tree import policies as org_policies
+from shuzhi.orgs.tree.models import PATH_SEPARATOR
 
 from .models import Problem
 

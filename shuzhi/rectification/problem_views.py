@@ -21,7 +21,7 @@ from shuzhi.core import clock
 from shuzhi.core.files import serve_file
 from shuzhi.cycles.forms import apply_service_errors
 from shuzhi.kernel.loader import load
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.tree.models import Unit
 
 from . import forms, services
 from .models import Evidence, Problem, ProblemSource, ProgressNote

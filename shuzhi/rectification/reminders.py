@@ -38,7 +38,7 @@ from shuzhi.accounts.models import Grant, Role
 from shuzhi.core import clock
 from shuzhi.core.models import TaskRun
 from shuzhi.core.notify import Message, notify_many
-from shuzhi.orgs.models import PATH_SEPARATOR
+from shuzhi.orgs.tree.models import PATH_SEPARATOR
 
 from .models import ACTIVE_STATUSES, Problem
 

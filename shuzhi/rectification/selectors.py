@@ -34,7 +34,7 @@ from shuzhi.accounts.models import Grant, Role
 from shuzhi.core import clock
 from shuzhi.cycles.models import RoundReporter
 from shuzhi.kernel.scope import is_global, scopes_for
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.tree.models import Unit
 
 from . import extensions
 from .models import (

@@ -25,9 +25,10 @@ from django.db.models import Count, Max, Q
 from shuzhi.core import audit, clock, transitions
 from shuzhi.core.files import DOCUMENT, IMAGE, VIDEO, check_upload, safe_filename
 from shuzhi.core.transitions import Transition
-from shuzhi.orgs import tree
-from shuzhi.orgs.models import Person, Unit
-from shuzhi.orgs.policies import can
+from shuzhi.orgs.people.models import Person
+from shuzhi.orgs.tree import paths as tree
+from shuzhi.orgs.tree.models import Unit
+from shuzhi.orgs.tree.policies import can
 
 from . import extensions
 from .models import (

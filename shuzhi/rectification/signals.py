@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shuzhi.orgs import tree
+from shuzhi.orgs.tree import paths as tree
 
 from .models import Problem
 

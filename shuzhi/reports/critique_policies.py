@@ -24,8 +24,8 @@ from django.db.models import Q, QuerySet
 from shuzhi.cycles.models import RoundReporter
 from shuzhi.kernel.roles import ONE_LEVEL_ROLES, Role, roles_for
 from shuzhi.kernel.scope import is_global, roles_at, scopes_for
-from shuzhi.orgs import policies as org_policies
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.tree import policies as org_policies
+from shuzhi.orgs.tree.models import Unit
 
 from .models import Critique, RectificationPlan
 from .policies import can_write_report

@@ -24,7 +24,8 @@ from django.contrib.auth.hashers import make_password
 from shuzhi.accounts.models import Grant, Role
 from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.orgs.demo import DEMO_PASSWORD
-from shuzhi.orgs.models import Person, Post, PostRole, Unit
+from shuzhi.orgs.people.models import Person, Post, PostRole
+from shuzhi.orgs.tree.models import Unit
 
 from . import critique_services, plan_services
 from . import services as report_services

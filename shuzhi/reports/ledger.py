@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from django.db.models import Count
 
-from shuzhi.orgs.models import Unit
-from shuzhi.orgs.policies import unit_scope_q
+from shuzhi.orgs.tree.models import Unit
+from shuzhi.orgs.tree.policies import unit_scope_q
 from shuzhi.rectification import extensions
 from shuzhi.rectification.models import Problem
 

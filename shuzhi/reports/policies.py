@@ -20,7 +20,7 @@ from django.db.models import Q, QuerySet
 from shuzhi.cycles.models import RoundReporter
 from shuzhi.kernel.roles import roles_for
 from shuzhi.kernel.scope import granted_exactly_at, is_active_user, is_global, scopes_for
-from shuzhi.orgs import policies as org_policies
+from shuzhi.orgs.tree import policies as org_policies
 
 from .models import Report
 

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.tree.models import Unit
 from tests.browser.conftest import login
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,7 +10,7 @@ from shuzhi.accounts import policies, services
 from shuzhi.accounts.models import Grant, Role
 from shuzhi.core.models import AuditEntry
 from shuzhi.core.testing import make_user
-from shuzhi.orgs.models import UnitStatus
+from shuzhi.orgs.tree.models import UnitStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from shuzhi.accounts import policies, services
 from shuzhi.accounts.models import Grant, LoginLock, Role
 from shuzhi.core.models import AuditEntry
 from shuzhi.core.testing import make_user
-from shuzhi.orgs.models import Person
+from shuzhi.orgs.people.models import Person
 
 from .conftest import STRONG_PASSWORD
 

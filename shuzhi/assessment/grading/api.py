@@ -27,7 +27,7 @@ from shuzhi.assessment.grading.policies import (
 )
 from shuzhi.cycles.models import Round
 from shuzhi.kernel.loader import load
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.tree.models import Unit
 
 router = Router(tags=["综合评定"])
 

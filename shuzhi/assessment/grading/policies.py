@@ -21,7 +21,7 @@ from shuzhi.assessment.grading.models import GradeRow
 from shuzhi.cycles.models import Round
 from shuzhi.kernel.loader import load
 from shuzhi.kernel.scope import is_global, scopes_for
-from shuzhi.orgs import policies as org_policies
+from shuzhi.orgs.tree import policies as org_policies
 
 MANAGE = "round.change"
 VIEW = "report.review"

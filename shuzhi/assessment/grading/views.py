@@ -36,7 +36,7 @@ from shuzhi.assessment.grading.policies import (
 from shuzhi.cycles.models import Round
 from shuzhi.cycles.policy import default_scale
 from shuzhi.kernel.loader import load
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.tree.models import Unit
 
 PAGE_SIZE = 30
 ROW_PAGE_SIZE = 50

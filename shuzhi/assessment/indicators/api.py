@@ -26,7 +26,7 @@ from shuzhi.assessment.indicators.models import (
 )
 from shuzhi.assessment.indicators.policies import CHANGE, applies_to, can_view_unit_scores
 from shuzhi.kernel.loader import load
-from shuzhi.orgs.models import Unit, UnitType
+from shuzhi.orgs.tree.models import Unit, UnitType
 
 router = Router(tags=["考核"])
 GRID_PAGE_SIZE = 50

@@ -13,7 +13,7 @@ from shuzhi.assessment.indicators.models import (
     ItemSource,
     SetStatus,
 )
-from shuzhi.orgs.models import UnitType
+from shuzhi.orgs.tree.models import UnitType
 
 
 def _text(**attrs) -> forms.TextInput:

@@ -19,8 +19,8 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from shuzhi.kernel.scope import granted_exactly_at, is_global, may_anywhere, scope_q
-from shuzhi.orgs import policies as org_policies
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.tree import policies as org_policies
+from shuzhi.orgs.tree.models import Unit
 
 VIEW = "round.view"
 CHANGE = "round.change"

@@ -23,7 +23,7 @@ from shuzhi.assessment.indicators.models import (
 )
 from shuzhi.assessment.indicators.policies import self_score_units
 from shuzhi.assessment.indicators.services import effective_policy
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.tree.models import Unit
 
 
 def set_list(

@@ -45,8 +45,8 @@ from shuzhi.assessment.transitions import ADJUSTMENT, INDICATOR_SET
 from shuzhi.core import audit, clock, transitions
 from shuzhi.core.files import check_upload
 from shuzhi.core.transitions import Transition
-from shuzhi.orgs import policies as org_policies
-from shuzhi.orgs.models import Unit, UnitType
+from shuzhi.orgs.tree import policies as org_policies
+from shuzhi.orgs.tree.models import Unit, UnitType
 
 FIRST_YEAR, LAST_YEAR = 2014, 2100
 MAX_POINTS = Decimal("1000")

@@ -37,7 +37,7 @@ from shuzhi.assessment.indicators.policies import (
 )
 from shuzhi.core.files import serve_file
 from shuzhi.kernel.loader import load
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.tree.models import Unit
 
 PAGE_SIZE = 30
 GRID_PAGE_SIZE = 25

@@ -22,7 +22,7 @@ from shuzhi.assessment.results import services as rs
 from shuzhi.assessment.results.models import Circular, ConsequenceRule, FollowUp
 from shuzhi.cycles.models import Round
 from shuzhi.kernel.loader import load
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.tree.models import Unit
 
 router = Router(tags=["考核结果运用"])
 

@@ -11,8 +11,8 @@ from django.db.models import Q, QuerySet
 from shuzhi.assessment.results.models import Circular, FollowUp, FollowUpKind
 from shuzhi.cycles.models import Round
 from shuzhi.kernel.scope import may_anywhere
-from shuzhi.orgs import policies as org_policies
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.tree import policies as org_policies
+from shuzhi.orgs.tree.models import Unit
 
 VIEW = "round.view"
 CHANGE = "round.change"

@@ -45,7 +45,8 @@ from shuzhi.core.notify import Message, notify_many
 from shuzhi.core.transitions import Transition
 from shuzhi.cycles import policy
 from shuzhi.cycles.models import Round
-from shuzhi.orgs.models import Unit, UnitType, secretary_of
+from shuzhi.orgs.people.models import secretary_of
+from shuzhi.orgs.tree.models import Unit, UnitType
 from shuzhi.rectification import services as rect_services
 from shuzhi.rectification.models import ProblemSource
 

@@ -34,7 +34,7 @@ from shuzhi.assessment.results.models import (
 )
 from shuzhi.cycles.models import Round
 from shuzhi.kernel.loader import load
-from shuzhi.orgs.models import Unit, UnitType
+from shuzhi.orgs.tree.models import Unit, UnitType
 
 PAGE_SIZE = 30
 

@@ -19,7 +19,7 @@ from shuzhi.core import clock
 from shuzhi.core.testing import make_user
 from shuzhi.cycles import services as cycle_services
 from shuzhi.cycles.models import Round
-from shuzhi.orgs.models import Person, Post, PostRole
+from shuzhi.orgs.people.models import Person, Post, PostRole
 
 GRADES = {"440100": "good", "440300": "fair_good", "440103": "average", "440303": "poor"}
 COMPOSITES = {"440100": "93.50", "440300": "85.00", "440103": "71.20", "440303": "55.00"}

@@ -329,7 +329,7 @@ def test_compute_and_confirm_cost_the_same_queries_for_more_reporters(world, ses
     from shuzhi.core.testing import make_unit
     from shuzhi.cycles.models import RoundReporter
     from shuzhi.meetings.models import SessionReporter
-    from shuzhi.orgs.models import Person
+    from shuzhi.orgs.people.models import Person
 
     def run(setup) -> tuple[int, int]:
         grading = _grading(world, setup)

@@ -25,7 +25,7 @@ from shuzhi.core.models import AuditEntry, Notification
 from shuzhi.core.testing import make_unit, make_user
 from shuzhi.cycles import services as cycle_services
 from shuzhi.cycles.policy import default_scale
-from shuzhi.orgs.models import Person, Post, PostRole
+from shuzhi.orgs.people.models import Person, Post, PostRole
 from shuzhi.rectification import services as rect_services
 from shuzhi.rectification.models import Problem
 

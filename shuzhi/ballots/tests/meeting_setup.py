@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from shuzhi.core.testing import World, make_unit
 from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.meetings.models import RosterCategory, Session, SessionReporter
-from shuzhi.orgs.models import Person
+from shuzhi.orgs.people.models import Person
 
 
 @dataclass

@@ -12,7 +12,7 @@ from shuzhi.ballots.models import OVERALL, Ballot, BallotRound, VoteCode
 from shuzhi.cycles import policy
 from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.meetings.models import RosterCategory, Session, SessionReporter
-from shuzhi.orgs.models import Person
+from shuzhi.orgs.people.models import Person
 
 CATEGORIES: list[dict[str, Any]] = [
     {"code": "leaders", "label": "领导班子成员", "weight": "0.6", "expected": 10, "present": 9},

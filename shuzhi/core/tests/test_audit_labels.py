@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from shuzhi.core import audit_labels
-from shuzhi.orgs import services as org_services
+from shuzhi.orgs.tree import services as org_services
 
 SOURCE = Path(audit_labels.__file__).resolve().parents[1]
 CODE = r'"([a-z_]+(?:\.[a-z_]+)+)"'

@@ -8,7 +8,7 @@ from django.urls import reverse
 from shuzhi.accounts import services as account_services
 from shuzhi.accounts.models import Role
 from shuzhi.core import audit
-from shuzhi.orgs import services as org_services
+from shuzhi.orgs.tree import services as org_services
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from shuzhi.core import audit
 from shuzhi.core.models import AuditEntry
-from shuzhi.orgs import services as org_services
+from shuzhi.orgs.tree import services as org_services
 
 pytestmark = pytest.mark.django_db
 

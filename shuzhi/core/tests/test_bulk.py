@@ -10,7 +10,7 @@ from django.db import connection, transaction
 
 from shuzhi.core import audit, bulk
 from shuzhi.core.models import AuditEntry
-from shuzhi.orgs.models import UnitType
+from shuzhi.orgs.tree.models import UnitType
 
 pytestmark = pytest.mark.django_db
 

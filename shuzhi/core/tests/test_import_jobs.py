@@ -7,9 +7,10 @@ from django.urls import reverse
 
 from shuzhi.core.bulk import jobs
 from shuzhi.core.models import AuditEntry
-from shuzhi.orgs import importing
-from shuzhi.orgs.import_models import ImportJob, ImportKind, ImportStatus
-from shuzhi.orgs.models import Post, Unit
+from shuzhi.orgs.imports import units as importing
+from shuzhi.orgs.imports.models import ImportJob, ImportKind, ImportStatus
+from shuzhi.orgs.people.models import Post
+from shuzhi.orgs.tree.models import Unit
 from shuzhi.rectification import ledger_import
 
 pytestmark = pytest.mark.django_db

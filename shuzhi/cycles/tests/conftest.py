@@ -7,7 +7,7 @@ import datetime
 import pytest
 
 from shuzhi.cycles import services as cs
-from shuzhi.orgs.models import Person, Post, PostRole
+from shuzhi.orgs.people.models import Person, Post, PostRole
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from shuzhi.cycles import services as cs
 from shuzhi.cycles.models import Round, RoundStatus
 from shuzhi.cycles.transitions import ROUND
 from shuzhi.meetings import services as ms
-from shuzhi.orgs.models import Person
-from shuzhi.orgs.tabular import read_csv
+from shuzhi.orgs.imports.tabular import read_csv
+from shuzhi.orgs.people.models import Person
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -194,7 +194,7 @@ def test_import_reporters_lists_bad_rows_and_adds_nothing(world):
 def test_import_reporters_from_xlsx(world):
     from openpyxl import Workbook
 
-    from shuzhi.orgs.tabular import read_xlsx
+    from shuzhi.orgs.imports.tabular import read_xlsx
 
     round = cs.create_round(actor=world.alice, host=world.city_a, year=2026)
     book = Workbook()

@@ -108,7 +108,7 @@ def test_choose_reporters_three_ways(client, world):
     assert "不在“广州市委”的下级范围内" in response.text
     response = client.post(url, {"how": "codes", "codes-codes": "440103"})
     assert response.status_code == 302
-    from shuzhi.orgs.models import UnitType
+    from shuzhi.orgs.tree.models import UnitType
 
     county = UnitType.objects.get(code="county")
     response = client.post(url, {"how": "type", "type-type": county.pk, "type-direct_only": "on"})

@@ -26,7 +26,7 @@ from shuzhi.kernel.scope import (
     scope_q,
     scopes_for,
 )
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.tree.models import Unit
 
 pytestmark = pytest.mark.django_db
 

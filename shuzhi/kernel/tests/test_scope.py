@@ -2,8 +2,8 @@
 
 import pytest
 
-from shuzhi.orgs.models import Unit
-from shuzhi.orgs.policies import can
+from shuzhi.orgs.tree.models import Unit
+from shuzhi.orgs.tree.policies import can
 
 pytestmark = pytest.mark.django_db
 

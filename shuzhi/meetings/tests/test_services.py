@@ -23,7 +23,7 @@ from shuzhi.meetings.models import (
     SessionStatus,
 )
 from shuzhi.meetings.transitions import SESSION
-from shuzhi.orgs.tabular import read_csv
+from shuzhi.orgs.imports.tabular import read_csv
 
 pytestmark = pytest.mark.django_db
 D = datetime.date

@@ -19,8 +19,10 @@ from shuzhi.accounts import demo as account_demo
 from shuzhi.accounts.models import Grant, Role
 from shuzhi.core.models import AuditEntry
 from shuzhi.core.testing import ensure_default_unit_types, unit_type
-from shuzhi.orgs import demo, services
-from shuzhi.orgs.models import Person, Post, PostRole, Unit, child_path, secretary_of
+from shuzhi.orgs import demo
+from shuzhi.orgs.people.models import Person, Post, PostRole, secretary_of
+from shuzhi.orgs.tree import services
+from shuzhi.orgs.tree.models import Unit, child_path
 
 pytestmark = pytest.mark.django_db
 

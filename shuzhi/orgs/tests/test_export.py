@@ -10,9 +10,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.http import Http404
 
-from shuzhi.orgs import exporting, importing
-from shuzhi.orgs.import_models import ImportStatus
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.imports import exporting
+from shuzhi.orgs.imports import units as importing
+from shuzhi.orgs.imports.models import ImportStatus
+from shuzhi.orgs.tree.models import Unit
 
 pytestmark = pytest.mark.django_db
 

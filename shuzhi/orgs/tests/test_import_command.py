@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from shuzhi.core.models import AuditEntry
-from shuzhi.orgs.import_models import ImportJob
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.imports.models import ImportJob
+from shuzhi.orgs.tree.models import Unit
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,9 @@ from shuzhi.accounts.models import Role
 from shuzhi.core import bulk
 from shuzhi.core.models import AuditEntry
 from shuzhi.core.testing import make_user
-from shuzhi.orgs import importing
-from shuzhi.orgs.import_models import ImportJob, ImportStatus
-from shuzhi.orgs.models import Unit, UnitStatus
+from shuzhi.orgs.imports import units as importing
+from shuzhi.orgs.imports.models import ImportJob, ImportStatus
+from shuzhi.orgs.tree.models import Unit, UnitStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from shuzhi.orgs import importing
-from shuzhi.orgs.import_models import ImportJob, ImportStatus
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.imports import units as importing
+from shuzhi.orgs.imports.models import ImportJob, ImportStatus
+from shuzhi.orgs.tree.models import Unit
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from shuzhi.accounts.tokens import issue_token
-from shuzhi.orgs import people_services as ps
-from shuzhi.orgs.models import Person, Post, PostRole
+from shuzhi.orgs.people import services as ps
+from shuzhi.orgs.people.models import Person, Post, PostRole
 
 pytestmark = pytest.mark.django_db
 

@@ -4,10 +4,9 @@ import datetime
 
 import pytest
 
-from shuzhi.orgs import people_selectors as selectors
-from shuzhi.orgs import people_services as ps
-from shuzhi.orgs import policies
-from shuzhi.orgs.models import PostRole
+from shuzhi.orgs.people import policies, selectors
+from shuzhi.orgs.people import services as ps
+from shuzhi.orgs.people.models import PostRole
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from shuzhi.core.models import AuditEntry
-from shuzhi.orgs import people_services as ps
-from shuzhi.orgs.models import Person, Post, PostRole
+from shuzhi.orgs.people import services as ps
+from shuzhi.orgs.people.models import Person, Post, PostRole
 
 pytestmark = pytest.mark.django_db
 

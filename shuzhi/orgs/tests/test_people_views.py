@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from shuzhi.core.models import AuditEntry
-from shuzhi.orgs import people_services as ps
-from shuzhi.orgs.models import Person, Post, PostRole
+from shuzhi.orgs.people import services as ps
+from shuzhi.orgs.people.models import Person, Post, PostRole
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,10 @@ from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
 from shuzhi.core.models import AuditEntry
-from shuzhi.orgs import people_services as ps
-from shuzhi.orgs import posts_import
-from shuzhi.orgs.models import Person, Post, PostRole
-from shuzhi.orgs.tabular import read_csv, read_xlsx
+from shuzhi.orgs.imports import posts as posts_import
+from shuzhi.orgs.imports.tabular import read_csv, read_xlsx
+from shuzhi.orgs.people import services as ps
+from shuzhi.orgs.people.models import Person, Post, PostRole
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,5 @@
-"""``shuzhi.orgs.tree``: the one function that moves subtrees, and the copies it keeps in step."""
+"""``shuzhi.orgs.tree.paths``: the one function that moves subtrees, and the copies it keeps in
+step."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import datetime
 
 import pytest
 
-from shuzhi.orgs import services, tree
-from shuzhi.orgs.models import Unit
 from shuzhi.orgs.signals import subtree_moved
 from shuzhi.orgs.tests.test_import_units import check_tree_consistent, csv_bytes, run
+from shuzhi.orgs.tree import paths as tree
+from shuzhi.orgs.tree import services
+from shuzhi.orgs.tree.models import Unit
 from shuzhi.rectification import services as problem_services
 from shuzhi.rectification.models import Problem
 

@@ -7,8 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from shuzhi.core.models import AuditEntry
 from shuzhi.core.testing import unit_type
-from shuzhi.orgs import services
-from shuzhi.orgs.models import Unit, UnitStatus
+from shuzhi.orgs.tree import services
+from shuzhi.orgs.tree.models import Unit, UnitStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,8 @@ from django.urls import reverse
 from shuzhi.core import audit
 from shuzhi.core.models import AuditEntry
 from shuzhi.core.testing import make_unit, unit_type
-from shuzhi.orgs.models import Person, Post, PostRole, Unit, UnitStatus
+from shuzhi.orgs.people.models import Person, Post, PostRole
+from shuzhi.orgs.tree.models import Unit, UnitStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 
 from shuzhi.core.models import AuditEntry
 from shuzhi.core.testing import make_unit
-from shuzhi.orgs.models import Unit, UnitStatus
+from shuzhi.orgs.tree.models import Unit, UnitStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -236,7 +236,7 @@ def test_anonymous_is_refused(client, world):
 
 
 def test_list_count_is_capped(client, world, monkeypatch):
-    from shuzhi.orgs import api
+    from shuzhi.orgs.tree import api
 
     monkeypatch.setattr(api, "COUNT_CAP", 5)
     body = _as(client, world.alice).get(f"{BASE}/", {"limit": 2}).json()

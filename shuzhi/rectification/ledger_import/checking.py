@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from shuzhi.core import clock
 from shuzhi.kernel.scope import is_global, scopes_for
-from shuzhi.orgs.models import Unit, UnitStatus
-from shuzhi.orgs.tabular import RowError
+from shuzhi.orgs.imports.tabular import RowError
+from shuzhi.orgs.tree.models import Unit, UnitStatus
 
 from ..models import (
     DESCRIPTION_MAX_LENGTH,

@@ -21,9 +21,9 @@ from shuzhi.core.bulk import jobs as bulk_jobs
 from shuzhi.core.cells import append_row
 from shuzhi.core.progress import JobProgress
 from shuzhi.kernel.scope import is_global, scopes_for
-from shuzhi.orgs.models import Unit, UnitStatus
-from shuzhi.orgs.policies import can
-from shuzhi.orgs.tabular import RowError, TabularError
+from shuzhi.orgs.imports.tabular import RowError, TabularError
+from shuzhi.orgs.tree.models import Unit, UnitStatus
+from shuzhi.orgs.tree.policies import can
 
 from ..models import (
     LedgerImport,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from shuzhi.orgs.tabular import TabularError, decode
+from shuzhi.orgs.imports.tabular import TabularError, decode
 
 from .common import (
     _HEADER_NOISE,

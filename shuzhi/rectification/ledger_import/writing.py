@@ -9,8 +9,8 @@ from django.db import connection
 from django.db.models import Max
 
 from shuzhi.core import audit, bulk, clock
-from shuzhi.orgs import tree
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.tree import paths as tree
+from shuzhi.orgs.tree.models import Unit
 
 from ..models import (
     LedgerImport,

@@ -81,7 +81,7 @@ def _overlap(a: dict, b: dict) -> bool:
 def test_the_unit_chart_keeps_legend_and_long_names_apart(page, world, width):
     """The legend stays above the plot and the unit names below it, on a desktop and a phone;
     a long unit name is cut with "…" and stays inside the chart."""
-    from shuzhi.orgs.models import Unit
+    from shuzhi.orgs.tree.models import Unit
 
     build_ledger(world)
     long_name = "广州市南沙新区前海深港现代服务业合作区党工委"

@@ -13,9 +13,9 @@ import time
 import pytest
 from django.db import connection, connections, transaction  # noqa: F401  (skipif)
 
-from shuzhi.orgs import services as org_services
-from shuzhi.orgs import tree
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.tree import paths as tree
+from shuzhi.orgs.tree import services as org_services
+from shuzhi.orgs.tree.models import Unit
 from shuzhi.rectification import services
 
 pytestmark = [

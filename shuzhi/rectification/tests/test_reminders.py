@@ -15,7 +15,7 @@ from shuzhi.accounts.models import Role
 from shuzhi.core import clock
 from shuzhi.core.models import Notification, TaskRun
 from shuzhi.core.testing import make_user
-from shuzhi.orgs.models import Person
+from shuzhi.orgs.people.models import Person
 from shuzhi.rectification import reminder_tasks, services
 from shuzhi.rectification.models import Problem, ProblemStatus
 from shuzhi.rectification.reminders import run_reminders

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from shuzhi.core.models import AuditEntry
 from shuzhi.core.tests.samples import png_bytes, upload
-from shuzhi.orgs.models import Person
+from shuzhi.orgs.people.models import Person
 from shuzhi.rectification import services
 from shuzhi.rectification.models import (
     Evidence,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from shuzhi.cycles import services as cs
-from shuzhi.orgs.models import Person, Post, PostRole
+from shuzhi.orgs.people.models import Person, Post, PostRole
 from shuzhi.rectification import services as rs
 
 SAMPLES = Path(__file__).parent / "samples"

@@ -387,7 +387,7 @@ def test_approval_is_all_or_nothing(world, reporter, critique, sam):
 def wang(world, reporter):
     """The reporting person's own account (no grants): one of the reporter's writers."""
     from shuzhi.core.testing import make_user
-    from shuzhi.orgs.models import Person
+    from shuzhi.orgs.people.models import Person
 
     person = Person.objects.create(name="王区长", unit=world.county_a1)
     RoundReporter.objects.filter(pk=reporter.pk).update(person=person)

@@ -10,7 +10,7 @@ from shuzhi.assessment.demo import seed_assessment_demo
 from shuzhi.demo.ledger import seed_ledger_demo
 from shuzhi.meetings.demo import seed_round_demo
 from shuzhi.orgs import demo
-from shuzhi.orgs.models import Unit
+from shuzhi.orgs.tree.models import Unit
 from shuzhi.rectification.reminder_tasks import ensure_scheduled
 
 

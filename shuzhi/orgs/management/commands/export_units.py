@@ -12,9 +12,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
-from shuzhi.orgs import exporting
-
-from .import_units import command_user
+from shuzhi.orgs.imports import exporting
+from shuzhi.orgs.management.commands.import_units import command_user
 
 
 class Command(BaseCommand):

@@ -13,8 +13,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from shuzhi.orgs import posts_import
-from shuzhi.orgs.tabular import TabularError, read_table
+from shuzhi.orgs.imports import posts as posts_import
+from shuzhi.orgs.imports.tabular import TabularError, read_table
 
 
 class Command(BaseCommand):

@@ -14,9 +14,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from shuzhi.orgs import importing
-from shuzhi.orgs.import_models import ImportStatus
-from shuzhi.orgs.tabular import RowError, errors_as_csv
+from shuzhi.orgs.imports import units as importing
+from shuzhi.orgs.imports.models import ImportStatus
+from shuzhi.orgs.imports.tabular import RowError, errors_as_csv
 
 
 def command_user(username: str | None):

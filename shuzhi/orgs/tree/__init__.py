@@ -1,0 +1,1 @@
+"""The organisation tree: units, unit types and the one write path for their shape."""
