@@ -2,7 +2,7 @@
 read back from the real file: no cell is a live formula, text that starts like one carries the
 leading apostrophe, and a control character (U+0017) neither breaks the file nor survives in it.
 
-The rule lives once, in ``shuzhi.core.cells``; the last tests keep new exports on it.
+The rule lives once, in ``shuzhi.exports.cells``; the last tests keep new exports on it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from shuzhi.ballots import exports as ballot_exports
 from shuzhi.ballots.models import BallotRoundStatus
 from shuzhi.ballots.tests.tally_setup import cast, make_setup
 from shuzhi.core import clock
-from shuzhi.core.cells import FORMULA_STARTS, csv_writer, safe_cell
+from shuzhi.exports.cells import FORMULA_STARTS, csv_writer, safe_cell
 from shuzhi.orgs.imports import exporting, tabular
 from shuzhi.orgs.tree import services as org_services
 from shuzhi.orgs.tree.models import Unit
@@ -253,16 +253,43 @@ def test_no_csv_is_written_past_the_guard():
     raw = [
         str(path.relative_to(SHUZHI))
         for path, text in _sources()
-        if re.search(r"csv\.(writer|DictWriter)\(", text) and path.name != "cells.py"
+        if re.search(r"csv\.(writer|DictWriter)\(", text)
+        and path.relative_to(SHUZHI).as_posix() != "exports/cells.py"
     ]
     assert raw == []
 
 
+def _unguarded_workbook_writers(sources: list[tuple[str, str]]) -> list[str]:
+    """Modules that start a workbook (``new_workbook`` or openpyxl's ``Workbook``) without
+    taking their cell writing from ``shuzhi.exports.cells``."""
+    return [
+        name
+        for name, text in sources
+        if re.search(r"\b(new_workbook|Workbook)\(", text)
+        and "shuzhi.exports.cells import" not in text
+    ]
+
+
 def test_every_workbook_writer_uses_the_guard():
-    """A module that builds a workbook takes its cell writing from ``shuzhi.core.cells``."""
-    unguarded = [
+    """A module that builds a workbook takes its cell writing from ``shuzhi.exports.cells``."""
+    sources = [(str(path.relative_to(SHUZHI)), text) for path, text in _sources()]
+    assert _unguarded_workbook_writers(sources) == []
+
+
+def test_the_workbook_scan_sees_a_writer_past_the_guard():
+    writer = "book, sheet = new_workbook('x')\nsheet.append(['=1'])\n"
+    guarded = "from shuzhi.exports.cells import append_row\n" + writer
+    assert _unguarded_workbook_writers([("a.py", writer), ("b.py", guarded)]) == ["a.py"]
+
+
+def test_workbooks_and_documents_are_started_in_the_exports_app():
+    """Only ``shuzhi.exports`` creates an openpyxl workbook or a python-docx document: the
+    apps call :func:`shuzhi.exports.sheets.new_workbook` and the ``shuzhi.exports.word``
+    documents, so the layout and the guard are written once."""
+    elsewhere = [
         str(path.relative_to(SHUZHI))
         for path, text in _sources()
-        if re.search(r"\bWorkbook\(", text) and "shuzhi.core.cells import" not in text
+        if re.search(r"(?<![\w.])(Workbook|Document)\(", text)
+        and path.relative_to(SHUZHI).parts[0] != "exports"
     ]
-    assert unguarded == []
+    assert elsewhere == []

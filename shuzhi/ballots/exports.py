@@ -10,28 +10,28 @@ has closed.
 
 from __future__ import annotations
 
-import io
 import secrets
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
-from docx import Document
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Pt
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 
-from shuzhi.core.cells import append_row
+from shuzhi.exports.cells import append_row
+from shuzhi.exports.responses import DOCX, XLSX, attachment
+from shuzhi.exports.sheets import bold_row, column_widths, new_workbook, workbook_bytes
+from shuzhi.exports.word import (
+    SONG_FONT,
+    document_bytes,
+    grid_table,
+    paragraph,
+    plain_document,
+    set_font,
+    write_cells,
+)
 
 from . import hall, tally
 from .models import Ballot, BallotRound, BallotRoundStatus
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def require_closed(ballot_round: BallotRound) -> None:
@@ -93,10 +93,7 @@ def workbook(ballot_round: BallotRound) -> bytes:
     result = tally.compute(ballot_round)
     rules = result.rules
     grades = tally.grade_header(rules)
-    bold = Font(bold=True)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "汇总"
+    wb, ws = new_workbook("汇总")
     append_row(ws, [f"{ballot_round.session.title} 民主测评结果（第{ballot_round.number}轮）"])
     append_row(
         ws,
@@ -108,8 +105,7 @@ def workbook(ballot_round: BallotRound) -> bytes:
     header = ["序号", "述职单位", "述职人"] + [label for _, label in grades]
     header += ["弃权", "好率", "好+较好率", "平均分", "综合得分", "排名", "备注"]
     append_row(ws, header)
-    for cell in ws[3]:
-        cell.font = bold
+    bold_row(ws[3])
     for index, r in enumerate(result.reporters, start=1):
         row = [index, r.unit_name, r.person_name]
         if r.hidden:
@@ -126,8 +122,7 @@ def workbook(ballot_round: BallotRound) -> bytes:
                 "已按有票类别折算权重" if r.renormalised else "",
             ]
         append_row(ws, row)
-    for column in ("B", "C"):
-        ws.column_dimensions[column].width = 22
+    column_widths(ws, {"B": 22, "C": 22})
     rate_cols = [len(grades) + 5, len(grades) + 6]
     for row in ws.iter_rows(min_row=4):
         for i in rate_cols:
@@ -140,8 +135,7 @@ def workbook(ballot_round: BallotRound) -> bytes:
         + [label for _, label in grades]
         + ["弃权", "好率", "好+较好率", "平均分"],
     )
-    for cell in ws2[1]:
-        cell.font = bold
+    bold_row(ws2[1])
     weights = rules.weights
     for r in result.reporters:
         if r.hidden:
@@ -176,8 +170,7 @@ def workbook(ballot_round: BallotRound) -> bytes:
         + [label for _, label in grades]
         + ["弃权", "好率", "好+较好率", "平均分"],
     )
-    for cell in ws_sub[1]:
-        cell.font = bold
+    bold_row(ws_sub[1])
     if not rules.sub_items:
         append_row(ws_sub, ["本轮未设分项评价，仅有总体评价。"])
     for r in result.reporters if rules.sub_items else []:
@@ -209,8 +202,7 @@ def workbook(ballot_round: BallotRound) -> bytes:
     for row in ws_sub.iter_rows(min_row=2):
         for i in (len(grades) + 5, len(grades) + 6):
             row[i - 1].number_format = "0.00%"
-    for column in ("A", "B", "C"):
-        ws_sub.column_dimensions[column].width = 18
+    column_widths(ws_sub, [18, 18, 18])
 
     ws3 = wb.create_sheet("原始选票")
     reporters = tally.session_reporters(ballot_round)
@@ -224,30 +216,18 @@ def workbook(ballot_round: BallotRound) -> bytes:
             for item in rules.items
         ],
     )
-    for cell in ws3[1]:
-        cell.font = bold
-        cell.alignment = Alignment(wrap_text=True)
+    bold_row(ws3[1], wrapped=True)
     for row in raw_ballots(ballot_round, rules, [sr.pk for sr in reporters]):
         append_row(ws3, row)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(wb)
 
 
 def _cjk(run, size: float | None = None, bold: bool = False) -> None:
-    run.font.name = "SimSun"
-    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "宋体")
-    if size:
-        run.font.size = Pt(size)
-    run.bold = bold
+    set_font(run, SONG_FONT, size, bold)
 
 
 def _para(doc, text: str, *, size: float = 12, bold: bool = False, center: bool = False):
-    p = doc.add_paragraph()
-    _cjk(p.add_run(text), size, bold)
-    if center:
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    return p
+    return paragraph(doc, text, SONG_FONT, size, center=center, bold=bold)
 
 
 def result_sheet(ballot_round: BallotRound) -> bytes:
@@ -258,7 +238,7 @@ def result_sheet(ballot_round: BallotRound) -> bytes:
     rules = result.rules
     grades = tally.grade_header(rules)
     session = ballot_round.session
-    doc = Document()
+    doc = plain_document()
     _para(doc, "民主测评结果汇总表", size=18, bold=True, center=True)
     _para(doc, f"{session.title}（第{ballot_round.number}轮）", size=12, center=True)
     _para(doc, f"会议日期：{session.date:%Y年%m月%d日}    地点：{session.place or '—'}")
@@ -271,12 +251,7 @@ def result_sheet(ballot_round: BallotRound) -> bytes:
         _para(doc, result.renormalised_note, size=10)
     header = ["序号", "述职单位", "述职人"] + [label for _, label in grades]
     header += ["弃权", "好率", "好+较好率", "综合得分", "排名"]
-    table = doc.add_table(rows=1, cols=len(header))
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, text in zip(table.rows[0].cells, header, strict=True):
-        cell.text = ""
-        _cjk(cell.paragraphs[0].add_run(text), 10, True)
+    table = grid_table(doc, header, font=SONG_FONT, size=10, header_bold=True)
     for index, r in enumerate(result.reporters, start=1):
         cells = table.add_row().cells
         values = [str(index), r.unit_name, r.person_name]
@@ -291,9 +266,7 @@ def result_sheet(ballot_round: BallotRound) -> bytes:
                 r.score_text,
                 str(r.rank or ""),
             ]
-        for cell, text in zip(cells, values, strict=True):
-            cell.text = ""
-            _cjk(cell.paragraphs[0].add_run(text), 10)
+        write_cells(cells, values, SONG_FONT, 10)
         if r.hidden:
             merged = cells[3].merge(cells[-1])
             merged.text = ""
@@ -306,9 +279,7 @@ def result_sheet(ballot_round: BallotRound) -> bytes:
         _sub_item_table(doc, result, grades)
     _para(doc, "")
     _para(doc, "统计人：＿＿＿＿＿＿    监票人：＿＿＿＿＿＿    日期：＿＿＿＿年＿＿月＿＿日")
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
+    return document_bytes(doc)
 
 
 def _sub_item_table(doc, result: tally.Tally, grades: list[tuple[str, str]]) -> None:
@@ -317,12 +288,7 @@ def _sub_item_table(doc, result: tally.Tally, grades: list[tuple[str, str]]) -> 
     _para(doc, "分项评价", size=12, bold=True)
     header = ["述职单位", "述职人", "分项"] + [label for _, label in grades]
     header += ["弃权", "好率", "好+较好率", "平均分"]
-    table = doc.add_table(rows=1, cols=len(header))
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, text in zip(table.rows[0].cells, header, strict=True):
-        cell.text = ""
-        _cjk(cell.paragraphs[0].add_run(text), 10, True)
+    table = grid_table(doc, header, font=SONG_FONT, size=10, header_bold=True)
     hidden_note = HIDDEN_NOTE.format(rules.min_ballots)
     for r in result.reporters:
         # A hidden reporter gets one row; a visible one a row per sub-item.
@@ -340,9 +306,7 @@ def _sub_item_table(doc, result: tally.Tally, grades: list[tuple[str, str]]) -> 
                     item.good_fair_rate_text,
                     item.average_text,
                 ]
-            for cell, text in zip(cells, values, strict=True):
-                cell.text = ""
-                _cjk(cell.paragraphs[0].add_run(text), 10)
+            write_cells(cells, values, SONG_FONT, 10)
             if item is None or item.hidden:
                 merged = cells[3].merge(cells[-1])
                 merged.text = ""
@@ -359,10 +323,12 @@ def _download(
         return HttpResponse(
             " ".join(exc.messages), status=409, content_type="text/plain; charset=utf-8"
         )
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="ballot-{ballot_round.pk}.{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return attachment(
+        data,
+        filename=f"ballot-{ballot_round.pk}.{filename}",
+        content_type=content_type,
+        no_store=True,
+    )
 
 
 @login_required

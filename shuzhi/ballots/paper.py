@@ -26,11 +26,11 @@ from reportlab.pdfgen import canvas
 from shuzhi.core import audit, transitions
 from shuzhi.core.models import AuditEntry
 from shuzhi.core.transitions import Transition
+from shuzhi.exports.pdf import PdfFont, cjk_font, fit_text
 from shuzhi.orgs.tree.policies import can
 
 from . import tally
 from .models import Ballot, BallotRound, BallotRoundStatus, PaperEntry, VoteCode
-from .slips import PdfFont, cjk_font, fit_text
 from .transitions import BALLOT_ROUND
 
 MAX_SHEET = 100_000

@@ -14,6 +14,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from shuzhi.exports.responses import PDF, attachment
+
 from . import paper, tally
 from .models import BallotRound, BallotRoundStatus
 
@@ -147,9 +149,7 @@ def paper_forms_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     last = number("last", max(ballot_round.paper_issued, 1))
     last = max(first, min(last, first + 999))  # one download prints at most 1,000 sheets
     pdf = paper.render_forms(ballot_round, first=first, last=last)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="paper-{ballot_round.pk}.pdf"'
-    return response
+    return attachment(pdf, filename=f"paper-{ballot_round.pk}.pdf", content_type=PDF)
 
 
 @login_required

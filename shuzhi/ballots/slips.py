@@ -4,100 +4,30 @@ Each slip carries a QR code of the voting address ``<base>/v/<code>/``, the code
 monospace for typing by hand, the voter category and the session title. The slips come out in
 a random order so that the hand-out is random too.
 
-The Chinese text is set in an embedded TrueType font (so the slips print the same on every
-reader). ReportLab embeds only TrueType outlines (``glyf``), not CFF, so the font is looked
-for among known TrueType CJK files; when none is installed the slips fall back to the
+The Chinese text is set in the embedded CJK font of :mod:`shuzhi.exports.pdf` (so the slips
+print the same on every reader); when none is installed the slips fall back to the
 reader-supplied ``STSong-Light`` CID font and say so on the page.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import secrets
-from dataclasses import dataclass
-from pathlib import Path
 
 import segno
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
+
+from shuzhi.exports.pdf import PdfFont, cjk_font, fit_text
+from shuzhi.exports.responses import PDF, attachment
 
 from . import tally
 from .models import BallotRound, VoteCode
-
-# TrueType (glyf) CJK fonts, in order of preference: (path, subfont index of a collection).
-CJK_FONT_CANDIDATES: list[tuple[str, int]] = [
-    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
-    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
-    ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
-    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
-]
-FALLBACK_FONT = "STSong-Light"
-FALLBACK_WARNING = (
-    "未找到可嵌入的中文字体，本文件使用阅读器自带字体，打印效果可能不同。请安装 fonts-wqy-zenhei。"
-)
-
-
-@dataclass(frozen=True)
-class PdfFont:
-    """The font registered for Chinese text, and whether it is embedded."""
-
-    name: str
-    embedded: bool
-
-    @property
-    def warning(self) -> str:
-        return "" if self.embedded else FALLBACK_WARNING
-
-
-_registered: PdfFont | None = None
-
-
-def _candidates() -> list[tuple[str, int]]:
-    configured = getattr(settings, "SHUZHI_PDF_FONT", "") or os.environ.get("SHUZHI_PDF_FONT", "")
-    extra = [(configured, 0)] if configured else []
-    return extra + CJK_FONT_CANDIDATES
-
-
-def cjk_font(candidates: list[tuple[str, int]] | None = None) -> PdfFont:
-    """Register (once) and return the font for Chinese text."""
-    global _registered
-    if candidates is None and _registered is not None:
-        return _registered
-    chosen = None
-    for path, index in candidates if candidates is not None else _candidates():
-        if not Path(path).is_file():
-            continue
-        try:
-            pdfmetrics.registerFont(TTFont("ShuzhiCJK", path, subfontIndex=index))
-        except Exception:  # a CFF or broken file: try the next one
-            continue
-        chosen = PdfFont("ShuzhiCJK", embedded=True)
-        break
-    if chosen is None:
-        pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
-        chosen = PdfFont(FALLBACK_FONT, embedded=False)
-    if candidates is None:
-        _registered = chosen
-    return chosen
-
-
-def fit_text(text: str, font: str, size: float, width: float) -> str:
-    """Shorten ``text`` with an ellipsis so it fits ``width`` points."""
-    if pdfmetrics.stringWidth(text, font, size) <= width:
-        return text
-    while text and pdfmetrics.stringWidth(text + "…", font, size) > width:
-        text = text[:-1]
-    return text + "…"
-
 
 COLUMNS = 3
 ROWS = 8
@@ -250,7 +180,4 @@ def slips_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         title=ballot_round.session.title,
         base_url=request.build_absolute_uri("/"),
     )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="slips-{ballot_round.pk}.pdf"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return attachment(pdf, filename=f"slips-{ballot_round.pk}.pdf", content_type=PDF, no_store=True)

@@ -6,6 +6,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from ninja import Router
 
+from shuzhi.exports.responses import attachment
+
 from . import exports, hall, tally
 
 router = Router(tags=["ballots"])
@@ -60,9 +62,7 @@ def _file(request, pk: int, build, content_type: str, suffix: str) -> HttpRespon
         data = build(ballot_round)
     except ValidationError as exc:
         raise PermissionDenied(" ".join(exc.messages)) from exc
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="ballot-{pk}.{suffix}"'
-    return response
+    return attachment(data, filename=f"ballot-{pk}.{suffix}", content_type=content_type)
 
 
 @router.get("/rounds/{pk}/export.xlsx", summary="导出 Excel", response={200: None})

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from shuzhi.exports.responses import TEXT, attachment
 from shuzhi.kernel.loader import load
 from shuzhi.meetings.models import Session
 
@@ -145,8 +146,6 @@ def receipts(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.messages[0])
         return redirect("ballot_console", session_id=rnd.session_id)
     header = f"{rnd.session} 第{rnd.number}轮 已计入的回执码（共 {len(codes)} 个）\n"
-    response = HttpResponse(
-        header + "\n".join(codes) + "\n", content_type="text/plain; charset=utf-8"
+    return attachment(
+        header + "\n".join(codes) + "\n", filename=f"receipts-{rnd.pk}.txt", content_type=TEXT
     )
-    response["Content-Disposition"] = f'attachment; filename="receipts-{rnd.pk}.txt"'
-    return response

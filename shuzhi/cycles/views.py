@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from shuzhi.exports.responses import CSV, attachment
 from shuzhi.kernel.loader import load
 from shuzhi.orgs.imports.tabular import TabularError, errors_as_csv, read_table
 from shuzhi.orgs.tree.models import Unit
@@ -204,9 +205,9 @@ def round_reporters(request: HttpRequest, pk: int) -> HttpResponse:
                     messages.success(request, f"已从文件添加 {len(added)} 个述职单位。")
                     return _detail(round)
                 if request.POST.get("errors_csv"):
-                    response = HttpResponse(errors_as_csv(row_errors), content_type="text/csv")
-                    response["Content-Disposition"] = 'attachment; filename="errors.csv"'
-                    return response
+                    return attachment(
+                        errors_as_csv(row_errors), filename="errors.csv", content_type=CSV
+                    )
     except ValidationError as exc:
         target = {"codes": codes_form, "type": type_form}.get(how or "", file_form)
         forms.apply_service_errors(target, exc)

@@ -21,6 +21,7 @@ from django.http import FileResponse, Http404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from shuzhi.exports.responses import XLSX
 from shuzhi.kernel.loader import load
 from shuzhi.orgs.tree.models import Unit, UnitStatus
 from shuzhi.orgs.tree.policies import can
@@ -107,5 +108,5 @@ def export(request):
         out,
         as_attachment=True,
         filename=ledger_export.export_file_name(filters),
-        content_type=ledger_export.XLSX,
+        content_type=XLSX,
     )

@@ -14,11 +14,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from shuzhi.core import clock
 from shuzhi.core.bulk.jobs import check_file_name
+from shuzhi.exports.responses import XLSX, attachment
 from shuzhi.orgs.tree.models import Unit, UnitStatus
 from shuzhi.orgs.tree.policies import can
 
@@ -122,17 +122,14 @@ def problem_import(request: HttpRequest) -> HttpResponse:
 @require_GET
 def problem_import_template(request: HttpRequest) -> HttpResponse:
     """The blank template with the import's columns and an example row."""
-    response = HttpResponse(
-        ledger_export.template_workbook(request.user), content_type=ledger_export.XLSX
-    )
     # A Chinese name (RFC 5987 filename*, as the export's), after an ASCII filename for
     # clients that do not read filename*.
-    chinese = content_disposition_header(True, ledger_export.TEMPLATE_FILE_NAME)
-    assert chinese is not None  # always a header for an attachment
-    response["Content-Disposition"] = chinese.replace(
-        "attachment;", 'attachment; filename="ledger-template.xlsx";', 1
+    return attachment(
+        ledger_export.template_workbook(request.user),
+        filename=ledger_export.TEMPLATE_FILE_NAME,
+        content_type=XLSX,
+        ascii_name="ledger-template.xlsx",
     )
-    return response
 
 
 @login_required
@@ -148,5 +145,5 @@ def problem_export(request: HttpRequest) -> FileResponse:
         out,
         as_attachment=True,
         filename=ledger_export.export_file_name(filters),
-        content_type=ledger_export.XLSX,
+        content_type=XLSX,
     )

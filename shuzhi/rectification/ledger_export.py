@@ -16,20 +16,19 @@ from __future__ import annotations
 
 import copy
 import datetime
-import io
 import tempfile
 from collections.abc import Iterator
 from typing import IO
 
 from shuzhi.core import audit, clock
-from shuzhi.core.cells import append_row, safe_cell
+from shuzhi.exports.cells import append_row, safe_cell
+from shuzhi.exports.sheets import bold_row, column_widths, new_workbook, workbook_bytes
 
 from .ledger_import import EXAMPLE_ROW, TEMPLATE_COLUMNS, import_units_for
 from .models import ACTIVE_STATUSES, ProblemSource, ProblemStatus, ProgressNote, Severity
 from .models import ResponsibilityKind as Kind
 from .selectors import LedgerFilters, ledger_queryset
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Column title → width in characters (Excel's unit), chosen for A4 landscape.
 COLUMNS: list[tuple[str, float]] = [
     ("序号", 6),
@@ -173,7 +172,6 @@ def _filter_note(filters: LedgerFilters, today: datetime.date) -> str:
 
 def write_ledger(out: IO[bytes], *, user, filters: LedgerFilters) -> int:
     """Write the ledger workbook to ``out``; answers the number of items written."""
-    from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Border, Font, Side
     from openpyxl.utils import get_column_letter
@@ -186,10 +184,8 @@ def write_ledger(out: IO[bytes], *, user, filters: LedgerFilters) -> int:
     width = len(columns)
     last = get_column_letter(width)
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("整改台账")
-    for index, (_title, chars) in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = chars
+    workbook, sheet = new_workbook("整改台账", write_only=True)
+    column_widths(sheet, [chars for _title, chars in columns])
     sheet.freeze_panes = "A4"
     sheet.print_title_rows = "3:3"
     sheet.page_setup.orientation = "landscape"
@@ -320,14 +316,11 @@ def template_workbook(user=None) -> bytes:
     to 255 characters, which a long source list exceeds. Invalid entries are refused by Excel
     with a message; the import checks them again anyway (WPS and LibreOffice honour the lists
     too, other tools may not)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Alignment
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "问题台账"
+    workbook, sheet = new_workbook("问题台账")
     sheet.append(TEMPLATE_COLUMNS)
     append_row(sheet, example_row(import_units_for(user)) if user is not None else EXAMPLE_ROW)
 
@@ -364,12 +357,13 @@ def template_workbook(user=None) -> bytes:
         target = get_column_letter(TEMPLATE_COLUMNS.index(name) + 1)
         validation.add(f"{target}2:{target}{TEMPLATE_ROWS + 1}")
         sheet.add_data_validation(validation)
-    for index, name in enumerate(TEMPLATE_COLUMNS, start=1):
-        letter = get_column_letter(index)
-        sheet[f"{letter}1"].font = Font(bold=True)
-        wide = name in ("问题描述", "整改措施", "整改进展")
-        sheet.column_dimensions[letter].width = 36 if wide else max(10, len(name) * 2 + 2)
-        sheet[f"{letter}2"].alignment = Alignment(wrap_text=True, vertical="top")
+    bold_row(sheet[1])
+    wide = ("问题描述", "整改措施", "整改进展")
+    column_widths(
+        sheet, [36 if name in wide else max(10, len(name) * 2 + 2) for name in TEMPLATE_COLUMNS]
+    )
+    for cell in sheet[2]:
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "A2"
 
     help_sheet = workbook.create_sheet("填写说明", 1)
@@ -390,8 +384,5 @@ def template_workbook(user=None) -> bytes:
         ("验收情况", "导入时不采用。"),
     ):
         append_row(help_sheet, row)
-    help_sheet.column_dimensions["A"].width = 12
-    help_sheet.column_dimensions["B"].width = 80
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    column_widths(help_sheet, [12, 80])
+    return workbook_bytes(workbook)

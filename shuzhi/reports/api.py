@@ -9,16 +9,15 @@ report the caller may not write or review answers 403, and a service's Validatio
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import quote
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from shuzhi.cycles.models import RoundReporter
+from shuzhi.exports.responses import DOCX, attachment
 from shuzhi.kernel.loader import load
 
 from . import quality, services, versions, word
@@ -273,9 +272,9 @@ def checks(request, report_id: int):
 def word_file(request, report_id: int):
     """The report as an official-style .docx (latest submitted version, else the draft)."""
     report = _report(request, report_id)
-    response = HttpResponse(word.report_docx(report), content_type=word.DOCX)
-    response["Content-Disposition"] = (
-        f'attachment; filename="report-{report.pk}.docx"; '
-        f"filename*=UTF-8''{quote(word.filename(report))}"
+    return attachment(
+        word.report_docx(report),
+        filename=word.filename(report),
+        content_type=DOCX,
+        ascii_name=f"report-{report.pk}.docx",
     )
-    return response

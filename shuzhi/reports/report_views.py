@@ -9,7 +9,6 @@ review answers 403 on the pages that change it. Writes go through :mod:`services
 from __future__ import annotations
 
 from typing import cast
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from shuzhi.core.files import max_bytes_for, serve_file
 from shuzhi.cycles.models import Round, RoundReporter
+from shuzhi.exports.responses import DOCX, attachment
 from shuzhi.kernel.loader import load
 
 from . import archive, forms, policies, quality, services, versions, word
@@ -413,17 +413,13 @@ def report_versions(request: HttpRequest, pk: int) -> HttpResponse:
 def report_word(request: HttpRequest, pk: int) -> HttpResponse:
     """The report (latest submitted version, else the draft) as an official-style .docx."""
     report = _visible_report(request, pk)
-    response = HttpResponse(word.report_docx(report), content_type=word.DOCX)
-    response["Content-Disposition"] = (
-        f'attachment; filename="report-{report.pk}.docx"; '
-        f"filename*=UTF-8''{_quote(word.filename(report))}"
+    return attachment(
+        word.report_docx(report),
+        filename=word.filename(report),
+        content_type=DOCX,
+        ascii_name=f"report-{report.pk}.docx",
+        no_store=True,
     )
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def _quote(name: str) -> str:
-    return quote(name)
 
 
 @login_required

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "ninja",
     "shuzhi.kernel",
     "shuzhi.core",
+    "shuzhi.exports",
     "shuzhi.orgs",
     "shuzhi.accounts",
     "shuzhi.cycles",

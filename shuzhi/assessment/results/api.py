@@ -11,7 +11,7 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -21,6 +21,7 @@ from shuzhi.assessment.results import policies as rp
 from shuzhi.assessment.results import services as rs
 from shuzhi.assessment.results.models import Circular, ConsequenceRule, FollowUp
 from shuzhi.cycles.models import Round
+from shuzhi.exports.responses import DOCX, XLSX, attachment
 from shuzhi.kernel.loader import load
 from shuzhi.orgs.tree.models import Unit
 
@@ -259,9 +260,9 @@ def grades_export(request, round_id: int):
     round_ = _round(request.auth, round_id)
     if not Grading.objects.filter(round=round_, status="confirmed").exists():
         raise Http404
-    response = HttpResponse(documents.grades_xlsx(round_), content_type=documents.XLSX)
-    response["Content-Disposition"] = f'attachment; filename="grades-{round_.year}.xlsx"'
-    return response
+    return attachment(
+        documents.grades_xlsx(round_), filename=f"grades-{round_.year}.xlsx", content_type=XLSX
+    )
 
 
 @router.get("/circulars/{pk}", response=CircularOut)
@@ -299,6 +300,6 @@ def issue_circular(request, pk: int):
 @router.get("/circulars/{pk}/docx")
 def circular_docx(request, pk: int):
     circular = _circular(request.auth, pk)
-    response = HttpResponse(documents.build_docx(circular), content_type=documents.DOCX)
-    response["Content-Disposition"] = f'attachment; filename="circular-{circular.pk}.docx"'
-    return response
+    return attachment(
+        documents.build_docx(circular), filename=f"circular-{circular.pk}.docx", content_type=DOCX
+    )

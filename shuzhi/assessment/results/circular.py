@@ -12,18 +12,14 @@ files (干部档案): one row per current grade.
 from __future__ import annotations
 
 import datetime
-import io
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Prefetch
 from django.utils import timezone
-from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Mm, RGBColor
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from docx.shared import RGBColor
 
 from shuzhi.assessment.grading.models import GradeRow
 from shuzhi.assessment.results.models import (
@@ -34,21 +30,23 @@ from shuzhi.assessment.results.models import (
     FollowUpStatus,
 )
 from shuzhi.core import clock
-from shuzhi.core.cells import append_row
 from shuzhi.cycles.models import Round
-from shuzhi.reports.word import (
+from shuzhi.exports.cells import append_row
+from shuzhi.exports.sheets import bold_row, column_widths, new_workbook, workbook_bytes
+from shuzhi.exports.word import (
     AUTHOR_FONT,
     BODY_FONT,
     HEADING_FONT,
     TITLE_FONT,
-    _font,
-    _line,
-    _table,
+    body_text,
     chinese_number,
+    document_bytes,
+    official_document,
+    official_line,
+    official_table,
+    set_font,
 )
 
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SECTION_HEADINGS = (
     ("intro", "总体情况"),
     ("distribution", "考核结果"),
@@ -190,66 +188,56 @@ def _date_text(day: datetime.date) -> str:
 
 def build_docx(circular: Circular) -> bytes:
     """The .docx bytes of ``circular`` as it stands (a draft carries 草稿 in its header)."""
-    doc = Document()
-    for section in doc.sections:
-        section.page_width, section.page_height = Mm(210), Mm(297)
-        section.top_margin, section.bottom_margin = Mm(37), Mm(35)
-        section.left_margin, section.right_margin = Mm(28), Mm(26)
+    doc = official_document()
 
     # 发文机关标志: the issuer in red above the 文号, the mark of an official document.
-    header = _line(doc, f"{circular.issuer}文件", TITLE_FONT, 26, center=True)
+    header = official_line(doc, f"{circular.issuer}文件", TITLE_FONT, 26, center=True)
     for run in header.runs:
         run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
     number = circular.doc_number or ("（草稿，未编文号）" if not circular.is_locked else "")
-    _line(doc, number, BODY_FONT, 16, center=True)
-    _line(doc, "", BODY_FONT, 16)
-    _line(doc, circular.title, TITLE_FONT, 22, center=True)
-    _line(doc, "", BODY_FONT, 16)
+    official_line(doc, number, BODY_FONT, 16, center=True)
+    official_line(doc, "", BODY_FONT, 16)
+    official_line(doc, circular.title, TITLE_FONT, 22, center=True)
+    official_line(doc, "", BODY_FONT, 16)
     if circular.scope_text:
-        _line(doc, f"{circular.scope_text}：", BODY_FONT, 16)
+        official_line(doc, f"{circular.scope_text}：", BODY_FONT, 16)
 
     data = circular.data or {}
     for index, section in enumerate(circular.sections, start=1):
-        _line(doc, f"{chinese_number(index)}、{section['heading']}", HEADING_FONT, 16, indent=True)
-        for para in (section.get("text") or "").splitlines():
-            if para.strip():
-                _line(doc, para.strip(), BODY_FONT, 16, indent=True)
+        official_line(
+            doc, f"{chinese_number(index)}、{section['heading']}", HEADING_FONT, 16, indent=True
+        )
+        body_text(doc, section.get("text") or "")
         if section["code"] == "distribution" and data.get("distribution"):
-            _table(
+            official_table(
                 doc,
                 ["考核等次", "人数", "占比"],
                 [[d["label"], str(d["count"]), d["share"]] for d in data["distribution"]]
                 + [["合计", str(data.get("total", 0)), "100%" if data.get("total") else "—"]],
             )
-    _line(doc, "", BODY_FONT, 16)
-    signature = _line(doc, circular.issuer, AUTHOR_FONT, 16)
+    official_line(doc, "", BODY_FONT, 16)
+    signature = official_line(doc, circular.issuer, AUTHOR_FONT, 16)
     signature.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     day = circular.signed_on or (circular.issued_at.date() if circular.issued_at else None)
-    dated = _line(doc, _date_text(day) if day else "（成文日期）", AUTHOR_FONT, 16)
+    dated = official_line(doc, _date_text(day) if day else "（成文日期）", AUTHOR_FONT, 16)
     dated.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     scope = [circular.scope_text] if circular.scope_text else []
     scope += [unit.name for unit in circular.scope_units.all()] if circular.pk else []
     if scope:
-        _line(doc, "", BODY_FONT, 16)
+        official_line(doc, "", BODY_FONT, 16)
         paragraph = doc.add_paragraph()
-        _font(paragraph.add_run("发至：" + "，".join(scope) + "。"), BODY_FONT, 14)
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
+        set_font(paragraph.add_run("发至：" + "，".join(scope) + "。"), BODY_FONT, 14)
+    return document_bytes(doc)
 
 
 def grades_xlsx(round_: Round) -> bytes:
     """One sheet, one row per current confirmed grade: what goes into a cadre's file."""
     labels = {str(g.get("code")): str(g.get("label", g.get("code"))) for g in round_.scale}
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "考核等次"
+    book, sheet = new_workbook("考核等次")
     append_row(sheet, [f"{round_.title} 考核结果（干部档案用）"])
-    sheet["A1"].font = Font(bold=True, size=14)
+    bold_row(sheet[1], size=14)
     append_row(sheet, EXPORT_HEADER)
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center")
+    bold_row(sheet[2], centred=True)
     for row in _rows(round_):
         confirmed = row.decided_at or row.grading.locked_at
         append_row(
@@ -266,11 +254,8 @@ def grades_xlsx(round_: Round) -> bytes:
                 timezone.localdate(confirmed) if confirmed else None,
             ],
         )
-    for column, width in zip("ABCDEFGHI", (24, 14, 12, 8, 10, 10, 8, 50, 14), strict=True):
-        sheet.column_dimensions[column].width = width
+    column_widths(sheet, [24, 14, 12, 8, 10, 10, 8, 50, 14])
     for cells in sheet.iter_rows(min_row=3, min_col=9, max_col=9):
         for cell in cells:
             cell.number_format = "yyyy-mm-dd"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(book)

@@ -7,8 +7,6 @@ here only parse input.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -33,6 +31,7 @@ from shuzhi.assessment.results.models import (
     TalkBy,
 )
 from shuzhi.cycles.models import Round
+from shuzhi.exports.responses import DOCX, XLSX, attachment
 from shuzhi.kernel.loader import load
 from shuzhi.orgs.tree.models import Unit, UnitType
 
@@ -177,12 +176,6 @@ def _circular(request: HttpRequest, pk: int) -> Circular:
     )
 
 
-def _file(data: bytes, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
-
-
 # --- Rounds -----------------------------------------------------------------------------------
 
 
@@ -269,10 +262,10 @@ def grades_export(request: HttpRequest, pk: int) -> HttpResponse:
     round_ = _round(request, pk)
     if not Grading.objects.filter(round=round_, status="confirmed").exists():
         raise Http404("该年度尚未确定考核等次。")
-    return _file(
+    return attachment(
         documents.grades_xlsx(round_),
-        documents.XLSX,
-        f"{round_.year}年度考核等次_{round_.host.name}.xlsx",
+        filename=f"{round_.year}年度考核等次_{round_.host.name}.xlsx",
+        content_type=XLSX,
     )
 
 
@@ -551,4 +544,6 @@ def circular_issue(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def circular_docx(request: HttpRequest, pk: int) -> HttpResponse:
     circular = _circular(request, pk)
-    return _file(documents.build_docx(circular), documents.DOCX, f"{circular.title}.docx")
+    return attachment(
+        documents.build_docx(circular), filename=f"{circular.title}.docx", content_type=DOCX
+    )

@@ -10,7 +10,6 @@ from django.urls import reverse
 from docx import Document
 from openpyxl import load_workbook
 
-from shuzhi.assessment.results import circular as documents
 from shuzhi.assessment.results import hooks as results
 from shuzhi.assessment.results.models import (
     Circular,
@@ -20,6 +19,7 @@ from shuzhi.assessment.results.models import (
     FollowUpStatus,
 )
 from shuzhi.core.models import AuditEntry
+from shuzhi.exports.responses import DOCX, XLSX
 
 from . import results_testing
 
@@ -217,7 +217,7 @@ def test_circular_pages(client, world, rw):
     circular.refresh_from_db()
     assert circular.title != "改标题"
     response = client.get(reverse("results_circular_docx", args=[circular.pk]))
-    assert response["Content-Type"] == documents.DOCX
+    assert response["Content-Type"] == DOCX
     doc = Document(io.BytesIO(response.content))
     assert "粤组通〔2027〕1号" in [p.text for p in doc.paragraphs]
     client.force_login(world.carol)
@@ -228,7 +228,7 @@ def test_circular_pages(client, world, rw):
 def test_grades_export_page(client, world, rw):
     client.force_login(rw.sam)
     response = client.get(reverse("results_grades_export", args=[rw.round.pk]))
-    assert response["Content-Type"] == documents.XLSX
+    assert response["Content-Type"] == XLSX
     sheet = load_workbook(io.BytesIO(response.content))["考核等次"]
     assert sheet.max_row == 6
     client.force_login(world.erin)

@@ -13,6 +13,7 @@ from shuzhi.accounts.models import Role
 from shuzhi.ballots import slips
 from shuzhi.ballots.tests.tally_setup import issue_codes, make_setup
 from shuzhi.core.testing import make_user
+from shuzhi.exports.pdf import cjk_font
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +50,7 @@ def test_slips_pdf_has_every_unused_code_on_a4_pages(world, client, tmp_path):
     assert pdf.startswith(b"%PDF")
     assert page_count(pdf) == 2  # 28 unused codes, 24 a page
     assert b"/MediaBox [ 0 0 595.2756 841.8898 ]" in pdf  # A4
-    if slips.cjk_font().embedded:
+    if cjk_font().embedded:
         assert b"/FontFile2" in pdf  # TrueType outlines embedded
     text = pdf_text(pdf, tmp_path)
     for code in leaders[2:] + public:
@@ -71,7 +72,7 @@ def test_slip_qr_points_at_the_vote_page():
 
 
 def test_fallback_font_warns_on_the_page(tmp_path):
-    font = slips.cjk_font(candidates=[("/nonexistent/font.ttc", 0)])
+    font = cjk_font(candidates=[("/nonexistent/font.ttc", 0)])
     assert not font.embedded and font.name == "STSong-Light"
     pdf = slips.render_slips(
         codes=[("ZZ9999", "委员")], title="测试会议", base_url="http://x/", font=font

@@ -14,10 +14,10 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from shuzhi.exports.responses import attachment
 from shuzhi.kernel.loader import load
 from shuzhi.orgs.imports import exporting
 from shuzhi.orgs.imports import units as importing
@@ -97,7 +97,5 @@ def export(request, unit: str, format: str = "csv"):
         raise ValidationError({"format": "导出格式只能是 csv 或 xlsx。"})
     top = exporting.unit_for_export(request.auth, unit)
     data = exporting.export_units(actor=request.auth, unit=top, file_format=format)
-    response = HttpResponse(data, content_type=exporting.FORMATS[format])
     name = exporting.export_file_name(top, format)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return attachment(data, filename=name, content_type=exporting.FORMATS[format])

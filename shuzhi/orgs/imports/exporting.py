@@ -6,25 +6,23 @@ each child's subtree in code order, so the file reads like the tree and does not
 database ids: exporting, importing the file elsewhere and exporting again gives the same bytes.
 The top unit's ``parent_code`` is its real parent, so re-importing the file moves nothing.
 Only active units are exported (the format has no status column). Cells go through
-``shuzhi.core.cells``: a name that starts like a formula is written with a leading apostrophe.
+``shuzhi.exports.cells``: a name that starts like a formula is written with a leading apostrophe.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
-from shuzhi.core.cells import append_row, csv_writer
+from shuzhi.exports.cells import append_row
+from shuzhi.exports.responses import CSV, XLSX
+from shuzhi.exports.sheets import csv_bytes, new_workbook, workbook_bytes
 from shuzhi.orgs.tree.models import Unit, UnitStatus, UnitType
 
 EXPORT_COLUMNS = ["code", "name", "parent_code", "type", "short_name"]
-FORMATS = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+FORMATS = {"csv": CSV, "xlsx": XLSX}
 
 # An example for the template file and the help text of the import page.
 EXAMPLE_ROWS = [
@@ -86,25 +84,16 @@ def subtree_rows(actor, unit: Unit) -> Iterator[list[str]]:
 
 def rows_as_csv(rows) -> bytes:
     """CSV in UTF-8 with a BOM, so Excel on Chinese Windows shows the text correctly."""
-    out = io.StringIO()
-    writer = csv_writer(out, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    writer.writerows(rows)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return csv_bytes(EXPORT_COLUMNS, rows)
 
 
 def rows_as_xlsx(rows, *, title: str = "组织") -> bytes:
     """One worksheet; every cell is text so codes like 0101 keep their leading zeros."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
+    workbook, sheet = new_workbook(title, write_only=True)
     sheet.append(EXPORT_COLUMNS)
     for row in rows:
         append_row(sheet, [str(value) for value in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return workbook_bytes(workbook)
 
 
 def render(rows, file_format: str) -> bytes:

@@ -16,7 +16,6 @@ Two entry points keep the shape the import jobs call: :func:`validate_posts` (re
 from __future__ import annotations
 
 import datetime
-import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -27,8 +26,8 @@ from django.db import transaction
 from django.urls import reverse
 
 from shuzhi.core import audit
-from shuzhi.core.cells import csv_writer
 from shuzhi.core.progress import JobProgress
+from shuzhi.exports.sheets import csv_bytes
 from shuzhi.orgs.imports import policies
 from shuzhi.orgs.imports.models import ImportJob, ImportKind, ImportStatus
 from shuzhi.orgs.imports.tabular import RowError, Table
@@ -624,8 +623,4 @@ def result_of(job: ImportJob) -> ImportResult:
 
 def template_csv() -> bytes:
     """The downloadable template: header and two example rows, UTF-8 with BOM for Excel."""
-    out = io.StringIO()
-    writer = csv_writer(out)
-    writer.writerow(TEMPLATE_COLUMNS)
-    writer.writerows(TEMPLATE_EXAMPLE)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return csv_bytes(TEMPLATE_COLUMNS, TEMPLATE_EXAMPLE)

@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 # One row error for every import: the runner's (re-exported for the readers here).
 from shuzhi.core.bulk.jobs import RowError as RowError
-from shuzhi.core.cells import csv_writer
+from shuzhi.exports.sheets import csv_bytes
 
 
 class TabularError(Exception):
@@ -126,9 +126,4 @@ def require_columns(table: Table, required: list[str]) -> None:
 
 def errors_as_csv(errors: list[RowError]) -> bytes:
     """An error report people open in Excel: UTF-8 with BOM so Chinese shows correctly."""
-    out = io.StringIO()
-    writer = csv_writer(out)
-    writer.writerow(["行号", "列", "问题"])
-    for error in errors:
-        writer.writerow([error.row, error.column, error.message])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return csv_bytes(["行号", "列", "问题"], [[e.row, e.column, e.message] for e in errors])

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from shuzhi.exports.responses import attachment
 from shuzhi.orgs.imports import exporting, policies
 from shuzhi.orgs.imports import units as importing
 from shuzhi.orgs.imports.models import ImportJob, ImportKind
@@ -89,11 +90,11 @@ def import_template(request: HttpRequest, file_format: str) -> HttpResponse:
     """A template file with the header and example rows."""
     if file_format not in exporting.FORMATS:
         raise Http404
-    response = HttpResponse(
-        exporting.template_file(file_format), content_type=exporting.FORMATS[file_format]
+    return attachment(
+        exporting.template_file(file_format),
+        filename=f"units-template.{file_format}",
+        content_type=exporting.FORMATS[file_format],
     )
-    response["Content-Disposition"] = f'attachment; filename="units-template.{file_format}"'
-    return response
 
 
 @login_required
@@ -124,7 +125,5 @@ def unit_export_download(request: HttpRequest) -> HttpResponse:
         raise Http404
     unit = exporting.unit_for_export(request.user, request.GET.get("unit", ""))
     data = exporting.export_units(actor=request.user, unit=unit, file_format=file_format)
-    response = HttpResponse(data, content_type=exporting.FORMATS[file_format])
     name = exporting.export_file_name(unit, file_format)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return attachment(data, filename=name, content_type=exporting.FORMATS[file_format])

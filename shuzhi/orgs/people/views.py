@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from shuzhi.core.bulk import jobs as bulk_jobs
+from shuzhi.exports.responses import CSV, attachment
 from shuzhi.kernel.loader import load, require_anywhere
 from shuzhi.kernel.scope import may_anywhere
 from shuzhi.orgs.imports import policies as import_policies
@@ -298,6 +299,4 @@ def posts_import_page(request: HttpRequest) -> HttpResponse:
 @login_required
 def posts_import_template(request: HttpRequest) -> HttpResponse:
     """The CSV template with the column names and two example rows."""
-    response = HttpResponse(posts_import.template_csv(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="posts-template.csv"'
-    return response
+    return attachment(posts_import.template_csv(), filename="posts-template.csv", content_type=CSV)

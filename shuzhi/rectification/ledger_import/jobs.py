@@ -4,7 +4,6 @@ upload, then read, check and write it through the runner; the job pages are the 
 from __future__ import annotations
 
 import datetime
-import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,10 @@ from django.utils import timezone
 
 from shuzhi.core import clock
 from shuzhi.core.bulk import jobs as bulk_jobs
-from shuzhi.core.cells import append_row
 from shuzhi.core.progress import JobProgress
+from shuzhi.exports.cells import append_row
+from shuzhi.exports.responses import XLSX
+from shuzhi.exports.sheets import bold_row, column_widths, new_workbook, workbook_bytes
 from shuzhi.kernel.scope import is_global, scopes_for
 from shuzhi.orgs.imports.tabular import RowError, TabularError
 from shuzhi.orgs.tree.models import Unit, UnitStatus
@@ -39,7 +40,6 @@ from .common import (
 from .reading import LedgerRows, read_ledger
 from .writing import _lock_units, write_plan
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A queued import normally starts within a second or two; after this long the likeliest cause
 # is that no background worker is running, so the page says how to start one.
 WORKER_HINT_AFTER = datetime.timedelta(seconds=10)
@@ -243,15 +243,12 @@ def error_report(job: LedgerImport) -> bytes:
     The rows keep the file's columns, so the report can be corrected and uploaded again: the
     two added columns are ignored by the import.
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import Alignment, PatternFill
 
     by_row: dict[int, list[str]] = {}
     for row, column, message in job.errors:
         by_row.setdefault(row, []).append(f"{column}：{message}" if column else message)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "错误报告"
+    workbook, sheet = new_workbook("错误报告")
     red = PatternFill("solid", fgColor="FFE0E0")
     rows: LedgerRows | None = None
     try:
@@ -281,15 +278,12 @@ def error_report(job: LedgerImport) -> bytes:
             if messages:
                 for cell in sheet[sheet.max_row][:2]:
                     cell.fill = red
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.column_dimensions["B"].width = 60
+    bold_row(sheet[1])
+    column_widths(sheet, {"B": 60})
     for row_cells in sheet.iter_rows(min_row=2, min_col=2, max_col=2):
         row_cells[0].alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "C2"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return workbook_bytes(workbook)
 
 
 def imports_visible_to(user):
