@@ -46,6 +46,9 @@ MIDDLEWARE = [
     # Refuses NUL characters, deeply nested JSON and absurd page numbers with a 400 before any
     # session, form or parser work (shuzhi/core/guard.py).
     "shuzhi.core.guard.RequestGuardMiddleware",
+    # The phones' ballot page /v/<code>/ is answered here, without the staff pages' session,
+    # language, CSRF, authentication and messages middleware (shuzhi/ballots/vote_route.py).
+    "shuzhi.ballots.vote_route.VoteRouteMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "shuzhi.core.locale.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
