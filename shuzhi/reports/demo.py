@@ -25,10 +25,10 @@ from shuzhi.accounts.models import Grant, Role
 from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.orgs.demo import DEMO_PASSWORD
 from shuzhi.orgs.models import Person, Post, PostRole, Unit
-
-from . import critique_services, plan_services
-from . import services as report_services
-from .models import Critique, CritiqueRole, Report, ReportStatus
+from shuzhi.reports.critiques import services as critique_services
+from shuzhi.reports.plans import services as plan_services
+from shuzhi.reports.reports import services as report_services
+from shuzhi.reports.reports.models import Critique, CritiqueRole, Report, ReportStatus
 
 # --- Texts ------------------------------------------------------------------------------------
 

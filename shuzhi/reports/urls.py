@@ -1,5 +1,6 @@
 """Pages of reports, critiques and rectification plans, mounted at /reports/."""
 
-from . import critique_urls, report_urls
+from shuzhi.reports.critiques import urls as critique_urls
+from shuzhi.reports.reports import urls as report_urls
 
 urlpatterns = report_urls.urlpatterns + critique_urls.urlpatterns

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from shuzhi.accounts.models import Grant, Role
 from shuzhi.cycles.models import Round, RoundReporter
-from shuzhi.reports.models import Critique, Report
+from shuzhi.reports.reports.models import Critique, Report
 
 from .ledger_data import build_ledger, freeze, make_problem
 

@@ -18,9 +18,8 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.kernel.loader import load
 from shuzhi.rectification.models import Problem
-
-from . import critique_services, plan_services
-from .critique_policies import (
+from shuzhi.reports.critiques import services as critique_services
+from shuzhi.reports.critiques.policies import (
     can_critique,
     can_review_plan,
     can_view_critique,
@@ -29,7 +28,8 @@ from .critique_policies import (
     critiques_visible_to,
     may_view_reporter,
 )
-from .models import Critique, CritiqueRole, RectificationPlan
+from shuzhi.reports.plans import services as plan_services
+from shuzhi.reports.reports.models import Critique, CritiqueRole, RectificationPlan
 
 router = Router(tags=["点评与整改方案"])
 

@@ -27,9 +27,8 @@ from shuzhi.cycles.forms import apply_service_errors
 from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.kernel.loader import load
 from shuzhi.rectification.models import Problem
-
-from . import critique_services, plan_services
-from .critique_forms import (
+from shuzhi.reports.critiques import services as critique_services
+from shuzhi.reports.critiques.forms import (
     CritiqueForm,
     PlanItemFormSet,
     PlanSummaryForm,
@@ -38,7 +37,7 @@ from .critique_forms import (
     plan_items,
     problem_rows,
 )
-from .critique_policies import (
+from shuzhi.reports.critiques.policies import (
     can_critique,
     can_critique_round,
     can_review_plan,
@@ -49,7 +48,8 @@ from .critique_policies import (
     critiques_visible_to,
     may_view_reporter,
 )
-from .models import Critique, CritiqueRole, PlanStatus, RectificationPlan
+from shuzhi.reports.plans import services as plan_services
+from shuzhi.reports.reports.models import Critique, CritiqueRole, PlanStatus, RectificationPlan
 
 PAGE_SIZE = 20
 

@@ -21,8 +21,7 @@ from shuzhi.cycles.models import RoundReporter
 from shuzhi.kernel.roles import roles_for
 from shuzhi.kernel.scope import granted_exactly_at, is_active_user, is_global, scopes_for
 from shuzhi.orgs import policies as org_policies
-
-from .models import Report
+from shuzhi.reports.reports.models import Report
 
 
 def _reporter_of(obj: Report | RoundReporter) -> RoundReporter:

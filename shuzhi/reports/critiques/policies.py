@@ -26,9 +26,8 @@ from shuzhi.kernel.roles import ONE_LEVEL_ROLES, Role, roles_for
 from shuzhi.kernel.scope import is_global, roles_at, scopes_for
 from shuzhi.orgs import policies as org_policies
 from shuzhi.orgs.models import Unit
-
-from .models import Critique, RectificationPlan
-from .policies import can_write_report
+from shuzhi.reports.reports.models import Critique, RectificationPlan
+from shuzhi.reports.reports.policies import can_write_report
 
 
 def _exactly_or_below(user, action: str, unit: Unit) -> bool:
@@ -112,7 +111,7 @@ def users_who_can_critique(reporter: RoundReporter) -> QuerySet:
 def can_write_plan(user, reporter: RoundReporter) -> bool:
     """The reporter's unit drafts, edits and submits its plan — whoever writes its report
     (a secretary grant exactly on the unit, the reporting person's account, or a global
-    administrator): one rule, kept in ``reports.policies``."""
+    administrator): one rule, kept in ``reports.reports.policies``."""
     return can_write_report(user, reporter)
 
 

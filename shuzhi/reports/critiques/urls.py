@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from . import critique_views as views
+from shuzhi.reports.critiques import views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("critiques/round/<int:round_id>/", views.round_critiques, name="critique_round"),

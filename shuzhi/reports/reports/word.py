@@ -25,9 +25,8 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from shuzhi.core import clock
-
-from . import services
-from .models import SECTIONS, Report
+from shuzhi.reports.reports import services
+from shuzhi.reports.reports.models import SECTIONS, Report
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

@@ -8,8 +8,7 @@ from typing import Any
 from django import forms
 
 from shuzhi.rectification.models import Severity
-
-from .models import CritiqueRole
+from shuzhi.reports.reports.models import CritiqueRole
 
 
 class CritiqueForm(forms.Form):
