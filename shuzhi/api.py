@@ -85,6 +85,7 @@ def _register_routers() -> None:
     api.add_router("/problems", "shuzhi.rectification.import_api.router")
     api.add_router("/reports", "shuzhi.reports.reports.api.router")
     api.add_router("/reports", "shuzhi.reports.critiques.api.router")
+    api.add_router("/reports", "shuzhi.reports.plans.api.router")
     api.add_router("/assessment/results", "shuzhi.assessment.results.api.router")
     api.add_router("/assessment/grading", "shuzhi.assessment.grading.api.router")
     api.add_router("/assessment", "shuzhi.assessment.indicators.api.router")

@@ -43,9 +43,11 @@ from shuzhi.orgs.models import Unit
 from shuzhi.rectification import services as problem_services
 from shuzhi.rectification.models import LedgerImport, Problem, ProblemSource
 from shuzhi.reports.critiques import services as critique_services
+from shuzhi.reports.critiques.models import Critique
 from shuzhi.reports.plans import services as plan_services
+from shuzhi.reports.plans.models import RectificationPlan
 from shuzhi.reports.reports import services as report_services
-from shuzhi.reports.reports.models import Critique, RectificationPlan, Report, ReportStatus
+from shuzhi.reports.reports.models import Report, ReportStatus
 from tests.test_permission_matrix import FORBIDDEN, HIDDEN, OK, PERSONAS, STATUS, _api, _web
 from tests.test_permission_matrix import stage as stage  # the fixture
 

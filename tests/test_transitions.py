@@ -55,7 +55,7 @@ def _report(world):
 
 
 def _plan(world):
-    from shuzhi.reports.reports.models import RectificationPlan
+    from shuzhi.reports.plans.models import RectificationPlan
 
     return RectificationPlan.objects.create(reporter=_round(world).reporters.get())
 

@@ -26,9 +26,10 @@ from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.orgs.demo import DEMO_PASSWORD
 from shuzhi.orgs.models import Person, Post, PostRole, Unit
 from shuzhi.reports.critiques import services as critique_services
+from shuzhi.reports.critiques.models import Critique, CritiqueRole
 from shuzhi.reports.plans import services as plan_services
 from shuzhi.reports.reports import services as report_services
-from shuzhi.reports.reports.models import Critique, CritiqueRole, Report, ReportStatus
+from shuzhi.reports.reports.models import Report, ReportStatus
 
 # --- Texts ------------------------------------------------------------------------------------
 

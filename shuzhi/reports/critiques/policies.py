@@ -1,4 +1,4 @@
-"""Who may write and read critiques (点评) and rectification plans (整改方案).
+"""Who may write and read critiques (点评).
 
 A critique belongs to the round's host: it is written by the host's secretary (a secretary
 grant on the host itself), by leadership-team members (a ``Role.LEADER`` grant on the host),
@@ -7,12 +7,11 @@ host's *parent* also reaches the host (one-level grants reach one level down), b
 person is the superior of the host, not its secretary: one-level grants count only when they
 sit exactly on the host.
 
-A plan belongs to the reporter's unit: its secretary (a grant exactly on the unit) writes and
-submits it; the superior — ``report.review`` on the round's host — approves or returns it.
+Rectification plans have their own rules in ``plans.policies``; who sees a reporter at all
+is ``reports.policies.may_view_reporter``.
 
-- may this user do X?       :func:`can_critique`, :func:`can_view_critique`,
-                            :func:`can_write_plan`, :func:`can_review_plan`, :func:`can_view_plan`
-- which objects?            :func:`critiques_visible_to`, :func:`plans_visible_to`
+- may this user do X?       :func:`can_critique`, :func:`can_view_critique`
+- which objects?            :func:`critiques_visible_to`
 - which users?              :func:`users_who_can_critique`
 """
 
@@ -26,8 +25,8 @@ from shuzhi.kernel.roles import ONE_LEVEL_ROLES, Role, roles_for
 from shuzhi.kernel.scope import is_global, roles_at, scopes_for
 from shuzhi.orgs import policies as org_policies
 from shuzhi.orgs.models import Unit
-from shuzhi.reports.reports.models import Critique, RectificationPlan
-from shuzhi.reports.reports.policies import can_write_report
+from shuzhi.reports.critiques.models import Critique
+from shuzhi.reports.reports.policies import may_view_reporter
 
 
 def _exactly_or_below(user, action: str, unit: Unit) -> bool:
@@ -64,12 +63,6 @@ def can_critique(user, reporter: RoundReporter) -> bool:
     return can_critique_round(user, reporter.round)
 
 
-def may_view_reporter(user, action: str, reporter: RoundReporter) -> bool:
-    return org_policies.can(user, action, reporter.unit) or org_policies.can(
-        user, action, reporter.round.host
-    )
-
-
 def can_view_critique(user, critique: Critique) -> bool:
     """A published critique is seen by ``critique.view`` on the reporter's unit or the host;
     a draft only by those who may write it."""
@@ -103,35 +96,6 @@ def users_who_can_critique(reporter: RoundReporter) -> QuerySet:
         .filter(granted | Q(is_superuser=True))
         .distinct()
     )
-
-
-# --- Rectification plans -------------------------------------------------------------------
-
-
-def can_write_plan(user, reporter: RoundReporter) -> bool:
-    """The reporter's unit drafts, edits and submits its plan — whoever writes its report
-    (a secretary grant exactly on the unit, the reporting person's account, or a global
-    administrator): one rule, kept in ``reports.reports.policies``."""
-    return can_write_report(user, reporter)
-
-
-def can_review_plan(user, reporter: RoundReporter) -> bool:
-    """The superior approves or returns a plan: ``report.review`` on the round's host."""
-    return org_policies.can(user, "report.review", reporter.round.host)
-
-
-def can_view_plan(user, reporter: RoundReporter) -> bool:
-    """``report.view`` on the reporter's unit or on the host, or any of the rights above."""
-    return (
-        may_view_reporter(user, "report.view", reporter)
-        or can_write_plan(user, reporter)
-        or can_review_plan(user, reporter)
-    )
-
-
-def plans_visible_to(user) -> QuerySet[RectificationPlan]:
-    """Plans of reporters whose unit or host is in ``user``'s ``report.view`` scope."""
-    return RectificationPlan.objects.visible_to(user)
 
 
 def critiques_as_team_member(user, host: Unit) -> bool:

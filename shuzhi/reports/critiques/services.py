@@ -42,8 +42,8 @@ from shuzhi.rectification.models import (
     Problem,
     Severity,
 )
+from shuzhi.reports.critiques.models import Critique, CritiqueRole
 from shuzhi.reports.critiques.policies import can_critique
-from shuzhi.reports.reports.models import Critique, CritiqueRole
 from shuzhi.reports.reports.policies import users_who_can_write
 
 TEXT_MAX_LENGTH = 5000

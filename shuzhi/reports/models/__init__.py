@@ -8,14 +8,12 @@ sure each is loaded with the app (docs/decisions/0015-packages-not-prefixes.md).
 ``attachment_path`` is named here because migration 0001 refers to it by this path.
 """
 
+from shuzhi.reports.critiques.models import Critique, CritiqueRole
+from shuzhi.reports.plans.models import PlanStatus, RectificationPlan
 from shuzhi.reports.reports.models import (
     SECTIONS,
     AttachmentKind,
     CarriedAnswer,
-    Critique,
-    CritiqueRole,
-    PlanStatus,
-    RectificationPlan,
     Report,
     ReportAttachment,
     ReportEvent,

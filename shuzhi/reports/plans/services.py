@@ -34,8 +34,8 @@ from shuzhi.core.transitions import Transition
 from shuzhi.cycles.models import RoundReporter
 from shuzhi.rectification import services as rect
 from shuzhi.rectification.models import NOT_CLOSED_STATUSES, Problem, ProblemStatus
-from shuzhi.reports.critiques.policies import can_write_plan
-from shuzhi.reports.reports.models import PlanStatus, RectificationPlan
+from shuzhi.reports.plans.models import PlanStatus, RectificationPlan
+from shuzhi.reports.plans.policies import can_write_plan
 from shuzhi.reports.reports.policies import users_who_can_write
 from shuzhi.reports.transitions import PLAN
 

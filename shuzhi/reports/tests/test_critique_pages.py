@@ -8,8 +8,9 @@ import pytest
 
 from shuzhi.rectification.models import Problem, ProblemStatus
 from shuzhi.reports.critiques import services as critique_services
+from shuzhi.reports.critiques.models import Critique
 from shuzhi.reports.plans import services as plan_services
-from shuzhi.reports.reports.models import Critique, PlanStatus, RectificationPlan
+from shuzhi.reports.plans.models import PlanStatus, RectificationPlan
 
 from .test_critique_world import *  # noqa: F403 - the fixtures
 from .test_critique_world import CONCRETE, PRAISE_ONLY, PROBLEMS
