@@ -18,7 +18,7 @@ from shuzhi.kernel.loader import load
 from shuzhi.rectification.models import Problem
 from shuzhi.reports.critiques import services as critique_services
 from shuzhi.reports.critiques.models import Critique, CritiqueRole
-from shuzhi.reports.critiques.policies import can_critique, can_view_critique, critiques_visible_to
+from shuzhi.reports.critiques.policies import can_critique, critiques_visible_to
 from shuzhi.reports.reports.policies import may_view_reporter
 
 router = Router(tags=["点评与整改方案"])
@@ -135,7 +135,6 @@ def _critique(user, critique_id: int) -> Critique:
     return load(
         _critiques().select_related("reporter__round__host", "reporter__unit"),
         user,
-        visible=can_view_critique,
         pk=critique_id,
     )
 

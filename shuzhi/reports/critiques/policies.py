@@ -22,40 +22,10 @@ from django.db.models import Q, QuerySet
 
 from shuzhi.cycles.models import RoundReporter
 from shuzhi.kernel.roles import ONE_LEVEL_ROLES, Role, roles_for
-from shuzhi.kernel.scope import is_global, roles_at, scopes_for
-from shuzhi.orgs import policies as org_policies
+from shuzhi.kernel.scope import roles_at
 from shuzhi.orgs.models import Unit
-from shuzhi.reports.critiques.models import Critique
+from shuzhi.reports.critiques.models import Critique, reaches_exactly
 from shuzhi.reports.reports.policies import may_view_reporter
-
-
-def _exactly_or_below(user, action: str, unit: Unit) -> bool:
-    """``action`` on ``unit`` through a whole-subtree grant covering it, or a one-level grant
-    sitting exactly on it (never a one-level grant on its parent)."""
-    if is_global(user):
-        roles_for(action)
-        return True
-    for scope in scopes_for(user, action):
-        if scope.max_depth is None:
-            if unit.path.startswith(scope.path):
-                return True
-        elif scope.path == unit.path:
-            return True
-    return False
-
-
-def _exactly_or_below_q(user, action: str, prefix: str) -> Q:
-    """The filter form of :func:`_exactly_or_below` for rows whose unit sits at ``prefix``."""
-    if is_global(user):
-        roles_for(action)
-        return Q()
-    condition = Q(pk__in=[])
-    for scope in scopes_for(user, action):
-        if scope.max_depth is None:
-            condition |= Q(**{f"{prefix}path__startswith": scope.path})
-        else:
-            condition |= Q(**{f"{prefix}path": scope.path})
-    return condition
 
 
 def can_critique(user, reporter: RoundReporter) -> bool:
@@ -72,14 +42,9 @@ def can_view_critique(user, critique: Critique) -> bool:
 
 
 def critiques_visible_to(user) -> QuerySet[Critique]:
-    """Critiques ``user`` may read (the same rule as :func:`can_view_critique`, as one filter)."""
-    if is_global(user):
-        return Critique.objects.all()
-    seen = org_policies.unit_scope_q(
-        user, "critique.view", prefix="reporter__unit__"
-    ) | org_policies.unit_scope_q(user, "critique.view", prefix="reporter__round__host__")
-    written = _exactly_or_below_q(user, "critique.write", "reporter__round__host__")
-    return Critique.objects.filter((Q(published=True) & seen) | written)
+    """Critiques ``user`` may read (the same rule as :func:`can_view_critique`, as one filter:
+    ``Critique.objects.visible_to``)."""
+    return Critique.objects.visible_to(user)
 
 
 def users_who_can_critique(reporter: RoundReporter) -> QuerySet:
@@ -107,4 +72,4 @@ def critiques_as_team_member(user, host: Unit) -> bool:
 
 def can_critique_round(user, round) -> bool:
     """May ``user`` critique the reporters of ``round`` (the rule depends on the host only)?"""
-    return _exactly_or_below(user, "critique.write", round.host)
+    return reaches_exactly(user, "critique.write", round.host.path)

@@ -32,7 +32,6 @@ from shuzhi.reports.critiques.models import Critique, CritiqueRole
 from shuzhi.reports.critiques.policies import (
     can_critique,
     can_critique_round,
-    can_view_critique,
     critiques_as_team_member,
     critiques_visible_to,
 )
@@ -66,7 +65,6 @@ def _critique(request: HttpRequest, pk: int) -> Critique:
             "reporter__round__host", "reporter__unit", "reporter__person"
         ),
         request.user,
-        visible=can_view_critique,
         not_found="点评不存在或不在您的查看范围内。",
         pk=pk,
     )
