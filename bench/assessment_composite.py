@@ -158,7 +158,7 @@ def build() -> None:
     from shuzhi.cycles.models import Round, RoundReporter
     from shuzhi.meetings.models import Session, SessionReporter
     from shuzhi.rectification.models import Problem, ProblemSource
-    from shuzhi.reports.models import Critique
+    from shuzhi.reports.critiques.models import Critique
 
     root = get_user_model().objects.create_superuser("bench", password="pw-bench")
     other = get_user_model().objects.create_superuser("bench2", password="pw-bench")

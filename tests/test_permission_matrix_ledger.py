@@ -42,9 +42,12 @@ from shuzhi.kernel.roles import ONE_LEVEL_ROLES, ROLE_ACTIONS
 from shuzhi.orgs.tree.models import Unit
 from shuzhi.rectification import services as problem_services
 from shuzhi.rectification.models import LedgerImport, Problem, ProblemSource
-from shuzhi.reports import critique_services, plan_services
-from shuzhi.reports import services as report_services
-from shuzhi.reports.models import Critique, RectificationPlan, Report, ReportStatus
+from shuzhi.reports.critiques import services as critique_services
+from shuzhi.reports.critiques.models import Critique
+from shuzhi.reports.plans import services as plan_services
+from shuzhi.reports.plans.models import RectificationPlan
+from shuzhi.reports.reports import services as report_services
+from shuzhi.reports.reports.models import Report, ReportStatus
 from tests.test_permission_matrix import FORBIDDEN, HIDDEN, OK, PERSONAS, STATUS, _api, _web
 from tests.test_permission_matrix import stage as stage  # the fixture
 

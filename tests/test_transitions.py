@@ -49,13 +49,13 @@ def _problem(world):
 
 
 def _report(world):
-    from shuzhi.reports.models import Report
+    from shuzhi.reports.reports.models import Report
 
     return Report.objects.create(reporter=_round(world).reporters.get(), title="述职报告")
 
 
 def _plan(world):
-    from shuzhi.reports.models import RectificationPlan
+    from shuzhi.reports.plans.models import RectificationPlan
 
     return RectificationPlan.objects.create(reporter=_round(world).reporters.get())
 

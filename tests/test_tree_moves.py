@@ -39,8 +39,8 @@ from shuzhi.orgs.tree import paths as tree
 from shuzhi.orgs.tree.models import Unit, UnitStatus
 from shuzhi.rectification import services as problem_services
 from shuzhi.rectification.models import Problem
-from shuzhi.reports import critique_services
-from shuzhi.reports import services as report_services
+from shuzhi.reports.critiques import services as critique_services
+from shuzhi.reports.reports import services as report_services
 
 pytestmark = pytest.mark.django_db
 

@@ -129,7 +129,7 @@ def default_report_checks() -> dict:
 
 
 # Each known report check: (Chinese meaning, kind, lowest, highest). The critique keys are read
-# by the critique check (reports.critique_services) from the same ``report_checks`` field.
+# by the critique check (reports.critiques.services) from the same ``report_checks`` field.
 REPORT_CHECK_KEYS: dict[str, tuple[str, type, float, float]] = {
     "max_chars": ("正文字数上限", int, 200, 50000),
     "min_chars": ("正文字数下限", int, 0, 50000),

@@ -8,6 +8,6 @@ class ReportsConfig(AppConfig):
     verbose_name = "述职报告与点评"
 
     def ready(self) -> None:
-        from . import ledger
+        from shuzhi.reports.reports import ledger
 
         ledger.register()

@@ -26,10 +26,11 @@ from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.orgs.demo import DEMO_PASSWORD
 from shuzhi.orgs.people.models import Person, Post, PostRole
 from shuzhi.orgs.tree.models import Unit
-
-from . import critique_services, plan_services
-from . import services as report_services
-from .models import Critique, CritiqueRole, Report, ReportStatus
+from shuzhi.reports.critiques import services as critique_services
+from shuzhi.reports.critiques.models import Critique, CritiqueRole
+from shuzhi.reports.plans import services as plan_services
+from shuzhi.reports.reports import services as report_services
+from shuzhi.reports.reports.models import Report, ReportStatus
 
 # --- Texts ------------------------------------------------------------------------------------
 

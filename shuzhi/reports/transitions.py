@@ -20,10 +20,10 @@ services (``services.submit`` / ``return_report`` / ``accept``, ``plan_services.
 from __future__ import annotations
 
 from shuzhi.core.transitions import Machine, Transition, register
-
-from .critique_policies import can_review_plan, can_write_plan
-from .models import PlanStatus, RectificationPlan, Report, ReportEvent, ReportStatus
-from .policies import can_review_report, can_write_report
+from shuzhi.reports.plans.models import PlanStatus, RectificationPlan
+from shuzhi.reports.plans.policies import can_review_plan, can_write_plan
+from shuzhi.reports.reports.models import Report, ReportEvent, ReportStatus
+from shuzhi.reports.reports.policies import can_review_report, can_write_report
 
 S = ReportStatus
 WRITER, REVIEWER = "writer", "reviewer"

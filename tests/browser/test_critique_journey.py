@@ -17,7 +17,8 @@ from shuzhi.core.testing import make_user
 from shuzhi.cycles import services as cs
 from shuzhi.cycles.models import RoundReporter
 from shuzhi.rectification.models import Problem, ProblemStatus
-from shuzhi.reports.models import Critique, PlanStatus, RectificationPlan
+from shuzhi.reports.critiques.models import Critique
+from shuzhi.reports.plans.models import PlanStatus, RectificationPlan
 from tests.browser.conftest import login
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -14,7 +14,7 @@ from shuzhi.core.testing import build_world
 from shuzhi.cycles import services as cs
 from shuzhi.rectification import services as rs
 from shuzhi.rectification.models import ProblemSource
-from shuzhi.reports.models import Report, ReportStatus
+from shuzhi.reports.reports.models import Report, ReportStatus
 from shuzhi.reports.tests.conftest import load_sample
 from tests.browser.conftest import login
 

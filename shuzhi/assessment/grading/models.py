@@ -11,6 +11,11 @@ A ``GradeRow`` is one reporter's result: the composite, each component with its 
 (so every number can be opened), the suggested grade and the committee's final grade with the
 reason when they differ. Confirmation locks the rows; a later correction never overwrites a row
 — it adds a new current row with its reason and points the old one at it.
+
+Both are scoped by the round's host: ``Grading.objects.visible_to(user)`` and
+``GradeRow.objects.visible_to(user)`` give what ``round.view`` on the host reaches; a grade row
+is also in sight of its reporter's own side (who reads it once confirmed is
+``grading.policies.can_view_row``).
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from shuzhi.core.models import TimeStampedModel
+from shuzhi.kernel.querysets import ScopedQuerySet
+from shuzhi.kernel.scope import granted_exactly_at, is_active_user
 
 __all__ = ["GradeRow", "Grading", "GradingStatus"]
 
@@ -29,6 +36,46 @@ class GradingStatus(models.TextChoices):
     DRAFT = "draft", _("待计算")
     SUGGESTED = "suggested", _("已生成建议等次")
     CONFIRMED = "confirmed", _("已确定")
+
+
+def is_own_reporter(user, reporter) -> bool:
+    """Is ``reporter`` the user's own: their person reports, or they hold a grant carrying
+    ``report.write`` exactly on the reporting unit? Superusers are not anybody's reporter."""
+    if not is_active_user(user):
+        return False
+    person_id = getattr(user, "person_id", None)
+    if person_id is not None and person_id == reporter.person_id:
+        return True
+    path = reporter.unit.path
+    return any(granted == path for granted, _depth in granted_exactly_at(user, "report.write"))
+
+
+class GradingQuerySet(ScopedQuerySet):
+    """A grading is seen through its round's host."""
+
+    scope_routes = (("round__host__path", "round__host__depth"),)
+    view_action = "round.view"
+
+
+class GradeRowQuerySet(ScopedQuerySet):
+    """A grade row is seen through its round's host, and by its reporter's own side (the
+    rule of :func:`is_own_reporter` as a filter)."""
+
+    scope_routes = (("grading__round__host__path", "grading__round__host__depth"),)
+    view_action = "round.view"
+
+    def own_q(self, user, action: str) -> Q | None:
+        if action != "round.view" or not is_active_user(user):
+            return None
+        paths = [path for path, _depth in granted_exactly_at(user, "report.write")]
+        condition = Q(reporter__unit__path__in=paths)
+        person_id = getattr(user, "person_id", None)
+        if person_id:
+            condition |= Q(reporter__person_id=person_id)
+        return condition
+
+    def owns(self, user, action: str, obj) -> bool:
+        return action == "round.view" and is_own_reporter(user, obj.reporter)
 
 
 class Grading(TimeStampedModel):
@@ -63,6 +110,8 @@ class Grading(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+
+    objects = GradingQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("综合评定")
@@ -139,6 +188,8 @@ class GradeRow(models.Model):
         related_name="supersedes",
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    objects = GradeRowQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("评定结果")

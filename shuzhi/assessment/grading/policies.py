@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from shuzhi.assessment.grading.models import GradeRow
+from shuzhi.assessment.grading.models import GradeRow, is_own_reporter
 from shuzhi.cycles.models import Round
 from shuzhi.kernel.loader import load
-from shuzhi.kernel.scope import is_global, scopes_for
+from shuzhi.kernel.scope import is_global
 from shuzhi.orgs.tree import policies as org_policies
 
 MANAGE = "round.change"
@@ -42,15 +42,10 @@ def can_see_round(user, rnd) -> bool:
 
 
 def is_own(user, reporter) -> bool:
-    """Is ``reporter`` the user's own: their person reports, or they hold a secretary grant
-    exactly on the reporting unit? Superusers are not anybody's reporter."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    person_id = getattr(user, "person_id", None)
-    if person_id is not None and person_id == reporter.person_id:
-        return True
-    path = reporter.unit.path
-    return any(scope.path == path for scope in scopes_for(user, "report.write"))
+    """Is ``reporter`` the user's own: their person reports, or they hold a grant carrying
+    ``report.write`` exactly on the reporting unit? Superusers are not anybody's reporter.
+    (The rule lives beside the grade row's queryset, which filters by it.)"""
+    return is_own_reporter(user, reporter)
 
 
 def can_view_row(user, row) -> bool:
@@ -99,8 +94,9 @@ def load_round(user, round_id, *, manage: bool = False) -> Round:
     )
 
 
-def _sees_row(user, row) -> bool:
-    """A row is in sight when its round is, or when it is the user's own."""
+def can_see_row(user, row) -> bool:
+    """A row is in sight when its round is, or when it is the user's own (the object form of
+    ``GradeRow.objects.visible_to``)."""
     return can_see_round(user, row.grading.round) or is_own(user, row.reporter)
 
 
@@ -111,7 +107,6 @@ def load_row(user, pk) -> GradeRow:
             "grading__round__host", "reporter__unit", "reporter__person"
         ),
         user,
-        visible=_sees_row,
         allowed=can_view_row,
         not_found="未找到，或不在您的查看范围内。",
         denied="您没有查看这条评定结果的权限。",

@@ -48,7 +48,7 @@ from shuzhi.ballots.models import OVERALL, BallotEntry, BallotRound, BallotRound
 from shuzhi.ballots.tally import rules_of
 from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.kernel.scope import scopes_for
-from shuzhi.reports.models import Critique
+from shuzhi.reports.critiques.models import Critique
 
 ZERO = Decimal("0")
 

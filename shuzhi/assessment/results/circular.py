@@ -3,10 +3,10 @@
 :func:`draft` builds a circular's figures and editable section texts from a round's confirmed
 grades and the host's consequences table. :func:`build_docx` lays a circular out as an official
 document (GB/T 9704-2012 as far as a circular needs it, the same fonts and margins as the report
-document in ``shuzhi.reports.word``): the issuing body's header, 文号, title, the body with the
-grade distribution table, the commended and the criticised units with what they must fix, the
-issuing body and date, and the distribution line. :func:`grades_xlsx` is the export for cadre
-files (干部档案): one row per current grade.
+document in ``shuzhi.reports.reports.word``): the issuing body's header, 文号, title, the body
+with the grade distribution table, the commended and the criticised units with what they must
+fix, the issuing body and date, and the distribution line. :func:`grades_xlsx` is the export
+for cadre files (干部档案): one row per current grade.
 """
 
 from __future__ import annotations

@@ -15,9 +15,11 @@ from shuzhi.demo.ledger import seed_ledger_demo
 from shuzhi.meetings.demo import seed_round_demo
 from shuzhi.orgs import demo as org_demo
 from shuzhi.rectification.models import Evidence, Problem, ProblemStatus, ProgressNote
-from shuzhi.reports import quality
-from shuzhi.reports import services as report_services
-from shuzhi.reports.models import Critique, PlanStatus, RectificationPlan, Report, ReportStatus
+from shuzhi.reports.critiques.models import Critique
+from shuzhi.reports.plans.models import PlanStatus, RectificationPlan
+from shuzhi.reports.reports import quality
+from shuzhi.reports.reports import services as report_services
+from shuzhi.reports.reports.models import Report, ReportStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from shuzhi.accounts.models import Grant, Role
 from shuzhi.cycles.models import Round, RoundReporter
-from shuzhi.reports.models import Critique, Report
+from shuzhi.reports.critiques.models import Critique
+from shuzhi.reports.reports.models import Report
 
 from .ledger_data import build_ledger, freeze, make_problem
 

@@ -7,7 +7,7 @@ import pytest
 from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.rectification import selectors
 from shuzhi.rectification.selectors import LedgerFilters
-from shuzhi.reports.models import Report
+from shuzhi.reports.reports.models import Report
 
 from .ledger_data import build_ledger, freeze
 

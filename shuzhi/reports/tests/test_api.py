@@ -8,7 +8,7 @@ import io
 import pytest
 from docx import Document
 
-from shuzhi.reports.models import Report, ReportStatus
+from shuzhi.reports.reports.models import Report, ReportStatus
 
 from .conftest import load_sample
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from shuzhi.rectification.models import Problem, ProblemStatus
-from shuzhi.reports.models import Critique
+from shuzhi.reports.critiques.models import Critique
 
 from .test_critique_world import *  # noqa: F403 - the fixtures
 from .test_critique_world import CONCRETE, PRAISE_ONLY, PROBLEMS

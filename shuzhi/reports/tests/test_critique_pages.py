@@ -7,8 +7,10 @@ from __future__ import annotations
 import pytest
 
 from shuzhi.rectification.models import Problem, ProblemStatus
-from shuzhi.reports import critique_services, plan_services
-from shuzhi.reports.models import Critique, PlanStatus, RectificationPlan
+from shuzhi.reports.critiques import services as critique_services
+from shuzhi.reports.critiques.models import Critique
+from shuzhi.reports.plans import services as plan_services
+from shuzhi.reports.plans.models import PlanStatus, RectificationPlan
 
 from .test_critique_world import *  # noqa: F403 - the fixtures
 from .test_critique_world import CONCRETE, PRAISE_ONLY, PROBLEMS

@@ -14,20 +14,16 @@ from shuzhi.core.models import AuditEntry
 from shuzhi.meetings.models import Session, SessionReporter
 from shuzhi.rectification import services as rect
 from shuzhi.rectification.models import Problem, ProblemStatus
-from shuzhi.reports import critique_services as services
-from shuzhi.reports.critique_policies import (
+from shuzhi.reports.critiques import services
+from shuzhi.reports.critiques.models import Critique
+from shuzhi.reports.critiques.policies import (
     can_critique,
     can_view_critique,
     critiques_visible_to,
     users_who_can_critique,
 )
-from shuzhi.reports.models import (
-    CarriedAnswer,
-    Critique,
-    PlanStatus,
-    RectificationPlan,
-    Report,
-)
+from shuzhi.reports.plans.models import PlanStatus, RectificationPlan
+from shuzhi.reports.reports.models import CarriedAnswer, Report
 
 from .test_critique_world import *  # noqa: F403 - the fixtures
 from .test_critique_world import CONCRETE, PRAISE_ONLY, PROBLEMS, TODAY

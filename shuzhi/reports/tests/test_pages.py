@@ -13,8 +13,8 @@ from django.urls import reverse
 from docx import Document
 
 from shuzhi.cycles import services as cycle_services
-from shuzhi.reports import services
-from shuzhi.reports.models import Report, ReportStatus
+from shuzhi.reports.reports import services
+from shuzhi.reports.reports.models import Report, ReportStatus
 
 from .conftest import answer_all, load_sample
 

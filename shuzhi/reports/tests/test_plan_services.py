@@ -16,10 +16,11 @@ from shuzhi.core.models import AuditEntry
 from shuzhi.cycles.models import RoundReporter
 from shuzhi.rectification import services as rect
 from shuzhi.rectification.models import Problem, ProblemStatus
-from shuzhi.reports import critique_services, plan_services
-from shuzhi.reports import policies as report_policies
-from shuzhi.reports.critique_policies import can_review_plan, can_view_plan, can_write_plan
-from shuzhi.reports.models import PlanStatus, RectificationPlan
+from shuzhi.reports.critiques import services as critique_services
+from shuzhi.reports.plans import services as plan_services
+from shuzhi.reports.plans.models import PlanStatus, RectificationPlan
+from shuzhi.reports.plans.policies import can_review_plan, can_view_plan, can_write_plan
+from shuzhi.reports.reports import policies as report_policies
 from shuzhi.reports.transitions import PLAN
 
 from .test_critique_world import *  # noqa: F403 - the fixtures

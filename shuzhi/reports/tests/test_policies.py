@@ -7,8 +7,8 @@ from django.contrib.auth.models import AnonymousUser
 
 from shuzhi.accounts.models import Grant, Role
 from shuzhi.core.testing import make_user
-from shuzhi.reports import policies, services
-from shuzhi.reports.models import Report
+from shuzhi.reports.reports import policies, services
+from shuzhi.reports.reports.models import Report
 
 
 @pytest.fixture

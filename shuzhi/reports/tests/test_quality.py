@@ -8,7 +8,7 @@ import time
 import pytest
 
 from shuzhi.cycles.models import Round
-from shuzhi.reports import quality, services
+from shuzhi.reports.reports import quality, services
 
 from .conftest import answer_all, load_sample
 

@@ -10,8 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from shuzhi.core.models import AuditEntry, Notification
-from shuzhi.reports import services
-from shuzhi.reports.models import (
+from shuzhi.reports.reports import services
+from shuzhi.reports.reports.models import (
     CarriedAnswer,
     Report,
     ReportAttachment,

@@ -12,8 +12,8 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 from docx.text.run import Run
 
-from shuzhi.reports import archive, services, versions, word
-from shuzhi.reports.models import Report
+from shuzhi.reports.reports import archive, services, versions, word
+from shuzhi.reports.reports.models import Report
 
 from .conftest import answer_all, load_sample
 

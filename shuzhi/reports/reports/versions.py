@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import Any
 
-from .models import SECTIONS
+from shuzhi.reports.reports.models import SECTIONS
 
 EQUAL, INSERT, DELETE = "equal", "insert", "delete"
 SENTENCE_RE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?|\n")

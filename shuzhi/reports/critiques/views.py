@@ -1,9 +1,8 @@
-"""Pages for critiques (点评) and rectification plans (整改方案), mounted under /reports/.
+"""Pages for critiques (点评), mounted under /reports/critiques/.
 
 - /reports/critiques/round/<round_id>/: the round's reporters with their critiques (host side)
 - /reports/critiques/reporter/<reporter_id>/new/, /reports/critiques/<id>/[edit/|publish/]
 - /reports/critiques/check/: the flag panel for the text being written (htmx)
-- /reports/plans/<reporter_id>/[create/|edit/|submit/|approve/|return/]
 
 Anything outside the reader's scope answers 404; visible but not allowed answers 403. Writes
 go through the services; their Chinese errors come back on the form or as a message.
@@ -19,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
@@ -27,29 +26,17 @@ from shuzhi.cycles.forms import apply_service_errors
 from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.kernel.loader import load
 from shuzhi.rectification.models import Problem
-
-from . import critique_services, plan_services
-from .critique_forms import (
-    CritiqueForm,
-    PlanItemFormSet,
-    PlanSummaryForm,
-    ProblemRowFormSet,
-    ReturnForm,
-    plan_items,
-    problem_rows,
-)
-from .critique_policies import (
+from shuzhi.reports.critiques import services as critique_services
+from shuzhi.reports.critiques.forms import CritiqueForm, ProblemRowFormSet, problem_rows
+from shuzhi.reports.critiques.models import Critique, CritiqueRole
+from shuzhi.reports.critiques.policies import (
     can_critique,
     can_critique_round,
-    can_review_plan,
-    can_view_critique,
-    can_view_plan,
-    can_write_plan,
     critiques_as_team_member,
     critiques_visible_to,
-    may_view_reporter,
 )
-from .models import Critique, CritiqueRole, PlanStatus, RectificationPlan
+from shuzhi.reports.plans.policies import can_view_plan
+from shuzhi.reports.reports.policies import may_view_reporter
 
 PAGE_SIZE = 20
 
@@ -78,7 +65,6 @@ def _critique(request: HttpRequest, pk: int) -> Critique:
             "reporter__round__host", "reporter__unit", "reporter__person"
         ),
         request.user,
-        visible=can_view_critique,
         not_found="点评不存在或不在您的查看范围内。",
         pk=pk,
     )
@@ -277,170 +263,3 @@ def _int(value) -> int:
         return int(value)
     except (TypeError, ValueError) as exc:
         raise Http404("述职对象不存在。") from exc
-
-
-# --- Plans ----------------------------------------------------------------------------------
-
-
-def _plan_reporter(request: HttpRequest, reporter_id: int) -> RoundReporter:
-    return load(
-        RoundReporter.objects.select_related("round__host", "unit", "person"),
-        request.user,
-        visible=can_view_plan,
-        not_found="述职对象不存在或不在您的查看范围内。",
-        pk=reporter_id,
-    )
-
-
-def _plan_of(reporter: RoundReporter) -> RectificationPlan | None:
-    return RectificationPlan.objects.filter(reporter=reporter).first()
-
-
-def _plan_context(request, reporter, plan, formset=None, summary_form=None, return_form=None):
-    problems = {}
-    if plan is not None:
-        ids = [item.get("problem") for item in plan.items]
-        problems = Problem.objects.select_related("source").in_bulk(ids)
-    named = set(plan_services.named_problems(reporter).values_list("pk", flat=True))
-    may_write = can_write_plan(request.user, reporter)
-    editable = plan is not None and plan.status in plan_services.EDITABLE_STATUSES and may_write
-    if editable and formset is None:
-        formset = PlanItemFormSet(initial=plan.items, prefix="items")
-        summary_form = PlanSummaryForm(initial={"summary": plan.summary})
-    rows = []
-    if plan is not None:
-        forms = formset.forms if formset is not None else [None] * len(plan.items)
-        for item, form in zip(plan.items, forms, strict=False):
-            problem = problems.get(item.get("problem"))
-            rows.append(
-                {
-                    "item": item,
-                    "form": form,
-                    "problem": problem,
-                    "url": problem_url(item.get("problem")),
-                    "named": item.get("problem") in named,
-                }
-            )
-    listed = {item.get("problem") for item in plan.items} if plan else set()
-    others = [p for p in plan_services.other_open_problems(reporter) if p.pk not in listed]
-    return {
-        "reporter": reporter,
-        "plan": plan,
-        "rows": rows,
-        "formset": formset,
-        "summary_form": summary_form,
-        "return_form": return_form or ReturnForm(),
-        "named_count": len(named),
-        "others": others,
-        "may_write": may_write,
-        "editable": editable,
-        "may_review": can_review_plan(request.user, reporter)
-        and plan is not None
-        and plan.status == PlanStatus.SUBMITTED,
-        "open_issues": plan_services.submit_problems(plan) if editable and plan else [],
-    }
-
-
-@login_required
-def plan_detail(request: HttpRequest, reporter_id: int) -> HttpResponse:
-    """The plan of one reporter: read, edit (unit), approve or return (superior)."""
-    reporter = _plan_reporter(request, reporter_id)
-    plan = _plan_of(reporter)
-    return render(request, "reports/plan_detail.html", _plan_context(request, reporter, plan))
-
-
-def _plan_act(request: HttpRequest, reporter: RoundReporter, run, done: str) -> HttpResponse:
-    try:
-        run()
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, done)
-    return redirect("plan_detail", reporter.pk)
-
-
-def _ids(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.isdigit()]
-
-
-@login_required
-@require_POST
-def plan_create(request: HttpRequest, reporter_id: int) -> HttpResponse:
-    reporter = _plan_reporter(request, reporter_id)
-    include = _ids(request.POST.getlist("include"))
-    return _plan_act(
-        request,
-        reporter,
-        lambda: plan_services.draft_plan(actor=request.user, reporter=reporter, include=include),
-        "整改方案草稿已生成，请逐项填写整改措施、完成时限和责任人。",
-    )
-
-
-@login_required
-@require_POST
-def plan_edit(request: HttpRequest, reporter_id: int) -> HttpResponse:
-    """Save the items (and add chosen open problems of the unit as new items)."""
-    reporter = _plan_reporter(request, reporter_id)
-    plan = _plan_of(reporter)
-    if plan is None:
-        raise Http404("尚未编制整改方案。")
-    formset = PlanItemFormSet(request.POST, prefix="items")
-    summary_form = PlanSummaryForm(request.POST)
-    if formset.is_valid() and summary_form.is_valid():
-        items = plan_items(formset)
-        items += [{"problem": pk} for pk in _ids(request.POST.getlist("include"))]
-        try:
-            plan_services.update_plan(
-                actor=request.user,
-                plan=plan,
-                summary=summary_form.cleaned_data["summary"],
-                items=items,
-            )
-        except ValidationError as exc:
-            apply_service_errors(summary_form, exc)
-        else:
-            messages.success(request, "整改方案已保存。")
-            return redirect("plan_detail", reporter.pk)
-    context = _plan_context(request, reporter, plan, formset=formset, summary_form=summary_form)
-    return render(request, "reports/plan_detail.html", context)
-
-
-@login_required
-@require_POST
-def plan_submit(request: HttpRequest, reporter_id: int) -> HttpResponse:
-    reporter = _plan_reporter(request, reporter_id)
-    plan = get_object_or_404(RectificationPlan, reporter=reporter)
-    return _plan_act(
-        request,
-        reporter,
-        lambda: plan_services.submit_plan(actor=request.user, plan=plan),
-        "整改方案已报送上级审批。",
-    )
-
-
-@login_required
-@require_POST
-def plan_approve(request: HttpRequest, reporter_id: int) -> HttpResponse:
-    reporter = _plan_reporter(request, reporter_id)
-    plan = get_object_or_404(RectificationPlan, reporter=reporter)
-    return _plan_act(
-        request,
-        reporter,
-        lambda: plan_services.approve_plan(actor=request.user, plan=plan),
-        "整改方案已批准，各项措施已写入问题台账。",
-    )
-
-
-@login_required
-@require_POST
-def plan_return(request: HttpRequest, reporter_id: int) -> HttpResponse:
-    reporter = _plan_reporter(request, reporter_id)
-    plan = get_object_or_404(RectificationPlan, reporter=reporter)
-    form = ReturnForm(request.POST)
-    comment = form.data.get("comment", "")
-    return _plan_act(
-        request,
-        reporter,
-        lambda: plan_services.return_plan(actor=request.user, plan=plan, comment=comment),
-        "整改方案已退回修改。",
-    )

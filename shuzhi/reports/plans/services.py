@@ -34,11 +34,10 @@ from shuzhi.core.transitions import Transition
 from shuzhi.cycles.models import RoundReporter
 from shuzhi.rectification import services as rect
 from shuzhi.rectification.models import NOT_CLOSED_STATUSES, Problem, ProblemStatus
-
-from .critique_policies import can_write_plan
-from .models import PlanStatus, RectificationPlan
-from .policies import users_who_can_write
-from .transitions import PLAN
+from shuzhi.reports.plans.models import PlanStatus, RectificationPlan
+from shuzhi.reports.plans.policies import can_write_plan
+from shuzhi.reports.reports.policies import users_who_can_write
+from shuzhi.reports.transitions import PLAN
 
 SUMMARY_MAX_LENGTH = 5000
 MEASURES_MAX_LENGTH = 2000

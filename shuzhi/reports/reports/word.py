@@ -30,9 +30,8 @@ from shuzhi.exports.word import (
     official_line,
     official_table,
 )
-
-from . import services
-from .models import SECTIONS, Report
+from shuzhi.reports.reports import services
+from shuzhi.reports.reports.models import SECTIONS, Report
 
 STATUS_LABELS = {
     "open": "待整改",

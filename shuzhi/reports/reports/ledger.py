@@ -13,9 +13,10 @@ from shuzhi.orgs.tree.models import Unit
 from shuzhi.orgs.tree.policies import unit_scope_q
 from shuzhi.rectification import extensions
 from shuzhi.rectification.models import Problem
-
-from .critique_policies import can_critique
-from .models import CarriedAnswer, Critique, PlanStatus, RectificationPlan, Report, ReportStatus
+from shuzhi.reports.critiques.models import Critique
+from shuzhi.reports.critiques.policies import can_critique
+from shuzhi.reports.plans.models import PlanStatus, RectificationPlan
+from shuzhi.reports.reports.models import CarriedAnswer, Report, ReportStatus
 
 
 def may_write_critique(actor, critique: Critique) -> bool:

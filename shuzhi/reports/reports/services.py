@@ -31,8 +31,7 @@ from shuzhi.core.notify import notify
 from shuzhi.core.transitions import Transition
 from shuzhi.cycles.models import RoundReporter
 from shuzhi.rectification.models import Problem
-
-from .models import (
+from shuzhi.reports.reports.models import (
     SECTIONS,
     AttachmentKind,
     CarriedAnswer,
@@ -41,8 +40,8 @@ from .models import (
     ReportStatus,
     ReportVersion,
 )
-from .policies import can_review_report, can_write_report
-from .transitions import REPORT
+from shuzhi.reports.reports.policies import can_review_report, can_write_report
+from shuzhi.reports.transitions import REPORT
 
 S = ReportStatus
 

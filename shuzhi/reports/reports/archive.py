@@ -26,9 +26,8 @@ from django_tasks import task
 from shuzhi.core import clock
 from shuzhi.core.notify import notify
 from shuzhi.cycles.models import Round
-
-from .models import Report, ReportStatus, ReportVersion
-from .word import filename, report_docx
+from shuzhi.reports.reports.models import Report, ReportStatus, ReportVersion
+from shuzhi.reports.reports.word import filename, report_docx
 
 SPOOL_BYTES = 8 * 1024 * 1024
 ARCHIVE_NAME_RE = re.compile(r"^\d{8}-\d{6}\.zip$")

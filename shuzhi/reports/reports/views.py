@@ -25,10 +25,14 @@ from shuzhi.core.files import max_bytes_for, serve_file
 from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.exports.responses import DOCX, attachment
 from shuzhi.kernel.loader import load
-
-from . import archive, forms, policies, quality, services, versions, word
-from .models import SECTIONS, Report, ReportAttachment, ReportStatus
-from .policies import can_review_report, can_write_report, may_see_reporter, reports_visible_to
+from shuzhi.reports.reports import archive, forms, policies, quality, services, versions, word
+from shuzhi.reports.reports.models import SECTIONS, Report, ReportAttachment, ReportStatus
+from shuzhi.reports.reports.policies import (
+    can_review_report,
+    can_write_report,
+    may_see_reporter,
+    reports_visible_to,
+)
 
 PAGE_SIZE = 30
 WRITER_ONLY = "只有述职单位的书记本人可以撰写该述职报告。"

@@ -42,10 +42,9 @@ from shuzhi.rectification.models import (
     Problem,
     Severity,
 )
-
-from .critique_policies import can_critique
-from .models import Critique, CritiqueRole
-from .policies import users_who_can_write
+from shuzhi.reports.critiques.models import Critique, CritiqueRole
+from shuzhi.reports.critiques.policies import can_critique
+from shuzhi.reports.reports.policies import users_who_can_write
 
 TEXT_MAX_LENGTH = 5000
 PORTFOLIO_MAX_LENGTH = 100

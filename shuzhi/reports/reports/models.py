@@ -1,4 +1,4 @@
-"""The written side of the round: reports, critiques and rectification plans.
+"""述职报告: the reporter's own account of the year, its versions, events and attachments.
 
 A ``Report`` belongs to one reporter of one round (``cycles.RoundReporter``). Its current text
 lives on the row; every submission freezes a ``ReportVersion`` so earlier versions can be
@@ -9,10 +9,8 @@ leaves a ``ReportEvent`` (who, when, comment).
 from the previous year, pre-filled when the report is created; all must be answered before the
 report can be submitted.
 
-A ``Critique`` (点评) is written by the host secretary or a leadership-team member for one
-reporter; each problem it names becomes a ``rectification.Problem`` with source 上级点评 and
-``critique`` pointing back here. A ``RectificationPlan`` (整改方案) is the unit's answer to
-those problems, approved or returned by the superior.
+Critiques (``critiques.models``) and rectification plans (``plans.models``) hang off the same
+``RoundReporter`` and are scoped by the same routes (:data:`REPORTER_ROUTES`).
 """
 
 from __future__ import annotations
@@ -253,106 +251,3 @@ class ReportAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class CritiqueRole(models.TextChoices):
-    HOST_SECRETARY = "host_secretary", _("主办单位书记")
-    TEAM_MEMBER = "team_member", _("班子成员（分管领域）")
-
-
-class Critique(TimeStampedModel):
-    """点评 of one reporter by the host secretary or a leadership-team member on a portfolio.
-
-    ``text`` is the overall comment; the problems it names are ``rectification.Problem`` rows
-    with ``critique`` set to this critique (``self.problems``). ``rating`` is the critic's
-    overall judgement on the scale of the round (a scale code; optional), used by assessment.
-    """
-
-    reporter = models.ForeignKey(
-        "cycles.RoundReporter",
-        verbose_name=_("述职对象"),
-        on_delete=models.CASCADE,
-        related_name="critiques",
-    )
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("点评人"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    author_label = models.CharField(_("点评人姓名"), max_length=150, blank=True)
-    role = models.CharField(
-        _("点评身份"),
-        max_length=16,
-        choices=CritiqueRole.choices,
-        default=CritiqueRole.HOST_SECRETARY,
-    )
-    portfolio = models.CharField(_("分管领域"), max_length=100, blank=True)
-    text = models.TextField(_("点评意见"), max_length=5000)
-    rating = models.CharField(_("总体评价"), max_length=16, blank=True)
-    published = models.BooleanField(_("已发布"), default=False)
-
-    class Meta:
-        verbose_name = _("点评")
-        verbose_name_plural = _("点评")
-        ordering = ["reporter_id", "created_at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.get_role_display()} · {self.reporter}"
-
-
-class PlanStatus(models.TextChoices):
-    DRAFT = "draft", _("草稿")
-    SUBMITTED = "submitted", _("已报送")
-    RETURNED = "returned", _("已退回")
-    APPROVED = "approved", _("已批准")
-
-
-class PlanQuerySet(ScopedQuerySet):
-    """A plan is read like its unit's report: through the reporting unit or the round's
-    host."""
-
-    scope_routes = REPORTER_ROUTES
-    view_action = "report.view"
-
-
-class RectificationPlan(TimeStampedModel):
-    """整改方案: the reporter's unit's plan for the problems named in the round.
-
-    ``items``: ``[{"problem": id, "measures": str, "deadline": "YYYY-MM-DD",
-    "responsible_leader_name": str, "responsible_person_name": str,
-    "responsible_department": str}]`` — applied to the problems when the plan is approved.
-    """
-
-    reporter = models.OneToOneField(
-        "cycles.RoundReporter",
-        verbose_name=_("述职对象"),
-        on_delete=models.CASCADE,
-        related_name="plan",
-    )
-    summary = models.TextField(_("总体思路"), blank=True, max_length=5000)
-    items = models.JSONField(_("整改事项"), default=list, blank=True)
-    status = models.CharField(
-        _("状态"), max_length=16, choices=PlanStatus.choices, default=PlanStatus.DRAFT
-    )
-    return_comment = models.TextField(_("退回意见"), blank=True)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("批准人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    approved_at = models.DateTimeField(_("批准时间"), null=True, blank=True)
-
-    objects = PlanQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("整改方案")
-        verbose_name_plural = _("整改方案")
-        ordering = ["reporter_id"]
-
-    def __str__(self) -> str:
-        return f"整改方案 · {self.reporter}"

@@ -5,6 +5,8 @@
 - may this user read it?                              :func:`can_view_report`
 - which reports may this user see?                    :func:`reports_visible_to`
 - which users may review this report?                 :func:`users_who_can_review`
+- does this user see this reporter at all?            :func:`may_see_reporter`,
+                                                      :func:`may_view_reporter`
 
 ``report.write`` is carried by the secretary role, whose grant reaches one level down; a report
 is the reporter's own account, so writing is narrowed to a secretary grant *exactly* on the
@@ -21,8 +23,7 @@ from shuzhi.cycles.models import RoundReporter
 from shuzhi.kernel.roles import roles_for
 from shuzhi.kernel.scope import granted_exactly_at, is_active_user, is_global, scopes_for
 from shuzhi.orgs.tree import policies as org_policies
-
-from .models import Report
+from shuzhi.reports.reports.models import Report
 
 
 def _reporter_of(obj: Report | RoundReporter) -> RoundReporter:
@@ -101,14 +102,18 @@ def reports_visible_to(user) -> QuerySet[Report]:
     return Report.objects.visible_to(user)
 
 
+def may_view_reporter(user, action: str, reporter: RoundReporter) -> bool:
+    """``action`` on the reporting unit or on the round's host — how a reporter's report,
+    critiques and plan are seen (each part adds its own writers)."""
+    return org_policies.can(user, action, reporter.unit) or org_policies.can(
+        user, action, reporter.round.host
+    )
+
+
 def may_see_reporter(user, reporter: RoundReporter) -> bool:
     """Does ``user`` see ``reporter``'s report at all: ``report.view`` on the unit or the host,
     or they write it (404 otherwise; 403 when seen but not theirs to write)."""
-    return (
-        org_policies.can(user, "report.view", reporter.unit)
-        or org_policies.can(user, "report.view", reporter.round.host)
-        or can_write_report(user, reporter)
-    )
+    return may_view_reporter(user, "report.view", reporter) or can_write_report(user, reporter)
 
 
 def users_who_can_review(report: Report) -> QuerySet:

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from . import report_views as views
+from shuzhi.reports.reports import views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.report_index, name="report_index"),

@@ -8,8 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from shuzhi.core.files import extensions_for
-
-from .models import SECTIONS, Report, ReportStatus
+from shuzhi.reports.reports.models import SECTIONS, Report, ReportStatus
 
 SECTION_HINTS = {
     "performance": "用第一人称写清自己做了什么、效果如何，多用数据和实例，少用形容词。",

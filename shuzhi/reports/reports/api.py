@@ -19,10 +19,14 @@ from ninja.pagination import paginate
 from shuzhi.cycles.models import RoundReporter
 from shuzhi.exports.responses import DOCX, attachment
 from shuzhi.kernel.loader import load
-
-from . import quality, services, versions, word
-from .models import Report
-from .policies import can_review_report, can_write_report, may_see_reporter, reports_visible_to
+from shuzhi.reports.reports import quality, services, versions, word
+from shuzhi.reports.reports.models import Report
+from shuzhi.reports.reports.policies import (
+    can_review_report,
+    can_write_report,
+    may_see_reporter,
+    reports_visible_to,
+)
 
 router = Router(tags=["述职报告"])
 
