@@ -14,6 +14,7 @@ from django.shortcuts import render
 
 from shuzhi.core import clock
 from shuzhi.kernel.loader import load
+from shuzhi.kernel.scope import scopes_for
 from shuzhi.orgs.models import Unit
 
 from . import policies, selectors
@@ -153,12 +154,17 @@ def my_work(request: HttpRequest) -> HttpResponse:
             chosen = unit
     year = _year(request)
     work = selectors.my_work(chosen, year=year) if chosen is not None else None
+    # Only the person who writes the unit's report calls it "my report"; an inspector or a
+    # viewer of the same unit sees the unit's report under the unit's name.
+    writes = {scope.path for scope in scopes_for(request.user, "report.write")}
+    own_report = chosen is not None and chosen.path in writes
     return render(
         request,
         "rectification/dashboard_mine.html",
         {
             "units": units,
             "work": work,
+            "own_report": own_report,
             "year": year,
             "years": year_choices()[1:],
             "today": clock.today(),
