@@ -14,7 +14,6 @@ from django.shortcuts import render
 
 from shuzhi.core import clock
 from shuzhi.kernel.loader import load
-from shuzhi.kernel.scope import scopes_for
 from shuzhi.orgs.models import Unit
 
 from . import policies, selectors
@@ -156,8 +155,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
     work = selectors.my_work(chosen, year=year) if chosen is not None else None
     # Only the person who writes the unit's report calls it "my report"; an inspector or a
     # viewer of the same unit sees the unit's report under the unit's name.
-    writes = {scope.path for scope in scopes_for(request.user, "report.write")}
-    own_report = chosen is not None and chosen.path in writes
+    own_report = chosen is not None and policies.writes_report_of(request.user, chosen)
     return render(
         request,
         "rectification/dashboard_mine.html",
