@@ -110,10 +110,50 @@ def _cut_lines(c: canvas.Canvas, width: float, height: float, cell_w: float, cel
     c.restoreState()
 
 
+def typing_address(base: str) -> str:
+    """The address where a voter who cannot scan types the code by hand."""
+    return f"{base.rstrip('/')}/v/"
+
+
+def _by_category(codes: list[tuple[str, str]]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Consecutive runs of one category label, in the order they come."""
+    groups: list[tuple[str, list[tuple[str, str]]]] = []
+    for code, category in codes:
+        if not groups or groups[-1][0] != category:
+            groups.append((category, []))
+        groups[-1][1].append((code, category))
+    return groups
+
+
+def _header_page(
+    c: canvas.Canvas, font: PdfFont, *, title: str, category: str, count: int, address: str
+) -> None:
+    """The page before a category's slips: staff see at a glance which pile is which."""
+    width, height = A4
+    c.setFillGray(0)
+    c.setFont(font.name, 16)
+    c.drawCentredString(
+        width / 2, height - 60 * mm, fit_text(title, font.name, 16, width - 40 * mm)
+    )
+    c.setFont(font.name, 40)
+    c.drawCentredString(
+        width / 2, height / 2 + 10 * mm, fit_text(category, font.name, 40, width - 30 * mm)
+    )
+    c.setFont(font.name, 16)
+    c.drawCentredString(width / 2, height / 2 - 10 * mm, f"投票码 {count} 张")
+    c.setFont(font.name, 11)
+    c.drawCentredString(
+        width / 2, height / 2 - 25 * mm, f"不能扫码的，请在浏览器中打开 {address} 输入投票码"
+    )
+    c.showPage()
+
+
 def render_slips(
     *, codes: list[tuple[str, str]], title: str, base_url: str, font: PdfFont | None = None
 ) -> bytes:
-    """Draw ``codes`` (``(code, category label)``, already in hand-out order) as slips."""
+    """Draw ``codes`` (``(code, category label)``, already in hand-out order, each category's
+    codes together) as slips: a header page per category, and each category starting on a new
+    page, so no one has to sort slips by category after cutting."""
     font = font or cjk_font()
     buffer = io.BytesIO()
     width, height = A4
@@ -123,49 +163,86 @@ def render_slips(
     cell_w = (width - 2 * MARGIN) / COLUMNS
     cell_h = (height - 2 * MARGIN) / ROWS
     per_page = COLUMNS * ROWS
-    pages = [codes[i : i + per_page] for i in range(0, len(codes), per_page)] or [[]]
+    address = typing_address(base_url)
     version = qr_version([vote_url(base_url, code) for code, _ in codes]) if codes else None
-    for page in pages:
+    groups = _by_category(codes)
+    if not groups:
         _cut_lines(c, width, height, cell_w, cell_h)
-        if font.warning:
-            c.setFont(font.name, 7)
-            c.drawString(MARGIN, height - MARGIN + 2 * mm, font.warning)
-        for index, (code, category) in enumerate(page):
-            col, row = index % COLUMNS, index // COLUMNS
-            x = MARGIN + col * cell_w
-            y = height - MARGIN - (row + 1) * cell_h
-            pad = PAD
-            qr_size = cell_h - 2 * pad
-            _draw_qr(c, vote_url(base_url, code), x + pad, y + pad, qr_size, version)
-            tx = x + pad + qr_size + 2 * mm
-            text_w = cell_w - (tx - x) - pad
-            c.setFillGray(0)
-            c.setFont(font.name, 7)
-            c.drawString(tx, y + cell_h - pad - 7, fit_text(title, font.name, 7, text_w))
-            c.setFont(font.name, 9)
-            c.drawString(tx, y + cell_h - pad - 19, fit_text(category, font.name, 9, text_w))
-            # 15 pt fits the product's 8-character codes; a longer code shrinks to stay inside
-            # its slip rather than run over the cut line (or off the page in the last column).
-            code_size = min(15.0, text_w / pdfmetrics.stringWidth(code, "Courier-Bold", 1))
-            c.setFont("Courier-Bold", code_size)
-            c.drawString(tx, y + pad + 9 * mm, code)
-            c.setFont(font.name, 6)
-            c.drawString(
-                tx, y + pad + 2 * mm, fit_text("扫码或输入投票码 · 一码一票", font.name, 6, text_w)
-            )
         c.showPage()
+    for category, group in groups:
+        _header_page(c, font, title=title, category=category, count=len(group), address=address)
+        pages = [group[i : i + per_page] for i in range(0, len(group), per_page)]
+        for page in pages:
+            _cut_lines(c, width, height, cell_w, cell_h)
+            if font.warning:
+                c.setFont(font.name, 7)
+                c.drawString(MARGIN, height - MARGIN + 2 * mm, font.warning)
+            for index, (code, label) in enumerate(page):
+                _draw_slip(c, font, index, code, label, title, base_url, version, cell_w, cell_h)
+            c.showPage()
     c.save()
     return buffer.getvalue()
 
 
+def _draw_slip(
+    c: canvas.Canvas,
+    font: PdfFont,
+    index: int,
+    code: str,
+    category: str,
+    title: str,
+    base_url: str,
+    version: int | None,
+    cell_w: float,
+    cell_h: float,
+) -> None:
+    """One slip: the QR code, the title, the category, the code and where to type it."""
+    height = A4[1]
+    col, row = index % COLUMNS, index // COLUMNS
+    x = MARGIN + col * cell_w
+    y = height - MARGIN - (row + 1) * cell_h
+    pad = PAD
+    qr_size = cell_h - 2 * pad
+    _draw_qr(c, vote_url(base_url, code), x + pad, y + pad, qr_size, version)
+    tx = x + pad + qr_size + 2 * mm
+    text_w = cell_w - (tx - x) - pad
+    c.setFillGray(0)
+    c.setFont(font.name, 7)
+    c.drawString(tx, y + cell_h - pad - 7, fit_text(title, font.name, 7, text_w))
+    c.setFont(font.name, 9)
+    c.drawString(tx, y + cell_h - pad - 19, fit_text(category, font.name, 9, text_w))
+    # 15 pt fits the product's 8-character codes; a longer code shrinks to stay inside its slip
+    # rather than run over the cut line (or off the page in the last column).
+    code_size = min(15.0, text_w / pdfmetrics.stringWidth(code, "Courier-Bold", 1))
+    c.setFont("Courier-Bold", code_size)
+    c.drawString(tx, y + pad + 12 * mm, code)
+    c.setFont(font.name, 6)
+    c.drawString(
+        tx, y + pad + 6 * mm, fit_text("扫码或输入投票码 · 一码一票", font.name, 6, text_w)
+    )
+    # The typing address in a plain font, so it reads the same on any printer.
+    address = typing_address(base_url)
+    c.setFont("Helvetica", min(6.0, text_w / pdfmetrics.stringWidth(address, "Helvetica", 1)))
+    c.drawString(tx, y + pad + 1.5 * mm, address)
+
+
 def shuffled_codes(ballot_round: BallotRound, category: str = "") -> list[tuple[str, str]]:
-    """The round's unused codes with their category labels, in a random order."""
+    """The round's unused codes with their category labels: one category after another, in
+    the order of the round's rules, each shuffled."""
     labels = tally.rules_of(ballot_round).category_labels
+    order = {cat: i for i, cat in enumerate(labels)}
     rows = VoteCode.objects.filter(round=ballot_round, used=False)
     if category:
         rows = rows.filter(category=category)
-    codes = [(code, labels.get(cat, cat)) for code, cat in rows.values_list("code", "category")]
-    secrets.SystemRandom().shuffle(codes)
+    by_category: dict[str, list[tuple[str, str]]] = {}
+    for code, cat in rows.values_list("code", "category"):
+        by_category.setdefault(cat, []).append((code, labels.get(cat, cat)))
+    rng = secrets.SystemRandom()
+    codes: list[tuple[str, str]] = []
+    for cat in sorted(by_category, key=lambda c: (order.get(c, len(order)), c)):
+        group = by_category[cat]
+        rng.shuffle(group)
+        codes.extend(group)
     return codes
 
 

@@ -239,3 +239,23 @@ def mark_all_read(*, actor) -> int:
             changes={"unread": [count, 0]},
         )
     return count
+
+
+@transaction.atomic
+def mark_many_read(*, actor, ids: Iterable[int]) -> int:
+    """Mark the chosen messages of the actor read (others' ids are ignored); returns how many
+    changed."""
+    wanted = [int(i) for i in ids]
+    count = Notification.objects.filter(user=actor, pk__in=wanted, read_at__isnull=True).update(
+        read_at=clock.now()
+    )
+    if count:
+        audit.record(
+            actor=actor,
+            action="inbox.read_many",
+            object_type="core.notification",
+            object_id=f"user:{actor.pk}",
+            object_label=f"{getattr(actor, 'display_name', actor)}的站内提醒",
+            changes={"read": [0, count]},
+        )
+    return count

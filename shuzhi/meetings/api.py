@@ -105,6 +105,7 @@ class SessionPatch(Schema):
 
 class StatusIn(Schema):
     status: str
+    confirm_date: bool = False
 
 
 class AddReportersIn(Schema):
@@ -200,7 +201,12 @@ def update_session(request, session_id: int, payload: SessionPatch):
 def transition(request, session_id: int, payload: StatusIn):
     """Move the session along planned → in_progress → closed → published."""
     session = _session(request.auth, session_id, change=True)
-    services.transition_session(actor=request.auth, session=session, status=payload.status)
+    services.transition_session(
+        actor=request.auth,
+        session=session,
+        status=payload.status,
+        confirm_date=payload.confirm_date,
+    )
     return _detail(_session(request.auth, session_id))
 
 

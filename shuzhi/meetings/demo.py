@@ -99,7 +99,8 @@ def seed_round_demo(stdout=None) -> Round | None:
             )
         services.transition_session(actor=actor, session=last, status=SessionStatus.IN_PROGRESS)
         services.transition_session(actor=actor, session=last, status=SessionStatus.CLOSED)
-        round_services.transition_round(actor=actor, round=previous, status=RoundStatus.ACTIVE)
+        # Starting its session made the round 进行中.
+        previous.refresh_from_db(fields=["status"])
         round_services.transition_round(actor=actor, round=previous, status=RoundStatus.CLOSED)
     round = _round(actor, province, YEAR, TITLE)
     session = _session(

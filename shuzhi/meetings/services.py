@@ -24,6 +24,7 @@ from django.utils import timezone
 from shuzhi.core import audit, transitions
 from shuzhi.cycles.models import Round, RoundReporter, RoundStatus
 from shuzhi.cycles.services import require_change
+from shuzhi.cycles.transitions import ROUND
 from shuzhi.orgs.imports.tabular import RowError, Table, TabularError
 
 from . import draw
@@ -232,18 +233,66 @@ def allowed_transitions(status: str) -> list[str]:
 
 
 @transaction.atomic
-def transition_session(*, actor, session: Session, status: str) -> Session:
+def transition_session(
+    *, actor, session: Session, status: str, confirm_date: bool | None = None
+) -> Session:
     """Move the session along :data:`transitions.SESSION`; anything else is refused.
+
+    Starting a session held on another day than planned is refused unless the person confirms
+    the date (``confirm_date=True``), which then becomes the session's date; ``None`` is for
+    callers that start a session on their own (the ballots app when the first formal ballot
+    opens, the demo's history) and asks nothing. The first session to start moves its round
+    from 筹备中 to 进行中.
 
     Also called by the ballots app: the first formal ballot of a planned session starts it."""
     _require(actor, session)
+    held_on = None
+    if status == S.IN_PROGRESS and confirm_date is not None:
+        held_on = _check_held_on(session, confirm_date)
     session = transitions.apply(SESSION, actor=actor, obj=session, to=status)
+    if held_on is not None:
+        planned = session.date
+        session.date = held_on
+        session.save(update_fields=["date"])
+        audit.record(
+            actor=actor,
+            action="session.date_confirm",
+            obj=session,
+            scope_path=_scope(session),
+            changes={"date": [planned.isoformat(), held_on.isoformat()]},
+            note="会议未按计划日期召开，已确认实际日期",
+        )
+    if status == S.IN_PROGRESS:
+        _start_round(actor, session)
     if status == S.CLOSED:
         # Nobody is left speaking in a closed meeting.
         session.reporters.filter(started_at__isnull=False, ended_at__isnull=True).update(
             ended_at=timezone.now()
         )
     return session
+
+
+def _check_held_on(session: Session, confirmed: bool) -> datetime.date | None:
+    """The guard on the date a session starts: the new date when confirmed, None when the
+    session runs as planned; refused with the reason when the day differs unconfirmed."""
+    today = timezone.localdate()
+    if session.date == today:
+        return None
+    if not confirmed:
+        raise ValidationError(
+            {
+                "date": f"本次会议计划于 {session.date:%Y-%m-%d} 召开，今天是 {today:%Y-%m-%d}。"
+                "如确在今天召开，请勾选“确认今天召开”，会议日期将改为今天；否则请按计划日期开始会议。"
+            }
+        )
+    return today
+
+
+def _start_round(actor, session: Session) -> None:
+    """The round is 进行中 from the moment its first session starts."""
+    rnd = Round.objects.select_for_update().get(pk=session.round_id)
+    if rnd.status == RoundStatus.DRAFT:
+        transitions.apply(ROUND, actor=actor, obj=rnd, to=RoundStatus.ACTIVE)
 
 
 # --- Agenda -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from shuzhi.cycles.forms import apply_service_errors
@@ -137,6 +138,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 },
             ),
             "is_planned": session.status == SessionStatus.PLANNED,
+            "today": timezone.localdate(),
             "is_open": session.status in services.OPEN_STATUSES,
         },
     )
@@ -149,7 +151,12 @@ def session_status(request: HttpRequest, pk: int) -> HttpResponse:
     status = request.POST.get("status", "")
 
     def run() -> str:
-        services.transition_session(actor=request.user, session=session, status=status)
+        services.transition_session(
+            actor=request.user,
+            session=session,
+            status=status,
+            confirm_date=request.POST.get("confirm_date") == "1",
+        )
         return f"会议状态已改为“{SessionStatus(status).label}”。"
 
     return _act(request, run, _page(session))

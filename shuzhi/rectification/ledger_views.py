@@ -153,12 +153,16 @@ def my_work(request: HttpRequest) -> HttpResponse:
             chosen = unit
     year = _year(request)
     work = selectors.my_work(chosen, year=year) if chosen is not None else None
+    # Only the person who writes the unit's report calls it "my report"; an inspector or a
+    # viewer of the same unit sees the unit's report under the unit's name.
+    own_report = chosen is not None and policies.writes_report_of(request.user, chosen)
     return render(
         request,
         "rectification/dashboard_mine.html",
         {
             "units": units,
             "work": work,
+            "own_report": own_report,
             "year": year,
             "years": year_choices()[1:],
             "today": clock.today(),

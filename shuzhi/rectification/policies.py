@@ -114,3 +114,9 @@ def can_view_sources(user) -> bool:
     """May ``user`` read the list of problem sources? Whoever manages it or may view problems
     somewhere."""
     return can_manage_sources(user) or bool(scopes_for(user, "problem.view"))
+
+
+def writes_report_of(user, unit) -> bool:
+    """Is ``user`` the one who writes ``unit``'s report (a ``report.write`` grant on it)? Only
+    they call the unit's report "my report"."""
+    return any(scope.path == unit.path for scope in scopes_for(user, "report.write"))

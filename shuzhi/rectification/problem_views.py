@@ -106,7 +106,19 @@ def problem_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One item's three lists on one page, its moves, notes, evidence and history."""
-    problem = _visible_problem(request, pk)
+    return _detail(request, _visible_problem(request, pk))
+
+
+def _detail(
+    request: HttpRequest,
+    problem: Problem,
+    *,
+    move_form: forms.TransitionForm | None = None,
+    note_form: forms.NoteForm | None = None,
+    evidence_form: forms.EvidenceForm | None = None,
+) -> HttpResponse:
+    """The item's page; a refused form passed in comes back bound, with what was typed and the
+    error beside its field, in place of its empty twin."""
     user = request.user
     notes = list(
         ProgressNote.objects.filter(problem=problem).select_related("author").order_by("on", "id")
@@ -127,7 +139,9 @@ def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     "to": move.target,
                     "move": move,
                     "closing": move.target == "closed",
-                    "form": forms.TransitionForm(initial={"to_status": move.target}),
+                    "form": move_form
+                    if move_form is not None and move_form.data.get("to_status") == move.target
+                    else forms.TransitionForm(initial={"to_status": move.target}),
                 }
             )
     can_work = not finished and _can_work(user, problem)
@@ -140,8 +154,8 @@ def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "moves": moves,
         "carried_to": carried_to,
         "can_work": can_work,
-        "note_form": forms.NoteForm() if can_work else None,
-        "evidence_form": forms.EvidenceForm() if can_work else None,
+        "note_form": (note_form or forms.NoteForm()) if can_work else None,
+        "evidence_form": (evidence_form or forms.EvidenceForm()) if can_work else None,
     }
     return render(request, "rectification/problem_detail.html", context)
 
@@ -184,15 +198,14 @@ def problem_transition(request: HttpRequest, pk: int) -> HttpResponse:
     problem = _visible_problem(request, pk)
     form = forms.TransitionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "请检查填写内容。")
-        return redirect(_page(problem))
+        return _detail(request, problem, move_form=form)
     try:
         services.transition(actor=request.user, problem=problem, **form.cleaned_data)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        problem.refresh_from_db(fields=["status"])
-        messages.success(request, f"状态已变更为“{services.status_label(problem.status)}”。")
+        apply_service_errors(form, exc)
+        return _detail(request, problem, move_form=form)
+    problem.refresh_from_db(fields=["status"])
+    messages.success(request, f"状态已变更为“{services.status_label(problem.status)}”。")
     return redirect(_page(problem))
 
 
@@ -201,31 +214,35 @@ def problem_transition(request: HttpRequest, pk: int) -> HttpResponse:
 def problem_note(request: HttpRequest, pk: int) -> HttpResponse:
     problem = _visible_problem(request, pk)
     form = forms.NoteForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(str(m) for errs in form.errors.values() for m in errs))
-        return redirect(_page(problem))
-    try:
-        services.add_note(actor=request.user, problem=problem, **form.cleaned_data)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "整改进展已记录。")
-    return redirect(_page(problem))
+    if form.is_valid():
+        try:
+            services.add_note(actor=request.user, problem=problem, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, "整改进展已记录。")
+            return redirect(_page(problem))
+    return _detail(request, problem, note_form=form)
 
 
 @login_required
 @require_POST
 def problem_evidence(request: HttpRequest, pk: int) -> HttpResponse:
     problem = _visible_problem(request, pk)
-    upload = request.FILES.get("file")
+    form = forms.EvidenceForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _detail(request, problem, evidence_form=form)
     try:
         services.add_evidence(
-            actor=request.user, problem=problem, upload=upload, note=request.POST.get("note", "")
+            actor=request.user,
+            problem=problem,
+            upload=form.cleaned_data["file"],
+            note=form.cleaned_data["note"],
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "佐证材料已上传。")
+        apply_service_errors(form, exc)
+        return _detail(request, problem, evidence_form=form)
+    messages.success(request, "佐证材料已上传。")
     return redirect(_page(problem))
 
 

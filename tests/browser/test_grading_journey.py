@@ -60,10 +60,19 @@ def test_committee_grades_and_secretary_acknowledges(page, world):
         "评定等次与建议等次不同，必须说明理由。"
     )
     row = page.locator("tr", has_text="深圳市委")
-    row.get_by_label("深圳市委评定等次").select_option("fair_good")
+    # The refused row keeps the chosen grade and says nothing is saved; the reason alone,
+    # added to it, saves the lowered grade.
+    expect(row.get_by_label("深圳市委评定等次")).to_have_value("fair_good")
+    expect(row.get_by_text("已保存")).to_have_count(0)
     row.get_by_label("调整理由").fill("述职材料与实际不符")
     row.get_by_role("button", name="保存").click()
     expect(page.locator("tr", has_text="深圳市委").get_by_text("已保存")).to_be_visible()
+    expect(page.locator("tr", has_text="深圳市委").get_by_label("深圳市委评定等次")).to_have_value(
+        "fair_good"
+    )
+    assert GradeRow.objects.get(reporter__unit__name="深圳市委", is_current=True).final == (
+        "fair_good"
+    )
 
     page.get_by_role("link", name="确定评定结果").click()
     expect(page.get_by_text("深圳市委：理由 述职材料与实际不符")).to_be_visible()

@@ -96,6 +96,7 @@ def _decorate(rows, grading: Grading, labels: dict[str, str]) -> None:
         row.cells = [(code, _value(row.components.get(code))) for code in codes]
         row.suggested_label = labels.get(row.suggested, "")
         row.final_label = labels.get(row.final, row.final)
+        row.error = ""
 
 
 def _row_context(request: HttpRequest, grading: Grading, rnd: Round) -> dict:
@@ -114,7 +115,13 @@ def _row_context(request: HttpRequest, grading: Grading, rnd: Round) -> dict:
 def round_page(request: HttpRequest, round_id: int) -> HttpResponse:
     """The grading page of a round: every reporter's composite, components, suggestion and the
     committee's grade."""
-    rnd = _round(request, round_id)
+    return _render_round(request, _round(request, round_id))
+
+
+def _render_round(
+    request: HttpRequest, rnd: Round, *, refused: tuple[int, Any, str] | None = None
+) -> HttpResponse:
+    """The grading page; ``refused`` = (row id, posted data, error) of a refused decision."""
     grading = grading_selectors.grading_of(rnd)
     context: dict[str, Any] = {
         "round": rnd,
@@ -131,6 +138,12 @@ def round_page(request: HttpRequest, round_id: int) -> HttpResponse:
     page = Paginator(rows, ROW_PAGE_SIZE).get_page(request.GET.get("page"))
     context.update(_row_context(request, grading, rnd))
     _decorate(page, grading, context["labels"])
+    if refused is not None:
+        row_id, data, error = refused
+        for row in page:
+            if row.pk == row_id:
+                _keep_typed(row, data)
+                row.error = error  # type: ignore[attr-defined]
     context.update(
         {
             "page": page,
@@ -275,15 +288,27 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         row = GradeRow.objects.select_related("reporter__unit", "reporter__person").get(pk=row.pk)
         context = _row_context(request, row.grading, rnd)
         _decorate([row], row.grading, context["labels"])
-        context.update({"row": row, "error": error, "posted": request.POST if error else None})
+        if error:
+            _keep_typed(row, request.POST)
+        context.update({"row": row, "error": error, "saved": not error})
         # 200 even when refused: htmx swaps only successful responses, and the row shows the
-        # refusal in place.
+        # refusal in place, with what was chosen and typed.
         return render(request, "assessment/grading_row.html", context)
     if error:
+        # Without JavaScript the whole page comes back with the refused row as it was typed, so
+        # nothing is lost between the refusal and the corrected save.
         messages.error(request, f"{row.reporter.unit.name}：{error}")
-    else:
-        messages.success(request, f"已保存 {row.reporter.unit.name} 的评定等次。")
+        return _render_round(request, rnd, refused=(row.pk, request.POST, error))
+    messages.success(request, f"已保存 {row.reporter.unit.name} 的评定等次。")
     return _grading_page(rnd)
+
+
+def _keep_typed(row: GradeRow, data) -> None:
+    """Show the committee's refused input on the row instead of the stored values."""
+    row.final = data.get("final", row.final)
+    row.reason = data.get("reason", "")
+    row.opinion = data.get("opinion", "")
+    row.disqualifiers = data.getlist("disqualifiers")
 
 
 @login_required

@@ -425,6 +425,7 @@ def test_close_and_publish(world):
     actions = list(AuditEntry.objects.order_by("pk").values_list("action", flat=True))
     assert actions == [
         "session.status",
+        "round.status",  # the first session to start makes the round 进行中
         "ballot.round_open",
         "ballot.codes_issue",
         "ballot.round_close",

@@ -48,7 +48,8 @@ def test_slips_pdf_has_every_unused_code_on_a4_pages(world, client, tmp_path):
     assert response["Content-Type"] == "application/pdf"
     pdf = response.content
     assert pdf.startswith(b"%PDF")
-    assert page_count(pdf) == 2  # 28 unused codes, 24 a page
+    # A header page and one page of slips for each of the two categories.
+    assert page_count(pdf) == 4
     assert b"/MediaBox [ 0 0 595.2756 841.8898 ]" in pdf  # A4
     if cjk_font().embedded:
         assert b"/FontFile2" in pdf  # TrueType outlines embedded
@@ -58,6 +59,43 @@ def test_slips_pdf_has_every_unused_code_on_a4_pages(world, client, tmp_path):
     for code in leaders[:2]:
         assert code not in text  # used codes are not printed again
     assert "领导班子成员" in text and s.session.title[:6] in text
+
+
+def test_each_category_has_a_header_page_and_its_own_pages(world, client, tmp_path):
+    s = make_setup(world)
+    leaders = issue_codes(s.ballot_round, "leaders", 30)
+    public = issue_codes(s.ballot_round, "public", 5)
+    client.force_login(world.alice)
+    pdf = client.get(f"/ballots/round/{s.ballot_round.pk}/slips.pdf").content
+    pages = pdf_text(pdf, tmp_path).split("\f")[:-1]
+    labels = slips.tally.rules_of(s.ballot_round).category_labels
+    leader_label, public_label = labels["leaders"], labels["public"]
+    # leaders: header + 2 pages (30 codes, 24 a page); public: header + 1 page.
+    assert len(pages) == 5
+    assert leader_label in pages[0] and "投票码 30 张" in pages[0]
+    assert "http://testserver/v/" in pages[0]
+    assert public_label in pages[3] and "投票码 5 张" in pages[3]
+    leader_pages, public_pages = pages[1] + pages[2], pages[4]
+    assert sorted(c for c in leaders if c in leader_pages) == sorted(leaders)
+    assert not any(c in leader_pages for c in public)
+    assert sorted(c for c in public if c in public_pages) == sorted(public)
+    # Every slip prints its category and the address to type the code at.
+    assert leader_pages.count("http://testserver/v/") == 30
+    assert public_pages.count("http://testserver/v/") == 5
+    assert public_pages.count(public_label) == 5
+
+
+def test_codes_are_shuffled_only_within_their_category(world):
+    s = make_setup(world)
+    issue_codes(s.ballot_round, "leaders", 20)
+    issue_codes(s.ballot_round, "public", 20)
+    labels = slips.tally.rules_of(s.ballot_round).category_labels
+    orders = set()
+    for _ in range(5):
+        codes = slips.shuffled_codes(s.ballot_round)
+        assert [label for _, label in codes] == [labels["leaders"]] * 20 + [labels["public"]] * 20
+        orders.add(tuple(c for c, _ in codes))
+    assert len(orders) > 1
 
 
 def test_slips_come_in_random_order(world):
@@ -121,7 +159,8 @@ def _gray_pixels(pdf: bytes, tmp_path, dpi: int) -> tuple[int, int, bytes]:
         pytest.skip("pdftoppm (poppler-utils) is not installed; drawing not checked")
     (tmp_path / "qr.pdf").write_bytes(pdf)
     subprocess.run(
-        ["pdftoppm", "-gray", "-r", str(dpi), "-f", "1", "-l", "1", "qr.pdf", "page"],
+        # Page 2: the first page of slips, after the category's header page.
+        ["pdftoppm", "-gray", "-r", str(dpi), "-f", "2", "-l", "2", "qr.pdf", "page"],
         cwd=tmp_path,
         check=True,
     )

@@ -69,8 +69,15 @@ def test_round_and_meeting_flow(client, world, secretaries):
     )
     assert response.status_code == 422
     assert "不能从“未开始”改为“已结束”" in response.json()["errors"]["status"][0]
+    # Planned for 12-20: starting it on another day needs the date confirmed.
     response = client.post(
         f"/api/meetings/{session_id}/status", {"status": "in_progress"}, content_type=J
+    )
+    assert "计划于 2026-12-20 召开" in response.json()["errors"]["date"][0]
+    response = client.post(
+        f"/api/meetings/{session_id}/status",
+        {"status": "in_progress", "confirm_date": True},
+        content_type=J,
     )
     assert response.json()["status"] == "in_progress"
     detail = client.get(f"/api/rounds/{round_id}").json()

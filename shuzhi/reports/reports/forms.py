@@ -143,7 +143,8 @@ class ReportEditForm(forms.Form):
 
 class ReviewForm(forms.Form):
     status = forms.ChoiceField(
-        choices=[(ReportStatus.RETURNED, "退回修改"), (ReportStatus.ACCEPTED, "审核通过")]
+        choices=[(ReportStatus.RETURNED, "退回修改"), (ReportStatus.ACCEPTED, "审核通过")],
+        error_messages={"required": "请选择审核结果。", "invalid_choice": "请选择审核结果。"},
     )
     comment = forms.CharField(
         label="审核意见",

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from shuzhi.core.files import max_bytes_for, serve_file
+from shuzhi.cycles.forms import apply_service_errors
 from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.exports.responses import DOCX, attachment
 from shuzhi.kernel.loader import load
@@ -313,7 +314,13 @@ def report_checks(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The report as written, its checklist, history, versions, attachments and actions."""
-    report = _visible_report(request, pk)
+    return _render_detail(request, _visible_report(request, pk))
+
+
+def _render_detail(
+    request: HttpRequest, report, *, review_form: forms.ReviewForm | None = None
+) -> HttpResponse:
+    """The report page; a refused review comes back with the comment as typed."""
     content = services.snapshot(report)
     moves = services.allowed_moves(report, request.user)
     return render(
@@ -333,7 +340,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and report.status in services.EDITABLE,
             "can_review": any(m.permission == "reviewer" for m in moves),
             "can_submit": any(m.permission == "writer" for m in moves),
-            "review_form": forms.ReviewForm(),
+            "review_form": review_form or forms.ReviewForm(),
         },
     )
 
@@ -359,21 +366,20 @@ def report_review(request: HttpRequest, pk: int) -> HttpResponse:
     if not can_review_report(request.user, report):
         raise PermissionDenied("只有主办组织的审核人员可以审核该述职报告。")
     form = forms.ReviewForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "请选择审核结果。")
-        return _detail(report)
-    try:
-        report = services.transition(
-            actor=request.user,
-            report=report,
-            to_status=form.cleaned_data["status"],
-            comment=form.cleaned_data["comment"],
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"述职报告现为“{report.get_status_display()}”。")
-    return _detail(report)
+    if form.is_valid():
+        try:
+            report = services.transition(
+                actor=request.user,
+                report=report,
+                to_status=form.cleaned_data["status"],
+                comment=form.cleaned_data["comment"],
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"述职报告现为“{report.get_status_display()}”。")
+            return _detail(report)
+    return _render_detail(request, report, review_form=form)
 
 
 @login_required

@@ -1,0 +1,130 @@
+"""Forms never lose input: each form below is posted with one invalid value, and the page
+that comes back must show the error and still hold every other value the user typed — not a
+redirect to an empty form with a message above it."""
+
+from __future__ import annotations
+
+import datetime
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.urls import reverse
+
+from shuzhi.assessment.grading import services as gs
+from shuzhi.assessment.tests.grading_setup import FORMULA, THRESHOLDS, finished_session
+from shuzhi.cycles import services as cs
+from shuzhi.orgs.models import Person, Post, PostRole
+from shuzhi.rectification.models import Problem, ProblemStatus, ProgressNote
+from shuzhi.rectification.tests.problem_fixtures import record
+from shuzhi.reports.reports import services as report_services
+from shuzhi.reports.models import Report
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass
+class Case:
+    """One form: who posts it, where, what (one value invalid), the error expected and the
+    typed values that must come back."""
+
+    user: object
+    url: str
+    data: dict
+    error: str
+    kept: list[str]
+    unchanged: Callable[[], bool]
+
+
+def _grading_decide(world) -> Case:
+    session = finished_session(world)
+    grading = gs.save_grading(
+        actor=world.alice, round=session.annual, formula=FORMULA, thresholds=THRESHOLDS
+    )
+    gs.compute_suggestions(actor=world.alice, grading=grading)
+    row = grading.rows.get(reporter__unit__name="深圳市委", is_current=True)
+    return Case(
+        user=world.alice,
+        url=f"/assessment/grading/row/{row.pk}/decide/",
+        # 较好 differs from the suggested 好 and has no reason: refused.
+        data={"final": "fair_good", "reason": "", "opinion": "群众评价较高但材料不实"},
+        error="评定等次与建议等次不同，必须说明理由。",
+        kept=['<option value="fair_good" selected>', "群众评价较高但材料不实"],
+        unchanged=lambda: grading.rows.get(pk=row.pk).final == "good",
+    )
+
+
+def _submitted_problem(world) -> Problem:
+    problem = record(world)
+    Problem.objects.filter(pk=problem.pk).update(status=ProblemStatus.SUBMITTED)
+    return problem
+
+
+def _problem_verify(world) -> Case:
+    problem = _submitted_problem(world)
+    return Case(
+        user=world.dave,
+        url=reverse("problem_transition", args=[problem.pk]),
+        # No evidence yet: closing is refused, the verdict typed must come back.
+        data={"to_status": ProblemStatus.CLOSED, "verdict": "整改到位，群众满意"},
+        error="销号前须至少上传一份整改佐证材料。",
+        kept=["整改到位，群众满意"],
+        unchanged=lambda: Problem.objects.get(pk=problem.pk).status == ProblemStatus.SUBMITTED,
+    )
+
+
+def _problem_note(world) -> Case:
+    problem = record(world)
+    return Case(
+        user=world.bob,
+        url=reverse("problem_note", args=[problem.pk]),
+        data={"on": "2025-13-45", "text": "已召开专题会议研究整改"},
+        error="输入一个有效的日期。",
+        kept=["已召开专题会议研究整改", "2025-13-45"],
+        unchanged=lambda: not ProgressNote.objects.filter(problem=problem).exists(),
+    )
+
+
+def _report_review(world) -> Case:
+    person = Person.objects.create(name="甲书记", unit=world.city_a)
+    Post.objects.create(
+        person=person,
+        unit=world.city_a,
+        role=PostRole.SECRETARY,
+        start_date=datetime.date(2020, 1, 1),
+    )
+    rnd = cs.create_round(actor=world.alice, host=world.province, year=2026)
+    cs.add_reporters_by_codes(actor=world.alice, round=rnd, codes="440100")
+    report = report_services.ensure_report(actor=world.bob, reporter=rnd.reporters.get())
+    report_services.submit(actor=world.bob, report=report)
+    return Case(
+        user=world.alice,
+        url=reverse("report_review", args=[report.pk]),
+        data={"status": "bogus", "comment": "请补充基层党组织覆盖率数据"},
+        error="请选择审核结果。",
+        kept=["请补充基层党组织覆盖率数据"],
+        unchanged=lambda: Report.objects.get(pk=report.pk).status == "submitted",
+    )
+
+
+CASES = {
+    "grading-decide": _grading_decide,
+    "problem-verify": _problem_verify,
+    "problem-note": _problem_note,
+    "report-review": _report_review,
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_refused_form_keeps_what_was_typed(client, world, settings, tmp_path, name):
+    settings.MEDIA_ROOT = tmp_path
+    case = CASES[name](world)
+    client.force_login(case.user)
+    response = client.post(case.url, case.data)
+    assert response.status_code == 200, "a refused form is shown again, not redirected"
+    page = html.unescape(response.content.decode())
+    assert case.error in page
+    for value in case.kept:
+        assert value in page, f"{name}: {value!r} was lost"
+    assert case.unchanged()
