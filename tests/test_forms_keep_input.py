@@ -18,8 +18,8 @@ from shuzhi.cycles import services as cs
 from shuzhi.orgs.models import Person, Post, PostRole
 from shuzhi.rectification.models import Problem, ProblemStatus, ProgressNote
 from shuzhi.rectification.tests.problem_fixtures import record
-from shuzhi.reports.reports import services as report_services
 from shuzhi.reports.models import Report
+from shuzhi.reports.reports import services as report_services
 
 pytestmark = pytest.mark.django_db
 
