@@ -119,14 +119,15 @@ def close_round(*, actor, ballot_round: BallotRound, shares: Any = None) -> Ball
     if shares is not None:
         _require(actor, ballot_round)
         rebuild_key(ballot_round, shares)
-    closed = _close(actor=actor, ballot_round=ballot_round)
+    # Counting at once vacuums after the count; one VACUUM then covers both.
+    closed = _close(actor=actor, ballot_round=ballot_round, vacuum=shares is None)
     if shares is not None and closed.sealed:
         closed = unseal_round(actor=actor, ballot_round=closed, shares=shares)
     return closed
 
 
 @transaction.atomic
-def _close(*, actor, ballot_round: BallotRound) -> BallotRound:
+def _close(*, actor, ballot_round: BallotRound, vacuum: bool) -> BallotRound:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("LOCK TABLE ballots_votecode IN SHARE MODE")
@@ -146,7 +147,8 @@ def _close(*, actor, ballot_round: BallotRound) -> BallotRound:
         if void:
             ballot_round.void_reason = VOID_REASON
 
-    _vacuum_after_commit()
+    if vacuum:
+        _vacuum_after_commit()
     return transitions.apply(
         BALLOT_ROUND,
         actor=actor,
