@@ -149,7 +149,7 @@ def test_supervisors_and_comments_are_checked(world):
             )
     assert not BallotRound.objects.exists()
     rnd = services.open_round(actor=world.alice, session=meeting.session)
-    assert rnd.seal_threshold == 1 and [s.name for s in rnd.shares] == ["监票人"]
+    assert rnd.seal_threshold == 1 and [s.name for s in rnd.shares] == ["监票人"]  # type: ignore[attr-defined]
     code = services.issue_codes(actor=world.alice, ballot_round=rnd)[0]
     comments = {str(r.pk): "意" * 400 for r in meeting.reporters}
     with pytest.raises(ValidationError, match="合计不能超过 1000 个字"):
