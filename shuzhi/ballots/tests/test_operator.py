@@ -144,7 +144,9 @@ def test_the_database_administrator_links_no_code_to_any_ballot(world, client, c
     content_ids = {
         xid
         for table in CONTENT_TABLES
-        for (xid,) in _all(f"SELECT DISTINCT xmin::text::bigint FROM {table}")
+        for (xid,) in _all(
+            f"SELECT DISTINCT xmin::text::bigint FROM {table} WHERE round_id = %s", [rnd.pk]
+        )
     }
     code_ids = {
         xid
