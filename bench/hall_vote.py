@@ -79,6 +79,7 @@ RATIO_GOAL = 0.8
 P99_GOAL_MS = 150.0
 PHONE_RATIO_GOAL = 0.8  # the phone flow's ballots/s against the JSON API's, same run
 PHONE_P99_GOAL_MS = 300.0  # the whole flow: page, form, receipt
+CLOSE_GOAL_S = 5.0  # closing and counting a 2,000-voter round (issue #10)
 PAGE_GOAL_BYTES = 12 * 1024  # the ballot page on the wire, 40 reporters
 WRK_THREADS = 2
 
@@ -245,6 +246,7 @@ class Hall:
     phone_codes: list[str] = field(default_factory=list)
     phone_warmup_codes: list[str] = field(default_factory=list)
     item_codes: list[str] = field(default_factory=list)
+    shares: list[str] = field(default_factory=list)
 
 
 def split_expected(total: int, parts: int) -> list[int]:
@@ -337,6 +339,7 @@ def seed(*, voters: int, reporters: int, warmup: int, sub_items: int = 0) -> Hal
         phone_warmup_codes=codes[2 * voters + warmup : 2 * voters + 2 * warmup],
         scale_codes=[s["code"] for s in ballot_round.policy["scale"]],
         item_codes=[s["code"] for s in ballot_round.policy.get("sub_items", [])],
+        shares=[s.share for s in ballot_round.shares],
     )
 
 
@@ -351,14 +354,20 @@ def reset_votes(hall: Hall) -> None:
     """Forget every vote, so the next server starts from the same state; vacuum the tables."""
     from django.db import connection
 
-    from shuzhi.ballots.models import Ballot, BallotComment, VoteCode
+    from shuzhi.ballots.models import Ballot, BallotComment, SealedBallot, VoteCode
 
+    SealedBallot.objects.filter(round_id=hall.ballot_round_id).delete()
     Ballot.objects.filter(round_id=hall.ballot_round_id).delete()
     BallotComment.objects.filter(round_id=hall.ballot_round_id).delete()
     VoteCode.objects.filter(round_id=hall.ballot_round_id).update(used=False, nonce="", receipt="")
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE bench_vote")
-        for table in ("ballots_ballot", "ballots_votecode", "ballots_ballotcomment"):
+        for table in (
+            "ballots_sealedballot",
+            "ballots_ballot",
+            "ballots_votecode",
+            "ballots_ballotcomment",
+        ):
             cursor.execute(f"VACUUM ANALYZE {table}")
         cursor.execute("CHECKPOINT")
     connection.close()
@@ -373,26 +382,50 @@ def truncate_bench_table() -> None:
 
 
 def stored_state(hall: Hall) -> tuple[list[str], list[int]]:
-    """Receipts of the used codes, and the rating count of each stored ballot (read through
-    the view that unnests the ballots, as the tally does)."""
+    """Receipts of the used codes, and the rating count of each stored ballot: the sealed
+    ballots are opened in memory with the supervisor's share (the round stays open)."""
     from django.db import connection
-    from django.db.models import Count
 
-    from shuzhi.ballots.models import BallotEntry, VoteCode
+    from shuzhi.ballots import counting, sealing
+    from shuzhi.ballots.models import BallotRound, SealedBallot, VoteCode
 
     receipts = list(
         VoteCode.objects.filter(round_id=hall.ballot_round_id, used=True).values_list(
             "receipt", flat=True
         )
     )
-    rows = list(
-        BallotEntry.objects.filter(round_id=hall.ballot_round_id)
-        .values("ballot")
-        .annotate(n=Count("*"))
-        .values_list("n", flat=True)
-    )
+    ballot_round = BallotRound.objects.get(pk=hall.ballot_round_id)
+    opener = sealing.opener(counting.rebuild_key(ballot_round, hall.shares))
+    rows = []
+    for box in SealedBallot.objects.filter(round=ballot_round).values_list("box", flat=True):
+        content = json.loads(sealing.unseal(opener, box))
+        rows.append(len(content["r"]) + sum(len(v) for v in content["i"].values()))
     connection.close()
     return receipts, rows
+
+
+def time_close(hall: Hall) -> None:
+    """Close the round with the supervisor's share and time it: the close, the count of every
+    sealed ballot into the tally tables, and the VACUUM after it."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from shuzhi.ballots import services
+    from shuzhi.ballots.models import Ballot, BallotRound, SealedBallot
+
+    ballot_round = BallotRound.objects.get(pk=hall.ballot_round_id)
+    sealed = SealedBallot.objects.filter(round=ballot_round).count()
+    organiser = get_user_model().objects.get(username="bench-organiser")
+    started = time.perf_counter()
+    services.close_round(actor=organiser, ballot_round=ballot_round, shares=hall.shares)
+    seconds = time.perf_counter() - started
+    counted = Ballot.objects.filter(round=ballot_round).count()
+    connection.close()
+    print(f"# close: {sealed} sealed ballots, {counted} counted")
+    per_2000 = seconds * 2000 / max(sealed, 1)
+    print(f"figure close_and_count_seconds {seconds:.2f} s ({sealed} ballots)")
+    print(f"figure close_and_count_per_2000 {per_2000:.2f} s")
+    print(target_line("close_time", per_2000 / CLOSE_GOAL_S, 1.0, at_least=False), flush=True)
 
 
 def proc_cpu(pids: list[int]) -> dict[int, float]:
@@ -832,6 +865,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         for spec in server_specs(args.server, args.workers, args.threads):
             bench_server(spec, hall, env, args, workdir, rng)
+        time_close(hall)
     finally:
         from django.db import connections
 

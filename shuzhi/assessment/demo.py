@@ -46,6 +46,7 @@ from shuzhi.assessment.grading.models import GradeRow, Grading
 from shuzhi.assessment.indicators import services
 from shuzhi.assessment.indicators.models import AdjustmentKind, IndicatorSet
 from shuzhi.assessment.results import services as results_services
+from shuzhi.ballots import sealing
 from shuzhi.ballots import services as ballot_services
 from shuzhi.ballots.models import BallotRound, BallotRoundStatus
 from shuzhi.core import audit, clock
@@ -217,10 +218,16 @@ def _grade(rng: random.Random, standing: float) -> str:
     return "average" if u < good + fair + (1 - good - fair) * 0.8 else "poor"
 
 
+# The demo round's vote supervisors (监票人): names only, as the product stores them.
+DEMO_SUPERVISORS = ("纪委监票人 赵敏", "组织部监票人 钱坤", "职工代表监票人 孙丽")
+
+
 def _ballots(actor, session: Session, rng: random.Random) -> int:
     """A formal ballot round of ``session``: codes for the expected voters, one ballot per
-    voter present, closed. Returns the ballots cast."""
+    voter present (sealed), closed and counted with the shares of two of its three demo
+    supervisors. Returns the ballots cast."""
     categories = list(session.categories.all())
+    keys = sealing.generate(n=len(DEMO_SUPERVISORS), k=2)
     with _on(VOTING_DAY, 9):
         ballot_round = BallotRound.objects.create(
             session=session,
@@ -228,9 +235,13 @@ def _ballots(actor, session: Session, rng: random.Random) -> int:
             is_test=False,
             status=BallotRoundStatus.OPEN,
             reporters=ballot_services._reporters_snapshot(session),
-            policy=ballot_services._policy_snapshot(session, categories),
+            policy=ballot_services._policy_snapshot(session, categories)
+            | {"seal_key": keys.public_key.hex()},
             opened_at=timezone.now(),
+            sealed=True,
+            seal_threshold=2,
         )
+        shares = ballot_services.attach_supervisors(ballot_round, list(DEMO_SUPERVISORS), keys)
         audit.record(
             actor=actor,
             action="ballot.round_open",
@@ -253,7 +264,10 @@ def _ballots(actor, session: Session, rng: random.Random) -> int:
                     code=code, nonce=f"demo-{category.code}-{n}", ratings=ratings
                 )
                 cast += 1
-        ballot_services.close_round(actor=actor, ballot_round=ballot_round)
+        # Two of the three supervisors count; the third share is never needed.
+        ballot_services.close_round(
+            actor=actor, ballot_round=ballot_round, shares=[s.share for s in shares[1:]]
+        )
     return cast
 
 

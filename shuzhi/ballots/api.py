@@ -1,6 +1,7 @@
-"""Ballot management API: open, close and publish rounds, issue codes, read progress and the
-counted receipts. Scoped by ``ballot.manage`` on the host unit: a session or round outside
-scope answers 404; refusals of the services answer 403 / 422 (handlers in ``shuzhi.api``)."""
+"""Ballot management API: open, close, count and publish rounds, issue codes, read progress
+and the counted receipts. Opening answers with the supervisors' shares, that once.
+Scoped by ``ballot.manage`` on the host unit: a session or round outside scope answers 404;
+refusals of the services answer 403 / 422 (handlers in ``shuzhi.api``)."""
 
 from __future__ import annotations
 
@@ -34,12 +35,31 @@ class RoundOut(Schema):
     opened_at: datetime.datetime | None
     closed_at: datetime.datetime | None
     void_reason: str
+    sealed: bool
+    seal_threshold: int
+    supervisors: list[str]
     ballots: int
     categories: list[CategoryOut]
 
 
+class SupervisorShareOut(Schema):
+    number: int
+    name: str
+    share: str
+
+
+class OpenedRoundOut(RoundOut):
+    shares: list[SupervisorShareOut]
+
+
 class OpenIn(Schema):
     is_test: bool = False
+    supervisors: list[str] | None = None
+    threshold: int | None = None
+
+
+class SharesIn(Schema):
+    shares: list[str]
 
 
 class CodesIn(Schema):
@@ -62,6 +82,9 @@ def _round_out(progress: selectors.RoundProgress) -> dict:
         "opened_at": rnd.opened_at,
         "closed_at": rnd.closed_at,
         "void_reason": rnd.void_reason,
+        "sealed": rnd.sealed,
+        "seal_threshold": rnd.seal_threshold,
+        "supervisors": [s.name for s in rnd.supervisors.all()],
         "ballots": progress.ballots,
         "categories": [c.__dict__ for c in progress.categories],
     }
@@ -93,12 +116,21 @@ def session_rounds(request, session_id: int):
 
 
 @router.post(
-    "/sessions/{session_id}/rounds", response={201: RoundOut}, summary="开始投票（测试或正式）"
+    "/sessions/{session_id}/rounds",
+    response={201: OpenedRoundOut},
+    summary="开始投票（测试或正式）；返回各监票人的份额，仅此一次",
 )
 def open_round(request, session_id: int, payload: OpenIn):
     session = _session(request, session_id)
-    rnd = services.open_round(actor=request.auth, session=session, is_test=payload.is_test)
-    return Status(201, _progress(rnd))
+    rnd = services.open_round(
+        actor=request.auth,
+        session=session,
+        is_test=payload.is_test,
+        supervisors=payload.supervisors,
+        threshold=payload.threshold,
+    )
+    shares = [s.__dict__ for s in rnd.shares]  # type: ignore[attr-defined]
+    return Status(201, _progress(rnd) | {"shares": shares})
 
 
 @router.get("/rounds/{pk}", response=RoundOut, summary="投票轮次与进度")
@@ -114,9 +146,18 @@ def issue_codes(request, pk: int, payload: CodesIn):
     return Status(201, [{"code": c.code, "category": c.category} for c in codes])
 
 
-@router.post("/rounds/{pk}/close", response=RoundOut, summary="结束投票")
+@router.post("/rounds/{pk}/close", response=RoundOut, summary="结束投票（选票待开箱计票）")
 def close_round(request, pk: int):
     return _progress(services.close_round(actor=request.auth, ballot_round=_round(request, pk)))
+
+
+@router.post("/rounds/{pk}/unseal", response=RoundOut, summary="开箱计票（监票人份额）")
+def unseal_round(request, pk: int, payload: SharesIn):
+    return _progress(
+        services.unseal_round(
+            actor=request.auth, ballot_round=_round(request, pk), shares=payload.shares
+        )
+    )
 
 
 @router.post("/rounds/{pk}/publish", response=RoundOut, summary="公布结果")

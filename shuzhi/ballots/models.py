@@ -64,6 +64,11 @@ class BallotRound(models.Model):
     opened_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     void_reason = models.TextField(_("作废原因"), blank=True)
+    # Sealed ballots (docs/decisions/0004-ballot-anonymity.md): phone ballots wait encrypted in
+    # SealedBallot until ``seal_threshold`` supervisors present their shares; the public key is
+    # in the policy snapshot (``policy["seal_key"]``), the private key nowhere.
+    sealed = models.BooleanField(_("待开箱"), default=False)
+    seal_threshold = models.PositiveSmallIntegerField(_("开箱所需监票人数"), default=1)
 
     objects = BallotRoundQuerySet.as_manager()
 
@@ -77,6 +82,32 @@ class BallotRound(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session} 第{self.number}轮{'（测试）' if self.is_test else ''}"
+
+
+class VoteSupervisor(models.Model):
+    """A vote supervisor (监票人) of a round: the holder of share ``number`` of the round's
+    private key. Only the name and the number are stored — the share itself was shown once,
+    when the round opened, and exists only where the supervisor keeps it."""
+
+    round = models.ForeignKey(
+        BallotRound,
+        verbose_name=_("投票轮次"),
+        on_delete=models.CASCADE,
+        related_name="supervisors",
+    )
+    number = models.PositiveSmallIntegerField(_("份额编号"))
+    name = models.CharField(_("监票人"), max_length=64)
+
+    class Meta:
+        verbose_name = _("监票人")
+        verbose_name_plural = _("监票人")
+        ordering = ["round_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "number"], name="ballots_supervisor_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.name}"
 
 
 class VoteCode(models.Model):
@@ -176,6 +207,38 @@ def split_rows(
         else:
             items.setdefault(str(reporter_id), {})[item] = grade
     return ratings, items
+
+
+class SealedBallot(models.Model):
+    """A phone ballot while its round is open: the round, the voter's category and ``box``, the
+    contents (grades, sub-item grades, comments) padded to the round's fixed size and sealed to
+    the round's public key. Nothing readable of what was voted is stored before counting.
+
+    Counting (``counting.unseal_round``) opens every box of the round in random order into new
+    :class:`Ballot` and :class:`BallotComment` rows, with new random keys, in a transaction of its
+    own, and deletes these rows. The category is in clear: the code that cast the ballot holds
+    it anyway, and the claim copies it here in the same statement.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # No database constraint on the round, as on Ballot: the vote path inserts the round id the
+    # code's claim returned.
+    round = models.ForeignKey(
+        BallotRound,
+        verbose_name=_("投票轮次"),
+        on_delete=models.CASCADE,
+        related_name="sealed_ballots",
+        db_constraint=False,
+    )
+    category = models.CharField(_("类别代码"), max_length=32)
+    box = models.BinaryField(_("密封选票"))
+
+    class Meta:
+        verbose_name = _("密封选票")
+        verbose_name_plural = _("密封选票")
+
+    def __str__(self) -> str:
+        return f"{self.category}: {len(self.box or b'')} B"
 
 
 class BallotEntry(models.Model):

@@ -12,7 +12,7 @@ from django.db.models import Count, Q
 
 from shuzhi.meetings.models import Session
 
-from .models import Ballot, BallotRound, VoteCode
+from .models import Ballot, BallotRound, SealedBallot, VoteCode
 
 
 @dataclass
@@ -33,6 +33,11 @@ class RoundProgress:
     ballots: int = 0
 
     @property
+    def share_fields(self) -> range:
+        """One share input per supervisor needed to count the round."""
+        return range(1, self.round.seal_threshold + 1)
+
+    @property
     def issued(self) -> int:
         return sum(c.issued for c in self.categories)
 
@@ -42,8 +47,13 @@ class RoundProgress:
 
 
 def session_rounds(session: Session) -> list[RoundProgress]:
-    """All ballot rounds of ``session``, newest first, with progress (three queries)."""
-    rounds = list(BallotRound.objects.filter(session=session).order_by("-number"))
+    """All ballot rounds of ``session``, newest first, with their supervisors and progress
+    (five queries)."""
+    rounds = list(
+        BallotRound.objects.filter(session=session)
+        .order_by("-number")
+        .prefetch_related("supervisors")
+    )
     ids = [r.pk for r in rounds]
     codes: dict[tuple[int, str], tuple[int, int]] = {
         (row["round_id"], row["category"]): (row["issued"], row["used"])
@@ -52,13 +62,16 @@ def session_rounds(session: Session) -> list[RoundProgress]:
         .annotate(issued=Count("id"), used=Count("id", filter=Q(used=True)))
         .order_by()
     }
-    ballots = dict(
-        Ballot.objects.filter(round_id__in=ids)
-        .values("round_id")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("round_id", "n")
-    )
+    ballots: dict[int, int] = {}
+    for model in (Ballot, SealedBallot):  # opened or counted, and still sealed
+        for round_id, n in (
+            model.objects.filter(round_id__in=ids)
+            .values("round_id")
+            .annotate(n=Count("id"))
+            .order_by()
+            .values_list("round_id", "n")
+        ):
+            ballots[round_id] = ballots.get(round_id, 0) + n
     result = []
     for rnd in rounds:
         progress = RoundProgress(round=rnd, ballots=ballots.get(rnd.pk, 0))

@@ -7,8 +7,10 @@ statuses, never what anyone voted.
 
 :func:`submit_ballot` is the voter's hot path: no actor, no audit, no log line. It marks the
 code used and reads the round's snapshot in one ``UPDATE … RETURNING``, validates the ratings
-in Python, and inserts the ballot's rows in one statement (two with comments), all in one
-transaction — so a refused ballot leaves the code unused and stores nothing. See
+in Python, seals them (with the comments) to the round's public key and inserts the sealed box
+in one statement, all in one transaction — so a refused ballot leaves the code unused and
+stores nothing, and nothing readable of what was voted ever shares a transaction with a code.
+Counting opens the boxes (:mod:`shuzhi.ballots.counting`). See
 docs/decisions/0004-ballot-anonymity.md for why the two sides of the ballot never meet.
 """
 
@@ -30,31 +32,34 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from shuzhi.core import audit, transitions
-from shuzhi.core.transitions import Transition
+from shuzhi.core import audit
 from shuzhi.meetings import services as meeting_services
 from shuzhi.meetings.models import RosterCategory, Session, SessionReporter, SessionStatus
 from shuzhi.meetings.selectors import quorum_status
 
-from . import policies
+from . import counting, policies, sealing
 from .models import (
     Ballot,
     BallotComment,
     BallotRound,
     BallotRoundStatus,
     PaperEntry,
+    SealedBallot,
     VoteCode,
+    VoteSupervisor,
     split_rows,
 )
-from .transitions import BALLOT_ROUND
 
 # No look-alikes (0/O, 1/I/L): codes and receipts are read off paper and typed on phones.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
 RECEIPT_LENGTH = 6
 COMMENT_MAX_LENGTH = 500
+# All comments of one ballot together: every sealed ballot of a round is padded to hold this
+# much, so the size of a box says nothing about whether its voter wrote anything.
+COMMENT_TOTAL_MAX = 1000
 NONCE_MAX_LENGTH = 64
-VOID_REASON = "收回票数多于发出票数，本轮无效"
+VOID_REASON = counting.VOID_REASON
 
 _random = SystemRandom()
 
@@ -157,6 +162,7 @@ def _wipe_test_rounds(*, actor, session: Session) -> None:
         "codes": VoteCode.objects.filter(round__in=tests).delete()[0],
         "ballots": Ballot.objects.filter(round__in=tests).delete()[0],
         "comments": BallotComment.objects.filter(round__in=tests).delete()[0],
+        "sealed_ballots": SealedBallot.objects.filter(round__in=tests).delete()[0],
         "paper_entries": PaperEntry.objects.filter(round__in=tests).delete()[0],
     }
     if any(counts.values()):
@@ -170,15 +176,75 @@ def _wipe_test_rounds(*, actor, session: Session) -> None:
         )
 
 
+SINGLE_SUPERVISOR = "监票人"
+
+
+def clean_supervisors(supervisors: Any, threshold: Any) -> tuple[list[str], int]:
+    """The supervisors' names and the number needed to count, checked.
+
+    ``None`` for both is the single-supervisor mode (one share, one person counts): meant for
+    rehearsals, demonstrations and tests; a formal round should name several (2 of 3 is the
+    console's default), so that no one person holds the key and one lost share loses nothing.
+    """
+    if supervisors is None:
+        names = [SINGLE_SUPERVISOR]
+    elif isinstance(supervisors, list | tuple):
+        names = [str(n).strip() for n in supervisors if str(n).strip()]
+    else:
+        raise ValidationError({"supervisors": "监票人名单格式不正确。"})
+    if not names:
+        raise ValidationError({"supervisors": "请至少指定一名监票人。"})
+    if len(names) > sealing.MAX_SUPERVISORS:
+        raise ValidationError(
+            {"supervisors": f"监票人最多 {sealing.MAX_SUPERVISORS} 名（现有 {len(names)} 名）。"}
+        )
+    if any(len(n) > 64 for n in names):
+        raise ValidationError({"supervisors": "监票人姓名不能超过 64 个字。"})
+    if len(set(names)) != len(names):
+        raise ValidationError({"supervisors": "监票人姓名不能重复。"})
+    if threshold is None:
+        k = 1 if len(names) == 1 else max(2, len(names) // 2 + 1)
+    elif isinstance(threshold, int) and not isinstance(threshold, bool):
+        k = threshold
+    else:
+        raise ValidationError({"threshold": "开箱所需人数必须是整数。"})
+    if not 1 <= k <= len(names):
+        raise ValidationError({"threshold": f"开箱所需人数须在 1 到 {len(names)} 之间。"})
+    return names, k
+
+
+@dataclass(frozen=True)
+class SupervisorShare:
+    """A supervisor's share as shown once, when the round opens. Never stored."""
+
+    number: int
+    name: str
+    share: str
+
+
 @transaction.atomic
-def open_round(*, actor, session: Session, is_test: bool = False) -> BallotRound:
+def open_round(
+    *,
+    actor,
+    session: Session,
+    is_test: bool = False,
+    supervisors: list[str] | None = None,
+    threshold: int | None = None,
+) -> BallotRound:
     """Open the next ballot round of ``session`` (a test round, or a formal one).
 
     Refuses without quorum (formal rounds; a test round is a rehearsal before sign-in), while
     another round of the session is open, or without reporters or voter categories. Snapshots
     the reporters and the policy into the round. Opening a formal round wipes the data of the
     session's test rounds. A planned session becomes in progress.
+
+    Makes the round's key pair: the public key goes into the policy snapshot, the private key
+    is split among ``supervisors`` (names; any ``threshold`` of them count the ballots) and
+    dropped. The returned round carries the shares in ``shares`` (a list of
+    :class:`SupervisorShare`) — the only time they exist outside the supervisors' hands: show
+    each to its supervisor once. See :func:`clean_supervisors` for the defaults.
     """
+    names, k = clean_supervisors(supervisors, threshold)
     session = (
         Session.objects.select_related("round__host")
         .select_for_update(of=("self",))
@@ -205,15 +271,19 @@ def open_round(*, actor, session: Session, is_test: bool = False) -> BallotRound
     if not is_test:
         _wipe_test_rounds(actor=actor, session=session)
     number = (rounds.aggregate(n=Max("number"))["n"] or 0) + 1
+    keys = sealing.generate(n=len(names), k=k)
     ballot_round = BallotRound.objects.create(
         session=session,
         number=number,
         is_test=is_test,
         status=BallotRoundStatus.OPEN,
         reporters=reporters,
-        policy=_policy_snapshot(session, categories),
+        policy=_policy_snapshot(session, categories) | {"seal_key": keys.public_key.hex()},
         opened_at=timezone.now(),
+        sealed=True,
+        seal_threshold=k,
     )
+    ballot_round.shares = attach_supervisors(ballot_round, names, keys)  # type: ignore[attr-defined]
     if session.status == SessionStatus.PLANNED and not is_test:
         # The meeting starts with its first formal ballot (a rehearsal leaves the session
         # editable), through the meetings service so the move is checked and audited.
@@ -225,9 +295,30 @@ def open_round(*, actor, session: Session, is_test: bool = False) -> BallotRound
         action="ballot.round_open",
         obj=ballot_round,
         scope_path=_host(session).path,
-        changes={"number": [None, number], "is_test": [None, is_test], "status": [None, "open"]},
+        changes={
+            "number": [None, number],
+            "is_test": [None, is_test],
+            "status": [None, "open"],
+            "supervisors": [None, len(names)],
+            "seal_threshold": [None, k],
+        },
     )
     return ballot_round
+
+
+def attach_supervisors(
+    ballot_round: BallotRound, names: list[str], keys: sealing.RoundKeys
+) -> list[SupervisorShare]:
+    """Record the supervisors of a new round (names and share numbers only) and return their
+    shares for showing once. Used by :func:`open_round` and by the demonstration data."""
+    VoteSupervisor.objects.bulk_create(
+        VoteSupervisor(round=ballot_round, number=share.number, name=name)
+        for name, share in zip(names, keys.shares, strict=True)
+    )
+    return [
+        SupervisorShare(number=share.number, name=name, share=share.text)
+        for name, share in zip(names, keys.shares, strict=True)
+    ]
 
 
 # --- Codes ---------------------------------------------------------------------------------
@@ -301,12 +392,30 @@ class BallotForm:
     allow_abstain: bool
     scale: list[dict[str, Any]]
     sub_items: list[dict[str, Any]]
+    seal_key: bytes = b""  # the round's public key; empty for a round opened before sealing
+    seal_size: int = 0  # every sealed ballot of the round is padded to this many bytes
+    capacity: int = 0  # the largest ballot (grades and comments) a box of this round holds
+
+
+def _capacity(reporters: list[dict[str, Any]], scale: list, sub_items: list) -> int:
+    """Bytes of the largest valid ballot's payload: every reporter with the longest grade
+    overall and on every sub-item, and comments of :data:`COMMENT_TOTAL_MAX` characters in
+    all (four bytes each at most, once encoded)."""
+    grade = max((len(str(s["code"]).encode()) for s in scale), default=0)
+    total = 64
+    for r in reporters:
+        key = len(str(r["id"]).encode())
+        total += key + grade + 6  # "id":"grade",
+        total += key + 5 + sum(len(str(i["code"]).encode()) + grade + 6 for i in sub_items)
+        total += key + 6  # "id":"", for a comment
+    return total + 4 * COMMENT_TOTAL_MAX
 
 
 def compile_form(reporters: list[dict[str, Any]], policy: dict[str, Any]) -> BallotForm:
     """Turn a round's snapshots into a :class:`BallotForm`."""
     scale = list(policy.get("scale") or [])
     sub_items = list(policy.get("sub_items") or [])
+    capacity = _capacity(reporters, scale, sub_items)
     return BallotForm(
         reporters=reporters,
         ids={str(r["id"]): int(r["id"]) for r in reporters},
@@ -316,6 +425,9 @@ def compile_form(reporters: list[dict[str, Any]], policy: dict[str, Any]) -> Bal
         allow_abstain=bool(policy.get("allow_abstain")),
         scale=scale,
         sub_items=sub_items,
+        seal_key=bytes.fromhex(str(policy.get("seal_key") or "")),
+        seal_size=sealing.sealed_size(capacity),
+        capacity=capacity,
     )
 
 
@@ -417,6 +529,11 @@ def clean_ballot(
             )
         elif text:
             notes.append((ids[str(key)], text))
+    written = sum(len(text) for _reporter, text in notes)
+    if written > COMMENT_TOTAL_MAX:
+        errors.setdefault("comments", []).append(
+            f"意见建议合计不能超过 {COMMENT_TOTAL_MAX} 个字（现有 {written} 个）。"
+        )
     if errors:
         raise ValidationError(errors)
     return rows, notes
@@ -449,13 +566,13 @@ _CLAIMS = {
     ("sqlite", True): _CLAIM_SQLITE.format(session=" AND session_id = %s"),
 }
 _INSERT = {
-    "postgresql": "INSERT INTO ballots_ballot (id, round_id, category, ratings, items) "
-    "VALUES (gen_random_uuid(), %s, %s, %s::jsonb, %s::jsonb)",
-    "sqlite": "INSERT INTO ballots_ballot (id, round_id, category, ratings, items) "
-    "VALUES (%s, %s, %s, %s, %s)",
+    "postgresql": "INSERT INTO ballots_sealedballot (id, round_id, category, box) "
+    "VALUES (gen_random_uuid(), %s, %s, %s)",
+    "sqlite": "INSERT INTO ballots_sealedballot (id, round_id, category, box) "
+    "VALUES (%s, %s, %s, %s)",
 }
 # PostgreSQL's whole vote in one statement, in autocommit: claim the code of the round the
-# ballot was checked against, and insert the ballot only if the claim matched. The round is
+# ballot was checked against, and insert the sealed ballot only if the claim matched. The round is
 # pinned by id and opening time, so a ballot checked against another round's form stores
 # nothing and takes the general path. Prepared once per connection (prepared statements
 # outlive transactions, rolled back or not), so a full hall's ballots skip parsing and planning.
@@ -466,21 +583,21 @@ _CLAIM_AND_INSERT = (
     "AND ballots_votecode.round_id = r.id AND r.id = $4 AND r.opened_at = $5 "
     "AND r.status = 'open'{session} "
     "RETURNING ballots_votecode.round_id, ballots_votecode.category) "
-    "INSERT INTO ballots_ballot (id, round_id, category, ratings, items) "
-    "SELECT gen_random_uuid(), round_id, category, $6, $7 FROM claim"
+    "INSERT INTO ballots_sealedballot (id, round_id, category, box) "
+    "SELECT gen_random_uuid(), round_id, category, $6 FROM claim"
 )
-_VOTE_TYPES = "varchar, varchar, varchar, bigint, timestamptz, jsonb, jsonb"
+_VOTE_TYPES = "varchar, varchar, varchar, bigint, timestamptz, bytea"
 _PREPARED_VOTES = {
     False: (
-        "ballots_vote",
-        f"PREPARE ballots_vote ({_VOTE_TYPES}) AS " + _CLAIM_AND_INSERT.format(session=""),
-        "EXECUTE ballots_vote (%s, %s, %s, %s, %s, %s, %s)",
+        "ballots_seal",
+        f"PREPARE ballots_seal ({_VOTE_TYPES}) AS " + _CLAIM_AND_INSERT.format(session=""),
+        "EXECUTE ballots_seal (%s, %s, %s, %s, %s, %s)",
     ),
     True: (
-        "ballots_vote_session",
-        f"PREPARE ballots_vote_session ({_VOTE_TYPES}, bigint) AS "
-        + _CLAIM_AND_INSERT.format(session=" AND r.session_id = $8"),
-        "EXECUTE ballots_vote_session (%s, %s, %s, %s, %s, %s, %s, %s)",
+        "ballots_seal_session",
+        f"PREPARE ballots_seal_session ({_VOTE_TYPES}, bigint) AS "
+        + _CLAIM_AND_INSERT.format(session=" AND r.session_id = $7"),
+        "EXECUTE ballots_seal_session (%s, %s, %s, %s, %s, %s, %s)",
     ),
 }
 # The DB-API connections (weakly held) on which this worker has prepared each statement.
@@ -527,6 +644,20 @@ def ballot_json(rows: list[tuple[int, str, str]]) -> tuple[str, str]:
     )
 
 
+def seal_ballot(
+    form: BallotForm, rows: list[tuple[int, str, str]], notes: list[tuple[int, str]]
+) -> bytes:
+    """The ballot's contents (grades and comments) padded to the round's size and sealed to
+    its public key. Refuses a round opened without a key, and comments that would not fit."""
+    if not form.seal_key:
+        raise ValidationError({"ratings": "本轮投票未设置加密密钥，请联系组织者重新开始投票。"})
+    ratings, items = split_rows(rows)
+    content = sealing.payload(ratings, items, {str(r): text for r, text in notes})
+    if len(content) > form.capacity:
+        raise ValidationError({"comments": "意见建议过长，请精简后再提交。"})
+    return sealing.seal(form.seal_key, content, form.seal_size)
+
+
 def _claim_and_insert(
     *, code: str, nonce: str, receipt: str, ratings: Any, session_id: int | None
 ) -> bool:
@@ -539,18 +670,18 @@ def _claim_and_insert(
     round_id, opened_at, form = hot
     try:
         rows, _notes = clean_ballot(form, ratings, None)
+        box = seal_ballot(form, rows, [])
     except ValidationError:
         return False  # perhaps valid for another round; the general path decides
-    overall, items = ballot_json(rows)
     with_session = session_id is not None
     name, prepare, execute = _PREPARED_VOTES[with_session]
-    params: list[Any] = [nonce, receipt, code, round_id, opened_at, overall, items]
+    params: list[Any] = [nonce, receipt, code, round_id, opened_at, box]
     if with_session:
         params.append(session_id)
     with connection.cursor() as cursor:
-        # The DB-API cursor beneath Django's wrapper: the statement carries the grades and must
-        # never reach a debug log. Its errors still mark a broken connection for Django, which
-        # then drops it after the request.
+        # The DB-API cursor beneath Django's wrapper: the statement carries the code beside the
+        # sealed box and never reaches a debug log. Its errors still mark a broken connection
+        # for Django, which then drops it after the request.
         raw = cursor.cursor
         with connection.wrap_database_errors:
             link = connection.connection
@@ -578,13 +709,15 @@ def submit_ballot(
     and ``ValidationError`` (messages keyed by reporter id) for an incomplete or invalid
     ballot — in both cases nothing is stored and the code stays as it was.
 
+    The ballot (grades and comments) is stored only sealed to the round's public key
+    (:func:`seal_ballot`), as one :class:`~shuzhi.ballots.models.SealedBallot` row.
     On PostgreSQL a ballot without comments for the round the worker saw last is one
     statement in autocommit (claim and insert together, or neither). Otherwise, in one
     transaction: the claim, which returns the round's snapshot; the check against it; one
-    ``INSERT`` of the ballot's row (and one of its comments, if any).
+    ``INSERT`` of the sealed box.
 
-    Content goes through the DB-API cursor under Django's wrapper, so even a debug cursor
-    (DEBUG, query capture) never writes a grade to a log.
+    The statements go through the DB-API cursor under Django's wrapper, so even a debug cursor
+    (DEBUG, query capture) never writes a code beside its box to a log.
     """
     global _last_round
     code = normalise_code(code)
@@ -600,127 +733,38 @@ def submit_ballot(
         code=code, nonce=nonce, receipt=receipt, ratings=ratings, session_id=session_id
     ):
         return receipt
-    with transaction.atomic(), connection.cursor() as cursor:
+    with (
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+    ):
+        # The DB-API cursor beneath Django's wrapper: not even a debug cursor logs a code.
+        raw = cursor.cursor
         claim = _CLAIMS[vendor, session_id is not None]
         if session_id is None:
-            cursor.execute(claim, [True, nonce, receipt, code])
+            raw.execute(claim, [True, nonce, receipt, code])
         else:
-            cursor.execute(claim, [True, nonce, receipt, code, session_id])
-        claimed = cursor.fetchone()
+            raw.execute(claim, [True, nonce, receipt, code, session_id])
+        claimed = raw.fetchone()
         if claimed is None:
-            return _explain(cursor, code, nonce, session_id)
+            return _explain(raw, code, nonce, session_id)
         category, round_id, reporters, policy, opened_at = claimed
         form = _form_for(round_id, reporters, policy)
         rows, notes = clean_ballot(form, ratings, comments)
+        box = seal_ballot(form, rows, notes)
         if opened_at is not None:
             _last_round = (round_id, opened_at, form)
-        overall, items = ballot_json(rows)
-        ids = _uuids(len(notes) + 1)
-        ids_db: list[Any] = list(ids) if vendor == "postgresql" else [u.hex for u in ids]
-        raw = cursor.cursor  # the DB-API cursor: never logged, even by a debug wrapper
         if vendor == "postgresql":
-            raw.execute(_INSERT[vendor], [round_id, category, overall, items])
+            raw.execute(_INSERT[vendor], [round_id, category, box])
         else:
-            raw.execute(_INSERT[vendor], [ids_db[-1], round_id, category, overall, items])
-        if notes:
-            params: list[Any] = []
-            for i, (reporter_id, text) in enumerate(notes):
-                params += [ids_db[i], round_id, reporter_id, text]
-            raw.execute(
-                "INSERT INTO ballots_ballotcomment (id, round_id, reporter_id, text) VALUES "
-                + ",".join(["(%s,%s,%s,%s)"] * len(notes)),
-                params,
-            )
+            raw.execute(_INSERT[vendor], [_uuids(1)[0].hex, round_id, category, box])
     return receipt
 
 
-# --- Closing and publishing ----------------------------------------------------------------
+# --- Closing, counting and publishing: shuzhi.ballots.counting -----------------------------
 
-
-def _shuffle_rows(cursor, table: str, columns: str, round_id: int) -> None:
-    """Rewrite a round's rows in random order so physical order no longer follows casting."""
-    cursor.execute("DROP TABLE IF EXISTS ballots_shuffle")
-    cursor.execute(
-        f"CREATE TEMPORARY TABLE ballots_shuffle AS SELECT {columns} FROM {table} "
-        "WHERE round_id = %s",
-        [round_id],
-    )
-    cursor.execute(f"DELETE FROM {table} WHERE round_id = %s", [round_id])
-    cursor.execute(
-        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM ballots_shuffle ORDER BY random()"
-    )
-    cursor.execute("DROP TABLE ballots_shuffle")
-
-
-def ballots_cast(ballot_round: BallotRound) -> int:
-    """Ballots stored for a round (phone and reconciled paper ballots)."""
-    return Ballot.objects.filter(round=ballot_round).count()
-
-
-@transaction.atomic
-def close_round(*, actor, ballot_round: BallotRound) -> BallotRound:
-    """Close an open round: no more ballots; rows reshuffled; void if more ballots than issued.
-
-    On PostgreSQL the code table is locked in SHARE mode first, which waits for ballots in
-    flight and holds new ones until the close commits, so no ballot lands after the shuffle.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("LOCK TABLE ballots_votecode IN SHARE MODE")
-    ballot_round = (
-        BallotRound.objects.select_related("session__round__host")
-        .select_for_update(of=("self",))
-        .get(pk=ballot_round.pk)
-    )
-    _require(actor, ballot_round.session)
-    transitions.check(BALLOT_ROUND, actor=actor, obj=ballot_round, to=BallotRoundStatus.CLOSED)
-    with connection.cursor() as cursor:
-        _shuffle_rows(
-            cursor, "ballots_ballot", "id, round_id, category, ratings, items", ballot_round.pk
-        )
-        _shuffle_rows(
-            cursor, "ballots_ballotcomment", "id, round_id, reporter_id, text", ballot_round.pk
-        )
-    cast = ballots_cast(ballot_round)
-    issued = VoteCode.objects.filter(round=ballot_round).count() + ballot_round.paper_issued
-    void = cast > issued
-
-    def prepare(ballot_round: BallotRound, move: Transition) -> None:
-        ballot_round.closed_at = timezone.now()
-        if void:
-            ballot_round.void_reason = VOID_REASON
-
-    return transitions.apply(
-        BALLOT_ROUND,
-        actor=actor,
-        obj=ballot_round,
-        to=BallotRoundStatus.VOID if void else BallotRoundStatus.CLOSED,
-        prepare=prepare,
-        update_fields=["closed_at", "void_reason"],
-        changes={"ballots": [None, cast]},
-        note=VOID_REASON if void else "",
-        locked=True,
-    )
-
-
-@transaction.atomic
-def publish_round(*, actor, ballot_round: BallotRound) -> BallotRound:
-    """Publish a closed round's results. A void round cannot be published."""
-    ballot_round = (
-        BallotRound.objects.select_related("session__round__host")
-        .select_for_update(of=("self",))
-        .get(pk=ballot_round.pk)
-    )
-    _require(actor, ballot_round.session)
-    return transitions.apply(
-        BALLOT_ROUND, actor=actor, obj=ballot_round, to=BallotRoundStatus.PUBLISHED, locked=True
-    )
-
-
-def counted_receipts(ballot_round: BallotRound) -> list[str]:
-    """Receipts of the codes used in a round, sorted — only once the round is no longer open."""
-    if ballot_round.status == BallotRoundStatus.OPEN:
-        raise ValidationError({"round": "投票结束后才公布已计入的回执码。"})
-    return sorted(
-        VoteCode.objects.filter(round=ballot_round, used=True).values_list("receipt", flat=True)
-    )
+close_round = counting.close_round
+unseal_round = counting.unseal_round
+publish_round = counting.publish_round
+counted_receipts = counting.counted_receipts
+ballots_cast = counting.ballots_cast

@@ -93,7 +93,10 @@ def rules_of(ballot_round: BallotRound) -> RoundRules:
 
 
 def results_visible(ballot_round: BallotRound, rules: RoundRules) -> bool:
-    """Results show after the round closes, or live when the policy says so; never when void."""
+    """Results show after the round closes, or live when the policy says so; never when void,
+    and never before the supervisors have counted the sealed ballots."""
+    if ballot_round.sealed:
+        return False
     if ballot_round.status in (BallotRoundStatus.CLOSED, BallotRoundStatus.PUBLISHED):
         return True
     return ballot_round.status == BallotRoundStatus.OPEN and rules.show_live_results

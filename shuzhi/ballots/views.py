@@ -1,4 +1,5 @@
-"""The organiser's ballot console for one session: rounds, codes, progress, close, publish.
+"""The organiser's ballot console for one session: rounds, codes, progress, close, count,
+publish. Opening a round answers with its supervisors' shares, shown this once.
 
 Thin views over :mod:`shuzhi.ballots.services`; a session out of sight (``round.view``) answers
 404, in sight without ``ballot.manage`` 403; a refusal is shown as a message with the
@@ -9,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from shuzhi.exports.responses import TEXT, attachment
@@ -80,17 +83,60 @@ def _act(request: HttpRequest, session_id: int, action: Callable[[], str]) -> Ht
     return redirect("ballot_console", session_id=session_id)
 
 
+def _supervisors(request: HttpRequest) -> tuple[list[str] | None, int | None]:
+    """The supervisors' names (one a line) and the number needed to count, as typed; none
+    typed is the single-supervisor mode."""
+    names = [n.strip() for n in request.POST.get("supervisors", "").splitlines() if n.strip()]
+    raw = request.POST.get("threshold", "").strip()
+    if raw and not raw.isdigit():
+        raise ValidationError({"threshold": "开箱所需人数必须是整数。"})
+    return (names or None), (int(raw) if raw else None)
+
+
 @login_required
 @require_POST
 def open_round(request: HttpRequest, session_id: int) -> HttpResponse:
+    """Open a round and show each supervisor's share, once: the page is the only place the
+    shares ever appear (never stored, never cached; reloading it cannot open a second round
+    while this one is open)."""
     session = _session(request, session_id)
     is_test = request.POST.get("is_test") == "1"
+    try:
+        names, threshold = _supervisors(request)
+        rnd = services.open_round(
+            actor=request.user,
+            session=session,
+            is_test=is_test,
+            supervisors=names,
+            threshold=threshold,
+        )
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+        return redirect("ballot_console", session_id=session.pk)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or "没有权限。")
+        return redirect("ballot_console", session_id=session.pk)
+    shares = [
+        {"number": s.number, "name": s.name, "share": s.share, "qr": _qr(s.share)}
+        for s in rnd.shares  # type: ignore[attr-defined]
+    ]
+    response = render(
+        request,
+        "ballots/shares.html",
+        {"session": session, "round": rnd, "shares": shares, "threshold": rnd.seal_threshold},
+    )
+    add_never_cache_headers(response)
+    return response
 
-    def run() -> str:
-        rnd = services.open_round(actor=request.user, session=session, is_test=is_test)
-        return f"第{rnd.number}轮{'测试' if is_test else '正式'}投票已开始。"
 
-    return _act(request, session.pk, run)
+def _qr(text: str) -> str:
+    """The share as a QR code (an SVG data URI) for a supervisor's phone to photograph."""
+    return str(segno.make(text, error="m", micro=False).svg_data_uri(scale=4, border=2))
+
+
+def _shares(request: HttpRequest) -> list[str]:
+    return [s for s in request.POST.getlist("share") if s.strip()]
 
 
 @login_required
@@ -113,12 +159,29 @@ def issue_codes(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def close_round(request: HttpRequest, pk: int) -> HttpResponse:
     rnd = _round(request, pk)
+    shares = _shares(request)
 
     def run() -> str:
-        closed = services.close_round(actor=request.user, ballot_round=rnd)
+        closed = services.close_round(actor=request.user, ballot_round=rnd, shares=shares or None)
         if closed.status == BallotRoundStatus.VOID:
             raise ValidationError(f"第{closed.number}轮投票已结束：{closed.void_reason}。")
-        return f"第{closed.number}轮投票已结束。"
+        if closed.sealed:
+            return f"第{closed.number}轮投票已结束，选票待监票人开箱计票。"
+        return f"第{closed.number}轮投票已结束，监票人已开箱计票。"
+
+    return _act(request, rnd.session_id, run)
+
+
+@login_required
+@require_POST
+def unseal_round(request: HttpRequest, pk: int) -> HttpResponse:
+    """开箱计票: the supervisors type their shares; the sealed ballots are counted."""
+    rnd = _round(request, pk)
+    shares = _shares(request)
+
+    def run() -> str:
+        counted = services.unseal_round(actor=request.user, ballot_round=rnd, shares=shares)
+        return f"第{counted.number}轮选票已开箱计票。"
 
     return _act(request, rnd.session_id, run)
 

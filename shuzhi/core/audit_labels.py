@@ -62,6 +62,7 @@ ACTION_LABELS: dict[str, str] = {
     # 测评
     "ballot.round_open": "开启测评",
     "ballot.round_close": "结束测评",
+    "ballot.round_unseal": "开箱计票",
     "ballot.round_publish": "公布测评结果",
     "ballot.round_voided": "作废测评",
     "ballot.codes_issue": "生成测评码",

@@ -163,9 +163,17 @@ REQUEST_MAX_JSON_DEPTH = 32
 
 SITE_TITLE = _("述职评议考核")
 
+# No log line holds a vote code: the loggers that print request paths pass every record
+# through a filter that masks /v/<code>/ and /api/vote/<code> (docs/deployment.md, "Logs").
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"vote_codes": {"()": "shuzhi.core.logfilters.RedactVoteCodes"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["vote_codes"]}},
+    "loggers": {
+        "django.request": {"filters": ["vote_codes"]},
+        "django.server": {"filters": ["vote_codes"]},
+        "django.security": {"filters": ["vote_codes"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("SHUZHI_LOG_LEVEL", "INFO")},
 }

@@ -153,7 +153,12 @@ def test_review_meeting_from_setup_to_exports(page, world, new_phone):
     page.get_by_role("link", name="投票管理").click()
     expect(page.get_by_role("heading", name=re.compile("^投票管理"))).to_be_visible()
     page.get_by_role("button", name="开始正式投票").click()
-    expect(page.get_by_text("第1轮正式投票已开始。")).to_be_visible()
+    # Each of the three supervisors takes their share from the page shown this once.
+    expect(page.get_by_role("heading", name=re.compile("第1轮正式投票已开始"))).to_be_visible()
+    page.get_by_text("监票人 1：").click()
+    expect(page.locator("#share-1 .share-text")).to_be_visible()
+    shares = [page.locator(f"#share-{n} .share-text").text_content() or "" for n in (1, 2, 3)]
+    page.get_by_role("link", name=re.compile("返回投票管理")).click()
     page.get_by_role("button", name="发放投票码").click()
     expect(page.get_by_text("已发放 9 个投票码")).to_be_visible()  # 3 + 2 expected, 2 spare each
     ballot_round = BallotRound.objects.get(session=session)
@@ -191,8 +196,13 @@ def test_review_meeting_from_setup_to_exports(page, world, new_phone):
     page.reload()
     card = page.locator(f"#round-{ballot_round.pk}")
     expect(card).to_contain_text("已投 3 票")
+    # Two of the three supervisors type their shares as the round closes: the count follows.
+    share_inputs = card.locator("input[name=share]")
+    expect(share_inputs).to_have_count(2)
+    share_inputs.nth(0).fill(shares[2])
+    share_inputs.nth(1).fill(shares[0].lower())
     card.get_by_role("button", name="结束投票").click()
-    expect(page.get_by_text("第1轮投票已结束。")).to_be_visible()
+    expect(page.get_by_text("第1轮投票已结束，监票人已开箱计票。")).to_be_visible()
     assert BallotRound.objects.get(pk=ballot_round.pk).status == BallotRoundStatus.CLOSED
 
     # The results appear on the hall screen by themselves once the round is closed.
@@ -246,9 +256,10 @@ def test_review_meeting_from_setup_to_exports(page, world, new_phone):
 
 
 def test_console_links_the_word_result_sheet(page, world):
-    code = open_round_with_quota(world, {})[0]
+    shares: list[str] = []
+    code = open_round_with_quota(world, {}, shares=shares)[0]
     ballot_round = VoteCode.objects.get(code=code).round
-    ballots.close_round(actor=world.alice, ballot_round=ballot_round)
+    ballots.close_round(actor=world.alice, ballot_round=ballot_round, shares=shares)
     login(page, "alice", "pw-alice")
     page.goto(f"{page.base_url}/ballots/session/{ballot_round.session_id}/")
     card = page.locator(f"#round-{ballot_round.pk}")

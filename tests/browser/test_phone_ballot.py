@@ -17,8 +17,11 @@ from shuzhi.meetings import services as meetings
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def open_round_with_quota(world, quotas: dict[str, int]) -> list[str]:
-    """The province hears its two cities; one category of voters; the round open, codes out."""
+def open_round_with_quota(
+    world, quotas: dict[str, int], shares: list[str] | None = None
+) -> list[str]:
+    """The province hears its two cities; one category of voters; the round open, codes out.
+    The supervisor's share goes into ``shares`` when given."""
     alice = world.alice
     annual = rounds.create_round(actor=alice, host=world.province, year=2026)
     rounds.update_round(actor=alice, round=annual, quotas=quotas, min_ballots=1)
@@ -32,6 +35,8 @@ def open_round_with_quota(world, quotas: dict[str, int]) -> list[str]:
     leaders = meetings.init_roster(actor=alice, session=session)[0]
     meetings.set_category_counts(actor=alice, category=leaders, expected=2, present=2)
     ballot_round = ballots.open_round(actor=alice, session=session)
+    if shares is not None:
+        shares.extend(s.share for s in ballot_round.shares)  # type: ignore[attr-defined]
     return [c.code for c in ballots.issue_codes(actor=alice, ballot_round=ballot_round)]
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import json
 from dataclasses import dataclass
 
+from shuzhi.ballots import counting, sealing
+from shuzhi.ballots.models import SealedBallot
 from shuzhi.core.testing import World, make_unit
 from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.meetings.models import RosterCategory, Session, SessionReporter
@@ -69,3 +72,19 @@ def full_ballot(meeting_or_round, grade: str = "good") -> dict:
         else [{"id": r.pk} for r in meeting_or_round.reporters]
     )
     return {str(r["id"]): {"overall": grade} for r in reporters}
+
+
+def shares_of(ballot_round) -> list[str]:
+    """The supervisors' shares of a round just opened by ``services.open_round`` (the returned
+    object carries them; nothing else does)."""
+    return [s.share for s in ballot_round.shares]
+
+
+def sealed_contents(ballot_round, shares: list[str]) -> list[dict]:
+    """The contents of a round's sealed ballots, opened in memory with ``shares`` (the round
+    stays as it is): ``{"r": ratings, "i": items, "c": comments}`` each."""
+    opener = sealing.opener(counting.rebuild_key(ballot_round, shares))
+    return [
+        json.loads(sealing.unseal(opener, box))
+        for box in SealedBallot.objects.filter(round=ballot_round).values_list("box", flat=True)
+    ]

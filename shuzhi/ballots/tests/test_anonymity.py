@@ -14,12 +14,24 @@ from django.contrib.auth import get_user_model
 from django.db import connection, connections, models
 
 from shuzhi.ballots import services
-from shuzhi.ballots.models import Ballot, BallotComment, BallotEntry, BallotRound, VoteCode
-from shuzhi.ballots.tests.meeting_setup import full_ballot, make_meeting
+from shuzhi.ballots.models import (
+    Ballot,
+    BallotComment,
+    BallotEntry,
+    BallotRound,
+    SealedBallot,
+    VoteCode,
+)
+from shuzhi.ballots.tests.meeting_setup import (
+    full_ballot,
+    make_meeting,
+    sealed_contents,
+    shares_of,
+)
 from shuzhi.core.models import AuditEntry
 from shuzhi.meetings.models import RosterCategory, RosterMember
 
-CONTENT_TABLES = (Ballot, BallotComment)
+CONTENT_TABLES = (Ballot, BallotComment, SealedBallot)
 FORBIDDEN_TARGETS = {VoteCode, RosterMember, RosterCategory}
 
 
@@ -78,7 +90,7 @@ def test_submit_writes_no_audit_and_logs_no_content(world, caplog):
     meeting = make_meeting(world, reporters=3)
     rnd = services.open_round(actor=world.alice, session=meeting.session)
     codes = services.issue_codes(actor=world.alice, ballot_round=rnd)
-    before = AuditEntry.objects.count()
+    before_id = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     ratings = full_ballot(rnd, "fair_good")
     ratings[str(meeting.reporters[0].pk)] = {"overall": "average"}
     comment = "意见内容甲乙丙"
@@ -94,18 +106,28 @@ def test_submit_writes_no_audit_and_logs_no_content(world, caplog):
         )
         with pytest.raises(Exception):  # noqa: B017 — refused ballots log nothing either
             services.submit_ballot(code=codes[1].code, nonce="m", ratings={"x": "poor"})
+        # Counting writes the opened ballots through the DB-API cursor too.
+        services.close_round(actor=world.alice, ballot_round=rnd, shares=shares_of(rnd))
     finally:
         connection.force_debug_cursor = False
-    assert AuditEntry.objects.count() == before
     assert caplog.records, "the debug cursor logged nothing, so this test proves nothing"
     logged = caplog.text
     for secret in ("fair_good", "average", "poor", "较好", "一般", comment):
         assert secret not in logged
+    # Not even the codes: the claim goes through the DB-API cursor as well.
+    assert codes[0].code not in logged and codes[1].code not in logged
     assert Ballot.objects.count() == 1 and BallotEntry.objects.count() == 3
-    # Nor do the organiser's acts carry contents.
-    services.close_round(actor=world.alice, ballot_round=rnd)
+    assert not SealedBallot.objects.exists()
+    # Nor do the organiser's acts carry contents: the vote wrote no audit entry, the count one
+    # with counts only.
+    assert list(
+        AuditEntry.objects.filter(pk__gt=before_id).order_by("pk").values_list("action", flat=True)
+    ) == [
+        "ballot.round_close",
+        "ballot.round_unseal",
+    ]
     audit_text = " ".join(f"{a.changes} {a.note}" for a in AuditEntry.objects.all())
-    for secret in ("fair_good", "average", comment, codes[0].code):
+    for secret in ("fair_good", "average", comment, codes[0].code, *shares_of(rnd)):
         assert secret not in audit_text
 
 
@@ -117,16 +139,17 @@ def _cast_in_order(world, n: int):
     for code in codes:
         services.submit_ballot(code=code.code, nonce="n", ratings=full_ballot(rnd, "good"))
         seen = set(order)
-        new = set(Ballot.objects.filter(round=rnd).values_list("id", flat=True)) - seen
+        new = set(SealedBallot.objects.filter(round=rnd).values_list("id", flat=True)) - seen
         order.append(new.pop())
     return rnd, order
 
 
-def _physical_order(rnd) -> list[uuid.UUID]:
+def _physical_order(model, rnd) -> list[uuid.UUID]:
     position = "ctid" if connection.vendor == "postgresql" else "rowid"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id FROM ballots_ballot WHERE round_id = %s ORDER BY {position}", [rnd.pk]
+            f"SELECT id FROM {model._meta.db_table} WHERE round_id = %s ORDER BY {position}",
+            [rnd.pk],
         )
         return [uuid.UUID(str(r[0])) for r in cursor.fetchall()]
 
@@ -134,12 +157,19 @@ def _physical_order(rnd) -> list[uuid.UUID]:
 @pytest.mark.django_db
 def test_cast_order_cannot_be_read_from_stored_data(world):
     rnd, order = _cast_in_order(world, 30)
+    # While the round is open only sealed boxes are stored; their physical order follows
+    # casting (documented), but a box says nothing without the supervisors' key …
+    assert not Ballot.objects.filter(round=rnd).exists()
+    assert _physical_order(SealedBallot, rnd) == order
+    assert all(b.id.version == 4 for b in SealedBallot.objects.filter(round=rnd))
+    assert len({bytes(b) for b in SealedBallot.objects.values_list("box", flat=True)}) == 30
+    services.close_round(actor=world.alice, ballot_round=rnd, shares=shares_of(rnd))
+    # … and the count writes new rows with new random keys: nothing carries a sealed row's key
+    # or its position over.
     ballots = list(Ballot.objects.filter(round=rnd))
-    assert all(b.id.version == 4 for b in ballots)
-    # Sorting by any stored value does not give the cast order: the random key, and the
-    # contents (all alike here), are all there is.
-    assert sorted(order) != order
-    assert {tuple(b.ratings.items()) for b in ballots} == {tuple(ballots[0].ratings.items())}
+    assert len(ballots) == 30 and all(b.id.version == 4 for b in ballots)
+    assert not {b.id for b in ballots} & set(order)
+    assert not SealedBallot.objects.filter(round=rnd).exists()
     assert {f.column for f in Ballot._meta.concrete_fields} == {
         "id",
         "round_id",
@@ -147,12 +177,6 @@ def test_cast_order_cannot_be_read_from_stored_data(world):
         "ratings",
         "items",
     }
-    # While the round is open the physical order still follows casting (documented) …
-    assert _physical_order(rnd) == order
-    services.close_round(actor=world.alice, ballot_round=rnd)
-    # … and closing rewrites the rows in random order.
-    assert _physical_order(rnd) != order
-    assert sorted(_physical_order(rnd)) == sorted(order)
     assert BallotEntry.objects.filter(round=rnd).count() == 60
 
 
@@ -189,8 +213,8 @@ def test_same_code_from_twenty_connections_yields_one_ballot(world, same_nonce):
     for thread in threads:
         thread.join()
     assert len(results) == 20
-    assert Ballot.objects.filter(round=rnd).count() == 1
-    assert BallotEntry.objects.filter(round=rnd).count() == 5
+    assert SealedBallot.objects.filter(round=rnd).count() == 1
+    assert [len(c["r"]) for c in sealed_contents(rnd, shares_of(rnd))] == [5]
     receipt = VoteCode.objects.get(code=code).receipt
     if same_nonce:
         assert results == [f"ok:{receipt}"] * 20

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from shuzhi.accounts.models import Role
 from shuzhi.ballots import services
 from shuzhi.ballots.models import BallotRound, VoteCode
-from shuzhi.ballots.tests.meeting_setup import full_ballot, make_meeting
+from shuzhi.ballots.tests.meeting_setup import full_ballot, make_meeting, shares_of
+from shuzhi.core.models import AuditEntry
 from shuzhi.core.testing import make_user
 
 pytestmark = pytest.mark.django_db
@@ -30,16 +33,36 @@ def test_console_runs_a_ballot(client, world):
     client.post(f"/ballots/round/{test.pk}/codes/", {"margin": "1"})
     assert VoteCode.objects.filter(round=test).count() == 12
     client.post(f"/ballots/round/{test.pk}/close/")
-    response = client.post(f"{url}open/", follow=True)
-    assert "第2轮正式投票已开始" in response.content.decode()
+    response = client.post(f"{url}open/", {"supervisors": "甲\n乙\n丙", "threshold": "2"})
+    html = response.content.decode()
+    assert "第2轮正式投票已开始" in html and "no-store" in response["Cache-Control"]
+    shares = re.findall(r'class="fs-5 share-text"[^>]*>([^<]+)</code>', html)
+    assert len(shares) == 3 and len(set(shares)) == 3
     formal = BallotRound.objects.get(number=2)
+    assert formal.seal_threshold == 2
+    assert list(formal.supervisors.values_list("name", flat=True)) == ["甲", "乙", "丙"]
+    # The shares were shown, never stored: not in the round, the supervisors or the audit.
+    stored = str(list(BallotRound.objects.values())) + str(
+        list(AuditEntry.objects.values_list("changes", "note"))
+    )
+    assert not any(share.replace(" ", "") in stored.replace(" ", "") for share in shares)
     client.post(f"/ballots/round/{formal.pk}/codes/")
     code = VoteCode.objects.filter(round=formal).first()
     assert code is not None
     receipt = services.submit_ballot(code=code.code, nonce="n", ratings=full_ballot(formal))
     html = client.get(url).content.decode()
     assert "已投 <strong>1</strong> 票" in html
-    client.post(f"/ballots/round/{formal.pk}/close/")
+    # One share is not enough: the round stays open and nothing is counted.
+    response = client.post(
+        f"/ballots/round/{formal.pk}/close/", {"share": [shares[1]]}, follow=True
+    )
+    assert "需要至少 2 名监票人的份额" in response.content.decode()
+    assert BallotRound.objects.get(pk=formal.pk).status == "open"
+    response = client.post(
+        f"/ballots/round/{formal.pk}/close/", {"share": [shares[2], shares[0]]}, follow=True
+    )
+    assert "监票人已开箱计票" in response.content.decode()
+    assert not BallotRound.objects.get(pk=formal.pk).sealed
     text = client.get(f"/ballots/round/{formal.pk}/receipts.txt").content.decode()
     assert receipt in text and code.code not in text
     client.post(f"/ballots/round/{formal.pk}/publish/")
@@ -87,8 +110,8 @@ def test_console_query_count_is_fixed(client, world, django_assert_num_queries):
     for is_test in (True, False, False):
         rnd = services.open_round(actor=world.alice, session=meeting.session, is_test=is_test)
         services.issue_codes(actor=world.alice, ballot_round=rnd)
-        services.close_round(actor=world.alice, ballot_round=rnd)
-    with django_assert_num_queries(8):
+        services.close_round(actor=world.alice, ballot_round=rnd, shares=shares_of(rnd))
+    with django_assert_num_queries(10):
         assert client.get(f"/ballots/session/{meeting.session.pk}/").status_code == 200
 
 
@@ -106,7 +129,10 @@ def test_api_flow(client, world):
     )
     assert response.status_code == 201
     rnd = response.json()
-    assert rnd["number"] == 1 and rnd["status"] == "open"
+    assert rnd["number"] == 1 and rnd["status"] == "open" and rnd["sealed"]
+    # No supervisors named: the single-supervisor mode, its one share answered this once.
+    assert rnd["seal_threshold"] == 1 and [s["number"] for s in rnd["shares"]] == [1]
+    assert "shares" not in client.get(f"{base}/rounds/{rnd['id']}").json()
     response = client.post(f"{base}/rounds/{rnd['id']}/codes", {}, content_type="application/json")
     assert response.status_code == 201
     codes = response.json()
@@ -120,6 +146,16 @@ def test_api_flow(client, world):
     assert client.post(f"{base}/rounds/{rnd['id']}/close").json()["status"] == "closed"
     receipts = client.get(f"{base}/rounds/{rnd['id']}/receipts").json()
     assert receipts == [VoteCode.objects.get(code=codes[0]["code"]).receipt]
+    # Not counted yet: nothing to publish.
+    assert client.post(f"{base}/rounds/{rnd['id']}/publish").status_code == 422
+    unseal = f"{base}/rounds/{rnd['id']}/unseal"
+    wrong = client.post(unseal, {"shares": ["AAAA"]}, content_type="application/json")
+    assert wrong.status_code == 422 and "份额长度不对" in str(wrong.json())
+    counted = client.post(
+        unseal, {"shares": [rnd["shares"][0]["share"]]}, content_type="application/json"
+    )
+    assert counted.status_code == 200 and not counted.json()["sealed"]
+    assert counted.json()["ballots"] == 1
     assert client.post(f"{base}/rounds/{rnd['id']}/publish").json()["status"] == "published"
     listing = client.get(f"{base}/sessions/{meeting.session.pk}/rounds").json()
     assert [r["number"] for r in listing] == [1]
@@ -148,4 +184,7 @@ def test_api_in_sight_without_ballot_rights_is_403(client, world):
     url = f"/api/ballots/sessions/{meeting.session.pk}/rounds"
     assert client.post(url, {}, content_type="application/json").status_code == 403
     assert client.post(f"/api/ballots/rounds/{rnd.pk}/close").status_code == 403
+    unseal = f"/api/ballots/rounds/{rnd.pk}/unseal"
+    body = {"shares": shares_of(rnd)}
+    assert client.post(unseal, body, content_type="application/json").status_code == 403
     assert BallotRound.objects.get(pk=rnd.pk).status == "open"

@@ -18,9 +18,15 @@ from shuzhi.ballots.models import (
     BallotRound,
     BallotRoundStatus,
     PaperEntry,
+    SealedBallot,
     VoteCode,
 )
-from shuzhi.ballots.tests.meeting_setup import full_ballot, make_meeting
+from shuzhi.ballots.tests.meeting_setup import (
+    full_ballot,
+    make_meeting,
+    sealed_contents,
+    shares_of,
+)
 from shuzhi.core.models import AuditEntry
 from shuzhi.meetings.models import Session, SessionStatus
 
@@ -32,6 +38,11 @@ def opened(world, **kwargs):
     rnd = services.open_round(actor=world.alice, session=meeting.session)
     codes = services.issue_codes(actor=world.alice, ballot_round=rnd)
     return meeting, rnd, codes
+
+
+def count(world, rnd):
+    """Close the round and count its sealed ballots with the supervisor's share."""
+    return services.close_round(actor=world.alice, ballot_round=rnd, shares=shares_of(rnd))
 
 
 def vote(rnd, code, grade="good", nonce=None, **kwargs):
@@ -67,7 +78,7 @@ def test_open_round_snapshots_reporters_and_policy(world):
 def test_a_second_formal_round_leaves_the_session_move_alone(world):
     meeting = make_meeting(world, reporters=2)
     first = services.open_round(actor=world.alice, session=meeting.session)
-    services.close_round(actor=world.alice, ballot_round=first)
+    services.close_round(actor=world.alice, ballot_round=first, shares=shares_of(first))
     services.open_round(actor=world.alice, session=meeting.session)
     assert AuditEntry.objects.filter(action="session.status").count() == 1
 
@@ -163,7 +174,7 @@ def test_issue_codes_refuses_closed_round_and_outsiders(world):
     _meeting, rnd, _codes = opened(world)
     with pytest.raises(PermissionDenied):
         services.issue_codes(actor=world.bob, ballot_round=rnd)
-    services.close_round(actor=world.alice, ballot_round=rnd)
+    services.close_round(actor=world.alice, ballot_round=rnd, shares=shares_of(rnd))
     with pytest.raises(ValidationError):
         services.issue_codes(actor=world.alice, ballot_round=rnd)
 
@@ -184,6 +195,12 @@ def test_submit_stores_rows_and_marks_code_used(world):
     assert len(receipt) == 6 and set(receipt) <= set(services.ALPHABET)
     code.refresh_from_db()
     assert code.used and code.receipt == receipt and code.nonce == "n1"
+    # While the round is open only the sealed box is stored: nothing readable of the vote.
+    assert not Ballot.objects.exists() and not BallotComment.objects.exists()
+    box = bytes(SealedBallot.objects.get(round=rnd).box)
+    assert b"good" not in box and "加强调研".encode() not in box
+    count(world, rnd)
+    assert not SealedBallot.objects.exists()
     entries = list(BallotEntry.objects.filter(round=rnd))
     assert len(entries) == 3 and {e.grade for e in entries} == {"good"}
     assert {e.category for e in entries} == {code.category}
@@ -202,6 +219,7 @@ def test_submit_stores_sub_items(world):
     first = str(meeting.reporters[0].pk)
     ratings[first]["items"] = {"duty": "average", "build": ""}
     services.submit_ballot(code=code.code, nonce="x", ratings=ratings)
+    count(world, rnd)
     assert BallotEntry.objects.filter(item="duty", grade="average").count() == 1
     assert BallotEntry.objects.count() == 4  # 3 overall + 1 sub-item; blank sub-item skipped
 
@@ -211,17 +229,17 @@ def test_submit_query_count(world):
     ratings = full_ballot(rnd)
     with CaptureQueriesContext(connection) as queries:
         services.submit_ballot(code=codes[0].code, nonce="q", ratings=ratings)
-    # The claim is the only statement through Django's cursor; the ballot's row goes in one
-    # INSERT through the DB-API cursor (never logged), so one statement shows here.
+    # The claim and the sealed ballot's INSERT go through the DB-API cursor (never logged), so
+    # no statement shows here: no code and no box.
     statements = [
         q["sql"]
         for q in queries.captured_queries
         if not q["sql"].startswith(("BEGIN", "SAVEPOINT", "RELEASE"))
     ]
-    assert len(statements) == 1
-    assert statements[0].startswith("UPDATE ballots_votecode")
-    assert "good" not in str(queries.captured_queries)
-    assert Ballot.objects.count() == 1
+    assert statements == []
+    assert codes[0].code not in str(queries.captured_queries)
+    assert SealedBallot.objects.count() == 1 and not Ballot.objects.exists()
+    count(world, rnd)
     assert BallotEntry.objects.count() == 40
 
 
@@ -254,14 +272,14 @@ def test_ballot_after_the_first_is_one_statement_on_postgresql(world):
     assert len(first) == 2  # the claim returning the round's snapshot, then the insert
     with db_api_statements() as second:
         vote(rnd, codes[1])
-    assert second[-1].startswith("EXECUTE ballots_vote")  # prepared, if new, before it
+    assert second[-1].startswith("EXECUTE ballots_seal")  # prepared, if new, before it
     with db_api_statements() as sent:
         receipts = [vote(rnd, code) for code in codes[2:5]]
-    assert len(sent) == 3 and all(s.startswith("EXECUTE ballots_vote (") for s in sent)
-    assert Ballot.objects.filter(round=rnd).count() == 5
+    assert len(sent) == 3 and all(s.startswith("EXECUTE ballots_seal (") for s in sent)
+    assert SealedBallot.objects.filter(round=rnd).count() == 5
     stored = dict(VoteCode.objects.filter(used=True).values_list("code", "receipt"))
     assert [stored[c.code] for c in codes[2:5]] == receipts
-    assert BallotEntry.objects.filter(round=rnd).count() == 5 * 40
+    assert [len(c["r"]) for c in sealed_contents(rnd, shares_of(rnd))] == [40] * 5
     # A used code, a ballot with comments and an invalid one take the general path.
     with pytest.raises(services.VoteRefused):
         vote(rnd, codes[1], nonce="other")
@@ -269,7 +287,12 @@ def test_ballot_after_the_first_is_one_statement_on_postgresql(world):
         services.submit_ballot(code=codes[5].code, nonce="z", ratings={})
     assert not VoteCode.objects.get(pk=codes[5].pk).used
     vote(rnd, codes[6], comments={str(_meeting.reporters[0].pk): "意见"})
-    assert Ballot.objects.filter(round=rnd).count() == 6
+    assert SealedBallot.objects.filter(round=rnd).count() == 6
+    # Every box of the round has the same size, with comments or without.
+    assert len({len(bytes(b)) for b in SealedBallot.objects.values_list("box", flat=True)}) == 1
+    count(world, rnd)
+    assert BallotEntry.objects.filter(round=rnd).count() == 6 * 40
+    assert list(BallotComment.objects.values_list("text", flat=True)) == ["意见"]
 
 
 def test_retry_with_same_nonce_returns_same_receipt_and_stores_nothing(world):
@@ -279,6 +302,7 @@ def test_retry_with_same_nonce_returns_same_receipt_and_stores_nothing(world):
         code=codes[0].code, nonce="same", ratings=full_ballot(rnd, "poor")
     )
     assert first == second
+    count(world, rnd)
     assert BallotEntry.objects.count() == 3
     assert not BallotEntry.objects.filter(grade="poor").exists()
 
@@ -289,6 +313,7 @@ def test_used_code_with_other_nonce_is_refused(world):
     with pytest.raises(services.VoteRefused) as exc:
         vote(rnd, codes[0], nonce="b")
     assert exc.value.reason == "used" and exc.value.message == "该投票码已使用。"
+    count(world, rnd)
     assert BallotEntry.objects.count() == 3
 
 
@@ -312,7 +337,7 @@ def test_code_of_another_session_is_refused(world):
 
 def test_closed_round_refuses_votes(world):
     _meeting, rnd, codes = opened(world)
-    services.close_round(actor=world.alice, ballot_round=rnd)
+    services.close_round(actor=world.alice, ballot_round=rnd, shares=shares_of(rnd))
     with pytest.raises(services.VoteRefused) as exc:
         vote(rnd, codes[0])
     assert exc.value.reason == "closed" and exc.value.message == "本轮投票已结束。"
@@ -394,6 +419,7 @@ def test_abstention_only_when_policy_allows(world):
         services.submit_ballot(code=codes[0].code, nonce="a", ratings=ratings)
     BallotRound.objects.filter(pk=rnd.pk).update(policy={**rnd.policy, "allow_abstain": True})
     services.submit_ballot(code=codes[0].code, nonce="a", ratings=ratings)
+    count(world, rnd)
     assert BallotEntry.objects.filter(grade="").count() == 1
 
 
@@ -414,12 +440,12 @@ def test_close_and_publish(world):
         services.counted_receipts(rnd)
     with pytest.raises(ValidationError):
         services.publish_round(actor=world.alice, ballot_round=rnd)
-    closed = services.close_round(actor=world.alice, ballot_round=rnd)
+    closed = services.close_round(actor=world.alice, ballot_round=rnd, shares=shares_of(rnd))
     assert closed.status == BallotRoundStatus.CLOSED and closed.closed_at
     assert services.counted_receipts(closed) == sorted([r1, r2])
     assert BallotEntry.objects.filter(round=rnd).count() == 6
     with pytest.raises(ValidationError):
-        services.close_round(actor=world.alice, ballot_round=rnd)
+        services.close_round(actor=world.alice, ballot_round=rnd, shares=shares_of(rnd))
     published = services.publish_round(actor=world.alice, ballot_round=rnd)
     assert published.status == BallotRoundStatus.PUBLISHED
     actions = list(AuditEntry.objects.order_by("pk").values_list("action", flat=True))
@@ -429,6 +455,7 @@ def test_close_and_publish(world):
         "ballot.round_open",
         "ballot.codes_issue",
         "ballot.round_close",
+        "ballot.round_unseal",
         "ballot.round_publish",
     ]
 
@@ -436,7 +463,7 @@ def test_close_and_publish(world):
 def test_close_needs_permission(world):
     _meeting, rnd, _codes = opened(world)
     with pytest.raises(PermissionDenied):
-        services.close_round(actor=world.bob, ballot_round=rnd)
+        services.close_round(actor=world.bob, ballot_round=rnd, shares=shares_of(rnd))
     with pytest.raises(PermissionDenied):
         services.publish_round(actor=world.erin, ballot_round=rnd)
 
@@ -444,10 +471,11 @@ def test_close_needs_permission(world):
 def test_revote_keeps_both_rounds(world):
     meeting, first, codes = opened(world)
     vote(first, codes[0], "good")
-    services.close_round(actor=world.alice, ballot_round=first)
+    services.close_round(actor=world.alice, ballot_round=first, shares=shares_of(first))
     second = services.open_round(actor=world.alice, session=meeting.session)
     code = services.issue_codes(actor=world.alice, ballot_round=second)[0]
     vote(second, code, "poor")
+    count(world, second)
     assert second.number == 2
     assert set(BallotEntry.objects.filter(round=first).values_list("grade", flat=True)) == {"good"}
     assert set(BallotEntry.objects.filter(round=second).values_list("grade", flat=True)) == {"poor"}
@@ -466,21 +494,23 @@ def test_formal_round_wipes_test_round_data(world):
         comments={str(meeting.reporters[0].pk): "测试意见"},
     )
     PaperEntry.objects.create(round=test, sheet=1, clerk=1, category="leaders", ratings={})
+    # Closed but never counted: the sealed ballot goes with the rest.
     services.close_round(actor=world.alice, ballot_round=test)
     formal = services.open_round(actor=world.alice, session=meeting.session)
     assert formal.number == 2 and not formal.is_test
-    for model in (VoteCode, Ballot, BallotComment, PaperEntry):
+    for model in (VoteCode, Ballot, BallotComment, SealedBallot, PaperEntry):
         assert not model.objects.filter(round=test).exists()
     assert BallotRound.objects.filter(pk=test.pk).exists()
     wipe = AuditEntry.objects.get(action="ballot.test_wipe")
     assert wipe.changes == {
         "codes": [len(codes), 0],
-        "ballots": [1, 0],
-        "comments": [1, 0],
+        "ballots": [0, 0],
+        "comments": [0, 0],
+        "sealed_ballots": [1, 0],
         "paper_entries": [1, 0],
     }
     assert "测试意见" not in str(wipe.changes) + wipe.note
-    services.close_round(actor=world.alice, ballot_round=formal)
+    services.close_round(actor=world.alice, ballot_round=formal, shares=shares_of(formal))
     with pytest.raises(ValidationError, match="不能再开测试轮"):
         services.open_round(actor=world.alice, session=meeting.session, is_test=True)
 
@@ -495,7 +525,7 @@ def test_more_ballots_than_issued_voids_the_round(world):
     Ballot.from_rows(
         round_id=rnd.pk, category="leaders", rows=[(meeting.reporters[0].pk, "overall", "good")]
     ).save()
-    closed = services.close_round(actor=world.alice, ballot_round=rnd)
+    closed = services.close_round(actor=world.alice, ballot_round=rnd, shares=shares_of(rnd))
     assert closed.status == BallotRoundStatus.VOID
     assert closed.void_reason == "收回票数多于发出票数，本轮无效"
     with pytest.raises(ValidationError):
@@ -511,4 +541,7 @@ def test_paper_issued_counts_towards_issued(world):
     Ballot.from_rows(
         round_id=rnd.pk, category="leaders", rows=[(meeting.reporters[0].pk, "overall", "")]
     ).save()
-    assert services.close_round(actor=world.alice, ballot_round=rnd).status == "closed"
+    assert (
+        services.close_round(actor=world.alice, ballot_round=rnd, shares=shares_of(rnd)).status
+        == "closed"
+    )

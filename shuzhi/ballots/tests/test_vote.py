@@ -7,8 +7,13 @@ import json
 import pytest
 
 from shuzhi.ballots import services
-from shuzhi.ballots.models import BallotComment, BallotEntry, VoteCode
-from shuzhi.ballots.tests.meeting_setup import full_ballot, make_meeting
+from shuzhi.ballots.models import BallotComment, BallotEntry, SealedBallot, VoteCode
+from shuzhi.ballots.tests.meeting_setup import (
+    full_ballot,
+    make_meeting,
+    sealed_contents,
+    shares_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +51,8 @@ def test_api_cast_and_retry(client, hall):
     assert again.status_code == 200 and again.json()["receipt"] == receipt
     other = post(client, codes[0].code, {**payload, "nonce": "xyz"})
     assert other.status_code == 409 and other.json()["detail"] == "该投票码已使用。"
-    assert BallotEntry.objects.count() == 3
+    assert SealedBallot.objects.count() == 1
+    assert [len(c["r"]) for c in sealed_contents(rnd, shares_of(rnd))] == [3]
 
 
 def test_api_form_definition(client, hall):
@@ -75,12 +81,12 @@ def test_api_unknown_code_404(client, hall):
     _meeting, rnd, _codes = hall
     response = post(client, "ZZZZZZZZ", {"nonce": "a", "ratings": ok_ballot(rnd)})
     assert response.status_code == 404
-    assert not BallotEntry.objects.exists()
+    assert not SealedBallot.objects.exists()
 
 
 def test_api_closed_round_409(client, world, hall):
     _meeting, rnd, codes = hall
-    services.close_round(actor=world.alice, ballot_round=rnd)
+    services.close_round(actor=world.alice, ballot_round=rnd, shares=shares_of(rnd))
     response = post(client, codes[0].code, {"nonce": "a", "ratings": ok_ballot(rnd)})
     assert response.status_code == 409 and response.json()["detail"] == "本轮投票已结束。"
     assert client.get(f"/api/vote/{codes[0].code}").status_code == 409
@@ -104,7 +110,7 @@ def test_api_over_quota_422(client, hall):
     response = post(client, codes[0].code, {"nonce": "a", "ratings": full_ballot(rnd, "good")})
     assert response.status_code == 422
     assert response.json()["errors"]["quotas"] == ["“好”最多只能选 2 个，您选了 3 个。"]
-    assert not BallotEntry.objects.exists()
+    assert not SealedBallot.objects.exists()
 
 
 @pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b"\xff\xfe", b""])
@@ -113,7 +119,7 @@ def test_api_malformed_json_422_stores_nothing(client, hall, body):
     response = post(client, codes[0].code, body)
     assert response.status_code == 422
     assert not VoteCode.objects.get(pk=codes[0].pk).used
-    assert not BallotEntry.objects.exists()
+    assert not SealedBallot.objects.exists()
 
 
 def test_api_ten_megabyte_body_413_stores_nothing(client, hall):
@@ -122,7 +128,7 @@ def test_api_ten_megabyte_body_413_stores_nothing(client, hall):
     response = post(client, codes[0].code, payload)
     assert response.status_code == 413
     assert not VoteCode.objects.get(pk=codes[0].pk).used
-    assert not BallotEntry.objects.exists()
+    assert not SealedBallot.objects.exists()
 
 
 def test_api_needs_no_login_or_csrf(hall):
@@ -179,16 +185,17 @@ def test_page_fix_error_then_cast(client, hall):
     assert "请选择总体评价。" in html
     assert f'name="o_{meeting.reporters[0].pk}" value="good" checked' in html  # choice kept
     assert "多下基层" in html
-    assert not BallotEntry.objects.exists()
+    assert not SealedBallot.objects.exists()
     data[f"o_{missing}"] = "average"
     response = client.post(url, data)
     assert response.status_code == 200
     receipt = VoteCode.objects.get(pk=codes[0].pk).receipt
     assert receipt and receipt in response.content.decode()
-    assert BallotEntry.objects.count() == 3 and BallotComment.objects.count() == 1
     # A double tap on submit resends the same nonce: same receipt, nothing more stored.
     assert receipt in client.post(url, data).content.decode()
-    assert BallotEntry.objects.count() == 3
+    [content] = sealed_contents(rnd, shares_of(rnd))
+    assert len(content["r"]) == 3 and content["c"] == {str(meeting.reporters[1].pk): "多下基层"}
+    assert not BallotComment.objects.exists()
     assert "该投票码已使用" in client.get(url).content.decode()
 
 
@@ -206,7 +213,7 @@ def test_page_used_closed_unknown(client, world, hall):
     response = client.post(f"/v/{codes[0].code}/", form_data(rnd, nonce="b"))
     assert "该投票码已使用" in response.content.decode()
     assert client.get("/v/ZZZZZZZZ/").status_code == 404
-    services.close_round(actor=world.alice, ballot_round=rnd)
+    services.close_round(actor=world.alice, ballot_round=rnd, shares=shares_of(rnd))
     assert "本轮投票已结束" in client.get(f"/v/{codes[1].code}/").content.decode()
     assert "本轮投票已结束" in client.post(f"/v/{codes[1].code}/", form_data(rnd)).content.decode()
 
@@ -220,4 +227,5 @@ def test_page_sub_items_and_test_notice(client, world):
     data = form_data(rnd)
     data[f"i_{meeting.reporters[0].pk}_duty"] = "poor"
     assert client.post(f"/v/{code.code}/", data).status_code == 200
+    services.close_round(actor=world.alice, ballot_round=rnd, shares=shares_of(rnd))
     assert BallotEntry.objects.filter(item="duty", grade="poor").count() == 1

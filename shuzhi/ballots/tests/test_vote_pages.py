@@ -10,8 +10,8 @@ import pytest
 from django.db import connection
 
 from shuzhi.ballots import services, vote_pages
-from shuzhi.ballots.models import BallotEntry, BallotRound, VoteCode
-from shuzhi.ballots.tests.meeting_setup import make_meeting
+from shuzhi.ballots.models import BallotRound, SealedBallot, VoteCode
+from shuzhi.ballots.tests.meeting_setup import make_meeting, shares_of
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +78,7 @@ def test_a_test_round_and_the_formal_round_each_get_their_own_page(client, world
     test_round = services.open_round(actor=world.alice, session=meeting.session, is_test=True)
     test_code = services.issue_codes(actor=world.alice, ballot_round=test_round)[0].code
     assert "测试投票" in client.get(f"/v/{test_code}/").content.decode()
-    services.close_round(actor=world.alice, ballot_round=test_round)
+    services.close_round(actor=world.alice, ballot_round=test_round, shares=shares_of(test_round))
     formal = services.open_round(actor=world.alice, session=meeting.session)
     code = services.issue_codes(actor=world.alice, ballot_round=formal)[0].code
     html = client.get(f"/v/{code}/").content.decode()
@@ -172,7 +172,7 @@ def test_errors_keep_every_choice_and_are_never_compressed(client, world):
     assert "多下基层 &amp; 调研" in html
     assert "“好”最多只能选 1 个，您选了 2 个。" in html and "请选择总体评价。" in html
     assert nonce_of(html) == "keep-me"  # a resubmission is the same ballot's retry
-    assert not BallotEntry.objects.exists() and not VoteCode.objects.get(code=codes[0]).used
+    assert not SealedBallot.objects.exists() and not VoteCode.objects.get(code=codes[0]).used
 
 
 def test_a_sub_item_or_reporter_not_on_the_ballot_is_refused(client, world):
@@ -182,7 +182,7 @@ def test_a_sub_item_or_reporter_not_on_the_ballot_is_refused(client, world):
     assert response.status_code == 422 and "分项评价中有未设置的项目" in response.content.decode()
     response = client.post(f"/v/{codes[0]}/", form(rnd, o_999999="good"), content_type=FORM)
     assert response.status_code == 422 and "不在本轮名单上" in response.content.decode()
-    assert not BallotEntry.objects.exists()
+    assert not SealedBallot.objects.exists()
 
 
 def test_a_multipart_form_is_read_too(client, world):
@@ -195,7 +195,7 @@ def test_a_multipart_form_is_read_too(client, world):
 def test_the_closed_and_unknown_messages_on_post(client, world):
     _meeting, rnd, codes = open_hall(world)
     assert client.post("/v/ZZZZZZZZ/", form(rnd), content_type=FORM).status_code == 404
-    services.close_round(actor=world.alice, ballot_round=rnd)
+    services.close_round(actor=world.alice, ballot_round=rnd, shares=shares_of(rnd))
     response = client.post(f"/v/{codes[0]}/", form(rnd), content_type=FORM)
     assert "本轮投票已结束" in response.content.decode()
 
