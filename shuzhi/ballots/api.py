@@ -17,7 +17,7 @@ from .models import BallotRound
 router = Router(tags=["ballots"])
 
 
-class CategoryOut(Schema):
+class BallotCategoryOut(Schema):
     code: str
     label: str
     expected: int
@@ -25,7 +25,7 @@ class CategoryOut(Schema):
     used: int
 
 
-class RoundOut(Schema):
+class BallotRoundOut(Schema):
     id: int
     session_id: int
     number: int
@@ -35,14 +35,14 @@ class RoundOut(Schema):
     closed_at: datetime.datetime | None
     void_reason: str
     ballots: int
-    categories: list[CategoryOut]
+    categories: list[BallotCategoryOut]
 
 
 class OpenIn(Schema):
     is_test: bool = False
 
 
-class CodesIn(Schema):
+class BallotCodesIn(Schema):
     margin: int | None = None
 
 
@@ -87,13 +87,17 @@ def _progress(ballot_round: BallotRound) -> dict:
     return _round_out(next(p for p in rows if p.round.pk == ballot_round.pk))
 
 
-@router.get("/sessions/{session_id}/rounds", response=list[RoundOut], summary="会议的投票轮次")
+@router.get(
+    "/sessions/{session_id}/rounds", response=list[BallotRoundOut], summary="会议的投票轮次"
+)
 def session_rounds(request, session_id: int):
     return [_round_out(p) for p in selectors.session_rounds(_session(request, session_id))]
 
 
 @router.post(
-    "/sessions/{session_id}/rounds", response={201: RoundOut}, summary="开始投票（测试或正式）"
+    "/sessions/{session_id}/rounds",
+    response={201: BallotRoundOut},
+    summary="开始投票（测试或正式）",
 )
 def open_round(request, session_id: int, payload: OpenIn):
     session = _session(request, session_id)
@@ -101,25 +105,25 @@ def open_round(request, session_id: int, payload: OpenIn):
     return Status(201, _progress(rnd))
 
 
-@router.get("/rounds/{pk}", response=RoundOut, summary="投票轮次与进度")
+@router.get("/rounds/{pk}", response=BallotRoundOut, summary="投票轮次与进度")
 def round_detail(request, pk: int):
     return _progress(_round(request, pk))
 
 
 @router.post("/rounds/{pk}/codes", response={201: list[CodeOut]}, summary="发放投票码")
-def issue_codes(request, pk: int, payload: CodesIn):
+def issue_codes(request, pk: int, payload: BallotCodesIn):
     codes = services.issue_codes(
         actor=request.auth, ballot_round=_round(request, pk), margin=payload.margin
     )
     return Status(201, [{"code": c.code, "category": c.category} for c in codes])
 
 
-@router.post("/rounds/{pk}/close", response=RoundOut, summary="结束投票")
+@router.post("/rounds/{pk}/close", response=BallotRoundOut, summary="结束投票")
 def close_round(request, pk: int):
     return _progress(services.close_round(actor=request.auth, ballot_round=_round(request, pk)))
 
 
-@router.post("/rounds/{pk}/publish", response=RoundOut, summary="公布结果")
+@router.post("/rounds/{pk}/publish", response=BallotRoundOut, summary="公布结果")
 def publish_round(request, pk: int):
     return _progress(services.publish_round(actor=request.auth, ballot_round=_round(request, pk)))
 

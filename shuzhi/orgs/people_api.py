@@ -25,7 +25,7 @@ from .models import Person, Post, Unit
 router = Router(tags=["人员与职务"])
 
 
-class UnitRef(Schema):
+class PersonUnitRef(Schema):
     id: int
     code: str
     name: str
@@ -35,7 +35,7 @@ class PersonOut(Schema):
     id: int
     name: str
     staff_number: str | None
-    unit: UnitRef
+    unit: PersonUnitRef
     phone: str
     email: str
 
@@ -43,7 +43,7 @@ class PersonOut(Schema):
 class PostOut(Schema):
     id: int
     person_id: int
-    unit: UnitRef
+    unit: PersonUnitRef
     role: str
     role_label: str
     start_date: datetime.date
@@ -86,7 +86,7 @@ class EndPostIn(Schema):
 
 
 class SecretaryOut(Schema):
-    unit: UnitRef
+    unit: PersonUnitRef
     date: datetime.date
     post: PostOut | None
     person_id: int | None
