@@ -195,7 +195,7 @@ def test_ledger_import_error_report(world):
     )
     job = ledger_import.run_import(job.pk)
     assert job.status == "failed"
-    carried = assert_safe_xlsx(ledger_import.error_report(job))
+    carried = assert_safe_xlsx(ledger_import.report_of(job))
     assert "'" + FORMULA in carried
 
 

@@ -18,7 +18,7 @@ from .models import BallotRound
 router = Router(tags=["ballots"])
 
 
-class CategoryOut(Schema):
+class BallotCategoryOut(Schema):
     code: str
     label: str
     expected: int
@@ -26,7 +26,7 @@ class CategoryOut(Schema):
     used: int
 
 
-class RoundOut(Schema):
+class BallotRoundOut(Schema):
     id: int
     session_id: int
     number: int
@@ -39,7 +39,7 @@ class RoundOut(Schema):
     seal_threshold: int
     supervisors: list[str]
     ballots: int
-    categories: list[CategoryOut]
+    categories: list[BallotCategoryOut]
 
 
 class SupervisorShareOut(Schema):
@@ -48,7 +48,7 @@ class SupervisorShareOut(Schema):
     share: str
 
 
-class OpenedRoundOut(RoundOut):
+class OpenedRoundOut(BallotRoundOut):
     shares: list[SupervisorShareOut]
 
 
@@ -62,7 +62,7 @@ class SharesIn(Schema):
     shares: list[str]
 
 
-class CodesIn(Schema):
+class BallotCodesIn(Schema):
     margin: int | None = None
 
 
@@ -110,7 +110,9 @@ def _progress(ballot_round: BallotRound) -> dict:
     return _round_out(next(p for p in rows if p.round.pk == ballot_round.pk))
 
 
-@router.get("/sessions/{session_id}/rounds", response=list[RoundOut], summary="会议的投票轮次")
+@router.get(
+    "/sessions/{session_id}/rounds", response=list[BallotRoundOut], summary="会议的投票轮次"
+)
 def session_rounds(request, session_id: int):
     return [_round_out(p) for p in selectors.session_rounds(_session(request, session_id))]
 
@@ -133,25 +135,25 @@ def open_round(request, session_id: int, payload: OpenIn):
     return Status(201, _progress(rnd) | {"shares": shares})
 
 
-@router.get("/rounds/{pk}", response=RoundOut, summary="投票轮次与进度")
+@router.get("/rounds/{pk}", response=BallotRoundOut, summary="投票轮次与进度")
 def round_detail(request, pk: int):
     return _progress(_round(request, pk))
 
 
 @router.post("/rounds/{pk}/codes", response={201: list[CodeOut]}, summary="发放投票码")
-def issue_codes(request, pk: int, payload: CodesIn):
+def issue_codes(request, pk: int, payload: BallotCodesIn):
     codes = services.issue_codes(
         actor=request.auth, ballot_round=_round(request, pk), margin=payload.margin
     )
     return Status(201, [{"code": c.code, "category": c.category} for c in codes])
 
 
-@router.post("/rounds/{pk}/close", response=RoundOut, summary="结束投票（选票待开箱计票）")
+@router.post("/rounds/{pk}/close", response=BallotRoundOut, summary="结束投票（选票待开箱计票）")
 def close_round(request, pk: int):
     return _progress(services.close_round(actor=request.auth, ballot_round=_round(request, pk)))
 
 
-@router.post("/rounds/{pk}/unseal", response=RoundOut, summary="开箱计票（监票人份额）")
+@router.post("/rounds/{pk}/unseal", response=BallotRoundOut, summary="开箱计票（监票人份额）")
 def unseal_round(request, pk: int, payload: SharesIn):
     return _progress(
         services.unseal_round(
@@ -160,7 +162,7 @@ def unseal_round(request, pk: int, payload: SharesIn):
     )
 
 
-@router.post("/rounds/{pk}/publish", response=RoundOut, summary="公布结果")
+@router.post("/rounds/{pk}/publish", response=BallotRoundOut, summary="公布结果")
 def publish_round(request, pk: int):
     return _progress(services.publish_round(actor=request.auth, ballot_round=_round(request, pk)))
 

@@ -105,7 +105,7 @@ class RoundPatch(Schema):
     status: str | None = None
 
 
-class CodesIn(Schema):
+class RoundCodesIn(Schema):
     codes: list[str]
 
 
@@ -114,11 +114,11 @@ class TypeIn(Schema):
     direct_only: bool = True
 
 
-class PersonIn(Schema):
+class RoundPersonIn(Schema):
     person_id: int | None
 
 
-class RowErrorOut(Schema):
+class RoundRowErrorOut(Schema):
     row: int
     column: str
     message: str
@@ -126,7 +126,7 @@ class RowErrorOut(Schema):
 
 class ImportOut(Schema):
     added: list[ReporterOut]
-    errors: list[RowErrorOut]
+    errors: list[RoundRowErrorOut]
 
 
 def _round(user, round_id: int, *, change: bool = False) -> Round:
@@ -189,7 +189,7 @@ def list_reporters(request, round_id: int):
 
 
 @router.post("/{int:round_id}/reporters", response={201: list[ReporterOut]})
-def add_reporters(request, round_id: int, payload: CodesIn):
+def add_reporters(request, round_id: int, payload: RoundCodesIn):
     """Add units by code (every bad code is reported; nothing partial is added)."""
     round = _round(request.auth, round_id, change=True)
     return Status(
@@ -232,7 +232,7 @@ def _reporter(request, round_id: int, reporter_id: int) -> RoundReporter:
 
 
 @router.patch("/{int:round_id}/reporters/{int:reporter_id}", response=ReporterOut)
-def set_reporter_person(request, round_id: int, reporter_id: int, payload: PersonIn):
+def set_reporter_person(request, round_id: int, reporter_id: int, payload: RoundPersonIn):
     """Put another person in as the reporter (``person_id`` null clears it)."""
     reporter = _reporter(request, round_id, reporter_id)
     person = None

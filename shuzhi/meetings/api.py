@@ -49,7 +49,7 @@ class MemberOut(Schema):
     signed_in: bool
 
 
-class CategoryOut(Schema):
+class MeetingCategoryOut(Schema):
     id: int
     code: str
     label: str
@@ -84,7 +84,7 @@ class SessionOut(Schema):
 
 class SessionDetailOut(SessionOut):
     reporters: list[EntryOut]
-    categories: list[CategoryOut]
+    categories: list[MeetingCategoryOut]
     quorum: QuorumOut
 
 
@@ -281,7 +281,7 @@ def draw_check(request, session_id: int):
     return {**check.__dict__, "matches": check.matches}
 
 
-@router.post("/{int:session_id}/roster", response=list[CategoryOut])
+@router.post("/{int:session_id}/roster", response=list[MeetingCategoryOut])
 def init_roster(request, session_id: int):
     """Create or update the roster categories from the round's categories."""
     session = _session(request.auth, session_id, change=True)
@@ -289,7 +289,7 @@ def init_roster(request, session_id: int):
     return list(session.categories.prefetch_related("members"))
 
 
-@router.patch("/{int:session_id}/roster/{int:category_id}", response=CategoryOut)
+@router.patch("/{int:session_id}/roster/{int:category_id}", response=MeetingCategoryOut)
 def set_counts(request, session_id: int, category_id: int, payload: CountsIn):
     """Set 应到 (``expected``) and/or 实到 by count (``present``)."""
     session = _session(request.auth, session_id, change=True)

@@ -33,7 +33,7 @@ from .models import LedgerImport
 router = Router(tags=["问题台账导入导出"])
 
 
-class ImportStartOut(Schema):
+class LedgerImportStartOut(Schema):
     id: int
     status: str
 
@@ -54,7 +54,7 @@ class LedgerImportOut(Schema):
     updated_at: datetime.datetime
 
 
-@router.post("/import", response={201: ImportStartOut}, summary="上传问题台账导入")
+@router.post("/import", response={201: LedgerImportStartOut}, summary="上传问题台账导入")
 def start_import(
     request,
     file: UploadedFile = File(..., description="Excel（.xlsx）或 CSV 文件"),  # noqa: B008

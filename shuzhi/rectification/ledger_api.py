@@ -22,6 +22,15 @@ from . import policies, selectors
 router = Router(tags=["问题整改"])
 
 
+class LedgerPageOut(Schema):
+    """A page of the ledger (its own name in the schema)."""
+
+    items: list[Any]
+    count: int | None
+    count_capped: bool
+    next: bool
+
+
 class CappedLedgerPagination(LimitOffsetPagination):
     """Limit/offset pages whose ``count`` is exact up to 10,000 (``count_capped`` past it);
     ``next`` tells whether more items follow this page.
@@ -30,11 +39,7 @@ class CappedLedgerPagination(LimitOffsetPagination):
     whether to ask for more — its count would cost more than the page (see ``selectors``).
     """
 
-    class Output(Schema):
-        items: list[Any]
-        count: int | None
-        count_capped: bool
-        next: bool
+    Output = LedgerPageOut  # type: ignore[assignment]  # any Schema with the page fields
 
     def paginate_queryset(self, queryset, pagination, request, **params):
         offset = pagination.offset
@@ -154,7 +159,7 @@ class ChildOut(Schema):
     rate: float | None
 
 
-class SummaryOut(Schema):
+class LedgerSummaryOut(Schema):
     unit_id: int
     unit_code: str
     year: int
@@ -170,7 +175,7 @@ class SummaryOut(Schema):
     reports: dict[str, int]
 
 
-@router.get("/summary", response=SummaryOut)
+@router.get("/summary", response=LedgerSummaryOut)
 def summary(request, unit: str = "", year: int | None = None, round: int | None = None):
     """Counts of a subtree's problems in ``year`` (default this year) by source, status,
     severity and direct child, overdue items, the rectification rate, and the reports of the

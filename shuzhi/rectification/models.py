@@ -371,6 +371,10 @@ class LedgerImport(TimeStampedModel):
     done_rows = models.PositiveIntegerField(_("已处理行数"), default=0)
     created_count = models.PositiveIntegerField(_("新增问题数"), default=0)
     errors = models.JSONField(_("错误"), default=list, blank=True)
+    # Written when the import is refused, so the report page never reads the upload again.
+    error_report = models.FileField(
+        _("错误报告"), upload_to="ledger-imports/reports/", max_length=255, blank=True
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("导入人"),

@@ -123,6 +123,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 SHUZHI_IMPORT_MAX_BYTES = env_int("SHUZHI_IMPORT_MAX_MB", 200, minimum=1) * 1024 * 1024
+# What an import file may hold (docs/decisions/0011-one-bulk-write-path.md): the reader takes
+# only the header's width, stops past these many rows and cells, and refuses an .xlsx whose
+# members unpack beyond the total or compress more than the ratio (a zip bomb).
+SHUZHI_IMPORT_MAX_ROWS = env_int("SHUZHI_IMPORT_MAX_ROWS", 1_000_000, minimum=1)
+SHUZHI_IMPORT_MAX_COLUMNS = env_int("SHUZHI_IMPORT_MAX_COLUMNS", 50, minimum=1)
+SHUZHI_IMPORT_MAX_CELLS = env_int("SHUZHI_IMPORT_MAX_CELLS", 20_000_000, minimum=1)
+SHUZHI_IMPORT_MAX_UNPACKED_BYTES = (
+    env_int("SHUZHI_IMPORT_MAX_UNPACKED_MB", 1024, minimum=1) * 1024 * 1024
+)
+SHUZHI_IMPORT_MAX_RATIO = env_int("SHUZHI_IMPORT_MAX_RATIO", 200, minimum=1)
 # A PostgreSQL import writing at least this many rows rebuilds the written tables' foreign keys
 # after the load instead of checking each row (docs/decisions/0011-one-bulk-write-path.md).
 SHUZHI_IMPORT_REBUILD_FK_ROWS = env_int("SHUZHI_IMPORT_REBUILD_FK_ROWS", 50_000, minimum=0)

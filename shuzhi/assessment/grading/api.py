@@ -49,7 +49,7 @@ class GradingOut(Schema):
     locked_at: Any = None
 
 
-class RowOut(Schema):
+class GradingRowOut(Schema):
     id: int
     reporter_id: int
     unit: str
@@ -77,7 +77,7 @@ class RowOut(Schema):
         return obj.reporter.person.name if obj.reporter.person else ""
 
 
-class RankOut(RowOut):
+class RankOut(GradingRowOut):
     position: int
     round_id: int
     year: int
@@ -91,7 +91,7 @@ class RankOut(RowOut):
         return obj.grading.round.year
 
 
-class DecideIn(Schema):
+class GradingDecideIn(Schema):
     final: str
     reason: str = ""
     disqualifiers: list[str] | None = None
@@ -136,7 +136,7 @@ def grading_save(request, round_id: int, payload: GradingIn):
     )
 
 
-@router.get("/rounds/{round_id}/rows", response=list[RowOut])
+@router.get("/rounds/{round_id}/rows", response=list[GradingRowOut])
 @paginate
 def grading_rows(request, round_id: int, q: str = "", grade: str = ""):
     return grading_selectors.rows_of(_grading(_round(request, round_id)), text=q, grade=grade)
@@ -158,13 +158,13 @@ def grading_confirm(request, round_id: int):
     return grading
 
 
-@router.get("/rows/{pk}", response=RowOut)
+@router.get("/rows/{pk}", response=GradingRowOut)
 def row_detail(request, pk: int):
     return _row(request, pk)
 
 
-@router.post("/rows/{pk}/decide", response=RowOut)
-def row_decide(request, pk: int, payload: DecideIn):
+@router.post("/rows/{pk}/decide", response=GradingRowOut)
+def row_decide(request, pk: int, payload: GradingDecideIn):
     row = _row(request, pk)
     if not can_manage(request.auth, row.grading.round):
         raise PermissionDenied("您没有评定本次述职评议等次的权限。")
@@ -178,7 +178,7 @@ def row_decide(request, pk: int, payload: DecideIn):
     )
 
 
-@router.post("/rows/{pk}/correct", response=RowOut)
+@router.post("/rows/{pk}/correct", response=GradingRowOut)
 def row_correct(request, pk: int, payload: CorrectIn):
     row = _row(request, pk)
     if not can_manage(request.auth, row.grading.round):
@@ -192,7 +192,7 @@ def row_correct(request, pk: int, payload: CorrectIn):
     )
 
 
-@router.post("/rows/{pk}/acknowledge", response=RowOut)
+@router.post("/rows/{pk}/acknowledge", response=GradingRowOut)
 def row_acknowledge(request, pk: int):
     row = _row(request, pk)
     if not can_acknowledge(request.auth, row):
@@ -200,7 +200,7 @@ def row_acknowledge(request, pk: int):
     return grading_services.acknowledge(actor=request.auth, row=row)
 
 
-@router.get("/mine", response=list[RowOut])
+@router.get("/mine", response=list[GradingRowOut])
 @paginate
 def my_rows(request):
     return grading_selectors.own_rows(request.auth)

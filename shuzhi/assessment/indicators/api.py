@@ -32,7 +32,7 @@ router = Router(tags=["考核"])
 GRID_PAGE_SIZE = 50
 
 
-class UnitRef(Schema):
+class IndicatorUnitRef(Schema):
     id: int
     code: str
     name: str
@@ -54,7 +54,7 @@ class ItemOut(Schema):
 
 class SetOut(Schema):
     id: int
-    host: UnitRef
+    host: IndicatorUnitRef
     year: int
     assessed_type: str
     title: str
@@ -128,7 +128,7 @@ class ItemPatch(Schema):
     source_params: dict | None = None
 
 
-class CheckIn(Schema):
+class IndicatorCheckIn(Schema):
     name: str
     description: str = ""
     scoring_guide: str = ""
@@ -148,8 +148,8 @@ class CellOut(Schema):
     automatic: bool
 
 
-class RowOut(Schema):
-    unit: UnitRef
+class IndicatorRowOut(Schema):
+    unit: IndicatorUnitRef
     cells: list[CellOut]
     bonus: Decimal
     deduction: Decimal
@@ -163,7 +163,7 @@ class GridOut(Schema):
     count: int
     page: int
     pages: int
-    rows: list[RowOut]
+    rows: list[IndicatorRowOut]
 
 
 class ScoreEntry(Schema):
@@ -199,7 +199,7 @@ class AdjustmentOut(Schema):
         return obj.annual.unit_id
 
 
-class DecideIn(Schema):
+class IndicatorDecideIn(Schema):
     approve: bool
     note: str = ""
 
@@ -286,7 +286,7 @@ def get_governance(request, set_id: int):
 
 
 @router.post("/sets/{set_id}/check-item", response=list[PreviewOut])
-def check_item(request, set_id: int, payload: CheckIn):
+def check_item(request, set_id: int, payload: IndicatorCheckIn):
     """The 留痕 check of an item before it is added; nothing is saved."""
     findings = services.preview_item(
         indicator_set=_set(request.auth, set_id),
@@ -384,13 +384,13 @@ def _unit_of(request, set_id: int, unit_id: int) -> tuple[IndicatorSet, Unit]:
     return indicator_set, unit
 
 
-@router.get("/sets/{set_id}/units/{unit_id}", response=RowOut)
+@router.get("/sets/{set_id}/units/{unit_id}", response=IndicatorRowOut)
 def unit_sheet(request, set_id: int, unit_id: int):
     indicator_set, unit = _unit_of(request, set_id, unit_id)
     return _row(selectors.grid(indicator_set, [unit])[0])
 
 
-@router.put("/sets/{set_id}/units/{unit_id}/self", response=RowOut)
+@router.put("/sets/{set_id}/units/{unit_id}/self", response=IndicatorRowOut)
 def put_self(request, set_id: int, unit_id: int, payload: ScoresIn):
     """The unit's self scores (``note`` per item); ``submit`` hands them to the host."""
     indicator_set, unit = _unit_of(request, set_id, unit_id)
@@ -404,7 +404,7 @@ def put_self(request, set_id: int, unit_id: int, payload: ScoresIn):
     return _row(selectors.grid(indicator_set, [unit])[0])
 
 
-@router.put("/sets/{set_id}/units/{unit_id}/host", response=RowOut)
+@router.put("/sets/{set_id}/units/{unit_id}/host", response=IndicatorRowOut)
 def put_host(request, set_id: int, unit_id: int, payload: ScoresIn):
     """The host's scores (``note`` is the scoring comment)."""
     indicator_set, unit = _unit_of(request, set_id, unit_id)
@@ -442,7 +442,7 @@ def add_adjustment(request, set_id: int, unit_id: int, payload: AdjustmentIn):
 
 
 @router.post("/adjustments/{adjustment_id}/decide", response=AdjustmentOut)
-def decide(request, adjustment_id: int, payload: DecideIn):
+def decide(request, adjustment_id: int, payload: IndicatorDecideIn):
     adjustment = get_object_or_404(
         Adjustment.objects.select_related("annual__set__host"), pk=adjustment_id
     )
@@ -453,7 +453,7 @@ def decide(request, adjustment_id: int, payload: DecideIn):
 
 
 class PolicyOut(Schema):
-    unit: UnitRef
+    unit: IndicatorUnitRef
     override: dict
     effective: dict
     explanations: dict

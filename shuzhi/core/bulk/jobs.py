@@ -156,6 +156,11 @@ class Importer:
         """Record that nothing was written, and why."""
         raise NotImplementedError
 
+    def keep_report(self, job: Any, rows: Any, errors: Sequence[RowError]) -> None:
+        """Store the refused job's error report now, while its rows are read (``None`` when
+        the file could not be read): the report page then serves it without reading the
+        upload again in the web process. Nothing by default."""
+
     # -- the pages -----------------------------------------------------------------------
 
     def jobs_visible_to(self, user: Any) -> models.QuerySet:
@@ -258,6 +263,7 @@ def run(kind: str, job_id: int) -> Any:
         return job
     progress = JobProgress(job)
     total = 0
+    rows: Any = None
     try:
         importer.start(job, progress)
         try:
@@ -275,6 +281,7 @@ def run(kind: str, job_id: int) -> Any:
     except ImportRefused as refused:
         progress.close()
         importer.fail(job, refused.errors, total)
+        importer.keep_report(job, rows, refused.errors)
     except Exception:
         progress.close()
         logger.exception("Import %s #%s failed.", kind, job.pk)

@@ -26,7 +26,7 @@ from shuzhi.orgs.imports.models import ImportJob
 router = Router(tags=["组织导入导出"])
 
 
-class ImportStartOut(Schema):
+class UnitImportStartOut(Schema):
     id: int
     status: str
 
@@ -69,7 +69,7 @@ def _job_out(job: ImportJob) -> dict:
     }
 
 
-@router.post("/import", response={201: ImportStartOut}, summary="上传文件导入组织")
+@router.post("/import", response={201: UnitImportStartOut}, summary="上传文件导入组织")
 def start_import(
     request,
     file: UploadedFile = File(..., description="CSV 或 XLSX 文件"),  # noqa: B008

@@ -27,7 +27,7 @@ from shuzhi.orgs.tree.models import Unit
 router = Router(tags=["人员与职务"])
 
 
-class UnitRef(Schema):
+class PersonUnitRef(Schema):
     id: int
     code: str
     name: str
@@ -37,7 +37,7 @@ class PersonOut(Schema):
     id: int
     name: str
     staff_number: str | None
-    unit: UnitRef
+    unit: PersonUnitRef
     phone: str
     email: str
 
@@ -45,7 +45,7 @@ class PersonOut(Schema):
 class PostOut(Schema):
     id: int
     person_id: int
-    unit: UnitRef
+    unit: PersonUnitRef
     role: str
     role_label: str
     start_date: datetime.date
@@ -88,7 +88,7 @@ class EndPostIn(Schema):
 
 
 class SecretaryOut(Schema):
-    unit: UnitRef
+    unit: PersonUnitRef
     date: datetime.date
     post: PostOut | None
     person_id: int | None

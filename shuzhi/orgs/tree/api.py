@@ -25,6 +25,14 @@ router = Router(tags=["组织"])
 COUNT_CAP = 10_000
 
 
+class UnitPageOut(Schema):
+    """A page of units (its own name in the schema)."""
+
+    items: list[Any]
+    count: int
+    count_capped: bool
+
+
 class CappedLimitOffset(LimitOffsetPagination):
     """Limit/offset pages whose ``count`` is exact up to :data:`COUNT_CAP`.
 
@@ -32,10 +40,7 @@ class CappedLimitOffset(LimitOffsetPagination):
     ``q``, ``parent`` or ``type`` to get an exact count.
     """
 
-    class Output(Schema):
-        items: list[Any]
-        count: int
-        count_capped: bool
+    Output = UnitPageOut  # type: ignore[assignment]  # any Schema with the page fields
 
     def paginate_queryset(self, queryset, pagination, request, **params):
         offset = pagination.offset
@@ -89,7 +94,7 @@ class LevelCount(Schema):
     count: int
 
 
-class SummaryOut(Schema):
+class UnitSummaryOut(Schema):
     total: int
     by_type: list[TypeCount]
     by_level: list[LevelCount]
@@ -217,7 +222,7 @@ def list_children(request, unit_id: int):
     )
 
 
-@router.get("/{int:unit_id}/summary", response=SummaryOut)
+@router.get("/{int:unit_id}/summary", response=UnitSummaryOut)
 def subtree_summary(request, unit_id: int):
     """Counts of the unit's subtree (itself included) by type and by level."""
     unit = _visible(request, unit_id)

@@ -39,6 +39,7 @@ from .jobs import (
     import_file,
     import_units_for,
     imports_visible_to,
+    report_of,
     run_import,
 )
 from .reading import LedgerRows, read_ledger
@@ -63,6 +64,7 @@ __all__ = [
     "parse_date",
     "plan_ledger",
     "read_ledger",
+    "report_of",
     "run_import",
     "write_plan",
 ]

@@ -166,10 +166,19 @@ class LedgerImporter(bulk_jobs.Importer):
     def upload_url(self) -> str:
         return reverse("problem_import")
 
+    def keep_report(
+        self, job: LedgerImport, rows: LedgerRows | None, errors: Sequence[RowError]
+    ) -> None:
+        content = error_report(job.errors, rows)
+        job.error_report.save(
+            f"ledger-import-{job.pk}-errors.xlsx", ContentFile(content), save=False
+        )
+        job.save(update_fields=["error_report", "updated_at"])
+
     def error_report(self, job: LedgerImport):
         if job.status != LedgerImport.Status.FAILED or not job.errors:
             return None
-        return (error_report(job), f"ledger-import-{job.pk}-errors.xlsx", XLSX)
+        return (report_of(job), f"ledger-import-{job.pk}-errors.xlsx", XLSX)
 
     def page(self, job: LedgerImport) -> bulk_jobs.JobPage:
         finished = job.status in (LedgerImport.Status.DONE, LedgerImport.Status.FAILED)
@@ -237,25 +246,21 @@ def import_file(*, actor, unit: Unit, year: int, path: Path | str) -> LedgerImpo
     return run_import(job.pk)
 
 
-def error_report(job: LedgerImport) -> bytes:
-    """The uploaded rows with a 行号 and an 错误说明 column (bad rows in red), as .xlsx.
+def error_report(errors: Sequence[Sequence[Any]], rows: LedgerRows | None) -> bytes:
+    """The uploaded rows with a 行号 and an 错误说明 column (bad rows in red), as .xlsx;
+    without ``rows`` (an unreadable file) the errors alone.
 
-    The rows keep the file's columns, so the report can be corrected and uploaded again: the
-    two added columns are ignored by the import.
+    Built when the import is refused, from the rows it read: the rows keep the file's
+    columns, so the report can be corrected and uploaded again (the two added columns are
+    ignored by the import).
     """
     from openpyxl.styles import Alignment, PatternFill
 
     by_row: dict[int, list[str]] = {}
-    for row, column, message in job.errors:
+    for row, column, message in errors:
         by_row.setdefault(row, []).append(f"{column}：{message}" if column else message)
     workbook, sheet = new_workbook("错误报告")
     red = PatternFill("solid", fgColor="FFE0E0")
-    rows: LedgerRows | None = None
-    try:
-        with job.file.open("rb") as stream:
-            rows = read_ledger(job.original_name, stream)
-    except (TabularError, OSError):
-        rows = None
     if rows is None:
         append_row(sheet, ["行号", "错误说明"])
         for row, messages in sorted(by_row.items()):
@@ -284,6 +289,15 @@ def error_report(job: LedgerImport) -> bytes:
         row_cells[0].alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "C2"
     return workbook_bytes(workbook)
+
+
+def report_of(job: LedgerImport) -> bytes:
+    """A refused job's error report as stored when it was refused; for a job refused before
+    reports were stored, its stored errors alone — never the upload read again."""
+    if job.error_report:
+        with job.error_report.open("rb") as stored:
+            return stored.read()
+    return error_report(job.errors, None)
 
 
 def imports_visible_to(user):

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import BinaryIO
 
-from shuzhi.orgs.imports.tabular import TabularError, decode
+from shuzhi.core.bulk.sheets import Sheet, TabularError, read_sheet
 
 from .common import (
     _HEADER_NOISE,
@@ -50,19 +47,16 @@ def _find_header(records: Sequence[Sequence[object]]) -> int:
     )
 
 
-def _to_columns(records: list[list[str]], first_number: int) -> LedgerRows:
-    """Turn records (first the header) into stripped columns, skipping blank lines."""
-    top = _find_header(records)
-    header = [_header_key(cell) for cell in records[top]]
-    body = records[top + 1 :]
-    numbers = list(range(first_number + top + 1, first_number + top + 1 + len(body)))
-    keep = [k for k, record in enumerate(body) if "".join(record).strip()]
-    if len(keep) != len(body):
-        body = [body[k] for k in keep]
-        numbers = [numbers[k] for k in keep]
-    width = len(header)
-    if any(len(record) != width for record in body):
-        body = [(record + [""] * width)[:width] for record in body]
+def _to_columns(sheet: Sheet) -> LedgerRows:
+    """Turn the sheet's rows into stripped columns, skipping blank lines."""
+    header = [_header_key(cell) for cell in sheet.header]
+    numbers: list[int] = []
+    body: list[list[str]] = []
+    for number, record in sheet.numbered():
+        cells = [_cell(value) for value in record]
+        if "".join(cells).strip():
+            numbers.append(number)
+            body.append(cells)
     # One tuple per column (as the unit import reads its files): no per-cell Python loop.
     transposed = list(zip(*body, strict=True)) if body else [() for _ in header]
     columns: dict[str, list[str]] = {}
@@ -96,28 +90,6 @@ def _cell(value: object) -> str:
 
 
 def read_ledger(name: str, stream: BinaryIO) -> LedgerRows:
-    """Read a ledger file (.csv in UTF-8 or GBK, or .xlsx) into columns."""
-    suffix = Path(name).suffix.lower()
-    if suffix == ".csv":
-        text, _encoding = decode(stream.read())
-        try:
-            records = list(csv.reader(io.StringIO(text, newline="")))
-        except csv.Error as exc:
-            raise TabularError(f"CSV 文件格式有误：{exc}") from exc
-    elif suffix == ".xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            workbook = load_workbook(stream, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a damaged file
-            raise TabularError("无法读取该 Excel 文件，请确认它是 .xlsx 格式且未损坏。") from exc
-        try:
-            sheet = workbook.worksheets[0]
-            records = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        finally:
-            workbook.close()
-    else:
-        raise TabularError(f"不支持的文件类型“{suffix or name}”：请上传 .csv 或 .xlsx 文件。")
-    if not records:
-        raise TabularError("文件是空的。")
-    return _to_columns(records, 1)
+    """Read a ledger file (.csv in UTF-8 or GBK, or .xlsx) into columns, within the import
+    limits (:mod:`shuzhi.core.bulk.sheets`)."""
+    return _to_columns(read_sheet(name, stream, find_header=_find_header))

@@ -286,7 +286,7 @@ def test_files_that_cannot_be_read(world):
 def test_error_report_keeps_the_rows_beside_their_errors(world):
     content = GOOD + "5,440103,,天降,未知来源,,,,,,,,,,,\n"
     job = run(world.dave, world.county_a1, content.encode())
-    sheet = load_workbook(io.BytesIO(ledger_import.error_report(job))).active
+    sheet = load_workbook(io.BytesIO(ledger_import.report_of(job))).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:5] == ("行号", "错误说明", "序号", "组织代码", "单位名称")
     assert len(rows) == 6
@@ -306,7 +306,7 @@ def test_error_report_keeps_the_rows_beside_their_errors(world):
 def test_a_row_with_several_errors_reads_as_one_sentence(world):
     content = GOOD + "5,440103,,天降,,,,,,,,,,,,\n"  # unknown source and no description
     job = run(world.dave, world.county_a1, content.encode())
-    sheet = load_workbook(io.BytesIO(ledger_import.error_report(job))).active
+    sheet = load_workbook(io.BytesIO(ledger_import.report_of(job))).active
     message = list(sheet.iter_rows(values_only=True))[5][1]
     assert message.count("；") == 1 and message.endswith("。")
     assert "。；" not in message and "。。" not in message
@@ -393,3 +393,15 @@ def test_a_deadline_is_compared_with_a_given_found_date_only(world):
         datetime.date(2025, 12, 31),
         datetime.date(2025, 6, 30),
     )
+
+
+def test_the_error_report_is_stored_at_import_and_never_reads_the_upload_again(world):
+    content = GOOD + "5,440103,,天降,未知来源,,,,,,,,,,,\n"
+    job = run(world.dave, world.county_a1, content.encode())
+    assert job.status == "failed" and job.error_report
+    # The upload is gone (or swapped for a hostile file): the stored report is unaffected.
+    with job.file.open("wb") as stream:
+        stream.write(b"PK\x03\x04 not a workbook")
+    job.refresh_from_db()
+    rows = list(load_workbook(io.BytesIO(ledger_import.report_of(job))).active.values)
+    assert len(rows) == 6 and rows[5][6] == "未知来源"

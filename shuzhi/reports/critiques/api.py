@@ -24,7 +24,7 @@ from shuzhi.reports.reports.policies import may_view_reporter
 router = Router(tags=["点评与整改方案"])
 
 
-class ProblemOut(Schema):
+class CritiqueProblemOut(Schema):
     id: int
     serial: int
     description: str
@@ -40,7 +40,7 @@ class ProblemOut(Schema):
         return obj.source.code
 
 
-class CheckOut(Schema):
+class CritiqueCheckOut(Schema):
     code: str
     label: str
     ok: bool
@@ -60,8 +60,8 @@ class CritiqueOut(Schema):
     published: bool
     created_at: datetime.datetime
     updated_at: datetime.datetime
-    problems: list[ProblemOut]
-    checks: list[CheckOut]
+    problems: list[CritiqueProblemOut]
+    checks: list[CritiqueCheckOut]
     flagged: bool
 
     @staticmethod
@@ -95,7 +95,7 @@ def _checks(critique: Critique):
     return cached
 
 
-class ProblemIn(Schema):
+class CritiqueProblemIn(Schema):
     id: int | None = None
     description: str
     severity: str = "general"
@@ -108,7 +108,7 @@ class CritiqueIn(Schema):
     role: str = CritiqueRole.HOST_SECRETARY
     portfolio: str = ""
     rating: str = ""
-    problems: list[ProblemIn] = []
+    problems: list[CritiqueProblemIn] = []
 
 
 class CritiqueUpdate(Schema):
@@ -116,12 +116,12 @@ class CritiqueUpdate(Schema):
     role: str = CritiqueRole.HOST_SECRETARY
     portfolio: str = ""
     rating: str = ""
-    problems: list[ProblemIn] = []
+    problems: list[CritiqueProblemIn] = []
 
 
-class CheckIn(Schema):
+class CritiqueCheckIn(Schema):
     text: str
-    problems: list[ProblemIn] = []
+    problems: list[CritiqueProblemIn] = []
     round_id: int | None = None
 
 
@@ -179,8 +179,8 @@ def create_critique(request, payload: CritiqueIn):
     return Status(201, _critique(request.auth, critique.pk))
 
 
-@router.post("/critiques/check", response=list[CheckOut])
-def check(request, payload: CheckIn):
+@router.post("/critiques/check", response=list[CritiqueCheckOut])
+def check(request, payload: CritiqueCheckIn):
     """The flag panel for a text and its problems (nothing is saved)."""
     thresholds: dict = {}
     if payload.round_id is not None:

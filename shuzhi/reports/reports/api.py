@@ -133,7 +133,7 @@ class VersionOut(Schema):
         return obj.created_by.display_name if obj.created_by_id else None
 
 
-class CheckOut(Schema):
+class ReportCheckOut(Schema):
     code: str
     title: str
     level: str
@@ -263,7 +263,7 @@ def compare(request, report_id: int, a: int, b: int):
     return versions.as_dict(versions.compare(old.content, new.content))
 
 
-@router.get("/{int:report_id}/checks", response=list[CheckOut])
+@router.get("/{int:report_id}/checks", response=list[ReportCheckOut])
 def checks(request, report_id: int):
     """The quality checks of the current text."""
     report = _report(request, report_id)
