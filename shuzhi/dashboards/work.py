@@ -34,7 +34,7 @@ from shuzhi.reports.models import (
     ReportEvent,
     ReportStatus,
 )
-from shuzhi.reports.policies import writable_reporters
+from shuzhi.reports.reports.policies import writable_reporters
 
 LIMIT = 8
 FAILED_IMPORT_DAYS = 30
