@@ -22,7 +22,10 @@ class CategoryOut(Schema):
     label: str
     expected: int
     issued: int
-    used: int
+    # Codes used in the category: absent while the round is open (a count per category, read
+    # after each vote, would tell which category each voter belongs to); ``ballots`` is the
+    # total.
+    used: int | None = None
 
 
 class RoundOut(Schema):
@@ -63,7 +66,10 @@ def _round_out(progress: selectors.RoundProgress) -> dict:
         "closed_at": rnd.closed_at,
         "void_reason": rnd.void_reason,
         "ballots": progress.ballots,
-        "categories": [c.__dict__ for c in progress.categories],
+        "categories": [
+            c.__dict__ if progress.by_category else {**c.__dict__, "used": None}
+            for c in progress.categories
+        ],
     }
 
 
