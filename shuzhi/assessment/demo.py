@@ -219,7 +219,7 @@ def _grade(rng: random.Random, standing: float) -> str:
 
 def _ballots(actor, session: Session, rng: random.Random) -> int:
     """A formal ballot round of ``session``: codes for the expected voters, one ballot per
-    voter present, closed. Returns the ballots cast."""
+    voter present, closed and published. Returns the ballots cast."""
     categories = list(session.categories.all())
     with _on(VOTING_DAY, 9):
         ballot_round = BallotRound.objects.create(
@@ -254,6 +254,8 @@ def _ballots(actor, session: Session, rng: random.Random) -> int:
                 )
                 cast += 1
         ballot_services.close_round(actor=actor, ballot_round=ballot_round)
+        # Published, as after the meeting: the hall screen shows results only then.
+        ballot_services.publish_round(actor=actor, ballot_round=ballot_round)
     return cast
 
 
