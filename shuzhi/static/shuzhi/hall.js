@@ -52,6 +52,7 @@
   }
 
   function turn() {
+    if (!document.getElementById("hall-results")) { return; }  // nothing published yet
     page += 1;
     show();
   }
