@@ -21,7 +21,7 @@ def open_round_with_quota(world, quotas: dict[str, int]) -> list[str]:
     """The province hears its two cities; one category of voters; the round open, codes out."""
     alice = world.alice
     annual = rounds.create_round(actor=alice, host=world.province, year=2026)
-    rounds.update_round(actor=alice, round=annual, quotas=quotas, min_ballots=1)
+    rounds.update_round(actor=alice, round=annual, quotas=quotas, min_ballots=2)
     rounds.add_reporters_by_codes(
         actor=alice, round=annual, codes=f"{world.city_a.code} {world.city_b.code}"
     )
