@@ -7,6 +7,7 @@ See docs/decisions/0004-ballot-anonymity.md ("What the hall and the console show
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,7 @@ VOTERS = [
 CSRF = re.compile(r'(name="csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+"')
 
 
-def _views(client, rnd, session_id: int, cast: int) -> dict[str, object]:
+def _views(client, rnd, session_id: int, cast: int) -> dict[str, Any]:
     """Everything an organiser's screens and APIs show about the open round, with the one
     figure allowed to change — the total cast — taken out."""
     hall = client.get(f"/ballots/hall/{rnd.pk}/live/").content.decode()
