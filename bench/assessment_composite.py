@@ -197,7 +197,6 @@ def build() -> None:
                 "categories": categories,
                 "sub_items": [],
                 "min_ballots": 5,
-                "show_live_results": False,
                 "quotas": {},
             },
         )

@@ -34,7 +34,9 @@ def _populate(media_root: Path) -> None:
     ensure_default_unit_types()
     ensure_default_problem_sources()
     call_command("seed_demo", scale=0.02, stdout=open(os.devnull, "w"))  # noqa: SIM115
-    closed = BallotRound.objects.filter(status=BallotRoundStatus.CLOSED)
+    closed = BallotRound.objects.filter(
+        status__in=(BallotRoundStatus.CLOSED, BallotRoundStatus.PUBLISHED)
+    )
     assert closed.exists() and Ballot.objects.filter(round__in=closed).count() > 100
     carried = Problem.objects.filter(carried_from__isnull=False).values("carried_from_id")
     problem = (

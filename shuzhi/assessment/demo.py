@@ -225,7 +225,7 @@ DEMO_SUPERVISORS = ("纪委监票人 赵敏", "组织部监票人 钱坤", "职�
 def _ballots(actor, session: Session, rng: random.Random) -> int:
     """A formal ballot round of ``session``: codes for the expected voters, one ballot per
     voter present (sealed), closed and counted with the shares of two of its three demo
-    supervisors. Returns the ballots cast."""
+    supervisors, and published. Returns the ballots cast."""
     categories = list(session.categories.all())
     keys = sealing.generate(n=len(DEMO_SUPERVISORS), k=2)
     with _on(VOTING_DAY, 9):
@@ -268,6 +268,8 @@ def _ballots(actor, session: Session, rng: random.Random) -> int:
         ballot_services.close_round(
             actor=actor, ballot_round=ballot_round, shares=[s.share for s in shares[1:]]
         )
+        # Published, as after the meeting: the hall screen shows results only then.
+        ballot_services.publish_round(actor=actor, ballot_round=ballot_round)
     return cast
 
 

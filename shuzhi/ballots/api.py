@@ -23,7 +23,10 @@ class BallotCategoryOut(Schema):
     label: str
     expected: int
     issued: int
-    used: int
+    # Codes used in the category: absent while the round is open (a count per category, read
+    # after each vote, would tell which category each voter belongs to); ``ballots`` is the
+    # total.
+    used: int | None = None
 
 
 class BallotRoundOut(Schema):
@@ -86,7 +89,10 @@ def _round_out(progress: selectors.RoundProgress) -> dict:
         "seal_threshold": rnd.seal_threshold,
         "supervisors": [s.name for s in rnd.supervisors.all()],
         "ballots": progress.ballots,
-        "categories": [c.__dict__ for c in progress.categories],
+        "categories": [
+            c.__dict__ if progress.by_category else {**c.__dict__, "used": None}
+            for c in progress.categories
+        ],
     }
 
 

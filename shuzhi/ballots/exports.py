@@ -317,6 +317,9 @@ def _download(
     request: HttpRequest, pk: int, build, content_type: str, filename: str
 ) -> HttpResponse:
     ballot_round = tally.ballot_round_for(request.user, pk, "ballot.results")
+    refusal = tally.results_refusal(ballot_round, request.user)
+    if refusal:  # open or void: nobody; closed: its organisers; published: all who may read
+        return HttpResponse(refusal, status=403, content_type="text/plain; charset=utf-8")
     try:
         data = build(ballot_round)
     except ValidationError as exc:

@@ -1,9 +1,15 @@
-"""The hall screen: a projector page with 应到 / 实到 / 已投 per voter category.
+"""The hall screen: a projector page with 应到 / 实到 per voter category and the ballots cast.
 
 The page polls a small fragment every two seconds (htmx, no reload). A hall full of screens
 polls it, so the fragment costs a fixed handful of queries: the round, the roster categories,
-the codes grouped by category and the counted paper sheets grouped by category. Results
-appear only once the round is closed (or live when the round's policy allows it).
+the codes grouped by category and the counted paper sheets grouped by category.
+
+What it shows is the least that runs the meeting: while the round is open, the total of
+ballots cast against those present — never a count per voter category (watched after each
+vote, it would tell the room which category each voter belongs to) and never a result.
+Results appear only once the organiser publishes them (公布结果); a closed round waiting for
+publication shows its totals alone. Once published the fragment answers 286, which tells
+htmx to stop polling: the results are final, and the screen pages through them by itself.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from . import tally
 from .models import BallotRound, PaperEntry, VoteCode
 
 HALL_ACTIONS = ("ballot.manage", "ballot.results")
+# htmx stops polling an element whose request answers this status, and still swaps the body.
+STOP_POLLING = 286
 
 
 @dataclass
@@ -116,8 +124,9 @@ def progress(ballot_round: BallotRound) -> Progress:
 
 
 def _context(ballot_round: BallotRound) -> dict:
+    # No user: the hall is a public screen and shows results only once they are published.
+    show = tally.results_visible(ballot_round)
     rules = tally.rules_of(ballot_round)
-    show = tally.results_visible(ballot_round, rules)
     return {
         "ballot_round": ballot_round,
         "session": ballot_round.session,
@@ -128,19 +137,30 @@ def _context(ballot_round: BallotRound) -> dict:
     }
 
 
+def _interval(request: HttpRequest) -> int:
+    """Seconds each page of results stays on screen: ``?interval=`` from 3 to 120, else 10."""
+    raw = request.GET.get("interval", "")
+    return min(max(int(raw), 3), 120) if raw.isdigit() and len(raw) < 4 else 10
+
+
 @login_required
 @require_GET
 def hall_screen(request: HttpRequest, pk: int) -> HttpResponse:
-    """The projector page; its live part refreshes itself every two seconds."""
+    """The projector page; its live part refreshes itself every two seconds until published."""
     ballot_round = tally.ballot_round_for(request.user, pk, *HALL_ACTIONS)
-    return render(request, "ballots/hall_screen.html", _context(ballot_round))
+    context = _context(ballot_round)
+    context["interval"] = _interval(request)
+    return render(request, "ballots/hall_screen.html", context)
 
 
 @login_required
 @require_GET
 def hall_fragment(request: HttpRequest, pk: int) -> HttpResponse:
-    """The live part of the hall screen, polled by htmx."""
+    """The live part of the hall screen, polled by htmx; 286 (stop polling) once published."""
     ballot_round = tally.ballot_round_for(request.user, pk, *HALL_ACTIONS)
-    response = render(request, "ballots/hall_live.html", _context(ballot_round))
+    context = _context(ballot_round)
+    response = render(request, "ballots/hall_live.html", context)
+    if context["show_results"]:
+        response.status_code = STOP_POLLING
     response["Cache-Control"] = "no-store"
     return response

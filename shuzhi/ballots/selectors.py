@@ -1,7 +1,11 @@
 """Read-side helpers for the organiser console: rounds of a session with their progress.
 
 Counts only — issued and used codes per category and ballots cast — in two grouped queries
-for all the rounds of a session, whatever their number.
+for all the rounds of a session, whatever their number. Ballots cast are the used codes plus
+the counted paper sheets, read from the "who has voted" side: the ballots themselves are not
+read while a round is open. The console shows used codes per category only once the round has
+ended (``RoundProgress.by_category``): during the vote, a count per category read after each
+ballot would tell which category each voter belongs to.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from django.db.models import Count, Q
 
 from shuzhi.meetings.models import Session
 
-from .models import Ballot, BallotRound, SealedBallot, VoteCode
+from .models import BallotRound, BallotRoundStatus, PaperEntry, VoteCode
 
 
 @dataclass
@@ -45,6 +49,11 @@ class RoundProgress:
     def used(self) -> int:
         return sum(c.used for c in self.categories)
 
+    @property
+    def by_category(self) -> bool:
+        """May the codes used per category be shown (the round is no longer open)?"""
+        return self.round.status != BallotRoundStatus.OPEN
+
 
 def session_rounds(session: Session) -> list[RoundProgress]:
     """All ballot rounds of ``session``, newest first, with their supervisors and progress
@@ -62,19 +71,22 @@ def session_rounds(session: Session) -> list[RoundProgress]:
         .annotate(issued=Count("id"), used=Count("id", filter=Q(used=True)))
         .order_by()
     }
-    ballots: dict[int, int] = {}
-    for model in (Ballot, SealedBallot):  # opened or counted, and still sealed
-        for round_id, n in (
-            model.objects.filter(round_id__in=ids)
-            .values("round_id")
-            .annotate(n=Count("id"))
-            .order_by()
-            .values_list("round_id", "n")
-        ):
-            ballots[round_id] = ballots.get(round_id, 0) + n
+    # Both clerks' entries of a counted sheet are marked counted; clerk 1's stands for it.
+    paper = dict(
+        PaperEntry.objects.filter(round_id__in=ids, counted=True, clerk=1)
+        .values("round_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("round_id", "n")
+    )
+    used_codes: dict[int, int] = {}
+    for (round_id, _category), (_issued, n) in codes.items():
+        used_codes[round_id] = used_codes.get(round_id, 0) + n
     result = []
     for rnd in rounds:
-        progress = RoundProgress(round=rnd, ballots=ballots.get(rnd.pk, 0))
+        progress = RoundProgress(
+            round=rnd, ballots=used_codes.get(rnd.pk, 0) + paper.get(rnd.pk, 0)
+        )
         for category in rnd.policy.get("categories", []):
             issued, used = codes.get((rnd.pk, category["code"]), (0, 0))
             progress.categories.append(

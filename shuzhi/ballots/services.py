@@ -134,7 +134,6 @@ def _policy_snapshot(session: Session, categories: list[RosterCategory]) -> dict
             for c in categories
         ],
         "min_ballots": rnd.min_ballots,
-        "show_live_results": rnd.show_live_results,
         "allow_abstain": bool(getattr(rnd, "allow_abstain", False)),
     }
 

@@ -8,7 +8,17 @@ score Σ avg(category) × weight and the rank within the session. Arithmetic is 
 
 A reporter's results stay hidden while fewer than ``min_ballots`` non-abstaining ballots
 were cast for them: the result carries a flag and no numbers, so a small group's votes
-cannot be read off the table.
+cannot be read off the table. ``min_ballots`` never falls below the site's floor
+(``SHUZHI_BALLOT_MIN_FLOOR``), whatever the round's snapshot says.
+
+A voter category that cast fewer ballots than the minimum is left out of every figure — its
+own breakdown, the reporter's totals, rates and weighted score, the sub-items — and counted
+only in the number of ballots cast: with the other categories shown, any total that included
+it would give its few votes away by subtraction.
+
+Who sees a result when (:func:`results_refusal`): nobody while the round is open or void;
+the round's organisers once it is closed, to check it before 公布结果; everyone else who may
+read results only once it is published.
 
 Sub-items (分项评价 such as 履行责任, 组织建设) rated beside the overall grade are tallied per
 reporter × sub-item × grade by the same grouped query, so they cost no query of their own.
@@ -24,6 +34,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count
 
 from shuzhi.cycles import policy as policy_defaults
@@ -31,6 +42,7 @@ from shuzhi.kernel.loader import load
 from shuzhi.meetings.models import SessionReporter
 
 from .models import OVERALL, Ballot, BallotEntry, BallotRound, BallotRoundStatus
+from .policies import can_manage
 
 # ---------------------------------------------------------------------------------------------
 # The round's rules, read from the snapshot taken when the round opened.
@@ -45,7 +57,6 @@ class RoundRules:
     categories: list[dict]
     sub_items: list[dict]
     min_ballots: int
-    show_live_results: bool
 
     @property
     def grade_codes(self) -> list[str]:
@@ -87,19 +98,43 @@ def rules_of(ballot_round: BallotRound) -> RoundRules:
         scale=pick("scale", annual.scale or policy_defaults.default_scale()),
         categories=pick("categories", annual.categories or policy_defaults.default_categories()),
         sub_items=pick("sub_items", annual.sub_items or []),
-        min_ballots=int(pick("min_ballots", annual.min_ballots)),
-        show_live_results=bool(pick("show_live_results", annual.show_live_results)),
+        min_ballots=minimum_ballots(int(pick("min_ballots", annual.min_ballots))),
     )
 
 
-def results_visible(ballot_round: BallotRound, rules: RoundRules) -> bool:
-    """Results show after the round closes, or live when the policy says so; never when void,
-    and never before the supervisors have counted the sealed ballots."""
+def minimum_ballots(configured: int) -> int:
+    """The minimum number of ballots behind any figure shown: the round's setting, never
+    below the site's floor (rounds opened before the floor existed included)."""
+    return max(configured, settings.SHUZHI_BALLOT_MIN_FLOOR, 1)
+
+
+def results_refusal(ballot_round: BallotRound, user=None) -> str:
+    """Why ``user`` may not see the round's results yet, in Chinese; ``""`` when they may.
+
+    Open or void: nobody (a live count watched after each vote would give each ballot away).
+    Closed but still sealed: nobody — there is nothing to count until the supervisors have
+    opened the ballots with their shares. Closed and counted: only the round's organisers
+    (``ballot.manage``), who check it before publishing; the hall screen passes no user and so
+    waits for 公布结果. Published: whoever may read results at all (the caller has checked
+    ``ballot.results`` or ``ballot.manage``).
+    """
+    status = ballot_round.status
+    if status == BallotRoundStatus.VOID:
+        return f"本轮已作废：{ballot_round.void_reason}"
+    if status == BallotRoundStatus.OPEN:
+        return "投票结束并公布后才能查看结果。"
     if ballot_round.sealed:
-        return False
-    if ballot_round.status in (BallotRoundStatus.CLOSED, BallotRoundStatus.PUBLISHED):
-        return True
-    return ballot_round.status == BallotRoundStatus.OPEN and rules.show_live_results
+        return "选票尚未开箱计票：监票人提交份额开箱后才能查看结果。"
+    if status == BallotRoundStatus.PUBLISHED:
+        return ""
+    if user is not None and can_manage(user, ballot_round):
+        return ""
+    return "结果尚未公布，公布后才能查看。"
+
+
+def results_visible(ballot_round: BallotRound, user=None) -> bool:
+    """May ``user`` (or, without one, the hall screen) see the round's results now?"""
+    return not results_refusal(ballot_round, user)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -334,7 +369,29 @@ class Tally:
     def renormalised_note(self) -> str:
         if not self.renormalised:
             return ""
-        return "部分类别没有有效票，已按有票类别的权重重新折算为 100%。"
+        return "部分类别没有计入结果的选票，已按其余类别的权重重新折算为 100%。"
+
+    @property
+    def small_categories(self) -> list[str]:
+        """Labels of the voter categories left out of every figure (fewer ballots than the
+        minimum), in policy order."""
+        labels = self.rules.category_labels
+        known = [c["code"] for c in self.rules.categories]
+        small = [
+            code
+            for code in known + sorted(set(self.ballots_by_category) - set(known))
+            if 0 < self.ballots_by_category.get(code, 0) < self.rules.min_ballots
+        ]
+        return [labels.get(code, code) for code in small]
+
+    @property
+    def small_note(self) -> str:
+        if not self.small_categories:
+            return ""
+        names = "、".join(self.small_categories)
+        return (
+            f"{names}的选票不足 {self.rules.min_ballots} 张，为免认出投票人，不计入也不显示结果。"
+        )
 
 
 def snapshot_reporter_ids(ballot_round: BallotRound) -> list[int]:
@@ -378,19 +435,22 @@ def _reporter_result(
     known = [c["code"] for c in rules.categories]
     extra = sorted(set(per_category) - set(known))
     for code in known + extra:
+        label = rules.category_labels.get(code, code)
+        if code in small_categories:
+            # Left out of the totals and the score too, not only its own row: shown beside
+            # the other categories, a total that included it would reveal it by subtraction.
+            categories.append(Breakdown.hidden_for(code, label))
+            averages[code] = None
+            continue
         counts = dict(per_category.get(code, {}))
         abstained = counts.pop("", 0)
         abstained_total += abstained
         for g, n in counts.items():
             total[g] = total.get(g, 0) + n
         averages[code] = average_points(counts, points)
-        label = rules.category_labels.get(code, code)
-        if code in small_categories:
-            categories.append(Breakdown.hidden_for(code, label))
-        else:
-            categories.append(Breakdown.from_counts(code, label, counts, abstained, rules))
+        categories.append(Breakdown.from_counts(code, label, counts, abstained, rules))
     base.cast = cast(total, grades)
-    if base.cast < max(rules.min_ballots, 1):
+    if base.cast < rules.min_ballots:
         return base
     score, renormalised = weighted_score(averages, rules.weights)
     base.hidden = False
@@ -411,7 +471,7 @@ def _sub_item_results(
 ) -> list[SubItemResult]:
     """One result per sub-item of the round, in policy order, from ``{item: {grade: n}}``."""
     grades = rules.grade_codes
-    minimum = max(rules.min_ballots, 1)
+    minimum = rules.min_ballots
     results = []
     for sub in rules.sub_items:
         counts = dict(per_item.get(sub["code"], {}))
@@ -436,22 +496,23 @@ def compute(ballot_round: BallotRound) -> Tally:
         .annotate(n=Count("*"))
         .order_by()
     )
-    counts: dict[int, dict[str, dict[str, int]]] = {}
-    by_item: dict[int, dict[str, dict[str, int]]] = {}
-    for reporter_id, category, item, grade, n in grouped:
-        if item == OVERALL:
-            counts.setdefault(reporter_id, {}).setdefault(category, {})[grade] = n
-        else:  # sub-items are reported over all categories together
-            grades = by_item.setdefault(reporter_id, {}).setdefault(item, {})
-            grades[grade] = grades.get(grade, 0) + n
     by_category = dict(
         Ballot.objects.filter(round=ballot_round)
         .values_list("category")
         .annotate(n=Count("id"))
         .order_by()
     )
-    minimum = max(rules.min_ballots, 1)
-    small = frozenset(code for code, n in by_category.items() if n < minimum)
+    small = frozenset(code for code, n in by_category.items() if n < rules.min_ballots)
+    counts: dict[int, dict[str, dict[str, int]]] = {}
+    by_item: dict[int, dict[str, dict[str, int]]] = {}
+    for reporter_id, category, item, grade, n in grouped:
+        if category in small:
+            continue  # a category below the minimum enters no figure (module docstring)
+        if item == OVERALL:
+            counts.setdefault(reporter_id, {}).setdefault(category, {})[grade] = n
+        else:  # sub-items are reported over all categories together
+            grades = by_item.setdefault(reporter_id, {}).setdefault(item, {})
+            grades[grade] = grades.get(grade, 0) + n
     results = [
         _reporter_result(sr, counts.get(sr.pk, {}), rules, small)
         for sr in session_reporters(ballot_round)
@@ -549,6 +610,8 @@ def as_json(tally: Tally) -> dict[str, Any]:
         "sub_items": [{"code": s["code"], "label": s["label"]} for s in tally.rules.sub_items],
         "renormalised": tally.renormalised,
         "note": tally.renormalised_note,
+        "small_categories": tally.small_categories,
+        "small_note": tally.small_note,
         "reporters": reporters,
     }
 

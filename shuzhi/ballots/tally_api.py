@@ -15,40 +15,44 @@ router = Router(tags=["ballots"])
 
 @router.get("/rounds/{pk}/tally", summary="测评结果")
 def round_tally(request, pk: int):
-    """The tally (ballot.results). Before the round closes only when its policy shows live
-    results; reporters below the minimum number of ballots carry ``hidden`` and no numbers.
-    Each visible reporter lists its ``sub_items`` (分项评价) with counts, rates and average."""
+    """The tally (ballot.results): never while the round is open; once it is closed, to the
+    round's organisers (ballot.manage) to check it; to everyone else once published.
+    Reporters below the minimum number of ballots carry ``hidden`` and no numbers; voter
+    categories below it are named in ``small_categories`` and enter no figure. Each visible
+    reporter lists its ``sub_items`` (分项评价) with counts, rates and average."""
     ballot_round = tally.ballot_round_for(request.auth, pk, "ballot.results")
-    rules = tally.rules_of(ballot_round)
-    if not tally.results_visible(ballot_round, rules):
-        if ballot_round.status == "void":
-            raise PermissionDenied(f"本轮已作废：{ballot_round.void_reason}")
-        raise PermissionDenied("投票结束后才能查看结果。")
+    refusal = tally.results_refusal(ballot_round, request.auth)
+    if refusal:
+        raise PermissionDenied(refusal)
     return tally.as_json(tally.compute(ballot_round))
 
 
 @router.get("/rounds/{pk}/progress", summary="投票进度")
 def round_progress(request, pk: int):
-    """应到 / 实到 / 已投 per voter category (ballot.manage or ballot.results)."""
+    """应到 / 实到 per voter category and the ballots cast in total (ballot.manage or
+    ballot.results). The ballots per category (``used_codes``, ``paper``, ``voted``) only
+    where the results themselves may be seen: while the round is open a count per category,
+    read after each vote, would tell which category each voter belongs to."""
     ballot_round = tally.ballot_round_for(request.auth, pk, *hall.HALL_ACTIONS)
     p = hall.progress(ballot_round)
+    by_category = tally.results_visible(ballot_round, request.auth)
+    categories = []
+    for c in p.categories:
+        row: dict[str, object] = {
+            "code": c.code,
+            "label": c.label,
+            "expected": c.expected,
+            "present": c.present,
+            "issued": c.issued,
+        }
+        if by_category:
+            row.update(used_codes=c.used_codes, paper=c.paper, voted=c.voted)
+        categories.append(row)
     return {
         "round": ballot_round.pk,
         "status": ballot_round.status,
         "void_reason": ballot_round.void_reason,
-        "categories": [
-            {
-                "code": c.code,
-                "label": c.label,
-                "expected": c.expected,
-                "present": c.present,
-                "issued": c.issued,
-                "used_codes": c.used_codes,
-                "paper": c.paper,
-                "voted": c.voted,
-            }
-            for c in p.categories
-        ],
+        "categories": categories,
         "expected": p.expected,
         "present": p.present,
         "issued": p.issued,
@@ -58,6 +62,9 @@ def round_progress(request, pk: int):
 
 def _file(request, pk: int, build, content_type: str, suffix: str) -> HttpResponse:
     ballot_round = tally.ballot_round_for(request.auth, pk, "ballot.results")
+    refusal = tally.results_refusal(ballot_round, request.auth)
+    if refusal:
+        raise PermissionDenied(refusal)
     try:
         data = build(ballot_round)
     except ValidationError as exc:
@@ -67,11 +74,11 @@ def _file(request, pk: int, build, content_type: str, suffix: str) -> HttpRespon
 
 @router.get("/rounds/{pk}/export.xlsx", summary="导出 Excel", response={200: None})
 def round_export_xlsx(request, pk: int):
-    """The Excel workbook of a closed round."""
+    """The Excel workbook of a round, on the same terms as its tally."""
     return _file(request, pk, exports.workbook, exports.XLSX, "xlsx")
 
 
 @router.get("/rounds/{pk}/result.docx", summary="导出结果汇总表", response={200: None})
 def round_result_docx(request, pk: int):
-    """The Word result sheet of a closed round."""
+    """The Word result sheet of a round, on the same terms as its tally."""
     return _file(request, pk, exports.result_sheet, exports.DOCX, "docx")

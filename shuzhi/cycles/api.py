@@ -58,7 +58,6 @@ class RoundOut(Schema):
     quotas: dict
     quorum_ratio: Decimal
     min_ballots: int
-    show_live_results: bool
     live_rotation_years: int
     schedule_override_reason: str
     report_topics: list[dict]
@@ -96,7 +95,6 @@ class RoundPatch(Schema):
     quotas: dict | None = None
     quorum_ratio: Decimal | None = None
     min_ballots: int | None = None
-    show_live_results: bool | None = None
     live_rotation_years: int | None = None
     report_topics: list[dict] | None = None
     report_checks: dict | None = None

@@ -111,9 +111,9 @@ class RoundEditForm(forms.Form):
         help_text="实到人数必须超过应到人数的这一比例才能投票；0.5 即“过半数”。",
     )
     min_ballots = forms.IntegerField(
-        label="结果显示最少票数", help_text="某人的有效票少于此数时不显示其结果。"
+        label="结果显示最少票数",
+        help_text="某人的有效票、或某类别投出的选票少于此数时不显示其结果；不能低于系统下限。",
     )
-    show_live_results = forms.BooleanField(label="投票中显示实时结果", required=False)
     live_rotation_years = forms.IntegerField(
         label="现场述职轮换年限", help_text="每个单位至少每隔这么多年现场述职一次。"
     )

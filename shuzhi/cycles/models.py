@@ -64,10 +64,13 @@ class Round(TimeStampedModel):
         help_text=_("实到人数必须超过应到人数的这一比例，才能开始投票。"),
     )
     min_ballots = models.PositiveSmallIntegerField(
-        _("结果显示最少票数"), default=5, help_text=_("某人收到的有效票少于此数时不显示其结果。")
+        _("结果显示最少票数"),
+        default=5,
+        help_text=_(
+            "某人收到的有效票、或某类别投出的选票少于此数时不显示其结果（不低于系统下限）。"
+        ),
     )
     quotas = models.JSONField(_("每人名额限制"), default=dict, blank=True)
-    show_live_results = models.BooleanField(_("投票中显示实时结果"), default=False)
     live_rotation_years = models.PositiveSmallIntegerField(
         _("现场述职轮换年限"),
         default=3,

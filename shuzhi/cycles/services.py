@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Min
@@ -41,7 +42,6 @@ POLICY_FIELDS = (
     "quotas",
     "quorum_ratio",
     "min_ballots",
-    "show_live_results",
     "live_rotation_years",
     "report_topics",
     "report_checks",
@@ -85,7 +85,11 @@ def create_round(*, actor, host: Unit, year: int, title: str = "") -> Round:
     if Round.objects.filter(host=host, year=year).exists():
         raise ValidationError({"year": f"“{host.name}”已有 {year} 年度的述职评议。"})
     round = Round.objects.create(
-        host=host, year=year, title=_clean_title(title or default_title(host, year))
+        host=host,
+        year=year,
+        title=_clean_title(title or default_title(host, year)),
+        # The usual five, or the site's floor where that is higher.
+        min_ballots=max(5, settings.SHUZHI_BALLOT_MIN_FLOOR),
     )
     audit.record(
         actor=actor,
@@ -109,6 +113,21 @@ def _clean_ratio(value) -> Decimal:
     return ratio.quantize(Decimal("0.001"))
 
 
+def _clean_min_ballots(value: Any) -> int:
+    """结果显示最少票数: from the site's floor (a lone voter's category stays hidden) to 1000."""
+    floor = settings.SHUZHI_BALLOT_MIN_FLOOR
+    if not isinstance(value, int) or isinstance(value, bool) or value > 1000:
+        raise ValidationError({"min_ballots": f"结果显示最少票数必须在 {floor} 到 1000 之间。"})
+    if value < floor:
+        raise ValidationError(
+            {
+                "min_ballots": f"结果显示最少票数不能少于 {floor}：票数太少时，"
+                "别人能从结果中认出个别人的投票。"
+            }
+        )
+    return value
+
+
 @transaction.atomic
 def update_round(
     *,
@@ -121,7 +140,6 @@ def update_round(
     quotas: dict | None = None,
     quorum_ratio: Decimal | str | None = None,
     min_ballots: int | None = None,
-    show_live_results: bool | None = None,
     live_rotation_years: int | None = None,
     report_topics: list[dict] | None = None,
     report_checks: dict | None = None,
@@ -150,11 +168,7 @@ def update_round(
     if quorum_ratio is not None:
         round.quorum_ratio = _clean_ratio(quorum_ratio)
     if min_ballots is not None:
-        if not isinstance(min_ballots, int) or not 1 <= min_ballots <= 1000:
-            raise ValidationError({"min_ballots": "结果显示最少票数必须在 1 到 1000 之间。"})
-        round.min_ballots = min_ballots
-    if show_live_results is not None:
-        round.show_live_results = bool(show_live_results)
+        round.min_ballots = _clean_min_ballots(min_ballots)
     if live_rotation_years is not None:
         if not isinstance(live_rotation_years, int) or not 1 <= live_rotation_years <= 10:
             raise ValidationError({"live_rotation_years": "轮换年限必须在 1 到 10 年之间。"})

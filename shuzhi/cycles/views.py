@@ -128,7 +128,6 @@ def round_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "quotas": forms.quotas_text(round.quotas),
         "quorum_ratio": round.quorum_ratio,
         "min_ballots": round.min_ballots,
-        "show_live_results": round.show_live_results,
         "live_rotation_years": round.live_rotation_years,
         # "" rather than None: the initial values read as what the browser would post back.
         "report_due": round.report_due or "",

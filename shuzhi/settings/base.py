@@ -99,6 +99,10 @@ AUTH_PASSWORD_VALIDATORS = [
 SHUZHI_LOGIN_MAX_FAILURES = env_int("SHUZHI_LOGIN_MAX_FAILURES", 5, minimum=1)
 SHUZHI_LOGIN_LOCK_MINUTES = env_int("SHUZHI_LOGIN_LOCK_MINUTES", 15, minimum=1)
 
+# No ballot result is shown for fewer voters than this, whatever a round sets: a category of
+# one voter (or a reporter rated by one) would show how that person voted. At least 2.
+SHUZHI_BALLOT_MIN_FLOOR = env_int("SHUZHI_BALLOT_MIN_FLOOR", 5, minimum=2)
+
 SESSION_COOKIE_AGE = env_int("SHUZHI_SESSION_HOURS", 8, minimum=1) * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -26,3 +26,6 @@ STORAGES = {
 # Uploaded files written by tests (evidence, attachments, the demo's files) go to a directory of
 # this run, never into var/media where a developer's demo keeps its own.
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="shuzhi-test-media-"))
+# Test rounds cast a handful of ballots; the floor still hides a lone voter (2 is its least),
+# and the tests of the floor itself set the production default of 5.
+SHUZHI_BALLOT_MIN_FLOOR = 2

@@ -24,7 +24,7 @@ def open_round_with_quota(
     The supervisor's share goes into ``shares`` when given."""
     alice = world.alice
     annual = rounds.create_round(actor=alice, host=world.province, year=2026)
-    rounds.update_round(actor=alice, round=annual, quotas=quotas, min_ballots=1)
+    rounds.update_round(actor=alice, round=annual, quotas=quotas, min_ballots=2)
     rounds.add_reporters_by_codes(
         actor=alice, round=annual, codes=f"{world.city_a.code} {world.city_b.code}"
     )

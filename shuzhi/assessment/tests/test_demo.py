@@ -49,9 +49,9 @@ def test_demo_grades_the_2025_round(demo):
     reporters = list(rnd.reporters.all())
     assert len(reporters) >= 2
 
-    # The session's formal ballots, closed, one per voter present.
+    # The session's formal ballots, closed and published, one per voter present.
     ballot_round = BallotRound.objects.get(session__round=rnd)
-    assert ballot_round.status == BallotRoundStatus.CLOSED and not ballot_round.is_test
+    assert ballot_round.status == BallotRoundStatus.PUBLISHED and not ballot_round.is_test
     present = sum(c.present for c in ballot_round.session.categories.all())
     assert Ballot.objects.filter(round=ballot_round).count() == result.ballots == present > 0
 

@@ -28,7 +28,7 @@ class Setup:
     reporters: list[SessionReporter]
 
 
-def make_setup(world, *, min_ballots: int = 1, show_live: bool = False, sub_items=None) -> Setup:
+def make_setup(world, *, min_ballots: int = 1, sub_items=None) -> Setup:
     """Province hears city A and city B (and county A1) with two voter categories."""
     annual = Round.objects.create(
         host=world.province,
@@ -36,7 +36,6 @@ def make_setup(world, *, min_ballots: int = 1, show_live: bool = False, sub_item
         title="2026年度基层党建述职评议考核",
         categories=[{k: c[k] for k in ("code", "label", "weight")} for c in CATEGORIES],
         min_ballots=min_ballots,
-        show_live_results=show_live,
         sub_items=sub_items or [],
     )
     session = Session.objects.create(
@@ -81,7 +80,6 @@ def make_setup(world, *, min_ballots: int = 1, show_live: bool = False, sub_item
             "categories": annual.categories,
             "sub_items": sub_items or [],
             "min_ballots": min_ballots,
-            "show_live_results": show_live,
             "quotas": {},
         },
     )

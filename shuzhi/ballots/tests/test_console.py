@@ -52,6 +52,8 @@ def test_console_runs_a_ballot(client, world):
     receipt = services.submit_ballot(code=code.code, nonce="n", ratings=full_ballot(formal))
     html = client.get(url).content.decode()
     assert "已投 <strong>1</strong> 票" in html
+    card = html.split(f'id="round-{formal.pk}"')[1].split(f'id="round-{test.pk}"')[0]
+    assert "已使用</th>" not in card and "不分类别显示" in card  # no count per category yet
     # One share is not enough: the round stays open and nothing is counted.
     response = client.post(
         f"/ballots/round/{formal.pk}/close/", {"share": [shares[1]]}, follow=True
@@ -141,9 +143,11 @@ def test_api_flow(client, world):
         code=codes[0]["code"], nonce="n", ratings=full_ballot(BallotRound.objects.get())
     )
     detail = client.get(f"{base}/rounds/{rnd['id']}").json()
-    assert detail["ballots"] == 1 and sum(c["used"] for c in detail["categories"]) == 1
+    # While open, the total only: no category says it had the ballot.
+    assert detail["ballots"] == 1 and [c["used"] for c in detail["categories"]] == [None, None]
     assert client.get(f"{base}/rounds/{rnd['id']}/receipts").status_code == 422
-    assert client.post(f"{base}/rounds/{rnd['id']}/close").json()["status"] == "closed"
+    closed = client.post(f"{base}/rounds/{rnd['id']}/close").json()
+    assert closed["status"] == "closed" and sum(c["used"] for c in closed["categories"]) == 1
     receipts = client.get(f"{base}/rounds/{rnd['id']}/receipts").json()
     assert receipts == [VoteCode.objects.get(code=codes[0]["code"]).receipt]
     # Not counted yet: nothing to publish.

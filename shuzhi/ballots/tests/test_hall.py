@@ -1,11 +1,11 @@
-"""The hall screen: access, live counts, htmx polling, results only after close."""
+"""The hall screen: access, the total cast while open, htmx polling, results only once published."""
 
 from __future__ import annotations
 
 import pytest
 
 from shuzhi.accounts.models import Role
-from shuzhi.ballots.models import BallotRoundStatus, PaperEntry
+from shuzhi.ballots.models import Ballot, BallotRoundStatus, PaperEntry
 from shuzhi.ballots.tests.tally_setup import cast, issue_codes, make_setup
 from shuzhi.core.testing import make_user
 
@@ -36,12 +36,16 @@ def test_hall_screen_shows_counts_and_polls_every_two_seconds(world, client):
     assert f'hx-get="/ballots/hall/{s.ballot_round.pk}/live/"' in html
     assert s.session.title in html
     assert "<script>" not in html  # CSP: no inline scripts
+    assert "/static/shuzhi/hall.js" in html and "/static/shuzhi/favicon.svg" in html
+    assert 'id="hall-fullscreen"' in html
+    assert "http://" not in html.replace("http://testserver", "")  # nothing from outside
     body = client.get(url(s, live=True)).content.decode()
-    assert '<td class="hall-voted">4</td>' in body  # leaders: 4 used codes
-    assert '<td class="hall-voted">8</td>' in body  # public: 7 codes + 1 counted sheet
-    assert 'id="hall-total-voted">12<' in body
-    assert "<td>10</td><td>9</td>" in body  # 应到 / 实到 of the leaders
-    assert "投票结束后显示结果" in body and "hall-results" not in body
+    assert 'id="hall-total-voted">12<' in body  # 4 + 7 codes + 1 counted sheet
+    assert "实到 27" in body
+    assert "<td>10</td><td>9</td></tr>" in body  # 应到 / 实到 of the leaders, nothing more
+    # No count per category while voting: 4 (leaders) and 8 (public) appear nowhere.
+    assert ">4<" not in body and ">8<" not in body and "hall-voted" not in body
+    assert "结果公布后显示" in body and "hall-results" not in body
 
 
 def test_fragment_query_count_is_pinned(world, client, django_assert_num_queries):
@@ -53,9 +57,14 @@ def test_fragment_query_count_is_pinned(world, client, django_assert_num_queries
         assert client.get(url(s, live=True)).status_code == 200
     s.ballot_round.status = BallotRoundStatus.CLOSED
     s.ballot_round.save()
-    # + the tally's three queries once results show
+    with django_assert_num_queries(7):  # closed, not yet published: still no tally
+        assert "hall-results" not in client.get(url(s, live=True)).content.decode()
+    s.ballot_round.status = BallotRoundStatus.PUBLISHED
+    s.ballot_round.save()
+    # + the tally's three queries once results show; 286 tells htmx to stop polling
     with django_assert_num_queries(10):
-        assert "hall-results" in client.get(url(s, live=True)).content.decode()
+        response = client.get(url(s, live=True))
+    assert response.status_code == 286 and "hall-results" in response.content.decode()
 
 
 def test_fragment_with_sub_items_costs_no_extra_query(world, client, django_assert_num_queries):
@@ -63,7 +72,7 @@ def test_fragment_with_sub_items_costs_no_extra_query(world, client, django_asse
     issue_codes(s.ballot_round, "leaders", 30, used=2)
     for _ in range(2):
         cast(s.ballot_round, "leaders", {r.pk: "good" for r in s.reporters}, sub_items=["duty"])
-    s.ballot_round.status = BallotRoundStatus.CLOSED
+    s.ballot_round.status = BallotRoundStatus.PUBLISHED
     s.ballot_round.save()
     client.force_login(world.alice)
     # the same ten: the sub-items come with the tally's grouped counts
@@ -72,23 +81,52 @@ def test_fragment_with_sub_items_costs_no_extra_query(world, client, django_asse
     assert "hall-results" in body
 
 
-def test_results_show_after_close_or_when_live_policy(world, client):
+def test_results_show_only_once_published(world, client):
     s = make_setup(world, min_ballots=2)
     a, b, c = (r.pk for r in s.reporters)
-    cast(s.ballot_round, "leaders", {a: "good", b: "average", c: "good"})
-    cast(s.ballot_round, "public", {a: "good", b: "poor", c: ""})
+    for _ in range(2):
+        cast(s.ballot_round, "leaders", {a: "good", b: "average", c: "good"})
+        cast(s.ballot_round, "public", {a: "good", b: "poor", c: ""})
+    cast(s.ballot_round, "public", {a: "", b: "", c: "poor"})
     client.force_login(world.alice)
-    assert "hall-results" not in client.get(url(s, live=True)).content.decode()
-    s.ballot_round.policy["show_live_results"] = True
+    body = client.get(url(s, live=True)).content.decode()
+    assert "hall-results" not in body and "投票进行中" in body
+    # Closed: the organiser checks the tally in the console and the API; the hall waits.
+    s.ballot_round.status = BallotRoundStatus.CLOSED
+    s.ballot_round.save()
+    for user in (world.alice, make_user("prov-sec", (Role.SECRETARY, world.province))):
+        client.force_login(user)
+        body = client.get(url(s, live=True)).content.decode()
+        assert "hall-results" not in body and "100.00%" not in body
+        assert "投票已结束，结果公布后显示" in body
+    s.ballot_round.status = BallotRoundStatus.PUBLISHED
     s.ballot_round.save()
     body = client.get(url(s, live=True)).content.decode()
-    assert "hall-results" in body and "100.00%" in body
-    assert "有效票不足 2 张" in body  # c has one non-abstaining rating
+    assert "hall-results" in body and "100.00%" in body and "结果已公布" in body
+    assert "有效票不足 2 张" not in body  # c: two leaders' ratings and one public one
     s.ballot_round.status = BallotRoundStatus.VOID
     s.ballot_round.void_reason = "收回票数多于发出票数，本轮无效"
     s.ballot_round.save()
     body = client.get(url(s, live=True)).content.decode()
     assert "hall-results" not in body and "本轮已作废" in body
+
+
+def test_a_small_category_is_left_out_on_the_hall(world, client):
+    """One public voter: the hall's published figures are those of the leaders alone."""
+    s = make_setup(world, min_ballots=2)
+    a, b, c = (r.pk for r in s.reporters)
+    for _ in range(2):
+        cast(s.ballot_round, "leaders", {a: "good", b: "average", c: ""})
+    lone = cast(s.ballot_round, "public", {a: "poor", b: "poor", c: "poor"})
+    s.ballot_round.status = BallotRoundStatus.PUBLISHED
+    s.ballot_round.save()
+    client.force_login(world.alice)
+    first = client.get(url(s, live=True)).content.decode()
+    assert "党员群众代表的选票不足 2 张" in first
+    assert "<td>100.00%</td>" in first  # a: the two leaders' 好 only
+    assert "有效票不足 2 张，不显示结果" in first  # c: rated by the lone voter only
+    Ballot.objects.filter(pk=lone).update(ratings={str(a): "good", str(b): "good"})
+    assert client.get(url(s, live=True)).content.decode() == first
 
 
 def test_hall_access(world, client):

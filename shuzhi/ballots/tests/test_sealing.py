@@ -85,7 +85,9 @@ def test_closed_round_waits_sealed_until_k_supervisors_count(world):
     closed = services.close_round(actor=world.alice, ballot_round=rnd)
     assert closed.status == "closed" and closed.sealed
     assert SealedBallot.objects.filter(round=rnd).count() == 3
-    assert not tally.results_visible(closed, tally.rules_of(closed))
+    # Still sealed: nobody sees results, not even the organiser.
+    assert not tally.results_visible(closed, world.alice)
+    assert "尚未开箱计票" in tally.results_refusal(closed, world.alice)
     with pytest.raises(ValidationError, match="尚未开箱"):
         services.publish_round(actor=world.alice, ballot_round=closed)
     with pytest.raises(ValidationError, match="需要至少 2 名"):
@@ -97,7 +99,9 @@ def test_closed_round_waits_sealed_until_k_supervisors_count(world):
     assert not counted.sealed and Ballot.objects.filter(round=rnd).count() == 3
     assert not SealedBallot.objects.exists()
     result = tally.compute(counted)
-    assert result.ballots == 3 and tally.results_visible(counted, result.rules)
+    # Counted: the organiser checks the results; the hall waits for 公布结果.
+    assert result.ballots == 3 and tally.results_visible(counted, world.alice)
+    assert not tally.results_visible(counted)
     with pytest.raises(ValidationError, match="已开箱"):
         services.unseal_round(actor=world.alice, ballot_round=counted, shares=shares)
     assert services.publish_round(actor=world.alice, ballot_round=counted).status == "published"

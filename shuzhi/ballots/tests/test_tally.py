@@ -8,9 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shuzhi.accounts.models import Role
 from shuzhi.ballots import tally
-from shuzhi.ballots.models import BallotRoundStatus
+from shuzhi.ballots.models import Ballot, BallotRoundStatus
 from shuzhi.ballots.tests.tally_setup import cast, make_setup
+from shuzhi.core.testing import make_user
 
 GRADES = ["good", "fair_good", "average", "poor"]
 POINTS = {
@@ -98,7 +100,7 @@ def test_round_tally_counts_rates_score_and_rank(world, django_assert_num_querie
     a, b, c = (r.pk for r in s.reporters)
     # leaders: 3 ballots; public: 2 ballots.
     cast(s.ballot_round, "leaders", {a: "good", b: "good", c: "average"})
-    cast(s.ballot_round, "leaders", {a: "good", b: "fair_good", c: ""})
+    cast(s.ballot_round, "leaders", {a: "good", b: "fair_good", c: "average"})
     cast(s.ballot_round, "leaders", {a: "fair_good", b: "poor", c: ""})
     cast(s.ballot_round, "public", {a: "average", b: "good", c: ""})
     cast(s.ballot_round, "public", {a: "", b: "good", c: ""})
@@ -157,19 +159,61 @@ def test_reporters_below_min_ballots_are_hidden(world):
 
 
 @pytest.mark.django_db
-def test_results_visibility_follows_status_and_policy(world):
+def test_results_visibility_follows_status_and_publication(world):
+    """Open: nobody. Closed: the round's organisers only. Published: all who may read."""
     s = make_setup(world)
-    rules = tally.rules_of(s.ballot_round)
-    assert not tally.results_visible(s.ballot_round, rules)
-    s.ballot_round.policy["show_live_results"] = True
-    assert tally.results_visible(s.ballot_round, tally.rules_of(s.ballot_round))
-    for status, visible in [
-        (BallotRoundStatus.CLOSED, True),
-        (BallotRoundStatus.PUBLISHED, True),
-        (BallotRoundStatus.VOID, False),
-    ]:
+    province_secretary = make_user("prov-sec", (Role.SECRETARY, world.province))
+    expected = {
+        BallotRoundStatus.OPEN: (False, False, False),
+        BallotRoundStatus.CLOSED: (False, True, False),
+        BallotRoundStatus.PUBLISHED: (True, True, True),
+        BallotRoundStatus.VOID: (False, False, False),
+    }
+    for status, (hall, organiser, secretary) in expected.items():
         s.ballot_round.status = status
-        assert tally.results_visible(s.ballot_round, rules) is visible
+        assert tally.results_visible(s.ballot_round) is hall, status
+        assert tally.results_visible(s.ballot_round, world.alice) is organiser, status
+        assert tally.results_visible(s.ballot_round, province_secretary) is secretary, status
+    s.ballot_round.status = BallotRoundStatus.CLOSED
+    assert "尚未公布" in tally.results_refusal(s.ballot_round, province_secretary)
+    s.ballot_round.status = BallotRoundStatus.OPEN
+    assert "投票结束并公布后" in tally.results_refusal(s.ballot_round, world.alice)
+
+
+@pytest.mark.django_db
+def test_a_category_below_the_minimum_enters_no_figure(world):
+    """The lone voter of a category: whatever they voted, every figure stays the same."""
+    s = make_setup(world, min_ballots=2)
+    a, b, c = (r.pk for r in s.reporters)
+    cast(s.ballot_round, "leaders", {a: "good", b: "fair_good", c: "average"})
+    cast(s.ballot_round, "leaders", {a: "fair_good", b: "fair_good", c: "good"})
+    lone = cast(s.ballot_round, "public", {a: "poor", b: "poor", c: "poor"})
+    first = tally.compute(s.ballot_round)
+    ra = first.reporters[0]
+    assert ra.counts == {"good": 1, "fair_good": 1, "average": 0, "poor": 0}
+    assert ra.score == Fraction(90) and ra.renormalised  # the leaders' average alone
+    assert [c.hidden for c in ra.categories] == [False, True]
+    assert first.small_categories == ["党员群众代表"] and "不计入" in first.small_note
+    assert first.ballots == 3  # still counted as cast
+    Ballot.objects.filter(pk=lone).update(ratings={str(a): "good", str(b): "good", str(c): ""})
+    second = tally.as_json(tally.compute(s.ballot_round))
+    assert second == tally.as_json(first)
+
+
+@pytest.mark.django_db
+def test_the_site_floor_overrides_a_lower_round_minimum(world, settings):
+    """A round opened with 结果显示最少票数 1 still hides fewer ballots than the floor."""
+    settings.SHUZHI_BALLOT_MIN_FLOOR = 5
+    s = make_setup(world, min_ballots=1)
+    a = s.reporters[0].pk
+    for _ in range(4):
+        cast(s.ballot_round, "leaders", {a: "good"})
+    result = tally.compute(s.ballot_round)
+    assert result.rules.min_ballots == 5
+    assert all(r.hidden for r in result.reporters)
+    assert result.small_categories == ["领导班子成员"]
+    cast(s.ballot_round, "leaders", {a: "good"})
+    assert not tally.compute(s.ballot_round).reporters[0].hidden
 
 
 @pytest.mark.django_db

@@ -99,7 +99,6 @@ def test_edit_page_round_trip_and_detail(client, world, province_round):
     assert 'type="date"' in page.text
     form = page.context["form"]
     data = {k: form.initial[k] for k in form.initial}
-    data["show_live_results"] = ""
     data["report_due"] = "2027-01-10"
     data["report_topics"] = (
         "rectify，上年度问题整改情况，逐项说明措施, 并附佐证\n\ngrid,网格化管理\n"
@@ -123,7 +122,6 @@ def test_edit_page_round_trip_and_detail(client, world, province_round):
     # What the page shows again saves to the same values: no change, no audit entry.
     form = client.get(url).context["form"]
     again = {k: form.initial[k] for k in form.initial}
-    again["show_live_results"] = ""
     entries = AuditEntry.objects.filter(action="round.update").count()
     assert client.post(url, again).status_code == 302
     assert AuditEntry.objects.filter(action="round.update").count() == entries

@@ -61,7 +61,9 @@ def test_create_round_refusals(world):
         ({"quorum_ratio": "1.2"}, "quorum_ratio", "小于 1"),
         ({"quorum_ratio": "abc"}, "quorum_ratio", "必须是数字"),
         ({"live_rotation_years": 0}, "live_rotation_years", "1 到 10"),
-        ({"min_ballots": 0}, "min_ballots", "1 到 1000"),
+        ({"min_ballots": 1}, "min_ballots", "不能少于 2"),
+        ({"min_ballots": 1001}, "min_ballots", "2 到 1000"),
+        ({"min_ballots": True}, "min_ballots", "2 到 1000"),
         ({"sub_items": [{"code": "a", "label": ""}]}, "sub_items", "名称"),
         ({"title": "  "}, "title", "不能为空"),
     ],
@@ -74,6 +76,21 @@ def test_update_round_validates_policies(world, kwargs, field, text):
     round.refresh_from_db()
     assert round.scale == policy.default_scale()
     assert not AuditEntry.objects.filter(action="round.update").exists()
+
+
+def test_min_ballots_cannot_go_below_the_site_floor(world, settings):
+    """A round cannot show results behind fewer ballots than the site's floor."""
+    settings.SHUZHI_BALLOT_MIN_FLOOR = 5
+    round = cs.create_round(actor=world.alice, host=world.province, year=2026)
+    assert round.min_ballots == 5
+    with pytest.raises(ValidationError) as exc:
+        cs.update_round(actor=world.alice, round=round, min_ballots=4)
+    assert "不能少于 5" in exc.value.message_dict["min_ballots"][0]
+    round.refresh_from_db()
+    assert round.min_ballots == 5
+    assert cs.update_round(actor=world.alice, round=round, min_ballots=8).min_ballots == 8
+    settings.SHUZHI_BALLOT_MIN_FLOOR = 12
+    assert cs.create_round(actor=world.alice, host=world.city_a, year=2026).min_ballots == 12
 
 
 def test_update_round_records_changes(world):

@@ -88,7 +88,6 @@ def test_edit_policies_page(client, world, rounds):
     form = client.get(url).context["form"]
     data = {k: form.initial[k] for k in form.initial}
     data["categories"] = "leaders,领导班子成员,0.5\nmembers,委员,0.6"
-    data["show_live_results"] = ""
     response = client.post(url, data)
     assert "权重之和必须等于 1" in response.text
     data["categories"] = "leaders,领导班子成员,0.5\nmembers,委员,0.5"
