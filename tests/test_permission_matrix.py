@@ -140,7 +140,7 @@ def _web(user) -> Client:
 
 
 def _api(user) -> Client:
-    _, raw = tokens.issue_token(actor=user, name="matrix")
+    _, raw = tokens.issue_token(actor=user, name="matrix", access="write")
     return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
 
 

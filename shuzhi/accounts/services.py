@@ -17,6 +17,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 
 from shuzhi.core import audit
 from shuzhi.kernel.scope import forget_grants, is_global
@@ -24,7 +25,7 @@ from shuzhi.orgs.models import Person, Unit
 from shuzhi.orgs.policies import can_person
 
 from . import policies
-from .models import Grant, LoginLock, Role
+from .models import ApiToken, Grant, Role
 
 USER_FIELDS = ("username", "full_name", "email", "is_active", "person")
 PASSWORD_CHANGED = ["***", "***"]
@@ -246,9 +247,10 @@ def set_password(*, actor, user, new_password: str, old_password: str | None = N
     """Set ``user``'s password.
 
     A user changes their own password by giving the old one. An organiser who may manage the
-    account resets it without the old one, which also lifts a login lock on the account.
-    Other sessions of the account end by themselves: Django checks the password hash stored in
-    each session.
+    account resets it without the old one. Either way every API token of the account is
+    revoked (a token may have leaked with the password) and the sign-in failure counts start
+    afresh (they are keyed with the password hash, ``backends``). Other sessions of the account
+    end by themselves: Django checks the password hash stored in each session.
     """
     own = getattr(actor, "pk", None) == user.pk
     if own:
@@ -261,9 +263,10 @@ def set_password(*, actor, user, new_password: str, old_password: str | None = N
     _validate_password(new_password, user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    note = ""
-    if not own and LoginLock.objects.filter(username=user.username).delete()[0]:
-        note = "已解除登录锁定"
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    note = f"已撤销 {revoked} 个 API 令牌" if revoked else ""
     audit.record(
         actor=actor,
         action="user.password_change" if own else "user.password_reset",
