@@ -19,10 +19,10 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from shuzhi.core import audit
+from shuzhi.core import audit, clock
 from shuzhi.kernel.scope import forget_grants, is_global
-from shuzhi.orgs.models import Person, Unit
-from shuzhi.orgs.policies import can_person
+from shuzhi.orgs.models import Person, Post, Unit
+from shuzhi.orgs.policies import can, can_person
 
 from . import policies
 from .models import ApiToken, Grant, Role
@@ -108,10 +108,19 @@ def _validate_password(password: str, user, *, field: str = "password") -> None:
 
 
 def _clean_person(actor, person: Person | None, *, exclude_user_pk: int | None = None):
+    """The person an account may be linked to by ``actor``: registered in scope, and every post
+    they hold today in scope too — the account acts as the person wherever they hold a post
+    (their report, their rectification items), so a link reaching outside the actor's scope
+    would hand over another unit's work."""
     if person is None:
         return None
     if not can_person(actor, "person.change", person):
         raise ValidationError({"person": "该人员不在您的管理范围内。"})
+    for post in Post.objects.filter(person=person).on(clock.today()).select_related("unit"):
+        if not can(actor, "person.change", post.unit):
+            raise ValidationError(
+                {"person": f"该人员在“{post.unit.name}”任职，超出您的管理范围，不能关联账号。"}
+            )
     linked = get_user_model().objects.filter(person=person)
     if exclude_user_pk is not None:
         linked = linked.exclude(pk=exclude_user_pk)
