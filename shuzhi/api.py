@@ -24,7 +24,7 @@ class TokenAuth(HttpBearer):
         found = tokens.token_for(token)
         if found is None:
             return None
-        reason = tokens.refusal(found, method=request.method, path=request.path)
+        reason = tokens.refusal(found, method=request.method, path=request.path_info)
         if reason:
             raise PermissionDenied(reason)
         request.user = found.user

@@ -83,7 +83,8 @@ def area_of(path: str) -> str | None:
 
 
 def refusal(token: ApiToken, *, method: str, path: str) -> str:
-    """Why ``token`` may not make this request ("" when it may)."""
+    """Why ``token`` may not make this request ("" when it may). ``path`` is the path inside
+    the site (``request.path_info``), whatever prefix the site is served under."""
     if TOKEN_PATHS.match(path):
         return "API 令牌不能用于查看、创建或撤销令牌，请登录网页后操作。"
     area = area_of(path)
