@@ -6,8 +6,10 @@ worker its own allowance and forget everything at a restart. A counter is read a
 without a lock; two workers counting the same refusal at the same instant may count it once,
 which only makes the limit a little more lenient, never stricter.
 
-Addresses are stored only as a keyed hash inside cache keys, and only for as long as a counter
-lives (minutes): the counters must not become a log of who connected from where.
+Addresses and account ids appear only as keyed hashes (HMAC with the secret key) inside cache
+keys, never in clear, and counters expire within minutes (expired rows of the database cache are
+removed when it is read or culled): the counters must not become a log of who connected from
+where.
 """
 
 from __future__ import annotations
