@@ -74,6 +74,8 @@ MANAGER = {
     "grant.add": OK,
     "audit.search": OK,
     "unit.export": OK,
+    "token.list": OK,
+    "token.revoke": OK,
 }
 READER = {
     "unit.view": OK,
@@ -85,6 +87,8 @@ READER = {
     "grant.add": HIDDEN,  # accounts are invisible without user.view
     "audit.search": FORBIDDEN,
     "unit.export": OK,
+    "token.list": HIDDEN,  # an account's tokens are seen with the account
+    "token.revoke": HIDDEN,
 }
 NOBODY = {"user.list": FORBIDDEN, "audit.search": FORBIDDEN}
 EXPECTED = {
@@ -97,7 +101,7 @@ EXPECTED = {
     "root": MANAGER,
 }
 
-WRITES = {"unit.create_child", "unit.rename", "unit.move", "grant.add"}
+WRITES = {"unit.create_child", "unit.rename", "unit.move", "grant.add", "token.revoke"}
 
 # Actions without an object: the persona either has the right somewhere or not.
 UNSCOPED = {"user.list", "audit.search"}
@@ -141,7 +145,7 @@ def _web(user) -> Client:
 
 
 def _api(user) -> Client:
-    _, raw = tokens.issue_token(actor=user, name="matrix")
+    _, raw = tokens.issue_token(actor=user, name="matrix", access="write")
     return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
 
 
@@ -215,6 +219,31 @@ def _api_grant(client, st, where, persona):
     )
 
 
+def _session(st, persona) -> Client:
+    # The token endpoints refuse token-authenticated requests: the API is called signed in.
+    return _web(getattr(st[0], persona))
+
+
+def _web_token_list(client, st, where, persona):
+    tokens.issue_token(actor=st[3][where], name="脚本")
+    return client.get(reverse("user_detail", args=[st[3][where].pk]))
+
+
+def _api_token_list(client, st, where, persona):
+    tokens.issue_token(actor=st[3][where], name="脚本")
+    return _session(st, persona).get(f"/api/accounts/users/{st[3][where].pk}/tokens")
+
+
+def _web_token_revoke(client, st, where, persona):
+    token, _ = tokens.issue_token(actor=st[3][where], name="脚本")
+    return client.post(reverse("token_revoke", args=[token.pk]))
+
+
+def _api_token_revoke(client, st, where, persona):
+    token, _ = tokens.issue_token(actor=st[3][where], name="脚本")
+    return _session(st, persona).delete(f"/api/accounts/tokens/{token.pk}")
+
+
 ACTIONS: dict[str, dict[str, tuple[Call, Callable[[], bool]]]] = {
     "unit.view": {
         "web": (
@@ -267,6 +296,15 @@ ACTIONS: dict[str, dict[str, tuple[Call, Callable[[], bool]]]] = {
             ),
             lambda: _exists(name="unit_export_download"),
         ),
+    },
+    # Another account's API tokens: listed with the account, revoked by whoever manages it.
+    "token.list": {
+        "web": (_web_token_list, lambda: _exists(name="user_detail", args=(1,))),
+        "api": (_api_token_list, lambda: _exists(path="/api/accounts/users/1/tokens")),
+    },
+    "token.revoke": {
+        "web": (_web_token_revoke, lambda: _exists(name="token_revoke", args=(1,))),
+        "api": (_api_token_revoke, lambda: _exists(path="/api/accounts/tokens/1")),
     },
 }
 
@@ -353,6 +391,8 @@ def test_expectations_agree_with_the_roles_table():
         "grant.add": "grant.change",
         "audit.search": "audit.view",
         "unit.export": "unit.export",
+        "token.list": "user.view",
+        "token.revoke": "user.change",
     }
     for persona, info in PERSONAS.items():
         if info.role in (None, "superuser"):

@@ -214,7 +214,7 @@ def seen(rows: Rows) -> dict[str, set[str]]:
     for name, user in rows.people.items():
         web = Client()
         web.force_login(user)
-        _, raw = tokens.issue_token(actor=user, name="moves")
+        _, raw = tokens.issue_token(actor=user, name="moves", access="write")
         api = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
         result[name] = {kind for kind, probe in PROBES.items() if probe(web, api, rows)}
     return result
@@ -265,7 +265,7 @@ def _move_by_page(rows: Rows, _capture) -> None:
 
 
 def _move_by_api(rows: Rows, _capture) -> None:
-    _, raw = tokens.issue_token(actor=rows.world.alice, name="move")
+    _, raw = tokens.issue_token(actor=rows.world.alice, name="move", access="write")
     response = Client(HTTP_AUTHORIZATION=f"Bearer {raw}").post(
         f"/api/units/{rows.world.county_a1.pk}/move",
         {"new_parent_id": rows.world.city_b.pk},

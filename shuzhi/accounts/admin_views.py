@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from shuzhi.core.selectors import object_history
@@ -85,6 +86,8 @@ def _render_detail(request: HttpRequest, user, **forms) -> HttpResponse:
         "grant_form": forms.get("grant_form") or GrantForm(roles=policies.grantable_roles(actor)),
         "password_form": forms.get("password_form") or PasswordResetForm(),
         "history": history[:10] if history is not None else None,
+        "tokens": list(policies.tokens_visible_to(actor).filter(user=user)),
+        "now": timezone.now(),
     }
     status = 400 if any(f.errors for f in forms.values()) else 200
     return render(request, "accounts/user_detail.html", context, status=status)

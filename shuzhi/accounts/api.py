@@ -10,7 +10,6 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, Q
-from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -67,13 +66,22 @@ class UserCreateIn(Schema):
 
 class TokenIn(Schema):
     name: str = Field(..., description="用途，如“每日同步脚本”")
+    access: str = Field("read", description="read（只读）或 write（读写）")
+    areas: list[str] | None = Field(
+        None, description="业务范围，如 orgs、reports；省略为全部：" + "、".join(tokens.AREAS)
+    )
+    days: int | None = Field(None, description="有效期天数；省略为默认值（通常 90 天）")
 
 
 class TokenOut(Schema):
     id: int
+    user_id: int
     name: str
     prefix: str
+    access: str
+    areas: list[str]
     created_at: datetime.datetime
+    expires_at: datetime.datetime
     revoked_at: datetime.datetime | None
 
 
@@ -181,32 +189,51 @@ def revoke_grant(request, grant_id: int):
     return Status(204, None)
 
 
+def _no_token(request) -> None:
+    # A token never manages tokens (TokenAuth refuses these paths too; this keeps the rule
+    # where the endpoints are).
+    if getattr(request, "api_token", None) is not None:
+        raise PermissionDenied("API 令牌不能用于查看、创建或撤销令牌，请登录网页后操作。")
+
+
 @router.get("/tokens", response=list[TokenOut])
 def list_tokens(request):
     """The caller's own tokens (never the raw values)."""
+    _no_token(request)
     return list(ApiToken.objects.filter(user=request.auth))
 
 
 @router.post("/tokens", response={201: NewTokenOut})
 def create_token(request, payload: TokenIn):
     """Issue a token for the caller; the raw value is in this response and nowhere else."""
-    token, raw = tokens.issue_token(actor=request.auth, name=payload.name)
-    return Status(
-        201,
-        NewTokenOut(
-            id=token.pk,
-            name=token.name,
-            prefix=token.prefix,
-            created_at=token.created_at,
-            revoked_at=None,
-            token=raw,
-        ),
+    _no_token(request)
+    token, raw = tokens.issue_token(
+        actor=request.auth,
+        name=payload.name,
+        access=payload.access,
+        areas=payload.areas,
+        days=payload.days,
     )
+    return Status(201, NewTokenOut(**TokenOut.model_validate(token).model_dump(), token=raw))
+
+
+@router.get("/users/{user_id}/tokens", response=list[TokenOut])
+def list_user_tokens(request, user_id: int):
+    """The tokens of an account in scope (never the raw values)."""
+    _no_token(request)
+    user = _visible_user(request, user_id)
+    return list(policies.tokens_visible_to(request.auth).filter(user=user))
 
 
 @router.delete("/tokens/{token_id}", response={204: None})
 def revoke_token(request, token_id: int):
-    """Revoke one of the caller's own tokens."""
-    token = get_object_or_404(ApiToken, pk=token_id, user=request.auth)
+    """Revoke one of the caller's tokens, or a token of an account the caller manages."""
+    _no_token(request)
+    token = load(
+        policies.tokens_visible_to(request.auth).select_related("user"),
+        request.auth,
+        narrowed=True,
+        pk=token_id,
+    )
     tokens.revoke_token(actor=request.auth, token=token)
     return Status(204, None)

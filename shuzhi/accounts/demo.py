@@ -15,6 +15,7 @@ from shuzhi.orgs.demo import DEMO_PASSWORD, PROVINCE_CODE, Plan, SeedResult, cit
 from shuzhi.orgs.people.models import PostRole
 from shuzhi.orgs.signals import demo_seeded
 
+from . import tokens
 from .models import Grant, Role
 
 
@@ -44,6 +45,31 @@ def demo_logins() -> list[DemoLogin]:
 
 def _on_demo_seeded(sender, *, layout: Plan, result: SeedResult, **kwargs) -> None:
     _seed_logins(layout, result)
+    _seed_tokens()
+
+
+# Scripts' API tokens the demo shows on “API 令牌” and on the accounts' pages: a city's read-only
+# reporting sync, and a province import script that writes the organisation tree only.
+DEMO_TOKENS = (
+    (
+        "city_organiser",
+        "市委组织部报表同步（只读）",
+        "read",
+        ["orgs", "reports", "rectification"],
+        90,
+    ),
+    ("organiser", "组织机构导入脚本", "write", ["orgs"], 30),
+)
+
+
+def _seed_tokens() -> None:
+    """Issue the demo tokens once (an account that has any token keeps what it has)."""
+    User = get_user_model()
+    for username, name, access, areas, days in DEMO_TOKENS:
+        user = User.objects.filter(username=username).first()
+        if user is None or user.api_tokens.exists():
+            continue
+        tokens.issue_token(actor=user, name=name, access=access, areas=areas, days=days)
 
 
 def connect() -> None:

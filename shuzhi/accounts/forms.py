@@ -1,39 +1,58 @@
 """Forms for signing in, accounts, grants and passwords.
 
-The sign-in form explains a lock instead of hiding it behind "wrong password". The account
+The sign-in form explains a wait instead of hiding it behind "wrong password". The account
 forms only collect input: the services validate it again and decide what is allowed.
 """
 
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxValueValidator
 
-from .backends import is_locked
-from .models import Role
+from .backends import WAIT_ATTRIBUTE, wait_message
+from .models import Role, TokenAccess
+from .tokens import AREAS
 
 
 class LoginForm(AuthenticationForm):
     error_messages = {
         "invalid_login": "用户名或密码不正确。",
         "inactive": "该账号已停用。",
-        "locked": "登录失败次数过多，该账号已暂时锁定，请稍后再试或联系管理员。",
     }
 
     def clean(self):
-        username = self.cleaned_data.get("username")
-        if username and is_locked(username):
-            raise forms.ValidationError(self.error_messages["locked"], code="locked")
         try:
             return super().clean()
         except forms.ValidationError:
-            if username and is_locked(username):
-                raise forms.ValidationError(self.error_messages["locked"], code="locked") from None
+            # The backend notes on the request a wait it refused or started (throttling).
+            seconds = getattr(self.request, WAIT_ATTRIBUTE, 0)
+            if seconds:
+                raise forms.ValidationError(wait_message(seconds), code="throttled") from None
             raise
 
 
 class TokenForm(forms.Form):
+    """A new API token: what it is for, read or write, which areas, how long."""
+
     name = forms.CharField(label="用途", max_length=100, help_text="例如：每日同步脚本")
+    access = forms.ChoiceField(label="权限", choices=TokenAccess.choices, initial=TokenAccess.READ)
+    areas = forms.MultipleChoiceField(
+        label="业务范围",
+        choices=list(AREAS.items()),
+        initial=list(AREAS),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    days = forms.IntegerField(label="有效期（天）", min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        days = self.fields["days"]
+        days.initial = settings.SHUZHI_TOKEN_DEFAULT_DAYS
+        days.max_value = settings.SHUZHI_TOKEN_MAX_DAYS  # type: ignore[attr-defined]
+        days.help_text = f"最长 {settings.SHUZHI_TOKEN_MAX_DAYS} 天"
+        days.validators.append(MaxValueValidator(settings.SHUZHI_TOKEN_MAX_DAYS))
 
 
 def role_choices(roles: list[str]) -> list[tuple[str, object]]:

@@ -1,4 +1,4 @@
-"""Users, role grants on subtrees of the organisation tree, API tokens and login locks."""
+"""Users, role grants on subtrees of the organisation tree and API tokens."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from shuzhi.core.models import TimeStampedModel
 from shuzhi.kernel.roles import Role
 
-__all__ = ["ApiToken", "Grant", "LoginLock", "Role", "User"]
+__all__ = ["ApiToken", "Grant", "Role", "TokenAccess", "User"]
 
 
 class User(AbstractUser):
@@ -76,8 +76,20 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+class TokenAccess(models.TextChoices):
+    """What a token may do in its areas: read (GET) only, or also write."""
+
+    READ = "read", _("只读")
+    WRITE = "write", _("读写")
+
+
 class ApiToken(TimeStampedModel):
-    """A bearer token for scripts. Only its SHA-256 is stored; the raw token is shown once."""
+    """A bearer token for scripts. Only its SHA-256 is stored; the raw token is shown once.
+
+    A token acts as its owner, narrowed to ``access`` (read or read-write) in ``areas`` (the
+    API's areas, :data:`shuzhi.accounts.tokens.AREAS`) until ``expires_at``. Changing or
+    resetting the owner's password revokes every token of theirs; a token never manages tokens.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -88,6 +100,11 @@ class ApiToken(TimeStampedModel):
     name = models.CharField(_("用途"), max_length=100)
     prefix = models.CharField(_("前缀"), max_length=12)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    access = models.CharField(
+        _("权限"), max_length=8, choices=TokenAccess.choices, default=TokenAccess.READ
+    )
+    areas = models.JSONField(_("业务范围"), default=list)
+    expires_at = models.DateTimeField(_("到期时间"))
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
 
     class Meta:
@@ -101,19 +118,3 @@ class ApiToken(TimeStampedModel):
     @staticmethod
     def generate() -> str:
         return "sz_" + secrets.token_urlsafe(32)
-
-
-class LoginLock(models.Model):
-    """Failed sign-in attempts per user name; the name is locked for a while after too many."""
-
-    username = models.CharField(max_length=150, unique=True)
-    failures = models.PositiveIntegerField(default=0)
-    first_failure_at = models.DateTimeField(null=True)
-    locked_until = models.DateTimeField(null=True)
-
-    class Meta:
-        verbose_name = _("登录锁定")
-        verbose_name_plural = _("登录锁定")
-
-    def __str__(self) -> str:
-        return f"{self.username} ({self.failures})"

@@ -16,12 +16,14 @@ Rules:
   administrator grant covering U (or superusers) give the administrator role.
 - Managing an account (details, password, activation, grants) needs the right to give every
   grant the account holds, so an organiser can never reset the password of an administrator.
+- API tokens: the owner sees and revokes their own; whoever sees an account sees its tokens
+  (never the raw value), and whoever may manage it may revoke them.
 """
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from shuzhi.core.selectors import object_id_int, register_object_check
 from shuzhi.kernel.roles import ROLE_ACTIONS
@@ -29,7 +31,7 @@ from shuzhi.kernel.scope import can_at, held_roles, is_global, may_anywhere, rol
 from shuzhi.orgs.tree.models import Unit
 from shuzhi.orgs.tree.policies import unit_scope_q
 
-from .models import Grant, Role
+from .models import ApiToken, Grant, Role
 
 # Higher is stronger. Roles of equal rank may be given by each other's holders only if the
 # granter's role carries ``grant.change`` (organiser, administrator).
@@ -116,3 +118,19 @@ def _may_see_history(actor, object_id: str) -> bool:
 def register_audit_check() -> None:
     """Show an account's history to whoever may see the account (called once at start)."""
     register_object_check("accounts.user", _may_see_history)
+
+
+def tokens_visible_to(actor) -> QuerySet[ApiToken]:
+    """Tokens ``actor`` may list: their own and those of the accounts they see."""
+    if not getattr(actor, "is_authenticated", False):
+        return ApiToken.objects.none()
+    if is_global(actor):
+        return ApiToken.objects.all()
+    return ApiToken.objects.filter(Q(user=actor) | Q(user__in=users_visible_to(actor)))
+
+
+def can_revoke_token(actor, token: ApiToken) -> bool:
+    """May ``actor`` revoke ``token``? Its owner, or whoever may manage the owner's account."""
+    if not getattr(actor, "is_authenticated", False):
+        return False
+    return token.user_id == actor.pk or can_manage_user(actor, token.user)

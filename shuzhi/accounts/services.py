@@ -17,15 +17,17 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 
-from shuzhi.core import audit
+from shuzhi.core import audit, clock
 from shuzhi.kernel.scope import forget_grants, is_global
-from shuzhi.orgs.people.models import Person
+from shuzhi.orgs.people.models import Person, Post
 from shuzhi.orgs.people.policies import can_person
 from shuzhi.orgs.tree.models import Unit
+from shuzhi.orgs.tree.policies import can
 
 from . import policies
-from .models import Grant, LoginLock, Role
+from .models import ApiToken, Grant, Role
 
 USER_FIELDS = ("username", "full_name", "email", "is_active", "person")
 PASSWORD_CHANGED = ["***", "***"]
@@ -108,10 +110,19 @@ def _validate_password(password: str, user, *, field: str = "password") -> None:
 
 
 def _clean_person(actor, person: Person | None, *, exclude_user_pk: int | None = None):
+    """The person an account may be linked to by ``actor``: registered in scope, and every post
+    they hold today in scope too — the account acts as the person wherever they hold a post
+    (their report, their rectification items), so a link reaching outside the actor's scope
+    would hand over another unit's work."""
     if person is None:
         return None
     if not can_person(actor, "person.change", person):
         raise ValidationError({"person": "该人员不在您的管理范围内。"})
+    for post in Post.objects.filter(person=person).on(clock.today()).select_related("unit"):
+        if not can(actor, "person.change", post.unit):
+            raise ValidationError(
+                {"person": f"该人员在“{post.unit.name}”任职，超出您的管理范围，不能关联账号。"}
+            )
     linked = get_user_model().objects.filter(person=person)
     if exclude_user_pk is not None:
         linked = linked.exclude(pk=exclude_user_pk)
@@ -247,9 +258,10 @@ def set_password(*, actor, user, new_password: str, old_password: str | None = N
     """Set ``user``'s password.
 
     A user changes their own password by giving the old one. An organiser who may manage the
-    account resets it without the old one, which also lifts a login lock on the account.
-    Other sessions of the account end by themselves: Django checks the password hash stored in
-    each session.
+    account resets it without the old one. Either way every API token of the account is
+    revoked (a token may have leaked with the password) and the sign-in failure counts start
+    afresh (they are keyed with the password hash, ``backends``). Other sessions of the account
+    end by themselves: Django checks the password hash stored in each session.
     """
     own = getattr(actor, "pk", None) == user.pk
     if own:
@@ -262,9 +274,10 @@ def set_password(*, actor, user, new_password: str, old_password: str | None = N
     _validate_password(new_password, user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    note = ""
-    if not own and LoginLock.objects.filter(username=user.username).delete()[0]:
-        note = "已解除登录锁定"
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    note = f"已撤销 {revoked} 个 API 令牌" if revoked else ""
     audit.record(
         actor=actor,
         action="user.password_change" if own else "user.password_reset",

@@ -5,14 +5,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from . import tokens
+from shuzhi.kernel.loader import load
+
+from . import policies, tokens
 from .forms import LoginForm, TokenForm
 from .http import AuthenticatedHttpRequest
-from .models import ApiToken
 
 
 class LoginView(auth_views.LoginView):
@@ -26,19 +29,40 @@ def token_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     raw = None
     if request.method == "POST" and form.is_valid():
-        _, raw = tokens.issue_token(actor=request.user, name=form.cleaned_data["name"])
-        form = TokenForm()
+        data = form.cleaned_data
+        try:
+            _, raw = tokens.issue_token(
+                actor=request.user,
+                name=data["name"],
+                access=data["access"],
+                areas=data["areas"],
+                days=data["days"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            form = TokenForm()
     return render(
         request,
         "accounts/token_list.html",
-        {"form": form, "raw": raw, "tokens": request.user.api_tokens.all()},
+        {"form": form, "raw": raw, "tokens": request.user.api_tokens.all(), "now": timezone.now()},
     )
 
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+def token_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Revoke a token: one's own (back to the token page) or, for whoever manages the owner's
+    account, one of theirs (back to the account's page)."""
+    token = load(
+        policies.tokens_visible_to(request.user).select_related("user"),
+        request.user,
+        narrowed=True,
+        allowed=policies.can_revoke_token,
+        pk=pk,
+    )
     tokens.revoke_token(actor=request.user, token=token)
     messages.success(request, "令牌已撤销。")
-    return redirect("token_list")
+    if token.user_id == request.user.pk:
+        return redirect("token_list")
+    return redirect("user_detail", pk=token.user_id)

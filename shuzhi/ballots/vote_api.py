@@ -2,9 +2,11 @@
 
 ``POST /api/vote/{code}`` takes ``{"nonce", "ratings": {reporter_id: {"overall", "items"}},
 "comments": {reporter_id: text}}`` and answers 200 ``{"receipt"}``, 404 for an unknown code,
-409 for a used code or a closed round, 413 for a body over 64 KB and 422 for malformed JSON or
-an invalid ballot (messages per reporter id). The body is parsed by hand and the response built
-directly: this is the hot path of a full hall, and nothing here may log what was voted.
+409 for a used code or a closed round, 429 with ``Retry-After`` for an address that tried
+too many unknown codes (:mod:`shuzhi.ballots.guessing`), 413 for a body over 64 KB and 422
+for malformed JSON or an invalid ballot (messages per reporter id). The body is parsed by hand
+and the response built directly: this is the hot path of a full hall, and nothing here may log
+what was voted.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Router
 
-from . import services
+from . import guessing, services
 from .models import BallotRound, BallotRoundStatus, VoteCode
 
 router = Router(tags=["vote"], auth=None)
@@ -58,13 +60,28 @@ def form_definition(ballot_round: BallotRound) -> dict:
     }
 
 
+def _unknown(request: HttpRequest) -> JsonResponse:
+    seconds = guessing.note_unknown(request)
+    if seconds:
+        return _slow_down(seconds)
+    return _error(404, "投票码无效，请核对后重新输入。")
+
+
+def _slow_down(seconds: int) -> JsonResponse:
+    response = _error(429, guessing.message(seconds))
+    response["Retry-After"] = str(seconds)
+    return response
+
+
 @router.get("/{code}", summary="读取选票")
 def ballot_form(request: HttpRequest, code: str) -> HttpResponse:
+    if guessing.BLOCKED and (seconds := guessing.refusal(request)):
+        return _slow_down(seconds)
     vote_code = (
         VoteCode.objects.select_related("round").filter(code=services.normalise_code(code)).first()
     )
     if vote_code is None:
-        return _error(404, "投票码无效，请核对后重新输入。")
+        return _unknown(request)
     if vote_code.round.status != BallotRoundStatus.OPEN:
         return _error(409, "本轮投票已结束。")
     if vote_code.used:
@@ -74,6 +91,8 @@ def ballot_form(request: HttpRequest, code: str) -> HttpResponse:
 
 @router.post("/{code}", summary="投票")
 def cast(request: HttpRequest, code: str) -> HttpResponse:
+    if guessing.BLOCKED and (seconds := guessing.refusal(request)):
+        return _slow_down(seconds)
     body = _read_body(request)
     if body is None:
         return _error(413, "提交的内容过大。")
@@ -91,6 +110,8 @@ def cast(request: HttpRequest, code: str) -> HttpResponse:
             comments=data.get("comments"),
         )
     except services.VoteRefused as refused:
+        if refused.reason == "unknown":
+            return _unknown(request)
         return _error(REFUSAL_STATUS[refused.reason], refused.message)
     except ValidationError as invalid:
         return _error(422, "选票填写有误。", invalid.message_dict)

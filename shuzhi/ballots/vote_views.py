@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from . import services, vote_pages
+from . import guessing, services, vote_pages
 from .models import BallotRoundStatus
 
 # How long a phone may show its ballot page again without asking (back, reopening the link).
@@ -46,6 +46,21 @@ def _message(request: HttpRequest, reason: str, status: int = 200) -> HttpRespon
     return _no_store(
         render(request, "ballots/vote_message.html", {"title": title, "text": text}, status=status)
     )
+
+
+def _slow_down(request: HttpRequest, seconds: int) -> HttpResponse:
+    context = {"title": "请稍后再试", "text": guessing.message(seconds)}
+    response = render(request, "ballots/vote_message.html", context, status=429)
+    response["Retry-After"] = str(seconds)
+    return _no_store(response)
+
+
+def _unknown(request: HttpRequest) -> HttpResponse:
+    """An unknown code: counted against the address (``guessing``), slowed down past the limit."""
+    seconds = guessing.note_unknown(request)
+    if seconds:
+        return _slow_down(request, seconds)
+    return _message(request, "unknown", status=404)
 
 
 @never_cache
@@ -130,11 +145,13 @@ def ballot(request: HttpRequest, code: str) -> HttpResponse:
     voter's choices (never compressed, never cached: it reflects what the voter typed).
     """
     code = services.normalise_code(code)
+    if guessing.BLOCKED and (seconds := guessing.refusal(request)):
+        return _slow_down(request, seconds)
     gzip = vote_pages.accepts_gzip(request.META.get("HTTP_ACCEPT_ENCODING", ""))
     if request.method == "GET":
         state = vote_pages.code_state(code)
         if state is None:
-            return _message(request, "unknown", status=404)
+            return _unknown(request)
         if state.status != BallotRoundStatus.OPEN:
             return _message(request, "closed")
         if state.used:
@@ -149,7 +166,9 @@ def ballot(request: HttpRequest, code: str) -> HttpResponse:
     try:
         receipt = services.submit_ballot(code=code, nonce=nonce, ratings=ratings, comments=comments)
     except services.VoteRefused as refused:
-        return _message(request, refused.reason, status=404 if refused.reason == "unknown" else 200)
+        if refused.reason == "unknown":
+            return _unknown(request)
+        return _message(request, refused.reason)
     except ValidationError as invalid:
         state = vote_pages.code_state(code)
         if state is None:  # deleted meanwhile (a test round wiped)

@@ -18,6 +18,7 @@ ACTION_LABELS: dict[str, str] = {
     "grant.revoke": "撤销权限",
     "token.issue": "签发接口令牌",
     "token.revoke": "吊销接口令牌",
+    "user.login_throttled": "登录失败过多，暂停登录",
     # 组织机构
     "unit.create": "新建组织",
     "unit.update": "修改组织",
@@ -149,6 +150,10 @@ FIELD_LABELS: dict[str, str] = {
     "phone": "电话",
     "password": "密码",
     "is_active": "启用",
+    "access": "令牌权限",
+    "areas": "业务范围",
+    "expires_at": "到期时间",
+    "owner": "令牌所有人",
     "type": "类型",
     "type_id": "类型",
     "code": "代码",

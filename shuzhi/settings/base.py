@@ -79,7 +79,7 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["shuzhi.accounts.backends.LockoutModelBackend"]
+AUTHENTICATION_BACKENDS = ["shuzhi.accounts.backends.ThrottledModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -95,13 +95,51 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Lock an account name after this many failed logins inside the window, for the window.
+# Sign-in throttling (shuzhi/accounts/backends.py). Failures are counted per account and
+# address, and per address alone; past the allowance each further failure doubles the wait,
+# from SHUZHI_LOGIN_BACKOFF_SECONDS up to SHUZHI_LOGIN_LOCK_MINUTES. A failure count is forgotten
+# SHUZHI_LOGIN_LOCK_MINUTES after the last failure. The owner signing in from another address
+# is never slowed by someone else's failures.
 SHUZHI_LOGIN_MAX_FAILURES = env_int("SHUZHI_LOGIN_MAX_FAILURES", 5, minimum=1)
+# Per address, whatever names are tried: a government office's NAT shares one address among
+# hundreds of people, so this allowance is larger.
+SHUZHI_LOGIN_ADDRESS_MAX_FAILURES = env_int("SHUZHI_LOGIN_ADDRESS_MAX_FAILURES", 30, minimum=1)
+SHUZHI_LOGIN_BACKOFF_SECONDS = env_int("SHUZHI_LOGIN_BACKOFF_SECONDS", 30, minimum=1)
 SHUZHI_LOGIN_LOCK_MINUTES = env_int("SHUZHI_LOGIN_LOCK_MINUTES", 15, minimum=1)
 
 # No ballot result is shown for fewer voters than this, whatever a round sets: a category of
 # one voter (or a reporter rated by one) would show how that person voted. At least 2.
 SHUZHI_BALLOT_MIN_FLOOR = env_int("SHUZHI_BALLOT_MIN_FLOOR", 5, minimum=2)
+# Vote-code guessing (shuzhi/ballots/guessing.py): unknown codes per address and minute before
+# the address is slowed down. A hall's phones share one address through its Wi-Fi NAT, so this
+# is sized for 2,000 voters' typing mistakes (known codes never count).
+SHUZHI_VOTE_UNKNOWN_PER_MINUTE = env_int("SHUZHI_VOTE_UNKNOWN_PER_MINUTE", 100, minimum=50)
+# The first slow-down lasts this long; each further one in a row doubles it, up to the ceiling.
+SHUZHI_VOTE_BLOCK_SECONDS = env_int("SHUZHI_VOTE_BLOCK_SECONDS", 60, minimum=1)
+SHUZHI_VOTE_BLOCK_MAX_SECONDS = env_int("SHUZHI_VOTE_BLOCK_MAX_SECONDS", 900, minimum=1)
+
+# How many reverse proxies in front of the application append the client's address to
+# X-Forwarded-For (1 for the nginx example in docs/deployment.md). 0 trusts no header and uses
+# the connection's address. Throttling counts per address, so this must be right.
+SHUZHI_TRUSTED_PROXIES = env_int("SHUZHI_TRUSTED_PROXIES", 0, minimum=0)
+
+# API tokens: lifetime when none is asked for, and the longest that may be asked for.
+SHUZHI_TOKEN_DEFAULT_DAYS = env_int("SHUZHI_TOKEN_DEFAULT_DAYS", 90, minimum=1)
+SHUZHI_TOKEN_MAX_DAYS = env_int("SHUZHI_TOKEN_MAX_DAYS", 365, minimum=1)
+
+# The throttle counters must be shared by every worker process: the database by default (its
+# table is created by a migration of shuzhi.core). A memory cache per process would not do.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": {
+        "BACKEND": env_str(
+            "SHUZHI_THROTTLE_CACHE_BACKEND", "django.core.cache.backends.db.DatabaseCache"
+        ),
+        "LOCATION": env_str("SHUZHI_THROTTLE_CACHE_LOCATION", "shuzhi_throttle"),
+        "TIMEOUT": 3600,
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
+}
 
 SESSION_COOKIE_AGE = env_int("SHUZHI_SESSION_HOURS", 8, minimum=1) * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

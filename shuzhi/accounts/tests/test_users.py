@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from shuzhi.accounts import policies, services
-from shuzhi.accounts.models import Grant, LoginLock, Role
+from shuzhi.accounts import policies, services, tokens
+from shuzhi.accounts.models import ApiToken, Grant, Role
 from shuzhi.core.models import AuditEntry
 from shuzhi.core.testing import make_user
 from shuzhi.orgs.people.models import Person
@@ -169,18 +169,29 @@ def test_update_needs_management_right(world, olga):
 
 
 @pytest.mark.smoke
-def test_organiser_resets_password_and_lifts_lock(world):
-    LoginLock.objects.create(username="dave", failures=5)
+def test_organiser_resets_password_and_revokes_the_tokens(world):
+    tokens.issue_token(actor=world.dave, name="a")
+    tokens.issue_token(actor=world.dave, name="b")
+    kept, _ = tokens.issue_token(actor=world.bob, name="c")
     services.set_password(actor=world.alice, user=world.dave, new_password=STRONG_PASSWORD)
     world.dave.refresh_from_db()
     assert world.dave.check_password(STRONG_PASSWORD)
-    assert not LoginLock.objects.filter(username="dave").exists()
+    assert not ApiToken.objects.filter(user=world.dave, revoked_at__isnull=True).exists()
+    assert ApiToken.objects.get(pk=kept.pk).revoked_at is None
     entry = AuditEntry.objects.get(action="user.password_reset")
     assert entry.changes == {"password": ["***", "***"]}
-    assert entry.note == "已解除登录锁定"
+    assert entry.note == "已撤销 2 个 API 令牌"
     assert world.dave.password not in _audit_text()
     with pytest.raises(PermissionDenied):
         services.set_password(actor=world.bob, user=world.dave, new_password=STRONG_PASSWORD)
+
+
+def test_changing_ones_own_password_revokes_ones_tokens(world):
+    tokens.issue_token(actor=world.dave, name="a")
+    services.set_password(
+        actor=world.dave, user=world.dave, old_password="pw-dave", new_password=STRONG_PASSWORD
+    )
+    assert not ApiToken.objects.filter(user=world.dave, revoked_at__isnull=True).exists()
 
 
 def test_own_password_needs_the_old_one(world):

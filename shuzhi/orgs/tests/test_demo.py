@@ -177,6 +177,11 @@ def test_demo_users_and_grants():
     entry = AuditEntry.objects.get(action="demo.seed")
     assert entry.changes["units"] == [None, Unit.objects.count()]
     assert entry.scope_path == Unit.objects.get(code=demo.PROVINCE_CODE).path
+    # Scoped API tokens to show: a city's read-only sync, the province's tree import script.
+    sync = city_organiser.api_tokens.get()
+    assert (sync.access, sync.areas) == ("read", ["orgs", "rectification", "reports"])
+    script = User.objects.get(username="organiser").api_tokens.get()
+    assert (script.access, script.areas) == ("write", ["orgs"])
 
 
 def test_if_empty_does_nothing_the_second_time():

@@ -10,18 +10,21 @@
 
 ``report.write`` is carried by the secretary role, whose grant reaches one level down; a report
 is the reporter's own account, so writing is narrowed to a secretary grant *exactly* on the
-reporting unit, or to the account linked to the reporting person. Reviewing is a matter of the
-round's host: ``report.review`` on the host unit (the superior hears its subordinates).
+reporting unit, or to the account linked to the reporting person while that person holds a
+post in the reporting unit in the round's year (writing follows the post). Reviewing is a
+matter of the round's host: ``report.review`` on the host unit (the superior hears its
+subordinates).
 """
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from shuzhi.cycles.models import RoundReporter
 from shuzhi.kernel.roles import roles_for
 from shuzhi.kernel.scope import granted_exactly_at, is_active_user, is_global, scopes_for
+from shuzhi.orgs.people.models import Post
 from shuzhi.orgs.tree import policies as org_policies
 from shuzhi.reports.reports.models import Report
 
@@ -30,11 +33,23 @@ def _reporter_of(obj: Report | RoundReporter) -> RoundReporter:
     return obj.reporter if isinstance(obj, Report) else obj
 
 
+def _post_in_unit(person_id, unit_id, year) -> QuerySet[Post]:
+    """Posts of the person in the unit held at some time in ``year`` (values or outer refs)."""
+    return Post.objects.filter(
+        person_id=person_id, unit_id=unit_id, start_date__year__lte=year
+    ).filter(Q(end_date__isnull=True) | Q(end_date__year__gte=year))
+
+
 def _is_reporting_person(user, reporter: RoundReporter) -> bool:
+    """Is ``user`` the reporting person, holding a post in the reporting unit in the round's
+    year? The account link alone is not enough: writing follows the post, so an account linked
+    to a person whose post is elsewhere writes nothing here."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     person_id = getattr(user, "person_id", None)
-    return person_id is not None and person_id == reporter.person_id
+    if person_id is None or person_id != reporter.person_id:
+        return False
+    return _post_in_unit(person_id, reporter.unit_id, reporter.round.year).exists()
 
 
 def can_write_report(user, report_or_reporter: Report | RoundReporter) -> bool:
@@ -60,7 +75,10 @@ def users_who_can_write(reporter: RoundReporter, *, besides=None) -> list[int]:
         grants__unit__status="active",
         grants__role__in=roles_for("report.write"),
     )
-    if reporter.person_id:
+    if (
+        reporter.person_id
+        and _post_in_unit(reporter.person_id, reporter.unit_id, reporter.round.year).exists()
+    ):
         own |= Q(person_id=reporter.person_id)
     users = get_user_model().objects.filter(own, is_active=True)
     if besides is not None and getattr(besides, "pk", None):
@@ -92,7 +110,8 @@ def writable_reporters(user) -> QuerySet[RoundReporter]:
     paths = [path for path, _depth in granted_exactly_at(user, "report.write")]
     condition = Q(unit__path__in=paths)
     if getattr(user, "person_id", None):
-        condition |= Q(person_id=user.person_id)
+        holds_post = _post_in_unit(user.person_id, OuterRef("unit_id"), OuterRef("round__year"))
+        condition |= Q(person_id=user.person_id) & Q(Exists(holds_post))
     return RoundReporter.objects.filter(condition)
 
 

@@ -386,11 +386,18 @@ def test_approval_is_all_or_nothing(world, reporter, critique, sam):
 
 @pytest.fixture
 def wang(world, reporter):
-    """The reporting person's own account (no grants): one of the reporter's writers."""
+    """The reporting person's own account (no grants): one of the reporter's writers, as the
+    person holds a post in the reporting unit."""
     from shuzhi.core.testing import make_user
-    from shuzhi.orgs.people.models import Person
+    from shuzhi.orgs.people.models import Person, Post, PostRole
 
     person = Person.objects.create(name="王区长", unit=world.county_a1)
+    Post.objects.create(
+        person=person,
+        unit=reporter.unit,
+        role=PostRole.SECRETARY,
+        start_date=datetime.date(2020, 1, 1),
+    )
     RoundReporter.objects.filter(pk=reporter.pk).update(person=person)
     reporter.refresh_from_db()
     return make_user("wang", person=person, full_name="王区长")
