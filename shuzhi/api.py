@@ -1,9 +1,13 @@
-"""The HTTP API (django-ninja). OpenAPI at /api/docs.
+"""The HTTP API (django-ninja). OpenAPI at /api/docs and /api/openapi.json where
+``SHUZHI_API_DOCS`` is on (development and tests; off in production unless the operator asks).
 
 Requests authenticate with a bearer token (``Authorization: Bearer sz_…``) or, from the
 browser, with the session cookie plus CSRF. Every router applies the same policies as the pages.
 """
 
+import functools
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from ninja import NinjaAPI
@@ -38,11 +42,26 @@ class SessionAuth(APIKeyCookie):
         return None
 
 
+def docs_when_enabled(view):
+    """Serve the API docs and the OpenAPI schema only where ``SHUZHI_API_DOCS`` is on: in
+    production the map of every endpoint and field is not handed to whoever asks. Read per
+    request, so the setting needs no new URL map."""
+
+    @functools.wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not settings.SHUZHI_API_DOCS:
+            raise Http404("接口文档未开放。")
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
 api = NinjaAPI(
     title="Shuzhi 述职评议考核 API",
     version="1",
     auth=[TokenAuth(), SessionAuth(csrf=True)],
     urls_namespace="api",
+    docs_decorator=docs_when_enabled,
 )
 
 

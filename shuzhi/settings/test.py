@@ -5,7 +5,7 @@ from pathlib import Path
 
 from .base import *  # noqa: F403
 from .base import BASE_DIR
-from .env import database_from_url, env_str
+from .env import database_from_url, env_bool, env_str
 
 DEBUG = False
 SECRET_KEY = "test-only-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ"
@@ -26,3 +26,6 @@ STORAGES = {
 # Uploaded files written by tests (evidence, attachments, the demo's files) go to a directory of
 # this run, never into var/media where a developer's demo keeps its own.
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="shuzhi-test-media-"))
+# The API docs and schema are on where the product is built and tested (off by default in
+# production, see base.py).
+SHUZHI_API_DOCS = env_bool("SHUZHI_API_DOCS", True)

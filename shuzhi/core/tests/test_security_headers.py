@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import subprocess
+import sys
+
 import pytest
+from django.conf import settings as django_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +49,37 @@ def test_api_docs_run_under_the_same_policy(client):
     assert response.status_code == 200
     assert _csp(response)["script-src"] == "'self'"
     assert b"<script>" not in response.content
+
+
+@pytest.mark.parametrize("path", ["/api/docs", "/api/openapi.json"])
+def test_api_docs_and_schema_answer_404_when_turned_off(client, settings, path):
+    settings.SHUZHI_API_DOCS = False
+    assert client.get(path).status_code == 404
+    settings.SHUZHI_API_DOCS = True
+    assert client.get(path).status_code == 200
+
+
+def test_api_docs_are_off_by_default_in_production():
+    """The production settings, started as an operator would, leave the docs off."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"SHUZHI_API_DOCS", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="shuzhi.settings.prod",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="shuzhi.example.org",
+        DATABASE_URL="sqlite:///var/test-prod-docs.sqlite3",
+    )
+    code = "import django; django.setup(); from django.conf import settings; "
+    code += "print(settings.SHUZHI_API_DOCS)"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=django_settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "False"
