@@ -10,6 +10,8 @@ import sys
 import pytest
 from django.conf import settings as django_settings
 
+from shuzhi.accounts.tokens import issue_token
+
 pytestmark = pytest.mark.django_db
 
 
@@ -83,3 +85,24 @@ def test_api_docs_are_off_by_default_in_production():
         check=True,
     )
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("path", ["/", "/accounts/users/", "/api/accounts/me", "/api/units/"])
+def test_signed_in_responses_are_not_stored(world, client, path):
+    client.force_login(world.alice)
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_responses_to_an_api_token_are_not_stored(world, client):
+    _token, raw = issue_token(actor=world.alice, name="脚本")
+    response = client.get("/api/units/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_static_files_keep_their_own_rules(world, client):
+    client.force_login(world.alice)
+    static = client.get("/static/vendor/htmx/htmx.min.js")
+    assert "no-store" not in static.get("Cache-Control", "")
