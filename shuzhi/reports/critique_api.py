@@ -57,6 +57,12 @@ class CheckOut(Schema):
     message: str
 
 
+class DraftProblemOut(Schema):
+    description: str
+    severity: str
+    deadline: datetime.date | None
+
+
 class CritiqueOut(Schema):
     id: int
     reporter_id: int
@@ -71,6 +77,8 @@ class CritiqueOut(Schema):
     created_at: datetime.datetime
     updated_at: datetime.datetime
     problems: list[ProblemOut]
+    # Problems of a draft, entered in the ledger on publication (empty once published).
+    draft_problems: list[DraftProblemOut]
     checks: list[CheckOut]
     flagged: bool
 
@@ -87,6 +95,10 @@ class CritiqueOut(Schema):
         return list(obj.problems.all())
 
     @staticmethod
+    def resolve_draft_problems(obj):
+        return critique_services.draft_problems(obj)
+
+    @staticmethod
     def resolve_checks(obj):
         return [check.__dict__ for check in _checks(obj)]
 
@@ -98,9 +110,7 @@ class CritiqueOut(Schema):
 def _checks(critique: Critique):
     cached = getattr(critique, "_checks", None)
     if cached is None:
-        cached = critique_services.check_critique(
-            critique.text, critique.problems.all(), critique.reporter.round.report_checks or {}
-        )
+        cached = critique_services.critique_checks(critique)
         critique._checks = cached  # type: ignore[attr-defined]
     return cached
 

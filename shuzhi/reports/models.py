@@ -264,7 +264,8 @@ class Critique(TimeStampedModel):
     """点评 of one reporter by the host secretary or a leadership-team member on a portfolio.
 
     ``text`` is the overall comment; the problems it names are ``rectification.Problem`` rows
-    with ``critique`` set to this critique (``self.problems``). ``rating`` is the critic's
+    with ``critique`` set to this critique (``self.problems``) once it is published, and
+    ``draft_problems`` before. ``rating`` is the critic's
     overall judgement on the scale of the round (a scale code; optional), used by assessment.
     """
 
@@ -292,6 +293,9 @@ class Critique(TimeStampedModel):
     text = models.TextField(_("点评意见"), max_length=5000)
     rating = models.CharField(_("总体评价"), max_length=16, blank=True)
     published = models.BooleanField(_("已发布"), default=False)
+    # The problems a draft names (``[{"description", "severity", "deadline"}]``): they enter
+    # the ledger as ``rectification.Problem`` rows only when the critique is published.
+    draft_problems = models.JSONField(_("待发布的问题"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("点评")
