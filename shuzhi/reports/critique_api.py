@@ -69,6 +69,9 @@ class CritiqueOut(Schema):
     round_id: int
     unit_id: int
     author_label: str
+    # Entered by someone else on the critic's behalf (代录), and who entered it.
+    by_proxy: bool
+    entered_by_label: str
     role: str
     portfolio: str
     text: str
@@ -129,6 +132,8 @@ class CritiqueIn(Schema):
     portfolio: str = ""
     rating: str = ""
     problems: list[ProblemIn] = []
+    # The critic's name when the caller enters the critique on their behalf (代录).
+    critic: str = ""
 
 
 class CritiqueUpdate(Schema):
@@ -137,6 +142,7 @@ class CritiqueUpdate(Schema):
     portfolio: str = ""
     rating: str = ""
     problems: list[ProblemIn] = []
+    critic: str = ""
 
 
 class CheckIn(Schema):

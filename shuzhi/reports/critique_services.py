@@ -45,12 +45,13 @@ from shuzhi.rectification.models import (
     Severity,
 )
 
-from .critique_policies import can_critique
+from .critique_policies import can_critique, critiques_in_own_name
 from .models import Critique, CritiqueRole
 from .policies import users_who_can_write
 
 TEXT_MAX_LENGTH = 5000
 PORTFOLIO_MAX_LENGTH = 100
+CRITIC_MAX_LENGTH = 150
 MAX_PROBLEMS = 50
 
 # Thresholds of the critique check; a round may override them in ``report_checks`` under the
@@ -358,12 +359,18 @@ def save_critique(
     rating: str = "",
     problems: list[dict],
     critique: Critique | None = None,
+    critic: str = "",
 ) -> Critique:
     """Create (``critique=None``) or edit a critique of ``reporter`` with its named problems.
 
     ``problems``: ``[{"id"?, "description", "severity"?, "deadline"?}]`` — the full list; see
     the module docstring for how rows map onto problems. While the critique is a draft, rows
     without an ``id`` are kept on it (``draft_problems``) and enter the ledger on publication.
+
+    ``critic``: the name of the person whose critique this is. Someone who critiques in their
+    own name (``critiques_in_own_name``) leaves it blank; anyone else enters the critique on
+    the critic's behalf, and it is stored as entered by proxy (代录): ``author_label`` the
+    critic, ``entered_by`` the actor, ``by_proxy`` set.
     """
     if not can_critique(actor, reporter):
         raise PermissionDenied("您没有权限点评该述职对象。")
@@ -373,19 +380,31 @@ def save_critique(
     rows = _clean_rows(problems)
     round = reporter.round
     created = critique is None
+    critic = (critic or "").strip()
+    if len(critic) > CRITIC_MAX_LENGTH:
+        raise ValidationError({"critic": f"点评人姓名不能超过 {CRITIC_MAX_LENGTH} 个字符。"})
+    actor_name = getattr(actor, "display_name", "") or actor.get_username()
     if critique is None:
+        by_proxy = not critiques_in_own_name(actor, round.host) or (
+            bool(critic) and critic != actor_name
+        )
         critique = Critique.objects.create(
             reporter=reporter,
-            author=actor,
-            author_label=getattr(actor, "display_name", "") or actor.get_username(),
+            author=None if by_proxy else actor,
+            author_label=critic if by_proxy else actor_name,
+            entered_by=actor,
+            entered_by_label=actor_name,
+            by_proxy=by_proxy,
             **fields,
         )
         before: dict[str, Any] = {}
     else:
         critique = Critique.objects.select_for_update().get(pk=critique.pk)
-        before = audit.snapshot(critique, list(fields))
+        before = audit.snapshot(critique, [*fields, "author_label"])
         for name, value in fields.items():
             setattr(critique, name, value)
+        if critique.by_proxy and critic:
+            critique.author_label = critic
         critique.save()
     existing = {p.pk: p for p in Problem.objects.select_for_update().filter(critique=critique)}
     errors: list[str] = []
@@ -457,7 +476,13 @@ def save_critique(
         counts["removed"] += 1
 
     changes: dict[str, Any] = (
-        audit.diff(before, critique) if not created else {k: [None, v] for k, v in fields.items()}
+        audit.diff(before, critique)
+        if not created
+        else {
+            **{k: [None, v] for k, v in fields.items()},
+            "author_label": [None, critique.author_label],
+            "by_proxy": [None, critique.by_proxy],
+        }
     )
     changes["problems"] = [len(existing), len(existing) + counts["created"] - counts["removed"]]
     if not critique.published:

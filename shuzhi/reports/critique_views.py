@@ -163,6 +163,7 @@ def _critique_form_page(
                 "portfolio": critique.portfolio,
                 "text": critique.text,
                 "rating": critique.rating,
+                "critic": critique.author_label if critique.by_proxy else "",
             }
             rows = [
                 {

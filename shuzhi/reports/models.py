@@ -308,6 +308,17 @@ class Critique(TimeStampedModel):
         related_name="+",
     )
     author_label = models.CharField(_("点评人姓名"), max_length=150, blank=True)
+    # Who typed it in: the critic themselves, or someone entering it on their behalf (代录) —
+    # then ``by_proxy`` is set, ``author`` is empty and ``author_label`` names the critic.
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    entered_by_label = models.CharField(_("录入人姓名"), max_length=150, blank=True)
+    by_proxy = models.BooleanField(_("代录"), default=False)
     role = models.CharField(
         _("点评身份"),
         max_length=16,

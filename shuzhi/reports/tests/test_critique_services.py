@@ -498,3 +498,39 @@ def test_a_draft_names_nothing_in_the_ledger_until_it_is_published(
     ]
     assert client.get("/api/problems/").json()["count"] == 1
     assert PROBLEMS[1]["description"] in client.get("/problems/").content.decode()
+
+
+def test_a_critique_entered_on_the_critics_behalf_is_marked_by_proxy(
+    client, world, reporter, lena, today
+):
+    """An organiser entering the host secretary's critique (代录) stores who entered it apart
+    from whose critique it is; pages and the API say so. The critic in person does not."""
+    own = _save(world.bob, reporter, publish=False)
+    assert (own.by_proxy, own.author, own.author_label) == (False, world.bob, "李书记")
+    assert own.entered_by == world.bob
+    assert not _save(lena, reporter, role="team_member", portfolio="组织", publish=False).by_proxy
+
+    proxy = _save(world.alice, reporter, critic="李书记", publish=False)
+    assert proxy.by_proxy and proxy.author is None and proxy.author_label == "李书记"
+    assert proxy.entered_by == world.alice and proxy.entered_by_label == "王组织"
+    entry = AuditEntry.objects.get(action="critique.create", object_id=str(proxy.pk))
+    assert entry.changes["by_proxy"] == [None, True]
+
+    client.force_login(world.bob)
+    page = client.get(f"/reports/critiques/{proxy.pk}/").content.decode()
+    assert "data-by-proxy" in page and "代录" in page and "王组织" in page
+    assert "data-by-proxy" not in client.get(f"/reports/critiques/{own.pk}/").content.decode()
+    body = client.get(f"/api/reports/critiques/{proxy.pk}").json()
+    assert body["by_proxy"] is True and body["author_label"] == "李书记"
+    assert body["entered_by_label"] == "王组织"
+    assert client.get(f"/api/reports/critiques/{own.pk}").json()["by_proxy"] is False
+    rows = client.get(f"/reports/critiques/round/{reporter.round_id}/").content.decode()
+    assert "李书记（代录）" in rows
+
+
+def test_the_api_enters_a_critique_by_proxy(client, world, reporter, today):
+    client.force_login(world.alice)
+    payload = {"reporter_id": reporter.pk, "text": CONCRETE, "critic": "李书记"}
+    body = client.post("/api/reports/critiques", payload, content_type="application/json").json()
+    assert body["by_proxy"] is True and body["author_label"] == "李书记"
+    assert body["entered_by_label"] == "王组织"
