@@ -1,11 +1,14 @@
-"""The HTTP API (django-ninja). OpenAPI at /api/docs.
+"""The HTTP API (django-ninja). OpenAPI at /api/docs and /api/openapi.json where
+``SHUZHI_API_DOCS`` is on (development and tests; off in production unless the operator asks).
 
 Requests authenticate with a bearer token (``Authorization: Bearer sz_…``) or, from the
 browser, with the session cookie plus CSRF. Every router applies the same policies as the pages.
 """
 
+import functools
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from ninja import NinjaAPI
@@ -127,12 +130,27 @@ class ShuzhiAPI(NinjaAPI):
         return schema
 
 
+def docs_when_enabled(view):
+    """Serve the API docs and the OpenAPI schema only where ``SHUZHI_API_DOCS`` is on: in
+    production the map of every endpoint and field is not handed to whoever asks. Read per
+    request, so the setting needs no new URL map."""
+
+    @functools.wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not settings.SHUZHI_API_DOCS:
+            raise Http404("接口文档未开放。")
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
 api = ShuzhiAPI(
     title="Shuzhi 述职评议考核 API",
     version="1",
     auth=[TokenAuth(), SessionAuth(csrf=True)],
     urls_namespace="api",
     parser=ObjectBodyParser(),
+    docs_decorator=docs_when_enabled,
 )
 
 

@@ -346,6 +346,12 @@ ACTIONS: dict[str, Action] = {
     ),
     "report.view": Action(
         "report.view",
+        web=lambda c, lg, w, p: c.get(f"/reports/{lg.report(w, submitted=True).pk}/"),
+        api=lambda c, lg, w, p: c.get(f"/api/reports/{lg.report(w, submitted=True).pk}"),
+    ),
+    # A draft report is read only by its writers until it is submitted (WRITERS_ONLY).
+    "report.draft": Action(
+        "report.view",
         web=lambda c, lg, w, p: c.get(f"/reports/{lg.report(w).pk}/"),
         api=lambda c, lg, w, p: c.get(f"/api/reports/{lg.report(w).pk}"),
     ),
@@ -420,6 +426,7 @@ VIEWS = {
     "problem.board": OK,
     "problem.export": OK,
     "report.view": OK,
+    "report.draft": HIDDEN,
     "critique.view": OK,
     "plan.view": OK,
     "problemsource.view": OK,
@@ -470,7 +477,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     },
     # Leader of city A: critiques the counties city A hears, nothing else.
     "lena": {**READS_ONLY, "critique.write": OK},
-    "root": {**VIEWS, **{action: OK for action in NO_WRITES}},
+    "root": {**VIEWS, "report.draft": OK, **{action: OK for action in NO_WRITES}},
 }
 
 # Rows beyond the persona's one inside unit: (persona, action, where, expected).
@@ -478,6 +485,8 @@ EXTRA = [
     # City A's own report and plan are bob's to write.
     ("bob", "report.write", "city_a", OK),
     ("bob", "plan.write", "city_a", OK),
+    # ... and city A's draft is his to read, as nobody's on the host's side is.
+    ("bob", "report.draft", "city_a", OK),
     # ... but not to review: the province hears city A.
     ("bob", "report.review", "city_a", FORBIDDEN),
     ("bob", "plan.review", "city_a", FORBIDDEN),
@@ -499,6 +508,10 @@ NARROWED = {
     ("bob", "report.write"): "report.write only on the unit itself, county A1 is a child",
     ("bob", "plan.write"): "a plan is written by the unit itself, county A1 is a child",
 }
+
+# Actions whose objects the policy keeps from holders of the right on purpose: a draft report
+# stays with its writers until it is submitted (hidden, like a report out of scope).
+WRITERS_ONLY = {"report.draft"}
 
 # The host's side of reports, critiques and plans: one-level personas of city A see the
 # township's (heard by county A1, inside their scope), so it is not "outside" for them.
@@ -597,6 +610,9 @@ def test_expectations_agree_with_the_roles_table():
             allowed = ACTIONS[action].right in ROLE_ACTIONS[info.role]
             if (persona, action) in NARROWED:
                 assert allowed and expected == FORBIDDEN, (persona, action)
+                continue
+            if action in WRITERS_ONLY:
+                assert allowed and expected == HIDDEN, (persona, action)
                 continue
             assert (expected == OK) == allowed, (persona, action)
     for persona, action, _where, expected in EXTRA:

@@ -25,7 +25,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from shuzhi.core.selectors import object_id_int, register_object_check
+from shuzhi.core.selectors import object_id_int, register_object_check, register_private_name
 from shuzhi.kernel.roles import ROLE_ACTIONS
 from shuzhi.kernel.scope import can_at, held_roles, is_global, may_anywhere, roles_at, scopes_for
 from shuzhi.orgs.tree.models import Unit
@@ -116,8 +116,10 @@ def _may_see_history(actor, object_id: str) -> bool:
 
 
 def register_audit_check() -> None:
-    """Show an account's history to whoever may see the account (called once at start)."""
+    """Show an account's history, and its name in entries about grants given in their scope,
+    to whoever may see the account (called once at start)."""
     register_object_check("accounts.user", _may_see_history)
+    register_private_name("accounts.user", users_visible_to)
 
 
 def tokens_visible_to(actor) -> QuerySet[ApiToken]:

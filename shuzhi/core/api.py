@@ -29,6 +29,11 @@ class AuditEntryOut(Schema):
     changes: dict
     note: str
 
+    @staticmethod
+    def resolve_object_label(obj):
+        # The label as this reader may read it (an account out of sight is masked).
+        return getattr(obj, "shown_label", obj.object_label)
+
 
 @router.get("/", response=list[AuditEntryOut])
 @paginate

@@ -15,22 +15,58 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
+from django.db.models.functions import Cast
 
 from shuzhi.kernel.scope import can_at, is_global, scopes_for
 
 from .models import AuditEntry
 from .policies import may_search_audit
 
+# Objects whose name belongs to those who may see the object (accounts): an entry about one
+# sits in the scope of the unit it touched (a grant given there), but a reader who may not see
+# the account itself reads the entry with the name masked. The owning app registers, per
+# object type, the ids ``user`` may see (a queryset of primary keys).
+VisibleIds = Callable[[Any], QuerySet]
+_PRIVATE_NAMES: dict[str, VisibleIds] = {}
+MASKED_LABEL = "（范围外账号）"
+
+
+def register_private_name(object_type: str, visible_ids: VisibleIds) -> None:
+    """Mask the label of entries about ``object_type`` objects a reader may not see."""
+    _PRIVATE_NAMES[object_type] = visible_ids
+
+
+def _shown_label(user) -> Case | F:
+    """The label a reader is shown: the object's own, or :data:`MASKED_LABEL` for a private
+    object out of their sight."""
+    if is_global(user) or not _PRIVATE_NAMES:
+        return F("object_label")
+    whens = [
+        When(
+            Q(object_type=object_type)
+            & ~Q(
+                object_id__in=visible_ids(user)
+                .annotate(shown_id=Cast("pk", CharField()))
+                .values("shown_id")
+            ),
+            then=Value(MASKED_LABEL),
+        )
+        for object_type, visible_ids in _PRIVATE_NAMES.items()
+    ]
+    return Case(*whens, default=F("object_label"), output_field=CharField())
+
 
 def audit_entries_visible_to(user) -> QuerySet[AuditEntry]:
-    """Entries whose object lies in a subtree where ``user`` may read the history."""
+    """Entries whose object lies in a subtree where ``user`` may read the history, each with
+    ``shown_label``: the object's label as this reader may read it (masked for an account out
+    of their sight). Pages and the API show ``shown_label``, never ``object_label``."""
     if is_global(user):
-        return AuditEntry.objects.all()
+        return AuditEntry.objects.annotate(shown_label=F("object_label"))
     condition = Q(pk__in=[])
     for scope in scopes_for(user, "audit.view"):
         condition |= Q(scope_path__startswith=scope.path)
-    return AuditEntry.objects.filter(condition)
+    return AuditEntry.objects.filter(condition).annotate(shown_label=_shown_label(user))
 
 
 def filter_audit(
@@ -44,11 +80,12 @@ def filter_audit(
     date_to: datetime.date | None = None,
 ) -> QuerySet[AuditEntry]:
     """Narrow ``entries`` by actor (name or exact user name), object name or id, object type,
-    action prefix and date range (local dates, both ends included)."""
+    action prefix and date range (local dates, both ends included). The object name is
+    matched as the reader is shown it, so a masked name cannot be found by guessing it."""
     if actor:
         entries = entries.filter(Q(actor_label__icontains=actor) | Q(actor__username=actor))
     if object_text:
-        entries = entries.filter(Q(object_label__icontains=object_text) | Q(object_id=object_text))
+        entries = entries.filter(Q(shown_label__icontains=object_text) | Q(object_id=object_text))
     if object_type:
         entries = entries.filter(object_type=object_type)
     if action:

@@ -442,7 +442,10 @@ def seed_ledger_demo(stdout=None) -> DemoResult | None:
         report_demo.accept_all(previous, cast.organiser)
     with _on(datetime.date(Y1, 12, 22), hour=17):
         critiques = report_demo.critique_all(
-            previous, critic, [datetime.date(Y2, 3, 31), datetime.date(Y2, 6, 30)]
+            previous,
+            critic,
+            [datetime.date(Y2, 3, 31), datetime.date(Y2, 6, 30)],
+            proxy=cast.organiser,
         )
     result.critiques = len(critiques)
     result.problems += sum(c.problems.count() for c in critiques)

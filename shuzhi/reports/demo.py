@@ -263,15 +263,24 @@ def _carried_answers(report: Report, *, limit: int | None = None) -> dict:
     }
 
 
-def critique_all(round: Round, critic, deadlines: list) -> list[Critique]:
+def critique_all(round: Round, critic, deadlines: list, *, proxy=None) -> list[Critique]:
     """The province secretary critiques each reporter and names two problems, which become
-    ledger items of the reporter's unit (source 上级点评); the critiques are published."""
+    ledger items of the reporter's unit (source 上级点评); the critiques are published. With
+    ``proxy`` (an organiser), the last critique is entered by them on the secretary's behalf
+    (代录)."""
     made = []
-    reporters = round.reporters.select_related("unit", "person", "round").order_by("sort_order")
+    reporters = list(
+        round.reporters.select_related("unit", "person", "round").order_by("sort_order")
+    )
     for i, reporter in enumerate(reporters):
         name = reporter.person.name if reporter.person else reporter.unit.name
+        by_proxy = proxy is not None and proxy != critic and i == len(reporters) - 1
+        actor = proxy if by_proxy else critic
         critique = critique_services.save_critique(
-            actor=critic,
+            actor=actor,
+            critic=(getattr(critic, "display_name", "") or critic.get_username())
+            if by_proxy
+            else "",
             reporter=reporter,
             text=CRITIQUES[i % len(CRITIQUES)].format(name=name),
             role=CritiqueRole.HOST_SECRETARY,
@@ -285,7 +294,7 @@ def critique_all(round: Round, critic, deadlines: list) -> list[Critique]:
                 for j, text in enumerate(CRITIQUE_PROBLEMS[i % len(CRITIQUE_PROBLEMS)])
             ],
         )
-        made.append(critique_services.publish_critique(actor=critic, critique=critique))
+        made.append(critique_services.publish_critique(actor=actor, critique=critique))
     return made
 
 

@@ -2,7 +2,7 @@
 
 from .base import *  # noqa: F403
 from .base import BASE_DIR, VAR_DIR
-from .env import database_from_url, env_list, env_str
+from .env import database_from_url, env_bool, env_list, env_str
 
 DEBUG = True
 SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-never-use-in-production-0123456789")
@@ -13,3 +13,6 @@ DATABASES = {
     )
 }
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# The API docs and schema are on where the product is built and tested (off by default in
+# production, see base.py).
+SHUZHI_API_DOCS = env_bool("SHUZHI_API_DOCS", True)

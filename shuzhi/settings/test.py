@@ -5,7 +5,7 @@ from pathlib import Path
 
 from .base import *  # noqa: F403
 from .base import BASE_DIR
-from .env import database_from_url, env_str
+from .env import database_from_url, env_bool, env_str
 
 DEBUG = False
 SECRET_KEY = "test-only-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ"
@@ -29,3 +29,6 @@ MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="shuzhi-test-media-"))
 # Test rounds cast a handful of ballots; the floor still hides a lone voter (2 is its least),
 # and the tests of the floor itself set the production default of 5.
 SHUZHI_BALLOT_MIN_FLOOR = 2
+# The API docs and schema are on where the product is built and tested (off by default in
+# production, see base.py).
+SHUZHI_API_DOCS = env_bool("SHUZHI_API_DOCS", True)

@@ -252,3 +252,11 @@ def test_a_ballot_post_is_one_statement(client, world, statements):
     statements.clear()
     assert client.get(f"/v/{codes[5]}/").status_code == 200
     assert len(statements) == 1
+
+
+def test_a_signed_in_organiser_on_the_ballot_page_gets_the_phone_cache_rules(client, world):
+    """The voters' pages keep their own cache rules even for a signed-in browser."""
+    _meeting, _rnd, codes = open_hall(world)
+    client.force_login(world.alice)
+    page = client.get(f"/v/{codes[0]}/")
+    assert "max-age=300" in page["Cache-Control"] and "no-store" not in page["Cache-Control"]

@@ -71,6 +71,9 @@ def test_demo_holds_a_living_ledger(demo):
     assert all(item.carried_from.year == 2025 for item in carried)
     named = problems.filter(source__code="critique", critique__isnull=False)
     assert named.count() >= 2 * Critique.objects.count() > 0
+    # One critique was entered by the organiser on the province secretary's behalf (代录).
+    proxy = Critique.objects.get(by_proxy=True)
+    assert proxy.author_label and proxy.entered_by_label != proxy.author_label
 
     # Reports: 2025 accepted; 2026 drafts, submissions and returned ones.
     assert set(

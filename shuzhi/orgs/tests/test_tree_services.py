@@ -5,8 +5,9 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from shuzhi.accounts.models import Role
 from shuzhi.core.models import AuditEntry
-from shuzhi.core.testing import unit_type
+from shuzhi.core.testing import make_user, unit_type
 from shuzhi.orgs.tree import services
 from shuzhi.orgs.tree.models import Unit, UnitStatus
 
@@ -113,3 +114,26 @@ def test_audit_entries_are_immutable(world):
         entry.delete()
     with pytest.raises(PermissionError):
         AuditEntry.objects.all().delete()
+
+
+def test_a_code_taken_out_of_sight_reads_like_any_unusable_code(world):
+    """An organiser of city A learns nothing of city B's codes: a code taken there is refused
+    with the very message a malformed code gets, not "already used"."""
+    olga = make_user("olga", (Role.ORGANISER, world.city_a))
+    messages = []
+    for code in ("440303", "44 03"):
+        with pytest.raises(ValidationError) as exc:
+            services.create_unit(
+                actor=olga, parent=world.city_a, code=code, name="新区委", type=unit_type("county")
+            )
+        messages.append(exc.value.message_dict["code"][0].replace(code, "CODE"))
+    assert messages[0] == messages[1]
+    assert "已被使用" not in messages[0]
+    # A code in sight still says plainly that it is taken.
+    with pytest.raises(ValidationError, match="已被使用"):
+        services.create_unit(
+            actor=olga, parent=world.city_a, code="440103", name="重复", type=unit_type("county")
+        )
+    with pytest.raises(ValidationError) as exc:
+        services.update_unit(actor=olga, unit=world.county_a2, code="440303")
+    assert exc.value.message_dict["code"][0].replace("440303", "CODE") == messages[0]

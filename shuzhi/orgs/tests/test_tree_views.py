@@ -5,9 +5,10 @@ import datetime
 import pytest
 from django.urls import reverse
 
+from shuzhi.accounts.models import Role
 from shuzhi.core import audit
 from shuzhi.core.models import AuditEntry
-from shuzhi.core.testing import make_unit, unit_type
+from shuzhi.core.testing import make_unit, make_user, unit_type
 from shuzhi.orgs.people.models import Person, Post, PostRole
 from shuzhi.orgs.tree.models import Unit, UnitStatus
 
@@ -453,3 +454,18 @@ def test_reorder_a_unit_without_children_goes_back(client, world):
     _as(client, world.alice)
     response = client.get(reverse("unit_reorder", args=[world.village_a1x1.pk]), follow=True)
     assert "该组织没有下级组织" in response.content.decode()
+
+
+def test_create_child_page_is_no_oracle_for_codes_out_of_sight(client, world):
+    olga = make_user("olga", (Role.ORGANISER, world.city_a))
+    _as(client, olga)
+    pages = []
+    for code in ("440303", "44 03"):
+        response = client.post(
+            reverse("unit_add_child", args=[world.city_a.pk]),
+            {"code": code, "name": "新区委", "type": unit_type("county").pk},
+        )
+        assert response.status_code == 200
+        assert f"组织代码“{code}”不可用" in response.content.decode()
+        pages.append(response.content.decode().replace(code, "CODE"))
+    assert "已被使用" not in pages[0]

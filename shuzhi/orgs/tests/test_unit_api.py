@@ -2,8 +2,9 @@
 
 import pytest
 
+from shuzhi.accounts.models import Role
 from shuzhi.core.models import AuditEntry
-from shuzhi.core.testing import make_unit
+from shuzhi.core.testing import make_unit, make_user
 from shuzhi.orgs.tree.models import Unit, UnitStatus
 
 pytestmark = pytest.mark.django_db
@@ -243,3 +244,19 @@ def test_list_count_is_capped(client, world, monkeypatch):
     assert (body["count"], body["count_capped"], len(body["items"])) == (5, True, 2)
     body = client.get(f"{BASE}/", {"q": "4401"}).json()
     assert (body["count"], body["count_capped"]) == (5, False)
+
+
+def test_a_code_taken_out_of_sight_is_no_oracle(client, world):
+    olga = make_user("olga", (Role.ORGANISER, world.city_a))
+    _as(client, olga)
+    answers = []
+    for code in ("440303", "44/03"):
+        response = client.post(
+            f"{BASE}/",
+            {"parent_id": world.city_a.pk, "code": code, "name": "新区委", "type": "county"},
+            content_type="application/json",
+        )
+        assert response.status_code == 422
+        answers.append(response.json()["errors"]["code"][0].replace(code, "CODE"))
+    assert answers[0] == answers[1]
+    assert "已被使用" not in answers[0]

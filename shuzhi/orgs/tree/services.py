@@ -54,17 +54,29 @@ def _clean_text(value: str, *, field: str, label: str, max_length: int, required
     return text
 
 
-def _clean_code(code: str, *, exclude_pk: int | None = None) -> str:
+def _unusable_code(code: str) -> ValidationError:
+    """The one answer for a code that cannot be used, whatever the reason the asker may not
+    learn: a malformed code and a code taken by a unit outside their sight read the same, so
+    the form is no oracle for which codes exist elsewhere in the tree."""
+    return ValidationError(
+        {"code": f"组织代码“{code}”不可用：不能包含空格或斜杠，也不能与已有组织重复。"}
+    )
+
+
+def _clean_code(code: str, *, actor, exclude_pk: int | None = None) -> str:
     code = _clean_text(
         code, field="code", label="组织代码", max_length=CODE_MAX_LENGTH, required=True
     )
     if any(ch.isspace() for ch in code) or "/" in code:
-        raise ValidationError({"code": "组织代码不能包含空格或斜杠。"})
+        raise _unusable_code(code)
     clash = Unit.objects.filter(code=code)
     if exclude_pk is not None:
         clash = clash.exclude(pk=exclude_pk)
-    if clash.exists():
-        raise ValidationError({"code": f"组织代码“{code}”已被使用。"})
+    taken = clash.only("path", "depth").first()
+    if taken is not None:
+        if is_global(actor) or policies.can(actor, "unit.view", taken):
+            raise ValidationError({"code": f"组织代码“{code}”已被使用。"})
+        raise _unusable_code(code)
     return code
 
 
@@ -88,7 +100,7 @@ def create_unit(
     if parent is not None and not parent.is_active:
         raise ValidationError({"parent": "不能在已合并或已撤销的组织下新建组织。"})
     unit = Unit(
-        code=_clean_code(code),
+        code=_clean_code(code, actor=actor),
         name=_clean_text(
             name, field="name", label="名称", max_length=NAME_MAX_LENGTH, required=True
         ),
@@ -148,7 +160,7 @@ def update_unit(
     if type is not None:
         unit.type = type
     if code is not None and code != unit.code:
-        unit.code = _clean_code(code, exclude_pk=unit.pk)
+        unit.code = _clean_code(code, actor=actor, exclude_pk=unit.pk)
     if sort_order is not None:
         unit.sort_order = sort_order
     changes = audit.diff(before, unit)

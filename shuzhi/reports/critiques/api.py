@@ -47,12 +47,21 @@ class CritiqueCheckOut(Schema):
     message: str
 
 
+class DraftProblemOut(Schema):
+    description: str
+    severity: str
+    deadline: datetime.date | None
+
+
 class CritiqueOut(Schema):
     id: int
     reporter_id: int
     round_id: int
     unit_id: int
     author_label: str
+    # Entered by someone else on the critic's behalf (代录), and who entered it.
+    by_proxy: bool
+    entered_by_label: str
     role: str
     portfolio: str
     text: str
@@ -61,6 +70,8 @@ class CritiqueOut(Schema):
     created_at: datetime.datetime
     updated_at: datetime.datetime
     problems: list[CritiqueProblemOut]
+    # Problems of a draft, entered in the ledger on publication (empty once published).
+    draft_problems: list[DraftProblemOut]
     checks: list[CritiqueCheckOut]
     flagged: bool
 
@@ -77,6 +88,10 @@ class CritiqueOut(Schema):
         return list(obj.problems.all())
 
     @staticmethod
+    def resolve_draft_problems(obj):
+        return critique_services.draft_problems(obj)
+
+    @staticmethod
     def resolve_checks(obj):
         return [check.__dict__ for check in _checks(obj)]
 
@@ -88,9 +103,7 @@ class CritiqueOut(Schema):
 def _checks(critique: Critique):
     cached = getattr(critique, "_checks", None)
     if cached is None:
-        cached = critique_services.check_critique(
-            critique.text, critique.problems.all(), critique.reporter.round.report_checks or {}
-        )
+        cached = critique_services.critique_checks(critique)
         critique._checks = cached  # type: ignore[attr-defined]
     return cached
 
@@ -109,6 +122,8 @@ class CritiqueIn(Schema):
     portfolio: str = ""
     rating: str = ""
     problems: list[CritiqueProblemIn] = []
+    # The critic's name when the caller enters the critique on their behalf (代录).
+    critic: str = ""
 
 
 class CritiqueUpdate(Schema):
@@ -117,6 +132,7 @@ class CritiqueUpdate(Schema):
     portfolio: str = ""
     rating: str = ""
     problems: list[CritiqueProblemIn] = []
+    critic: str = ""
 
 
 class CritiqueCheckIn(Schema):

@@ -25,6 +25,12 @@ class CritiqueForm(forms.Form):
         help_text="既肯定成绩，更要点准问题；具体问题请在下方逐条列出。",
     )
     rating = forms.ChoiceField(label="总体评价", required=False)
+    critic = forms.CharField(
+        label="点评人",
+        required=False,
+        max_length=150,
+        help_text="代他人录入点评时填写点评人姓名；点评将标明“代录”。",
+    )
 
     def __init__(self, *args: Any, scale: list[dict] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

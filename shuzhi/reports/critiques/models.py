@@ -98,7 +98,8 @@ class Critique(TimeStampedModel):
     """点评 of one reporter by the host secretary or a leadership-team member on a portfolio.
 
     ``text`` is the overall comment; the problems it names are ``rectification.Problem`` rows
-    with ``critique`` set to this critique (``self.problems``). ``rating`` is the critic's
+    with ``critique`` set to this critique (``self.problems``) once it is published, and
+    ``draft_problems`` before. ``rating`` is the critic's
     overall judgement on the scale of the round (a scale code; optional), used by assessment.
     """
 
@@ -116,6 +117,17 @@ class Critique(TimeStampedModel):
         related_name="+",
     )
     author_label = models.CharField(_("点评人姓名"), max_length=150, blank=True)
+    # Who typed it in: the critic themselves, or someone entering it on their behalf (代录) —
+    # then ``by_proxy`` is set, ``author`` is empty and ``author_label`` names the critic.
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    entered_by_label = models.CharField(_("录入人姓名"), max_length=150, blank=True)
+    by_proxy = models.BooleanField(_("代录"), default=False)
     role = models.CharField(
         _("点评身份"),
         max_length=16,
@@ -126,6 +138,9 @@ class Critique(TimeStampedModel):
     text = models.TextField(_("点评意见"), max_length=5000)
     rating = models.CharField(_("总体评价"), max_length=16, blank=True)
     published = models.BooleanField(_("已发布"), default=False)
+    # The problems a draft names (``[{"description", "severity", "deadline"}]``): they enter
+    # the ledger as ``rectification.Problem`` rows only when the critique is published.
+    draft_problems = models.JSONField(_("待发布的问题"), default=list, blank=True)
 
     objects = CritiqueQuerySet.as_manager()
 

@@ -22,7 +22,7 @@ from django.db.models import Q, QuerySet
 
 from shuzhi.cycles.models import RoundReporter
 from shuzhi.kernel.roles import ONE_LEVEL_ROLES, Role, roles_for
-from shuzhi.kernel.scope import roles_at
+from shuzhi.kernel.scope import grants_of, is_active_user, roles_at
 from shuzhi.orgs.models import Unit
 from shuzhi.reports.critiques.models import Critique, reaches_exactly
 from shuzhi.reports.reports.policies import may_view_reporter
@@ -73,3 +73,14 @@ def critiques_as_team_member(user, host: Unit) -> bool:
 def can_critique_round(user, round) -> bool:
     """May ``user`` critique the reporters of ``round`` (the rule depends on the host only)?"""
     return reaches_exactly(user, "critique.write", round.host.path)
+
+
+def critiques_in_own_name(user, host: Unit) -> bool:
+    """Does ``user`` critique the reporters heard by ``host`` as themselves: the host's
+    secretary or a leadership-team member, by a grant sitting exactly on the host? Anyone else
+    who may write the critique (an organiser, an administrator) enters it on the critic's
+    behalf — 代录 — and the critique says so."""
+    if not is_active_user(user) or getattr(user, "is_superuser", False):
+        return False
+    own = {Role.SECRETARY, Role.LEADER}
+    return any(role in own and path == host.path for role, path, _depth in grants_of(user))

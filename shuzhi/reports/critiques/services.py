@@ -3,10 +3,12 @@
 A critique names problems one by one; each named problem becomes a ``rectification.Problem``
 with source 上级点评, ``critique`` pointing back here, the reporter's unit responsible and the
 round's year — created and changed only through ``shuzhi.rectification.services``. The problems
-enter the unit's ledger when the critique is saved (they are what the session found);
-publishing shows the critique's text to the reporter's side.
+enter the unit's ledger when the critique is *published*, together with its text: until then a
+draft keeps them on the critique itself (``draft_problems``), which only those who may write
+the critique can read — the reporter's side reads nothing of a critique before the host
+publishes it.
 
-Editing a critique edits its problems in place: a row with an ``id`` updates that problem
+Editing a published critique edits its problems in place: a row with an ``id`` updates that problem
 (``update_problem``), a row without one creates a problem, a problem left out is deleted
 (``delete_problem``, which also drops it from a plan still being drafted) — but only while no
 work has started on it (``rectification.services.why_started``: still 待整改, no progress note,
@@ -43,11 +45,12 @@ from shuzhi.rectification.models import (
     Severity,
 )
 from shuzhi.reports.critiques.models import Critique, CritiqueRole
-from shuzhi.reports.critiques.policies import can_critique
+from shuzhi.reports.critiques.policies import can_critique, critiques_in_own_name
 from shuzhi.reports.reports.policies import users_who_can_write
 
 TEXT_MAX_LENGTH = 5000
 PORTFOLIO_MAX_LENGTH = 100
+CRITIC_MAX_LENGTH = 150
 MAX_PROBLEMS = 50
 
 # Thresholds of the critique check; a round may override them in ``report_checks`` under the
@@ -199,11 +202,49 @@ def is_flagged(checks: Iterable[CritiqueCheck]) -> bool:
     return any(not check.ok for check in checks)
 
 
+@dataclass(frozen=True)
+class DraftProblem:
+    """A problem named by a draft critique: not in the ledger yet (no id, no serial, no
+    status), entered there when the critique is published."""
+
+    description: str
+    severity: str
+    deadline: datetime.date | None
+
+    pk = None
+    id = None
+
+    def get_severity_display(self) -> str:
+        return str(Severity(self.severity).label) if self.severity in Severity.values else ""
+
+
+def draft_problems(critique: Critique) -> list[DraftProblem]:
+    """The problems a draft critique names, in order, as :class:`DraftProblem` rows."""
+    return [
+        DraftProblem(
+            description=str(row.get("description") or ""),
+            severity=str(row.get("severity") or Severity.GENERAL),
+            deadline=_parse_date(row.get("deadline"), "") if row.get("deadline") else None,
+        )
+        for row in critique.draft_problems or []
+    ]
+
+
+def _stored(row: dict) -> dict[str, str]:
+    """A draft problem row as the critique keeps it (JSON)."""
+    deadline = row["deadline"]
+    return {
+        "description": row["description"],
+        "severity": row["severity"],
+        "deadline": deadline.isoformat() if deadline else "",
+    }
+
+
 def critique_checks(critique: Critique) -> list[CritiqueCheck]:
     """The checks of a saved critique, with its round's thresholds."""
     return check_critique(
         critique.text,
-        critique.problems.all(),
+        [*critique.problems.all(), *draft_problems(critique)],
         critique.reporter.round.report_checks or {},
     )
 
@@ -317,11 +358,18 @@ def save_critique(
     rating: str = "",
     problems: list[dict],
     critique: Critique | None = None,
+    critic: str = "",
 ) -> Critique:
     """Create (``critique=None``) or edit a critique of ``reporter`` with its named problems.
 
     ``problems``: ``[{"id"?, "description", "severity"?, "deadline"?}]`` — the full list; see
-    the module docstring for how rows map onto problems.
+    the module docstring for how rows map onto problems. While the critique is a draft, rows
+    without an ``id`` are kept on it (``draft_problems``) and enter the ledger on publication.
+
+    ``critic``: the name of the person whose critique this is. Someone who critiques in their
+    own name (``critiques_in_own_name``) leaves it blank; anyone else enters the critique on
+    the critic's behalf, and it is stored as entered by proxy (代录): ``author_label`` the
+    critic, ``entered_by`` the actor, ``by_proxy`` set.
     """
     if not can_critique(actor, reporter):
         raise PermissionDenied("您没有权限点评该述职对象。")
@@ -331,19 +379,31 @@ def save_critique(
     rows = _clean_rows(problems)
     round = reporter.round
     created = critique is None
+    critic = (critic or "").strip()
+    if len(critic) > CRITIC_MAX_LENGTH:
+        raise ValidationError({"critic": f"点评人姓名不能超过 {CRITIC_MAX_LENGTH} 个字符。"})
+    actor_name = getattr(actor, "display_name", "") or actor.get_username()
     if critique is None:
+        by_proxy = not critiques_in_own_name(actor, round.host) or (
+            bool(critic) and critic != actor_name
+        )
         critique = Critique.objects.create(
             reporter=reporter,
-            author=actor,
-            author_label=getattr(actor, "display_name", "") or actor.get_username(),
+            author=None if by_proxy else actor,
+            author_label=critic if by_proxy else actor_name,
+            entered_by=actor,
+            entered_by_label=actor_name,
+            by_proxy=by_proxy,
             **fields,
         )
         before: dict[str, Any] = {}
     else:
         critique = Critique.objects.select_for_update().get(pk=critique.pk)
-        before = audit.snapshot(critique, list(fields))
+        before = audit.snapshot(critique, [*fields, "author_label"])
         for name, value in fields.items():
             setattr(critique, name, value)
+        if critique.by_proxy and critic:
+            critique.author_label = critic
         critique.save()
     existing = {p.pk: p for p in Problem.objects.select_for_update().filter(critique=critique)}
     errors: list[str] = []
@@ -372,6 +432,13 @@ def save_critique(
 
     found_on = found_on_for(reporter)
     counts = {"created": 0, "updated": 0, "removed": 0}
+    if not critique.published:
+        # A draft's problems stay on the critique until it is published (publish_critique).
+        drafted = [_stored(row) for row in rows if row["id"] is None]
+        if drafted != (critique.draft_problems or []):
+            critique.draft_problems = drafted
+            critique.save(update_fields=["draft_problems", "updated_at"])
+        rows = [row for row in rows if row["id"] is not None]
     for row in rows:
         if row["id"] is None:
             rect.create_problem(
@@ -407,10 +474,18 @@ def save_critique(
         rect.delete_problem(actor=actor, problem=problem, reason="点评修改后不再列出该问题")
         counts["removed"] += 1
 
-    changes = (
-        audit.diff(before, critique) if not created else {k: [None, v] for k, v in fields.items()}
+    changes: dict[str, Any] = (
+        audit.diff(before, critique)
+        if not created
+        else {
+            **{k: [None, v] for k, v in fields.items()},
+            "author_label": [None, critique.author_label],
+            "by_proxy": [None, critique.by_proxy],
+        }
     )
     changes["problems"] = [len(existing), len(existing) + counts["created"] - counts["removed"]]
+    if not critique.published:
+        changes["draft_problems"] = len(critique.draft_problems or [])
     audit.record(
         actor=actor,
         action="critique.create" if created else "critique.update",
@@ -424,7 +499,8 @@ def save_critique(
 
 @transaction.atomic
 def publish_critique(*, actor, critique: Critique) -> Critique:
-    """Publish a critique: its text becomes visible to the reporter's side."""
+    """Publish a critique: its text becomes visible to the reporter's side and the problems it
+    names enter the reporter's ledger (through ``rectification.services``)."""
     critique = (
         Critique.objects.select_for_update()
         .select_related("reporter__round__host", "reporter__unit")
@@ -434,14 +510,33 @@ def publish_critique(*, actor, critique: Critique) -> Critique:
         raise PermissionDenied("您没有权限发布该点评。")
     if critique.published:
         raise ValidationError({"published": "该点评已经发布。"})
+    reporter = critique.reporter
+    drafted = draft_problems(critique)
+    if drafted:
+        # The named problems enter the reporter's ledger now, with the text — not before.
+        found_on = found_on_for(reporter)
+        for row in drafted:
+            rect.create_problem(
+                actor=actor,
+                unit=reporter.unit,
+                description=row.description,
+                source=CRITIQUE_SOURCE_CODE,
+                found_on=found_on,
+                year=reporter.round.year,
+                severity=row.severity,
+                deadline=row.deadline,
+                critique=critique,
+                round=reporter.round,
+            )
     critique.published = True
-    critique.save(update_fields=["published", "updated_at"])
+    critique.draft_problems = []
+    critique.save(update_fields=["published", "draft_problems", "updated_at"])
     audit.record(
         actor=actor,
         action="critique.publish",
         obj=critique,
         scope_path=critique.reporter.unit.path,
-        changes={"published": [False, True]},
+        changes={"published": [False, True], "problems": [0, len(drafted)]},
     )
     _tell_writers(critique, actor=actor)
     return critique

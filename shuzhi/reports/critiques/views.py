@@ -130,7 +130,13 @@ def _critique_form_page(
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, "点评已保存，点出的问题已列入问题清单。")
+                messages.success(
+                    request,
+                    "点评已保存，点出的问题已列入问题清单。"
+                    if saved.published
+                    else "点评已保存为草稿：发布后点评内容才向述职单位公开，"
+                    "点出的问题才列入问题清单。",
+                )
                 return redirect("critique_detail", saved.pk)
         checks = _check_panel(request.POST.get("text", ""), _raw_rows(request), reporter.round)
     else:
@@ -143,6 +149,7 @@ def _critique_form_page(
                 "portfolio": critique.portfolio,
                 "text": critique.text,
                 "rating": critique.rating,
+                "critic": critique.author_label if critique.by_proxy else "",
             }
             rows = [
                 {
@@ -152,6 +159,9 @@ def _critique_form_page(
                     "deadline": p.deadline,
                 }
                 for p in critique.problems.order_by("serial", "id")
+            ] + [
+                {"description": p.description, "severity": p.severity, "deadline": p.deadline}
+                for p in critique_services.draft_problems(critique)
             ]
         form = CritiqueForm(initial=initial, scale=scale)
         formset = ProblemRowFormSet(initial=rows, prefix="problems")
@@ -212,8 +222,9 @@ def critique_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     for problem in problems:
         problem.url = problem_url(problem.pk)  # type: ignore[attr-defined]
+    drafted = critique_services.draft_problems(critique)
     checks = critique_services.check_critique(
-        critique.text, problems, critique.reporter.round.report_checks or {}
+        critique.text, [*problems, *drafted], critique.reporter.round.report_checks or {}
     )
     return render(
         request,
@@ -222,6 +233,7 @@ def critique_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "critique": critique,
             "reporter": critique.reporter,
             "problems": problems,
+            "drafted": drafted,
             "checks": checks,
             "flagged": critique_services.is_flagged(checks),
             "may_write": can_critique(request.user, critique.reporter),

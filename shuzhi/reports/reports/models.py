@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shuzhi.core.models import TimeStampedModel
 from shuzhi.kernel.querysets import ScopedQuerySet
-from shuzhi.kernel.scope import is_active_user
+from shuzhi.kernel.scope import granted_exactly_at, is_active_user, is_global
 
 
 class ReportStatus(models.TextChoices):
@@ -49,10 +49,35 @@ REPORTER_ROUTES = (
 
 class ReportQuerySet(ScopedQuerySet):
     """A report is seen through its reporting unit or its round's host, and by the reporting
-    person's own account."""
+    person's own account — once submitted. A draft stays with its writers (a ``report.write``
+    grant exactly on the reporting unit, the reporting person's account, a global
+    administrator) until it is submitted: the host's viewers and reviewers read nothing of it
+    before (``reports.policies.can_write_report`` is the same rule for one report)."""
 
     scope_routes = REPORTER_ROUTES
     view_action = "report.view"
+
+    def scope_filter(self, user, action: str) -> Q:
+        condition = super().scope_filter(user, action)
+        if action != "report.view" or is_global(user):
+            return condition
+        writers = Q(
+            reporter__unit__path__in=[p for p, _d in granted_exactly_at(user, "report.write")]
+        )
+        person_id = getattr(user, "person_id", None)
+        if person_id and is_active_user(user):
+            writers |= Q(reporter__person_id=person_id)
+        return condition & (~Q(status=ReportStatus.DRAFT) | writers)
+
+    def allows(self, user, action: str, obj) -> bool:
+        if not super().allows(user, action, obj):
+            return False
+        if action != "report.view" or obj.status != ReportStatus.DRAFT or is_global(user):
+            return True
+        if self.owns(user, action, obj):
+            return True
+        unit_path = obj.reporter.unit.path
+        return any(path == unit_path for path, _d in granted_exactly_at(user, "report.write"))
 
     def own_q(self, user, action: str) -> Q | None:
         person_id = getattr(user, "person_id", None)

@@ -26,7 +26,7 @@ from shuzhi.kernel.roles import roles_for
 from shuzhi.kernel.scope import granted_exactly_at, is_active_user, is_global, scopes_for
 from shuzhi.orgs.people.models import Post
 from shuzhi.orgs.tree import policies as org_policies
-from shuzhi.reports.reports.models import Report
+from shuzhi.reports.reports.models import Report, ReportStatus
 
 
 def _reporter_of(obj: Report | RoundReporter) -> RoundReporter:
@@ -92,7 +92,10 @@ def can_review_report(user, report: Report) -> bool:
 
 
 def can_view_report(user, report: Report) -> bool:
-    """``report.view`` on the reporting unit or on the host, or the writer themselves."""
+    """``report.view`` on the reporting unit or on the host, or the writer themselves; a
+    draft only by those who write it (nothing of it leaves them before submission)."""
+    if report.status == ReportStatus.DRAFT:
+        return can_write_report(user, report)
     reporter = report.reporter
     return (
         org_policies.can(user, "report.view", reporter.unit)
@@ -117,7 +120,7 @@ def writable_reporters(user) -> QuerySet[RoundReporter]:
 
 def reports_visible_to(user) -> QuerySet[Report]:
     """Reports whose reporting unit or round host lies in ``user``'s ``report.view`` scope,
-    and the reporting person's own."""
+    and the reporting person's own; drafts only for their writers."""
     return Report.objects.visible_to(user)
 
 

@@ -86,7 +86,7 @@ def test_api_scope_and_rights(client, world, reporter_a, reporter_b):
     for name, get_status, put_status in [
         ("carol", 404, 404),
         ("erin", 404, 404),
-        ("alice", 200, 403),
+        ("alice", 404, 404),  # the host's organiser: a draft stays with its writer
     ]:
         client.force_login(getattr(world, name))
         assert client.get(f"/api/reports/{rid}").status_code == get_status
@@ -94,6 +94,12 @@ def test_api_scope_and_rights(client, world, reporter_a, reporter_b):
         assert response.status_code == put_status
     assert Report.objects.get().status == ReportStatus.DRAFT
     assert Report.objects.get().title != "改"
+    Report.objects.update(status=ReportStatus.SUBMITTED)
+    client.force_login(world.alice)  # submitted: the host's organiser reads, does not write
+    assert client.get(f"/api/reports/{rid}").status_code == 200
+    response = client.put(f"/api/reports/{rid}/draft", {"title": "改"}, content_type=J)
+    assert response.status_code == 403
+    Report.objects.update(status=ReportStatus.DRAFT)
     client.force_login(world.alice)  # sees the reporter, does not write its report
     assert (
         client.post("/api/reports/", {"reporter_id": reporter_b.pk}, content_type=J).status_code

@@ -22,10 +22,19 @@ def test_critique_and_plan_flow(client, world, reporter, sam, today):
     response = client.post("/api/reports/critiques", payload, content_type=J)
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert [p["source"] for p in body["problems"]] == ["critique", "critique"]
-    assert {p["unit_id"] for p in body["problems"]} == {world.county_a1.pk}
+    # A draft keeps its problems to itself: nothing in the ledger before publication.
+    assert body["problems"] == [] and not Problem.objects.exists()
+    assert [p["description"] for p in body["draft_problems"]] == [
+        p["description"] for p in PROBLEMS
+    ]
     assert body["flagged"] is False and body["published"] is False
     critique_id = body["id"]
+    response = client.post(f"/api/reports/critiques/{critique_id}/publish")
+    assert response.status_code == 200 and response.json()["published"] is True
+    body = response.json()
+    assert [p["source"] for p in body["problems"]] == ["critique", "critique"]
+    assert {p["unit_id"] for p in body["problems"]} == {world.county_a1.pk}
+    assert body["draft_problems"] == []
     first = body["problems"][0]
     update = {
         "text": CONCRETE,
@@ -37,8 +46,6 @@ def test_critique_and_plan_flow(client, world, reporter, sam, today):
     response = client.put(f"/api/reports/critiques/{critique_id}", update, content_type=J)
     assert response.status_code == 200
     assert [p["description"] for p in response.json()["problems"]][1] == "党员教育培训覆盖率偏低"
-    response = client.post(f"/api/reports/critiques/{critique_id}/publish")
-    assert response.status_code == 200 and response.json()["published"] is True
 
     client.force_login(sam)
     assert client.get(f"/api/reports/critiques/{critique_id}").status_code == 200
@@ -120,7 +127,8 @@ def test_list_is_scoped_and_pins_queries(
     client.force_login(world.bob)
     for _ in range(3):
         payload = {"reporter_id": reporter.pk, "text": CONCRETE, "problems": PROBLEMS}
-        client.post("/api/reports/critiques", payload, content_type=J)
+        made = client.post("/api/reports/critiques", payload, content_type=J).json()
+        client.post(f"/api/reports/critiques/{made['id']}/publish")
     client.get("/api/reports/critiques")
     # session, user, grants, count, page, problems of the page (+ their sources)
     with django_assert_num_queries(6):

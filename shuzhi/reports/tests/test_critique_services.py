@@ -31,10 +31,14 @@ from .test_critique_world import CONCRETE, PRAISE_ONLY, PROBLEMS, TODAY
 pytestmark = pytest.mark.django_db
 
 
-def _save(actor, reporter, **extra):
+def _save(actor, reporter, *, publish=True, **extra):
+    """Save a critique and, unless asked not to, publish it (its problems enter the ledger)."""
     data: dict[str, Any] = {"text": CONCRETE, "role": "host_secretary", "problems": list(PROBLEMS)}
     data.update(extra)
-    return services.save_critique(actor=actor, reporter=reporter, **data)
+    critique = services.save_critique(actor=actor, reporter=reporter, **data)
+    if publish:
+        critique = services.publish_critique(actor=actor, critique=critique)
+    return critique
 
 
 @pytest.mark.smoke
@@ -53,6 +57,8 @@ def test_named_problems_become_critique_problems_of_the_reporters_unit(world, re
     assert [p.severity for p in problems] == ["major", "general"]
     assert critique.author_label == "李书记"
     entry = AuditEntry.objects.get(action="critique.create", object_id=str(critique.pk))
+    assert entry.changes["problems"] == [0, 0] and entry.changes["draft_problems"] == 2
+    entry = AuditEntry.objects.get(action="critique.publish", object_id=str(critique.pk))
     assert entry.changes["problems"] == [0, 2]
     assert AuditEntry.objects.filter(action="problem.create").count() == 2
 
@@ -305,7 +311,7 @@ def test_items_under_way_cannot_be_changed_or_removed_from_the_critique(
 
 
 def test_publish_once(world, reporter, today):
-    critique = _save(world.bob, reporter)
+    critique = _save(world.bob, reporter, publish=False)
     assert not critique.published
     services.publish_critique(actor=world.bob, critique=critique)
     critique.refresh_from_db()
@@ -408,7 +414,7 @@ def test_refused_writers_change_nothing(world, reporter, sam, today):
 def test_drafts_are_seen_by_writers_published_by_the_reporters_side(
     world, reporter, lena, sam, pete, today
 ):
-    critique = _save(world.bob, reporter)
+    critique = _save(world.bob, reporter, publish=False)
     people = {
         "alice": world.alice,
         "bob": world.bob,
@@ -451,7 +457,76 @@ def test_in_the_province_round_alice_critiques_and_bob_answers(
         role="host_secretary",
         problems=PROBLEMS[:1],
     )
-    problem = critique.problems.get()
-    assert problem.unit == world.city_a and problem.source.code == "critique"
     with pytest.raises(PermissionDenied):
         services.publish_critique(actor=world.bob, critique=critique)
+    critique = services.publish_critique(actor=world.alice, critique=critique)
+    problem = critique.problems.get()
+    assert problem.unit == world.city_a and problem.source.code == "critique"
+
+
+def test_a_draft_names_nothing_in_the_ledger_until_it_is_published(
+    client, world, reporter, sam, today
+):
+    """The reporter's side reads nothing of a critique before the host publishes it: the
+    problems a draft names are not in the unit's ledger, its list, its API or its counts."""
+    critique = _save(world.bob, reporter, publish=False)
+    assert not Problem.objects.filter(unit=world.county_a1).exists()
+    assert [p.description for p in services.draft_problems(critique)] == [
+        row["description"] for row in PROBLEMS
+    ]
+    client.force_login(sam)
+    assert client.get("/api/problems/").json()["count"] == 0
+    assert PROBLEMS[0]["description"] not in client.get("/problems/").content.decode()
+    assert not AuditEntry.objects.filter(action="problem.create").exists()
+    # Editing the draft keeps its problems on the critique.
+    critique = services.save_critique(
+        actor=world.bob,
+        reporter=reporter,
+        critique=critique,
+        text=CONCRETE,
+        role="host_secretary",
+        problems=[PROBLEMS[1]],
+    )
+    assert not Problem.objects.exists() and len(critique.draft_problems) == 1
+    services.publish_critique(actor=world.bob, critique=critique)
+    assert list(Problem.objects.values_list("description", flat=True)) == [
+        PROBLEMS[1]["description"]
+    ]
+    assert client.get("/api/problems/").json()["count"] == 1
+    assert PROBLEMS[1]["description"] in client.get("/problems/").content.decode()
+
+
+def test_a_critique_entered_on_the_critics_behalf_is_marked_by_proxy(
+    client, world, reporter, lena, today
+):
+    """An organiser entering the host secretary's critique (代录) stores who entered it apart
+    from whose critique it is; pages and the API say so. The critic in person does not."""
+    own = _save(world.bob, reporter, publish=False)
+    assert (own.by_proxy, own.author, own.author_label) == (False, world.bob, "李书记")
+    assert own.entered_by == world.bob
+    assert not _save(lena, reporter, role="team_member", portfolio="组织", publish=False).by_proxy
+
+    proxy = _save(world.alice, reporter, critic="李书记", publish=False)
+    assert proxy.by_proxy and proxy.author is None and proxy.author_label == "李书记"
+    assert proxy.entered_by == world.alice and proxy.entered_by_label == "王组织"
+    entry = AuditEntry.objects.get(action="critique.create", object_id=str(proxy.pk))
+    assert entry.changes["by_proxy"] == [None, True]
+
+    client.force_login(world.bob)
+    page = client.get(f"/reports/critiques/{proxy.pk}/").content.decode()
+    assert "data-by-proxy" in page and "代录" in page and "王组织" in page
+    assert "data-by-proxy" not in client.get(f"/reports/critiques/{own.pk}/").content.decode()
+    body = client.get(f"/api/reports/critiques/{proxy.pk}").json()
+    assert body["by_proxy"] is True and body["author_label"] == "李书记"
+    assert body["entered_by_label"] == "王组织"
+    assert client.get(f"/api/reports/critiques/{own.pk}").json()["by_proxy"] is False
+    rows = client.get(f"/reports/critiques/round/{reporter.round_id}/").content.decode()
+    assert "李书记（代录）" in rows
+
+
+def test_the_api_enters_a_critique_by_proxy(client, world, reporter, today):
+    client.force_login(world.alice)
+    payload = {"reporter_id": reporter.pk, "text": CONCRETE, "critic": "李书记"}
+    body = client.post("/api/reports/critiques", payload, content_type="application/json").json()
+    assert body["by_proxy"] is True and body["author_label"] == "李书记"
+    assert body["entered_by_label"] == "王组织"

@@ -31,13 +31,15 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def critique(world, reporter, today):
-    return critique_services.save_critique(
+    """A published critique of county A1 (its two problems are in the ledger)."""
+    saved = critique_services.save_critique(
         actor=world.bob,
         reporter=reporter,
         text=CONCRETE,
         role="host_secretary",
         problems=list(PROBLEMS),
     )
+    return critique_services.publish_critique(actor=world.bob, critique=saved)
 
 
 @pytest.fixture
@@ -323,13 +325,14 @@ def test_refused_moves_change_nothing(world, reporter, critique, sam, lena):
 def test_in_the_province_round_bob_writes_the_plan_and_alice_approves(
     world, province_reporter, today
 ):
-    critique_services.save_critique(
+    saved = critique_services.save_critique(
         actor=world.alice,
         reporter=province_reporter,
         text=CONCRETE,
         role="host_secretary",
         problems=PROBLEMS,
     )
+    critique_services.publish_critique(actor=world.alice, critique=saved)
     assert can_write_plan(world.bob, province_reporter)
     assert not can_write_plan(world.alice, province_reporter)
     assert can_review_plan(world.alice, province_reporter)
@@ -425,10 +428,16 @@ def test_the_writers_are_the_linked_account_and_a_grant_exactly_on_the_unit(
     assert report_policies.users_who_can_write(reporter, besides=sam) == [wang.pk]
 
 
-def test_publishing_a_critique_tells_the_reporters_writers(
-    client, world, reporter, critique, sam, wang
-):
-    critique_services.publish_critique(actor=world.bob, critique=critique)
+def test_publishing_a_critique_tells_the_reporters_writers(client, world, reporter, sam, wang):
+    saved = critique_services.save_critique(
+        actor=world.bob,
+        reporter=reporter,
+        text=CONCRETE,
+        role="host_secretary",
+        problems=list(PROBLEMS),
+    )
+    assert not _inbox("critique.published")  # a draft tells nobody
+    critique_services.publish_critique(actor=world.bob, critique=saved)
     sent = _inbox("critique.published")
     assert set(sent) == {"sam", "wang"}
     message = sent["sam"][0]
