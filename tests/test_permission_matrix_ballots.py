@@ -27,7 +27,7 @@ import pytest
 
 from shuzhi.ballots import services
 from shuzhi.ballots.models import BallotRound, BallotRoundStatus
-from shuzhi.ballots.tests.meeting_setup import make_meeting
+from shuzhi.ballots.tests.meeting_setup import make_meeting, shares_of
 from shuzhi.core.models import AuditEntry
 from shuzhi.kernel.roles import ROLE_ACTIONS
 from tests.test_permission_matrix import FORBIDDEN, HIDDEN, OK, PERSONAS, STATUS, _api, _web
@@ -84,7 +84,8 @@ def _closed_round(world, host) -> BallotRound:
     for n, code in enumerate(services.issue_codes(actor=world.root, ballot_round=rnd)[:6]):
         ratings = {str(r.pk): {"overall": "good"} for r in meeting.reporters}
         services.submit_ballot(code=code.code, nonce=f"n{n}", ratings=ratings)
-    return services.close_round(actor=world.root, ballot_round=rnd)
+    # Closed and counted by the supervisors: results exist, publication decides who sees them.
+    return services.close_round(actor=world.root, ballot_round=rnd, shares=shares_of(rnd))
 
 
 def _cases():

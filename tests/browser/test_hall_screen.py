@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from shuzhi.ballots import services as ballots
 from shuzhi.ballots.models import VoteCode
-from shuzhi.ballots.tests.meeting_setup import make_meeting
+from shuzhi.ballots.tests.meeting_setup import make_meeting, shares_of
 from tests.browser.conftest import login
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,8 +30,8 @@ CELL_FONT_PX = """() => parseFloat(getComputedStyle(
 
 
 def _closed_round(world):
-    """A closed, unpublished round of fifteen reporters, ten ballots cast by phone (five per
-    category: the usual minimum, so every row has figures)."""
+    """A closed, counted, unpublished round of fifteen reporters, ten ballots cast by phone
+    (five per category: the usual minimum, so every row has figures)."""
     meeting = make_meeting(world, reporters=REPORTERS, expected=(6, 5))
     ballot_round = ballots.open_round(actor=world.alice, session=meeting.session)
     ballots.issue_codes(actor=world.alice, ballot_round=ballot_round, margin=0)
@@ -43,7 +43,10 @@ def _closed_round(world):
                 for i, r in enumerate(ballot_round.reporters)
             }
             ballots.submit_ballot(code=code.code, nonce=f"{category}-{n}", ratings=ratings)
-    ballots.close_round(actor=world.alice, ballot_round=ballot_round)
+    # Closed and counted by the supervisors: results exist, publication shows them.
+    ballots.close_round(
+        actor=world.alice, ballot_round=ballot_round, shares=shares_of(ballot_round)
+    )
     return meeting, ballot_round
 
 

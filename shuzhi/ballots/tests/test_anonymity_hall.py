@@ -13,7 +13,7 @@ import pytest
 
 from shuzhi.accounts.models import Role
 from shuzhi.ballots import services
-from shuzhi.ballots.tests.meeting_setup import make_meeting
+from shuzhi.ballots.tests.meeting_setup import make_meeting, shares_of
 from shuzhi.core.testing import make_user
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +86,8 @@ def test_closed_round_shows_nothing_on_the_hall_until_published(world, client):
     for n, code in enumerate(codes):
         ratings = {str(r.pk): {"overall": "good"} for r in meeting.reporters}
         services.submit_ballot(code=code.code, nonce=f"n{n}", ratings=ratings)
-    services.close_round(actor=world.alice, ballot_round=rnd)
+    # Closed and counted by the supervisors, not yet published.
+    services.close_round(actor=world.alice, ballot_round=rnd, shares=shares_of(rnd))
     client.force_login(world.alice)
     hall = client.get(f"/ballots/hall/{rnd.pk}/live/").content.decode()
     assert "hall-results" not in hall and "100.00%" not in hall
