@@ -23,8 +23,7 @@ from django.utils import timezone
 
 from shuzhi.core import audit, transitions
 from shuzhi.cycles.models import Round, RoundReporter, RoundStatus
-from shuzhi.cycles.services import require_change
-from shuzhi.cycles.transitions import ROUND
+from shuzhi.cycles.services import require_change, transition_round
 from shuzhi.orgs.imports.tabular import RowError, Table, TabularError
 
 from . import draw
@@ -289,10 +288,11 @@ def _check_held_on(session: Session, confirmed: bool) -> datetime.date | None:
 
 
 def _start_round(actor, session: Session) -> None:
-    """The round is 进行中 from the moment its first session starts."""
+    """The round is 进行中 from the moment its first session starts (through the cycles
+    service: an app moves another app's statuses only through that app's services)."""
     rnd = Round.objects.select_for_update().get(pk=session.round_id)
     if rnd.status == RoundStatus.DRAFT:
-        transitions.apply(ROUND, actor=actor, obj=rnd, to=RoundStatus.ACTIVE)
+        transition_round(actor=actor, round=rnd, status=RoundStatus.ACTIVE)
 
 
 # --- Agenda -----------------------------------------------------------------------------------
