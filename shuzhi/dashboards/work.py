@@ -66,6 +66,17 @@ class Queue:
         return len(self.items)
 
 
+def _problem_item(problem: Problem, *, note: str = "", late: bool = False) -> Item:
+    """A ledger item as a line of a queue: unit, number, the start of its description."""
+    return Item(
+        f"{problem.unit.name} 第 {problem.serial} 号：{problem.description[:40]}",
+        reverse("problem_detail", args=[problem.pk]),
+        note=note or problem.get_status_display(),
+        due=problem.deadline,
+        late=late,
+    )
+
+
 def _cut(queue: Queue, items: list[Item]) -> Queue:
     queue.items = items[:LIMIT]
     queue.more = len(items) > LIMIT
@@ -127,16 +138,7 @@ def _my_problems(user, today: datetime.date) -> Queue:
         .select_related("unit")
         .order_by("deadline", "id")[: LIMIT + 1]
     )
-    items = [
-        Item(
-            f"{p.unit.name} 第 {p.serial} 号：{p.description[:40]}",
-            reverse("problem_detail", args=[p.pk]),
-            note=p.get_status_display(),
-            due=p.deadline,
-            late=p.is_overdue(today),
-        )
-        for p in rows
-    ]
+    items = [_problem_item(p, late=p.is_overdue(today)) for p in rows]
     return _cut(queue, items)
 
 
@@ -241,15 +243,7 @@ def _to_verify(user) -> Queue:
         .select_related("unit")
         .order_by("updated_at", "id")[: LIMIT + 1]
     )
-    items = [
-        Item(
-            f"{p.unit.name} 第 {p.serial} 号：{p.description[:40]}",
-            reverse("problem_detail", args=[p.pk]),
-            note="已提交验收",
-            due=p.deadline,
-        )
-        for p in rows
-    ]
+    items = [_problem_item(p, note="已提交验收") for p in rows]
     return _cut(queue, items)
 
 
@@ -267,16 +261,7 @@ def _overdue(user, today: datetime.date) -> Queue:
         .select_related("unit")
         .order_by("deadline", "id")[: LIMIT + 1]
     )
-    items = [
-        Item(
-            f"{p.unit.name} 第 {p.serial} 号：{p.description[:40]}",
-            reverse("problem_detail", args=[p.pk]),
-            note=p.get_status_display(),
-            due=p.deadline,
-            late=True,
-        )
-        for p in rows
-    ]
+    items = [_problem_item(p, late=True) for p in rows]
     return _cut(queue, items)
 
 
