@@ -130,7 +130,7 @@ def test_api_keeps_its_contract(wsgi_app):
     """No server error, undocumented status, schema violation or accepted invalid request."""
     call_command("seed_demo", scale=0.02, stdout=open(os.devnull, "w"))  # noqa: SIM115
     admin = User.objects.get(username="admin")
-    _token, raw = issue_token(actor=admin, name="contract")
+    _token, raw = issue_token(actor=admin, name="contract", access="write")
     schema = schemathesis.openapi.from_dict(api.get_openapi_schema(path_prefix="/api"))
     schema.app = wsgi_app
     found, kinds, calls = _run(schema, raw)

@@ -66,7 +66,7 @@ def test_every_operation_declares_the_shared_errors():
 @pytest.fixture
 def bearer(db):
     admin = User.objects.create_superuser(username="root", password="x" * 12)
-    _token, raw = issue_token(actor=admin, name="errors")
+    _token, raw = issue_token(actor=admin, name="errors", access="write")
     return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
 
 

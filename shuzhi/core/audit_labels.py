@@ -48,6 +48,7 @@ ACTION_LABELS: dict[str, str] = {
     "session.create": "新建会议",
     "session.update": "修改会议",
     "session.status": "变更会议状态",
+    "session.date_confirm": "确认改期召开",
     "session.reporters.add": "会议添加述职对象",
     "session.reporters.remove": "会议移除述职对象",
     "session.reporters.order": "调整述职顺序",
@@ -137,6 +138,7 @@ ACTION_LABELS: dict[str, str] = {
     "followup.update": "安排结果运用事项",
     # 站内提醒
     "inbox.read": "阅读提醒",
+    "inbox.read_many": "批量标记提醒已读",
     "inbox.read_all": "全部标为已读",
 }
 

@@ -77,7 +77,16 @@ def test_critique_to_approved_plan(world, as_user):
     bob.get_by_role("button", name="保存点评").click()
     expect(bob.get_by_role("heading", name="点评：荔湾区委")).to_be_visible()
 
+    # Saved, not published: the problems wait on the critique, out of the ledger.
     critique = Critique.objects.get(reporter=reporter)
+    assert not Problem.objects.filter(critique=critique).exists()
+    table = bob.locator("table")
+    expect(table.locator("tbody tr")).to_have_count(2)
+    expect(table).to_contain_text("待发布")
+    bob.get_by_role("button", name="发布点评").click()
+    expect(bob.locator(".badge", has_text="已发布")).to_be_visible()
+
+    # Published: the two problems are in the reporting unit's ledger, linked from the critique.
     problems = list(Problem.objects.filter(critique=critique).order_by("serial"))
     assert [p.description for p in problems] == [FIRST, SECOND]
     assert {p.source.name for p in problems} == {"上级点评"}
@@ -88,8 +97,6 @@ def test_critique_to_approved_plan(world, as_user):
         link = table.get_by_role("link", name=problem.description)
         expect(link).to_have_attribute("href", f"/problems/{problem.pk}/")
     expect(table).to_contain_text("上级点评")
-    bob.get_by_role("button", name="发布点评").click()
-    expect(bob.locator(".badge", has_text="已发布")).to_be_visible()
 
     # The reporter's secretary drafts the plan from the named problems and submits it.
     sam = as_user("sam")

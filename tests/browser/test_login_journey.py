@@ -1,6 +1,7 @@
-"""A newcomer signs in, sees their scope on the home page, and signs out."""
+"""A newcomer signs in, finds their scope on their profile page, and signs out."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import login
 
@@ -10,6 +11,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_login_shows_scope_and_logout(page, world):
     login(page, "alice", "pw-alice")
     assert page.get_by_role("heading", name="您好，王组织").is_visible()
+    # The home page is the person's work; their scope is one click away, on their name.
+    page.get_by_role("link", name="王组织").first.click()
+    expect(page.get_by_role("heading", name="我的权限 · 王组织")).to_be_visible()
     assert page.get_by_role("link", name="广东省委").first.is_visible()
     page.get_by_role("button", name="退出").click()
     page.wait_for_url("**/accounts/login/")

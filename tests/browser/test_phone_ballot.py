@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from shuzhi.ballots import services as ballots
-from shuzhi.ballots.models import BallotEntry, VoteCode
+from shuzhi.ballots.models import BallotEntry, SealedBallot, VoteCode
 from shuzhi.cycles import services as rounds
 from shuzhi.meetings import services as meetings
 
@@ -46,7 +46,8 @@ def _row(phone, unit: str):
 
 @pytest.mark.smoke
 def test_quota_counter_warns_and_server_refuses_over_quota(phone, world):
-    code = open_round_with_quota(world, {"good": 1})[0]
+    shares: list[str] = []
+    code = open_round_with_quota(world, {"good": 1}, shares)[0]
     phone.goto(f"{phone.base_url}/v/{code}/")
     quota = phone.locator(".quota[data-grade=good]")
     expect(quota).to_contain_text("“好”最多可选 1 个")
@@ -77,6 +78,10 @@ def test_quota_counter_warns_and_server_refuses_over_quota(phone, world):
     expect(phone.get_by_role("heading", name="投票成功")).to_be_visible()
     receipt = phone.locator("#receipt").inner_text().strip()
     assert VoteCode.objects.get(code=code).receipt == receipt
+    # Sealed until the supervisor counts it: nothing readable while the round is open.
+    assert SealedBallot.objects.count() == 1 and not BallotEntry.objects.exists()
+    ballot_round = VoteCode.objects.get(code=code).round
+    ballots.close_round(actor=world.alice, ballot_round=ballot_round, shares=shares)
     assert sorted(BallotEntry.objects.filter(item="overall").values_list("grade", flat=True)) == [
         "fair_good",
         "good",

@@ -113,7 +113,7 @@ def test_console_query_count_is_fixed(client, world, django_assert_num_queries):
         rnd = services.open_round(actor=world.alice, session=meeting.session, is_test=is_test)
         services.issue_codes(actor=world.alice, ballot_round=rnd)
         services.close_round(actor=world.alice, ballot_round=rnd, shares=shares_of(rnd))
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         assert client.get(f"/ballots/session/{meeting.session.pk}/").status_code == 200
 
 

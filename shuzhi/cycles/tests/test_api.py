@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from shuzhi.core import clock
 from shuzhi.cycles.models import Round
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +32,9 @@ def test_round_and_meeting_flow(client, world, secretaries):
     )
     assert response.status_code == 422
     assert "权重之和" in response.json()["errors"]["categories"][0]
-    payload = {"round_id": round_id, "title": "述职评议会", "date": "2026-12-20", "place": "礼堂"}
+    # Planned for another day than today (the start below must ask to confirm the date).
+    planned = "2026-12-20" if clock.today() != datetime.date(2026, 12, 20) else "2026-12-21"
+    payload = {"round_id": round_id, "title": "述职评议会", "date": planned, "place": "礼堂"}
     response = client.post("/api/meetings/", payload, content_type=J)
     assert response.status_code == 201
     session_id = response.json()["id"]
@@ -69,11 +74,11 @@ def test_round_and_meeting_flow(client, world, secretaries):
     )
     assert response.status_code == 422
     assert "不能从“未开始”改为“已结束”" in response.json()["errors"]["status"][0]
-    # Planned for 12-20: starting it on another day needs the date confirmed.
+    # Planned for another day: starting it today needs the date confirmed.
     response = client.post(
         f"/api/meetings/{session_id}/status", {"status": "in_progress"}, content_type=J
     )
-    assert "计划于 2026-12-20 召开" in response.json()["errors"]["date"][0]
+    assert f"计划于 {planned} 召开" in response.json()["errors"]["date"][0]
     response = client.post(
         f"/api/meetings/{session_id}/status",
         {"status": "in_progress", "confirm_date": True},
@@ -86,8 +91,6 @@ def test_round_and_meeting_flow(client, world, secretaries):
 
 
 def test_scoping_404_and_403(client, world, province_round):
-    import datetime
-
     from shuzhi.meetings import services as ms
 
     session = ms.create_session(
