@@ -56,6 +56,11 @@ def test_a_receipt_acknowledged_twice_is_duplicated():
     assert reconcile(["A", "A"], ["A"], [40], expected_rows=40).duplicated == 1
 
 
+def test_two_codes_that_drew_the_same_receipt_are_not_a_duplicate():
+    result = reconcile(["A", "A", "B"], ["A", "A", "B"], [40, 40, 40], expected_rows=40)
+    assert result.duplicated == 0 and result.lost == 0
+
+
 def test_an_unacknowledged_stored_ballot_is_neither_lost_nor_duplicated():
     # A worker killed after the commit, before the answer: stored, never acknowledged.
     result = reconcile(["A"], ["A", "B"], [40, 40], expected_rows=40)
