@@ -16,6 +16,7 @@ from shuzhi.orgs.models import Person, Post, PostRole
 from shuzhi.rectification import services as rs
 from shuzhi.rectification.models import Problem, ProblemStatus
 from shuzhi.reports.reports import services as report_services
+from shuzhi.reports.reports.models import Report, ReportStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -101,9 +102,18 @@ def test_inspector_home_is_items_to_verify_and_my_work_is_not_their_report(clien
     round_a1 = cs.create_round(actor=world.alice, host=world.city_a, year=2026)
     Person.objects.create(name="乙书记", unit=world.county_a1)
     cs.add_reporters_by_codes(actor=world.alice, round=round_a1, codes="440103")
+    draft = report_services.ensure_report(
+        actor=world.root, reporter=round_a1.reporters.get(unit=world.county_a1)
+    )
     mine_page = client.get(reverse("ledger_mine"), {"year": 2026}).content.decode()
     assert "荔湾区委的述职报告" in mine_page
     assert "我的述职报告" not in mine_page
+    # A draft stays with its writers: no link the inspector could only follow to a 404.
+    assert reverse("report_detail", args=[draft.pk]) not in mine_page
+    # Set up as submitted (its carried items are not the point here).
+    Report.objects.filter(pk=draft.pk).update(status=ReportStatus.SUBMITTED)
+    mine_page = client.get(reverse("ledger_mine"), {"year": 2026}).content.decode()
+    assert reverse("report_detail", args=[draft.pk]) in mine_page
 
 
 def test_nobody_else_sees_the_work(client, world, work):
