@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from shuzhi.core import clock
 from shuzhi.core.models import AuditEntry
+from shuzhi.exports.tests.test_sheets import assert_prints
 from shuzhi.rectification import ledger_export, ledger_import, services
 from shuzhi.rectification.models import Problem, ProblemStatus
 from shuzhi.rectification.selectors import LedgerFilters
@@ -109,7 +110,7 @@ def test_the_sheet_is_laid_out_for_printing(world, ledger):
     assert sheet.page_setup.orientation == "landscape"
     assert int(sheet.page_setup.paperSize) == 9  # A4
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
-    assert sheet.print_title_rows == "$3:$3"
+    assert_prints(sheet, landscape=True, title_rows="$3:$3")
     assert "A1:K1" in {str(r) for r in sheet.merged_cells.ranges}
     assert sheet.column_dimensions["D"].width == 36
     assert sheet["D4"].alignment.wrap_text
@@ -183,6 +184,8 @@ def test_the_template_lists_the_import_columns_and_imports_as_it_is(world, media
     assert list(rows[0]) == ledger_import.TEMPLATE_COLUMNS
     assert rows[0][:5] == ("序号", "组织代码", "单位名称", "问题来源", "问题描述")
     assert rows[1][1] == "440103"
+    assert_prints(workbook["问题台账"], landscape=True)
+    assert_prints(workbook["填写说明"], landscape=False)
     help_rows = list(workbook["填写说明"].iter_rows(values_only=True))
     assert any(r[0] == "问题来源" and "巡察" in r[1] for r in help_rows)
     job = ledger_import.create_import(
