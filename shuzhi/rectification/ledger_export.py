@@ -2,12 +2,13 @@
 print; and the blank import template.
 
 The export takes the ledger page's scope and filters (``selectors.ledger_queryset``) and writes
-序号, 问题来源, 问题描述, 整改措施, 责任领导, 责任人, 完成时限, 整改进展, 状态, 验收情况 — with a
-单位 column after 序号 when the rows span more than one unit. 整改进展 holds the latest progress
-notes; 逾期 is derived at export time and shown as “整改中（逾期）”. The sheet has a title row,
-fixed column widths with wrapped text, a frozen header, and the shared print setup
-(``exports.sheets.print_setup``: A4 landscape fitted to the page width, the header repeated on
-every page, page numbers).
+序号, 问题来源, 问题描述, 整改措施, 责任领导, 责任人, 完成时限, 整改进展, 状态, 验收情况, 发现日期,
+组织代码 — with a 单位 column after 序号 when the rows span more than one unit. 整改进展 holds the
+latest progress notes; 逾期 is derived at export time and shown as “整改中（逾期）”. 发现日期 and
+组织代码 come last, so the columns before them keep their places; with them the file carries what
+the ledger import needs. The sheet has a title row, fixed column widths with wrapped text, a
+frozen header, and the shared print setup (``exports.sheets.print_setup``: A4 landscape fitted
+to the page width, the header repeated on every page, page numbers).
 
 Rows are streamed from the database in chunks into a write-only workbook on a temporary file,
 so a national export of hundreds of thousands of items keeps memory flat.
@@ -49,6 +50,8 @@ COLUMNS: list[tuple[str, float]] = [
     ("整改进展", 30),
     ("状态", 10),
     ("验收情况", 18),
+    ("发现日期", 11),
+    ("组织代码", 12),
 ]
 # How many of the latest progress notes 整改进展 shows.
 NOTES_SHOWN = 3
@@ -71,6 +74,8 @@ _FIELDS = (
     "verifier__full_name",
     "verifier__username",
     "carried_over",
+    "found_on",
+    "unit__code",
 )
 
 
@@ -128,7 +133,8 @@ def ledger_rows(user, filters: LedgerFilters, *, today: datetime.date) -> Iterat
         notes = _notes([row[0] for row in batch])
         for row in batch:
             (pk, unit, source, description, measures, leader, person, deadline) = row[:8]
-            status, verified_on, verdict, verifier_name, verifier_login, carried = row[8:]
+            status, verified_on, verdict, verifier_name, verifier_login, carried = row[8:14]
+            found_on, unit_code = row[14:]
             yield [
                 unit,
                 source,
@@ -140,6 +146,8 @@ def ledger_rows(user, filters: LedgerFilters, *, today: datetime.date) -> Iterat
                 notes.get(pk, ""),
                 status_text(status, deadline, today, carried),
                 verification_text(status, verified_on, verdict, verifier_name or verifier_login),
+                found_on,
+                unit_code,
             ]
 
     for row in rows.iterator(chunk_size=CHUNK):
