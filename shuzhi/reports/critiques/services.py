@@ -44,7 +44,7 @@ from shuzhi.rectification.models import (
 from shuzhi.reports.critiques import judgement
 from shuzhi.reports.critiques.models import Critique, CritiqueRole
 from shuzhi.reports.critiques.policies import can_critique, critiques_in_own_name
-from shuzhi.reports.reports import textual
+from shuzhi.reports.reports import quality
 from shuzhi.reports.reports.policies import users_who_can_write
 
 TEXT_MAX_LENGTH = 5000
@@ -138,7 +138,7 @@ def text_check(
         return CritiqueCheck(code="concrete_problem", label=label, ok=False, message=message)
     concrete = judgement.concrete_problems(text, problems, unit=unit)
     if concrete:
-        first = textual.strip_enumeration(concrete[0])[:24]
+        first = quality.snippet(concrete[0], 24)
         message = f"点评点出了 {len(concrete)} 处这个单位的具体问题（如“{first}”）。"
         return CritiqueCheck(code="concrete_problem", label=label, ok=True, message=message)
     stock = judgement.generic_problems(text, problems)

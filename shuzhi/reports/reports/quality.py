@@ -95,6 +95,7 @@ class Check:
             "code": self.code,
             "title": self.title,
             "level": self.level,
+            "verdict": self.level,
             "ok": self.ok,
             "message": self.message,
             "value": self.value,
@@ -126,8 +127,14 @@ def _body_parts(content: dict) -> list[str]:
     return [p for p in parts if p]
 
 
+def snippet(text: str, most: int = 20) -> str:
+    """A short quotation of ``text`` without its sentence punctuation (a message is one
+    sentence)."""
+    return re.sub(r"[。！？；!?;\s]+", "，", textual.strip_enumeration(text)).strip("，")[:most]
+
+
 def _quote(phrases: Iterable[str], most: int = 3) -> str:
-    return "“" + "”“".join(list(phrases)[:most]) + "”"
+    return "“" + "”“".join(snippet(p) for p in list(phrases)[:most]) + "”"
 
 
 def problems_empty(text: str) -> bool:
@@ -178,7 +185,7 @@ def check_specific_problems(content: dict, limits: dict) -> Check:
         return Check("specific_problems", "问题具体", OK, message, share)
     generic = [item for item in named if item not in specific]
     stock = [p for item in generic for p in found(item, "empty_self_criticism")]
-    example = _quote(stock) if stock else f"“{textual.strip_enumeration(generic[0])[:16]}…”"
+    example = _quote(stock) if stock else f"“{snippet(generic[0], 16)}…”"
     message = (
         f"{len(named)} 条问题中只有 {len(specific)} 条点到了具体的单位、人员、数字或事例，"
         f"其余如{example}放到哪个单位都成立，请写明具体问题。"
@@ -193,7 +200,7 @@ def owned_failings(text: str) -> list[str]:
     found_ = []
     for sentence in textual.sentences(text):
         if owner_count(sentence) and any(f in sentence for f in failings):
-            found_.append(textual.strip_enumeration(sentence)[:12])
+            found_.append(snippet(sentence, 12))
     return found_
 
 
@@ -275,12 +282,15 @@ def check_trace_results(content: dict, limits: dict) -> Check:
     share = round(len(traces) / counted, 2) if counted else 0.0
     most = float(limits.get("max_trace_share", 0.6))
     if len(traces) >= 2 and share > most:
-        example = traces[0].strip()[:20]
+        example = snippet(traces[0])
         message = (
             f"成绩中的 {counted} 处数字有 {len(traces)} 处只是开会、发文、拍照、报送之类的留痕次数"
             f"（如“{example}”），请讲清这些工作带来了什么结果。"
         )
         return Check("trace_results", "实绩不是留痕", WARN, message, share)
+    if not counted:
+        message = "成绩部分没有用开会、发文、拍照之类的留痕次数充当实绩。"
+        return Check("trace_results", "实绩不是留痕", OK, message, share)
     message = f"成绩中的 {counted} 处数字有 {len(results)} 处讲的是结果，不以留痕次数代替实绩。"
     return Check("trace_results", "实绩不是留痕", OK, message, share)
 
@@ -358,7 +368,7 @@ def check_repeated(content: dict, limits: dict) -> Check:
         message = "没有上年度问题可供比对。"
         return Check("repeated", "不照搬上年", OK, message, 0)
     if repeated:
-        item = textual.strip_enumeration(repeated[0][0])[:20]
+        item = snippet(repeated[0][0])
         message = (
             f"今年查摆的 {len(repeated)} 条问题与上年度问题几乎一字不差（如“{item}…”），"
             "照搬去年的问题说明查摆没有用心或整改没有见效。"
