@@ -299,7 +299,7 @@ def _city_set(actor, province: Unit, city_type: UnitType) -> IndicatorSet:
 COUNTY_OVERRIDDEN = (
     "B9",
     "党建信息报送质量",
-    Decimal("2"),
+    "2",
     "全年报送党建信息不少于12篇，每少1篇扣0.5分。",
     "本年度沿用省委文件确定的指标并降为2分；明年改为所报信息反映问题的按期解决率。",
 )
