@@ -86,8 +86,12 @@ def _terms(extra: tuple[tuple[str, str, str], ...]) -> list[Term]:
         for category, words in data[cls].items():
             for word in words:
                 terms.setdefault(word, Term(word, cls, category))
+    app_words = [t for t in terms.values() if t.cls == APP]
     for word, cls, category in extra:
-        # An administrator's word may refine a built-in one; it never turns a result into a trace.
+        # An administrator's word may refine a built-in one; it never turns a result into a
+        # trace, and a word that names app usage ("定位上传") stays app usage.
+        if cls == TRACE and any(t.text in word for t in app_words):
+            cls, category = APP, "app_usage"
         terms.setdefault(word, Term(word, cls, category))
     return sorted(terms.values(), key=lambda t: -len(t.text))
 
