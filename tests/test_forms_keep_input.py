@@ -97,6 +97,11 @@ def _report_review(world) -> Case:
     rnd = cs.create_round(actor=world.alice, host=world.province, year=2026)
     cs.add_reporters_by_codes(actor=world.alice, round=rnd, codes="440100")
     report = report_services.ensure_report(actor=world.bob, reporter=rnd.reporters.get())
+    report_services.save_draft(
+        actor=world.bob,
+        report=report,
+        sections={"problems": "我对2个村的党员发展抓得不紧，全年没有发展党员。"},
+    )
     report_services.submit(actor=world.bob, report=report)
     return Case(
         user=world.alice,

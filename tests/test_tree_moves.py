@@ -109,9 +109,13 @@ def _build(world: World) -> Rows:
     cycle_services.add_reporters_by_codes(actor=root, round=round_, codes=township.code)
     reporter = RoundReporter.objects.get(round=round_, unit=township)
     # Submitted: a draft would be its writers' alone, whatever the tree says.
-    report = report_services.submit(
-        actor=root, report=report_services.ensure_report(actor=root, reporter=reporter)
+    draft = report_services.ensure_report(actor=root, reporter=reporter)
+    report_services.save_draft(
+        actor=root,
+        report=draft,
+        sections={"problems": "我对2个村的党员发展抓得不紧，全年没有发展党员。"},
     )
+    report = report_services.submit(actor=root, report=draft)
     critique = critique_services.save_critique(
         actor=root, reporter=reporter, text=CRITIQUE_TEXT, role="host_secretary", problems=[]
     )

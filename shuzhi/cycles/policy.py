@@ -111,20 +111,27 @@ def default_report_checks() -> dict:
     """Thresholds of the report quality checks (DOMAIN.md §4, §7), as data per round.
 
     - ``max_chars``: the length limit (burden-reduction rules favour short reports);
-    - ``min_chars``: below this a report is too thin to judge;
-    - ``min_first_person_per_1000``: first-person words (我、本人、我们) per 1,000 characters;
-    - ``min_problem_share``: share of the text about problems and causes (a praise-only report
-      falls below it);
+    - ``min_chars``: a floor, off (0) by default — a short honest report is a good report;
+    - ``min_first_person_per_1000``: the author speaking (我、我们、班子…) per 1,000 characters;
+    - ``min_specific_share``: the share of named problems that must be specific (a unit, a
+      person, a figure or a case);
+    - ``max_trace_share``: above this share of figures counting 留痕 activities, results are
+      asked for;
     - ``min_concrete_per_1000``: figures, cases and named units per 1,000 characters;
-    - ``min_topic_chars``: an answer to a must-answer topic shorter than this is not an answer.
+    - ``min_topic_chars``: an answer to a must-answer topic shorter than this is not an answer;
+    - ``block_empty_problems``: 1 (on) refuses to submit a report whose 存在问题 is empty.
+
+    ``min_problem_share`` is still accepted (rounds stored it) but no check reads it now.
     """
     return {
         "max_chars": 4000,
-        "min_chars": 800,
-        "min_first_person_per_1000": 2.0,
-        "min_problem_share": 0.15,
+        "min_chars": 0,
+        "min_first_person_per_1000": 1.0,
+        "min_specific_share": 0.5,
+        "max_trace_share": 0.6,
         "min_concrete_per_1000": 4.0,
         "min_topic_chars": 60,
+        "block_empty_problems": 1,
     }
 
 
@@ -133,8 +140,11 @@ def default_report_checks() -> dict:
 REPORT_CHECK_KEYS: dict[str, tuple[str, type, float, float]] = {
     "max_chars": ("正文字数上限", int, 200, 50000),
     "min_chars": ("正文字数下限", int, 0, 50000),
-    "min_first_person_per_1000": ("第一人称每千字最少次数", float, 0, 100),
-    "min_problem_share": ("讲问题的篇幅最低占比（0–1）", float, 0, 1),
+    "min_first_person_per_1000": ("以“我”或班子口吻讲述每千字最少次数", float, 0, 100),
+    "min_problem_share": ("讲问题的篇幅最低占比（0–1，已停用）", float, 0, 1),
+    "min_specific_share": ("具体问题的最低占比（0–1）", float, 0, 1),
+    "max_trace_share": ("留痕次数在成绩数字中的最高占比（0–1）", float, 0, 1),
+    "block_empty_problems": ("“存在问题”为空时禁止提交（1 是，0 否）", int, 0, 1),
     "min_concrete_per_1000": ("数字、案例等每千字最少处数", float, 0, 100),
     "min_topic_chars": ("每道必答题最少字数", int, 0, 5000),
     "critique_min_problem_share": ("点评中指出问题的最低占比（0–1）", float, 0, 1),

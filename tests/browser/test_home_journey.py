@@ -28,6 +28,11 @@ def test_organiser_home_opens_the_report_to_review(page, world):
     rnd = cs.create_round(actor=world.alice, host=world.province, year=2026)
     cs.add_reporters_by_codes(actor=world.alice, round=rnd, codes="440100")
     report = report_services.ensure_report(actor=world.bob, reporter=rnd.reporters.get())
+    report_services.save_draft(
+        actor=world.bob,
+        report=report,
+        sections={"problems": "我对2个村的党员发展抓得不紧，全年没有发展党员。"},
+    )
     report_services.submit(actor=world.bob, report=report)
 
     page.set_default_timeout(30_000)  # the first page of a cold server can be slow

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from shuzhi.assessment.indicators import services as svc
@@ -90,3 +91,37 @@ def test_organiser_derives_refuses_trace_item_and_scores(page, world):
 
     page.get_by_role("link", name="评分表").click()
     expect(page.get_by_role("row", name=re.compile(world.county_a1.name))).to_contain_text("32.50")
+
+
+def test_organiser_keeps_a_refused_item_with_a_reason_and_the_report_prints_it(page, world):
+    """A false positive never blocks work: the organiser writes why the item measures a
+    result, the item is kept, and the printed governance report shows the reason."""
+    draft = svc.create_set(
+        actor=world.alice,
+        host=world.province,
+        year=2026,
+        assessed_type=unit_type("county"),
+        title="广东省委2026年度县级党委党建工作考核指标",
+    )
+    reason = "本项考核报送信息所反映问题被采纳并推动解决的比例，评分标准随后修订。"
+    page.goto(page.base_url + "/accounts/login/", timeout=60_000)
+    login(page, "alice", "pw-alice")
+    page.goto(page.base_url + reverse("assessment_set_detail", args=[draft.pk]))
+    page.get_by_label("编号").fill("C1")
+    page.get_by_label("分值").fill("5")
+    page.get_by_label("指标名称").fill("党建工作信息报送质量")
+    page.get_by_label("评分标准").fill("全年报送信息不少于12篇，每少1篇扣0.5分")
+    preview = page.locator("#trace-preview")
+    expect(preview).to_contain_text("不予采用")
+    expect(preview).to_contain_text("例如")
+    page.get_by_role("button", name="添加指标").click()
+    expect(page.locator("#editor .invalid-feedback").first).to_contain_text("不予采用")
+    page.get_by_label("采用理由").fill(reason)
+    page.get_by_role("button", name="添加指标").click()
+    expect(page.locator("#editor table")).to_contain_text("党建工作信息报送质量")
+    expect(page.locator("#governance")).to_contain_text("组织者说明理由后采用")
+    assert IndicatorItem.objects.get(set=draft, code="C1").override_reason == reason
+    page.get_by_role("link", name="打印减负检查报告").click()
+    section = page.locator('[data-check="trace"]')
+    expect(section).to_contain_text("组织者说明理由后采用")
+    expect(section).to_contain_text("评分标准随后修订")

@@ -65,8 +65,8 @@ def test_write_submit_return_resubmit_accept(page, browser, live_server):
     page.get_by_label("3. 下步打算").fill(praise["next_steps"])
     page.get_by_label("3. 下步打算").blur()
     expect(page.locator("#checklist")).to_contain_text("草稿已自动保存")
-    expect(_check(page, "problem_share")).to_have_attribute("data-level", "warn")
-    expect(_check(page, "problem_share")).to_contain_text("评功摆好")
+    expect(_check(page, "problems_present")).to_have_attribute("data-level", "warn")
+    expect(_check(page, "problems_present")).to_contain_text("没有一句在讲问题")
     expect(_check(page, "carried")).to_contain_text("须完成")
 
     # Submitting with last year's items unanswered is refused, naming them.
@@ -83,7 +83,8 @@ def test_write_submit_return_resubmit_accept(page, browser, live_server):
     page.get_by_label("第 2 号问题的整改情况").fill("报表压减42%，清理政务应用程序11个。")
     page.get_by_label("第 2 号问题的佐证说明").fill("市委减负办通报")
     page.get_by_label("第 2 号问题的佐证说明").blur()
-    expect(_check(page, "problem_share")).to_have_attribute("data-level", "ok")
+    expect(_check(page, "problems_present")).to_have_attribute("data-level", "ok")
+    expect(_check(page, "specific_problems")).to_have_attribute("data-level", "ok")
     expect(_check(page, "carried")).to_have_attribute("data-level", "ok")
     expect(_check(page, "concreteness")).to_have_attribute("data-level", "ok")
     page.get_by_role("button", name="提交", exact=True).click()
@@ -98,7 +99,7 @@ def test_write_submit_return_resubmit_accept(page, browser, live_server):
     row = alice.get_by_role("row", name="广州市委")
     expect(row).to_contain_text("已提交")
     row.get_by_role("link", name="查看").click()
-    expect(alice.locator("#checklist")).to_contain_text("问题与原因")
+    expect(alice.locator("#checklist")).to_contain_text("问题具体")
     alice.get_by_role("button", name="退回修改").click()
     expect(alice.get_by_role("alert")).to_contain_text("退回时必须写明修改意见")
     alice.get_by_label("审核意见").fill("下步打算请写明完成时限。")
@@ -130,3 +131,28 @@ def test_write_submit_return_resubmit_accept(page, browser, live_server):
     reviewer.close()
     report = Report.objects.get()
     assert (report.status, report.version) == (ReportStatus.ACCEPTED, 2)
+
+
+def test_a_praise_only_report_with_an_empty_problems_section_cannot_be_submitted(page):
+    """Issue 11's report: praise only, 存在问题 left empty, last year's items answered
+    "已整改到位 / 见相关材料" — refused, and the page says why."""
+    _set_up()
+    praise = load_sample("praise_report.txt")
+    page.set_default_timeout(30_000)  # a shared machine may be slow; the steps are not
+    # The first request of a fresh live server loads every URL module: room to spare.
+    page.goto(page.base_url + "/accounts/login/", timeout=60_000)
+    login(page, "bob", "pw-bob")
+    page.goto(page.base_url + "/reports/")
+    page.get_by_role("button", name="开始撰写").click()
+    page.get_by_label("1. 履职情况").fill(praise["performance"])
+    page.get_by_label("3. 下步打算").fill(praise["next_steps"])
+    for number in (1, 2):
+        page.get_by_label(f"第 {number} 号问题的整改情况").fill("已整改到位")
+        page.get_by_label(f"第 {number} 号问题的佐证说明").fill("见相关材料")
+    page.get_by_label("第 2 号问题的佐证说明").blur()
+    expect(_check(page, "problems_present")).to_have_attribute("data-level", "warn", timeout=20_000)
+    expect(_check(page, "problems_present")).to_contain_text("须完成")
+    page.get_by_role("button", name="提交", exact=True).click()
+    expect(page.get_by_text("“存在问题”部分是空的，不能提交")).to_be_visible(timeout=20_000)
+    expect(page.get_by_text("不算数", exact=False).first).to_be_visible(timeout=20_000)
+    assert Report.objects.get().status == ReportStatus.DRAFT

@@ -32,6 +32,9 @@ router = Router(tags=["考核"])
 GRID_PAGE_SIZE = 50
 
 
+CLASSIFY_MAX_ITEMS = 500
+
+
 class IndicatorUnitRef(Schema):
     id: int
     code: str
@@ -50,6 +53,7 @@ class ItemOut(Schema):
     source_params: dict
     derived_from_id: int | None
     sort_order: int
+    override_reason: str
 
 
 class SetOut(Schema):
@@ -115,6 +119,7 @@ class ItemIn(Schema):
     source: str = "manual"
     source_params: dict = {}
     derived_from_id: int | None = None
+    override_reason: str = ""
 
 
 class ItemPatch(Schema):
@@ -126,6 +131,7 @@ class ItemPatch(Schema):
     kind: str | None = None
     source: str | None = None
     source_params: dict | None = None
+    override_reason: str | None = None
 
 
 class IndicatorCheckIn(Schema):
@@ -133,6 +139,24 @@ class IndicatorCheckIn(Schema):
     description: str = ""
     scoring_guide: str = ""
     kind: str = "outcome"
+
+
+class ClassifyItemIn(Schema):
+    name: str
+    scoring_guide: str = ""
+
+
+class ClassifyIn(Schema):
+    items: list[ClassifyItemIn]
+
+
+class ClassifyOut(Schema):
+    name: str
+    verdict: str
+    measures: str
+    message: str
+    words: list[str]
+    rewording: str
 
 
 class PreviewOut(Schema):
@@ -296,6 +320,15 @@ def check_item(request, set_id: int, payload: IndicatorCheckIn):
         kind=payload.kind,
     )
     return [{"severity": f.severity, "message": f.message, "rule": f.rule} for f in findings]
+
+
+@router.post("/classify", response=list[ClassifyOut])
+def classify_items(request, payload: ClassifyIn):
+    """What each item measures (traces, app usage or outcomes) and whether it would be refused,
+    under the default policy; nothing is stored. The same as ``manage.py check_indicators``."""
+    if len(payload.items) > CLASSIFY_MAX_ITEMS:
+        raise ValidationError({"items": f"一次最多检查 {CLASSIFY_MAX_ITEMS} 项指标。"})
+    return [governance.explain_row(row.name, row.scoring_guide) for row in payload.items]
 
 
 @router.post("/sets/{set_id}/items", response={201: ItemOut})

@@ -98,6 +98,14 @@ class ItemForm(forms.Form):
     derived_from = forms.TypedChoiceField(
         label="派生自上级指标", required=False, coerce=int, empty_value=None, widget=_select()
     )
+    override_reason = forms.CharField(
+        label="采用理由",
+        required=False,
+        max_length=500,
+        widget=_area(),
+        help_text="仅当减负检查认为本指标考的是留痕或应用程序使用情况、而您确认它考的是工作结果时"
+        "填写（至少 10 个字）；理由记入操作日志并印在减负检查报告上。",
+    )
 
     def __init__(self, *args, parent_items: list[IndicatorItem] | None = None, **kwargs):
         super().__init__(*args, **kwargs)

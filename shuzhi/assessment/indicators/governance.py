@@ -5,7 +5,9 @@ it applies:
 
 - ``too_many``   — more items than the limit for the host's level (越往下越简化);
 - ``escalation`` — 层层加码: a derived set adds items or gives more points than its parent;
-- ``trace``      — 留痕 indicators, refused when an item is added or edited;
+- ``trace``      — items that measure traces of activity or app usage rather than outcomes
+  (``measures``), refused when an item is added or edited unless an organiser overrides the
+  refusal with a written reason;
 - ``overlap``    — 多头考核: other sets assessing the same units in the same year with
   similar items, listed so they can be merged.
 
@@ -24,6 +26,8 @@ from decimal import Decimal
 from functools import lru_cache
 
 from django.core.exceptions import ValidationError
+
+from shuzhi.assessment.indicators import measures
 
 # --- The rules cited ---------------------------------------------------------------------------
 
@@ -207,6 +211,7 @@ class ItemView:
     kind: str = "outcome"
     max_points: Decimal = Decimal("0")
     derived_from_id: int | None = None
+    override_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -328,41 +333,79 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", "", text or "")
 
 
+def classify(item: ItemView, policy: dict) -> measures.Measure:
+    """What the item measures, read from its name and its scoring standard (the description
+    counts as part of the standard), with the policy's own 留痕 words added."""
+    standard = "，".join(t for t in (item.description, item.scoring_guide) if t)
+    return measures.classify(item.name, standard, vocabulary=policy["trace"].get("vocabulary", {}))
+
+
 def trace_hits(item: ItemView, policy: dict) -> dict[str, list[str]]:
-    """The 留痕 words found in the item's name, description and scoring guide, by category."""
-    text = _normalise(" ".join([item.name, item.description, item.scoring_guide]))
-    hits: dict[str, list[str]] = {}
-    for code, entry in policy["trace"].get("vocabulary", {}).items():
-        words = [w for w in entry.get("words", []) if w and w in text]
-        if words:
-            hits[code] = words
-    return hits
+    """The words that make the item a 留痕 or app-usage indicator, by category (empty when it
+    measures outcomes)."""
+    measure = classify(item, policy)
+    return measure.categories if measure.refused else {}
+
+
+def _labels(categories: dict[str, list[str]], vocabulary: dict) -> str:
+    labels = []
+    for code in categories:
+        label = vocabulary.get(code, {}).get("label") or EXTRA_LABELS.get(code, code)
+        if label not in labels:
+            labels.append(label)
+    return "、".join(labels)
+
+
+# Labels of the categories the measures vocabulary has beyond the policy's.
+EXTRA_LABELS = {"counts": "活动次数"}
 
 
 def check_trace_item(item: ItemView, *, policy: dict) -> list[Finding]:
-    """Refuse an item judged by traces left rather than work done.
+    """Refuse an item that measures traces of activity or app usage rather than outcomes.
 
-    Any vocabulary hit refuses the item whatever kind it declares (calling a count of meetings
-    an outcome does not make it one); a process item with no hit is flagged as a warning so the
-    organiser states what result it measures.
+    The class comes from what the name and scoring standard score (``measures``), whatever kind
+    the item declares (calling a count of meetings an outcome does not make it one). A refused
+    item carries an outcome rewording as an example; an organiser's written reason
+    (``override_reason``) turns the refusal into a warning that the printed report shows. A
+    process item that measures nothing recognised is flagged so the organiser states what
+    result it measures.
     """
     trace = policy["trace"]
     if not trace.get("enabled", True):
         return []
-    hits = trace_hits(item, policy)
+    measure = classify(item, policy)
     vocabulary = trace.get("vocabulary", {})
-    if hits:
-        labels = "、".join(vocabulary[code].get("label", code) for code in hits)
-        words = "、".join(w for ws in hits.values() for w in ws)
+    if measure.refused:
+        labels = _labels(measure.categories, vocabulary)
+        words = "”“".join(measure.words)
         kind = "过程性" if item.kind == "process" else "结果性"
+        what = "应用程序使用情况" if measure.cls == measures.APP else f"{labels}等留痕"
+        details = {
+            "hits": measure.categories,
+            "class": measure.cls,
+            "words": measure.words,
+            "rewording": measure.rewording,
+        }
+        if item.override_reason:
+            details["override_reason"] = item.override_reason
+            return [
+                Finding(
+                    "trace",
+                    "warning",
+                    f"指标“{item.name}”（声明为{kind}指标）衡量的是{what}（起决定作用的词："
+                    f"“{words}”），组织者说明理由后采用：{item.override_reason.rstrip('。')}。",
+                    item_id=item.id,
+                    details=details,
+                )
+            ]
         return [
             Finding(
                 "trace",
                 "error",
-                f"指标“{item.name}”（声明为{kind}指标）以{labels}评判工作（命中：{words}），"
-                "不予采用。",
+                f"指标“{item.name}”（声明为{kind}指标）衡量的是{what}（起决定作用的词："
+                f"“{words}”），不予采用，可改为考结果，例如“{measure.rewording}”。",
                 item_id=item.id,
-                details={"hits": hits},
+                details=details,
             )
         ]
     if item.kind == "process" and trace.get("warn_process_kind", True):
@@ -372,10 +415,25 @@ def check_trace_item(item: ItemView, *, policy: dict) -> list[Finding]:
                 "warning",
                 f"指标“{item.name}”是过程性指标，请在评分标准中写明以什么工作实绩评判。",
                 item_id=item.id,
-                details={"hits": {}},
+                details={"hits": {}, "class": measure.cls, "words": measure.words},
             )
         ]
     return []
+
+
+def explain(item: ItemView, policy: dict) -> tuple[str, str, measures.Measure]:
+    """(verdict, one-sentence message, measure) for scripts and the API: ``refuse`` or ``ok``."""
+    measure = classify(item, policy)
+    words = "”“".join(measure.words)
+    if measure.refused:
+        finding = check_trace_item(item, policy=policy)[0]
+        verdict = "ok" if finding.severity == "warning" else "refuse"
+        return verdict, finding.message, measure
+    if measure.cls == measures.OUTCOME:
+        message = f"指标“{item.name}”衡量的是工作结果（起决定作用的词：“{words}”），可以采用。"
+    else:
+        message = f"指标“{item.name}”没有以留痕或应用程序使用情况评判工作的用语，可以采用。"
+    return "ok", message, measure
 
 
 def check_trace(items: Iterable[ItemView], *, policy: dict) -> list[Finding]:
@@ -383,6 +441,24 @@ def check_trace(items: Iterable[ItemView], *, policy: dict) -> list[Finding]:
     for item in items:
         findings.extend(check_trace_item(item, policy=policy))
     return findings
+
+
+def explain_row(name: str, standard: str = "", policy: dict | None = None) -> dict:
+    """One indicator of a list (name and scoring standard) judged as a plain dict: ``verdict``
+    (``ok`` or ``refuse``), ``measures`` (trace, app, outcome or unclear), the one-sentence
+    ``message``, the deciding ``words`` and the ``rewording`` offered when refused."""
+    view = ItemView(id=None, code="", name=name.strip(), scoring_guide=standard.strip())
+    verdict, message, measure = explain(view, policy or default_policy())
+    # A row of a list declares no kind: say nothing about one.
+    message = message.replace("（声明为结果性指标）", "")
+    return {
+        "name": view.name,
+        "verdict": verdict,
+        "measures": measure.cls,
+        "message": message,
+        "words": measure.words,
+        "rewording": measure.rewording,
+    }
 
 
 # --- overlap (多头考核) ------------------------------------------------------------------------

@@ -137,6 +137,9 @@ class IndicatorItem(models.Model):
         related_name="derived_items",
     )
     sort_order = models.IntegerField(_("排序"), default=0)
+    # An organiser's written reason for keeping an item the 留痕 check refuses; the printed
+    # governance report shows it (a false positive never blocks work).
+    override_reason = models.TextField(_("采用理由"), blank=True, max_length=500)
 
     class Meta:
         verbose_name = _("考核指标")

@@ -60,7 +60,9 @@ ITEM_FIELDS = (
     "source",
     "source_params",
     "sort_order",
+    "override_reason",
 )
+OVERRIDE_MIN_CHARS = 10
 
 
 # --- Policy -----------------------------------------------------------------------------------
@@ -113,6 +115,7 @@ def item_view(item: IndicatorItem) -> governance.ItemView:
         kind=item.kind,
         max_points=item.max_points,
         derived_from_id=item.derived_from_id,
+        override_reason=item.override_reason,
     )
 
 
@@ -517,6 +520,16 @@ def _clean_item(item: IndicatorItem, indicator_set: IndicatorSet, policy: dict) 
         ).exists()
     ):
         raise ValidationError({"derived_from": "只能从本指标体系的上级指标体系中的指标派生。"})
+    item.override_reason = (item.override_reason or "").strip()
+    if len(item.override_reason) > 500:
+        raise ValidationError({"override_reason": "采用理由不能超过 500 个字。"})
+    if item.override_reason and len(item.override_reason) < OVERRIDE_MIN_CHARS:
+        raise ValidationError(
+            {
+                "override_reason": f"采用理由至少写 {OVERRIDE_MIN_CHARS} 个字，"
+                "说明这项指标考的是什么结果、为什么不属于留痕。"
+            }
+        )
     refused = [
         f
         for f in governance.check_trace_item(item_view(item), policy=policy)
@@ -562,8 +575,10 @@ def add_item(
     source_params: dict | None = None,
     derived_from: IndicatorItem | None = None,
     sort_order: int | None = None,
+    override_reason: str = "",
 ) -> IndicatorItem:
-    """Add an item to a draft set. A 留痕 item is refused and nothing is saved."""
+    """Add an item to a draft set. A 留痕 item is refused and nothing is saved, unless the
+    organiser gives a written reason to keep it (``override_reason``, audited)."""
     _require_change(actor, indicator_set)
     indicator_set = (
         IndicatorSet.objects.select_for_update().select_related("host").get(pk=indicator_set.pk)
@@ -583,6 +598,7 @@ def add_item(
         source_params=source_params or {},
         derived_from=derived_from,
         sort_order=sort_order,
+        override_reason=override_reason or "",
     )
     _clean_item(item, indicator_set, effective_policy(indicator_set.host))
     item.save()

@@ -222,6 +222,7 @@ def item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
         "source": item.source,
         "per_item": item.source_params.get("per_item"),
         "derived_from": item.derived_from_id,
+        "override_reason": item.override_reason,
     }
     form = forms.ItemForm(request.POST or None, initial=initial, parent_items=parents)
     if request.method == "POST" and form.is_valid():

@@ -49,12 +49,22 @@ def work(world):
     mine = report_services.ensure_report(
         actor=world.bob, reporter=rnd.reporters.get(unit=world.city_a)
     )
+    report_services.save_draft(
+        actor=world.bob,
+        report=mine,
+        sections={"problems": "我对2个村的党员发展抓得不紧，全年没有发展党员。"},
+    )
     report_services.submit(actor=world.bob, report=mine)
     report_services.transition(
         actor=world.alice, report=mine, to_status="returned", comment="请补充党员发展数据"
     )
     other = report_services.ensure_report(
         actor=world.root, reporter=rnd.reporters.get(unit=world.city_b)
+    )
+    report_services.save_draft(
+        actor=world.root,
+        report=other,
+        sections={"problems": "我对2个村的党员发展抓得不紧，全年没有发展党员。"},
     )
     report_services.submit(actor=world.root, report=other)
     own_problem = _problem(world, world.city_a, "市委理论学习中心组学习不深入")

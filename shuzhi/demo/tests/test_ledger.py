@@ -94,7 +94,7 @@ def test_demo_holds_a_living_ledger(demo):
         return {c.code: c.level for c in checks}
 
     returned = levels(ReportStatus.RETURNED)
-    assert returned["problem_share"] != "ok" and returned["concreteness"] != "ok"
+    assert returned["specific_problems"] != "ok" and returned["causes"] != "ok"
     accepted = Report.objects.filter(reporter__round__year=2025).first()
     assert accepted is not None
     good = quality.run_checks(report_services.snapshot(accepted), accepted.reporter.round)

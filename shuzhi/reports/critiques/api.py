@@ -44,6 +44,7 @@ class CritiqueCheckOut(Schema):
     code: str
     label: str
     ok: bool
+    verdict: str
     message: str
 
 
@@ -93,7 +94,7 @@ class CritiqueOut(Schema):
 
     @staticmethod
     def resolve_checks(obj):
-        return [check.__dict__ for check in _checks(obj)]
+        return [check.as_dict() for check in _checks(obj)]
 
     @staticmethod
     def resolve_flagged(obj):
@@ -139,10 +140,12 @@ class CritiqueCheckIn(Schema):
     text: str
     problems: list[CritiqueProblemIn] = []
     round_id: int | None = None
+    # The unit the critique speaks to: its own name does not make a problem concrete.
+    unit: str = ""
 
 
 def _critiques():
-    return Critique.objects.select_related("reporter__round").prefetch_related(
+    return Critique.objects.select_related("reporter__round", "reporter__unit").prefetch_related(
         Prefetch("problems", queryset=Problem.objects.select_related("source").order_by("serial"))
     )
 
@@ -174,7 +177,7 @@ def list_critiques(request, round_id: int | None = None, reporter_id: int | None
     if reporter_id is not None:
         critiques = critiques.filter(reporter_id=reporter_id)
     return (
-        critiques.select_related("reporter__round")
+        critiques.select_related("reporter__round", "reporter__unit")
         .prefetch_related(
             Prefetch(
                 "problems", queryset=Problem.objects.select_related("source").order_by("serial")
@@ -204,7 +207,10 @@ def check(request, payload: CritiqueCheckIn):
         thresholds = round.report_checks or {}
     problems = [p.dict() for p in payload.problems]
     return [
-        c.__dict__ for c in critique_services.check_critique(payload.text, problems, thresholds)
+        c.as_dict()
+        for c in critique_services.check_critique(
+            payload.text, problems, thresholds, unit=payload.unit
+        )
     ]
 
 

@@ -22,11 +22,8 @@ problem, the practice's known weakness (praise without substance).
 from __future__ import annotations
 
 import datetime
-import re
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -44,8 +41,10 @@ from shuzhi.rectification.models import (
     Problem,
     Severity,
 )
+from shuzhi.reports.critiques import judgement
 from shuzhi.reports.critiques.models import Critique, CritiqueRole
 from shuzhi.reports.critiques.policies import can_critique, critiques_in_own_name
+from shuzhi.reports.reports import quality
 from shuzhi.reports.reports.policies import users_who_can_write
 
 TEXT_MAX_LENGTH = 5000
@@ -56,56 +55,13 @@ MAX_PROBLEMS = 50
 # Thresholds of the critique check; a round may override them in ``report_checks`` under the
 # same keys (policy is data).
 CRITIQUE_CHECK_DEFAULTS: dict[str, Any] = {
-    # Below this share of problem words among praise + problem words the text reads as praise.
+    # No longer read (the check asks for a concrete problem, not a share of problem words);
+    # kept so rounds that stored it stay valid.
     "critique_min_problem_share": 0.3,
     # Below this many characters (spaces not counted) the text is too short to judge: an
     # empty or one-phrase critique cannot pass for "not only praise".
     "critique_min_chars": 15,
 }
-
-# Words that praise and words that point at a problem. Kept short and common: the check
-# explains its count, so a reader can see why a text was flagged.
-PRAISE_WORDS = frozenset(
-    """
-    成效 成效显著 显著 扎实 有力 有效 突出 亮点 成绩 肯定 充分肯定 值得肯定 表扬
-    优秀 圆满 出色 卓有成效 富有成效 很好 较好 不错 良好 高度重视 积极 有序 稳步
-    全面 深入 明显 提升 进步 创新 典范 示范 先进 满意 认可 可圈可点 有声有色
-    扎实有效 走在前列 实事求是 翔实 详实 数据翔实 务实 求真务实 清晰 条理清晰
-    重点突出 特色鲜明 鲜明 成果 丰硕 见效 实效 好评 称赞 赞扬 亮眼 担当 敢于担当
-    认真 认真负责 精准 规范 到位 落实到位 措施有力 稳步推进 有序推进 坚强有力
-    """.split()  # noqa: SIM905 - a word list reads best as text
-)
-PROBLEM_WORDS = frozenset(
-    """
-    问题 不足 短板 差距 薄弱 弱项 不够 不到位 欠缺 滞后 不力 不严 不实 不强
-    不高 不足够 流于形式 形式主义 官僚主义 弱化 虚化 淡化 边缘化 缺失 缺位 偏少
-    偏低 偏弱 落后 未 尚未 没有 未能 缺乏 失之于宽 失之于软 整改 隐患 漏洞
-    软弱涣散 敷衍 应付 拖延 空转 脱节 不规范 不认真 不精准 不扎实 不够扎实 不深入
-    不全面 不及时 不具体 不充分 不明显 不突出 不平衡 不系统 不聚焦 走过场 表面化
-    简单化 打折扣 偏软 偏松 宽松软 有待 有待加强 有待提高 亟待 仍需 还需 空泛 笼统
-    """.split()  # noqa: SIM905 - a word list reads best as text
-)
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-@cache
-def _tokenizer():
-    """jieba's shared tokenizer with our vocabulary added, once per process.
-
-    The shared one, not a private ``jieba.Tokenizer``: loading the dictionary costs a second
-    or more, and the report checks load the same one — a process pays for it once. Adding
-    words only makes them recognised as words, which suits both checks."""
-    with warnings.catch_warnings():
-        # jieba 0.42 compiles regexes with invalid escapes; its warnings are not ours.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import jieba
-
-    jieba.setLogLevel(60)
-    jieba.initialize()
-    for word in PRAISE_WORDS | PROBLEM_WORDS:
-        if len(word) > 1:
-            jieba.add_word(word, freq=20000)
-    return jieba
 
 
 @dataclass(frozen=True)
@@ -117,25 +73,23 @@ class CritiqueCheck:
     ok: bool
     message: str
 
+    @property
+    def verdict(self) -> str:
+        """``ok`` or ``warn``, as scripts read it."""
+        return "ok" if self.ok else "warn"
 
-def word_counts(text: str) -> tuple[int, int]:
-    """(praise words, problem words) in ``text``, counted over jieba's segmentation."""
-    praise = problem = 0
-    for word in _tokenizer().lcut(text or ""):
-        if word in PRAISE_WORDS:
-            praise += 1
-        elif word in PROBLEM_WORDS:
-            problem += 1
-    return praise, problem
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "verdict": self.verdict}
 
 
 def check_critique(
-    text: str, problems: Iterable[Any], thresholds: dict[str, Any] | None = None
+    text: str, problems: Iterable[Any], thresholds: dict[str, Any] | None = None, unit: str = ""
 ) -> list[CritiqueCheck]:
     """Flag a critique that names no concrete problem. Never blocks saving.
 
     ``problems`` are the named problems (dicts with ``description`` or Problem rows); blank
-    rows do not count.
+    rows do not count. ``unit`` is the name of the unit the critique speaks to (its name does
+    not make a problem concrete).
     """
     limits = {**CRITIQUE_CHECK_DEFAULTS, **(thresholds or {})}
     named = [
@@ -155,47 +109,49 @@ def check_critique(
             ),
         )
     ]
-    checks.append(_substance(text or "", limits))
+    descriptions = [
+        str(p.get("description", "") if isinstance(p, dict) else p.description) for p in named
+    ]
+    checks.append(text_check(text or "", descriptions, limits, unit=unit))
     return checks
 
 
-def _substance(text: str, limits: dict[str, Any]) -> CritiqueCheck:
-    """The "not only praise" check: too short a text is flagged (there is nothing to judge),
-    a text mostly of praise words is flagged, and the message says which words it counted."""
-    length = len("".join(text.split()))
+def text_check(
+    text: str,
+    problems: Iterable[str] = (),
+    thresholds: dict[str, Any] | None = None,
+    unit: str = "",
+) -> CritiqueCheck:
+    """The text's own check: too short to judge, or naming no concrete problem of the unit
+    (praise and exhortation only, or problems that would fit any unit) is flagged."""
+    limits = {**CRITIQUE_CHECK_DEFAULTS, **(thresholds or {})}
+    length = len("".join((text or "").split()))
     min_chars = int(limits["critique_min_chars"])
-    if length < min_chars:
+    label = "点出具体问题"
+    if length < min_chars and not any(str(p).strip() for p in problems):
         message = (
-            "点评还没有内容：请写明成绩，更要点出问题和差距。"
+            "点评还没有内容：请写明成绩，更要点出这个单位的具体问题。"
             if not length
             else f"点评只有 {length} 个字，过于简短（至少 {min_chars} 个字）："
-            "请写明成绩，更要点出问题和差距。"
+            "请点出这个单位的具体问题。"
         )
-        return CritiqueCheck(code="substance", label="不只讲成绩", ok=False, message=message)
-    praise, problem = word_counts(text)
-    total = praise + problem
-    share = problem / total if total else 0.0
-    counts = f"肯定性词语 {praise} 个，指出问题的词语 {problem} 个"
-    if (
-        bool(_CJK.search(text))
-        and praise > 0
-        and share < float(limits["critique_min_problem_share"])
-    ):
-        return CritiqueCheck(
-            code="substance",
-            label="不只讲成绩",
-            ok=False,
-            message=f"点评以肯定为主（{counts}），缺少对问题和差距的具体点评。",
+        return CritiqueCheck(code="concrete_problem", label=label, ok=False, message=message)
+    concrete = judgement.concrete_problems(text, problems, unit=unit)
+    if concrete:
+        first = quality.snippet(concrete[0], 24)
+        message = f"点评点出了 {len(concrete)} 处这个单位的具体问题（如“{first}”）。"
+        return CritiqueCheck(code="concrete_problem", label=label, ok=True, message=message)
+    stock = judgement.generic_problems(text, problems)
+    if stock:
+        message = (
+            f"点评指出的问题如“{'”“'.join(stock[:3])}”放到哪个单位都成立，"
+            "没有点出这个单位的具体人、事、数字或事例。"
         )
-    if praise and problem:
-        message = f"点评既讲成绩也指问题（{counts}）。"
-    elif problem:
-        message = f"点评着重指出问题（{counts}）。"
     else:
-        # Nothing to call praise-only, but nothing recognised either: say so plainly rather
-        # than claim the text weighs both.
-        message = f"未识别出肯定性或指出问题的词语（{counts}），请确认点评具体点出了问题。"
-    return CritiqueCheck(code="substance", label="不只讲成绩", ok=True, message=message)
+        message = (
+            "点评只有肯定和希望，没有点出这个单位的任何具体问题（哪里、哪些人、多少、什么事）。"
+        )
+    return CritiqueCheck(code="concrete_problem", label=label, ok=False, message=message)
 
 
 def is_flagged(checks: Iterable[CritiqueCheck]) -> bool:
@@ -246,6 +202,7 @@ def critique_checks(critique: Critique) -> list[CritiqueCheck]:
         critique.text,
         [*critique.problems.all(), *draft_problems(critique)],
         critique.reporter.round.report_checks or {},
+        unit=critique.reporter.unit.name,
     )
 
 

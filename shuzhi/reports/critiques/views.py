@@ -224,7 +224,10 @@ def critique_detail(request: HttpRequest, pk: int) -> HttpResponse:
         problem.url = problem_url(problem.pk)  # type: ignore[attr-defined]
     drafted = critique_services.draft_problems(critique)
     checks = critique_services.check_critique(
-        critique.text, [*problems, *drafted], critique.reporter.round.report_checks or {}
+        critique.text,
+        [*problems, *drafted],
+        critique.reporter.round.report_checks or {},
+        unit=critique.reporter.unit.name,
     )
     return render(
         request,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
@@ -19,7 +19,7 @@ from ninja.pagination import paginate
 from shuzhi.cycles.models import RoundReporter
 from shuzhi.exports.responses import DOCX, attachment
 from shuzhi.kernel.loader import load
-from shuzhi.reports.reports import quality, services, versions, word
+from shuzhi.reports.reports import plaintext, quality, services, versions, word
 from shuzhi.reports.reports.models import Report
 from shuzhi.reports.reports.policies import (
     can_review_report,
@@ -137,6 +137,7 @@ class ReportCheckOut(Schema):
     code: str
     title: str
     level: str
+    verdict: str
     ok: bool
     message: str
     value: float | None
@@ -270,6 +271,24 @@ def checks(request, report_id: int):
     return [
         c.as_dict() for c in quality.run_checks(services.snapshot(report), report.reporter.round)
     ]
+
+
+class TextCheckIn(Schema):
+    text: str
+    previous: str = ""
+
+
+@router.post("/check-text", response=list[ReportCheckOut])
+def check_text(request, payload: TextCheckIn):
+    """The quality checks of a report written elsewhere (plain text with the usual headings
+    一、二、三…; ``previous`` is last year's report), with the default thresholds; nothing is
+    stored. The same as ``manage.py check_report``."""
+    if len(payload.text) + len(payload.previous) > plaintext.MAX_CHARS:
+        raise ValidationError({"text": f"报告超过 {plaintext.MAX_CHARS} 个字符，无法检查。"})
+    content = plaintext.parse(payload.text)
+    if payload.previous.strip():
+        content["previous_problems"] = plaintext.previous_problems(payload.previous)
+    return [c.as_dict() for c in quality.run_with_limits(content)]
 
 
 @router.get("/{int:report_id}/word")

@@ -22,7 +22,9 @@ def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
     """Put a service's field errors on the form fields of the same name (else on the form)."""
     if hasattr(exc, "error_dict"):
         for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
+            # A section's error ("problems") belongs to its text box ("section_problems").
+            field = name if name in form.fields else f"section_{name}"
+            form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
 

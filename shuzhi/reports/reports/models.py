@@ -236,7 +236,11 @@ class CarriedAnswer(models.Model):
 
     @property
     def is_answered(self) -> bool:
-        return bool(self.answer.strip()) and bool(self.evidence.strip())
+        """Answered with a status and evidence or a concrete description (the rule submit
+        enforces; "已整改到位" alone does not count)."""
+        from shuzhi.reports.reports.quality import carried_shortfall
+
+        return not carried_shortfall(self.answer, self.evidence, self.status_at_answer)
 
 
 class AttachmentKind(models.TextChoices):

@@ -1,175 +1,61 @@
-"""Quality checks of a 述职报告, shown to the writer while writing and to the reviewer.
+"""Quality checks of a 述职报告, built around what a reviewer looks for.
 
-The practice's known failure is the report that only praises (一味评功摆好) or stays vague
-(DOMAIN.md §4); burden-reduction rules favour short reports (§7). Each check here measures one
-of these, returns ``ok`` or ``warn`` with ONE Chinese sentence that explains the figure, and
-reads its threshold from the round (``Round.report_checks``, defaults in
-:func:`shuzhi.cycles.policy.default_report_checks`). Only the carried-item check blocks
-submission, and that rule is enforced in :func:`services.submit`, not here.
+A reviewer is not fooled by a sprinkled "我" or by "问题" used as praise ("解决了很多问题"). Each
+check below asks one question a reviewer asks, answers ``ok`` or ``warn`` with ONE Chinese
+sentence that explains the answer, and reads its threshold from the round
+(``Round.report_checks``, defaults in :func:`shuzhi.cycles.policy.default_report_checks`):
 
-Words are counted on jieba's segmentation, so "我们" and "自我" are not mistaken for each other.
-jieba's dictionary takes about a second to load; it is loaded lazily, once per process, and the
-product's vocabulary is added to it at the same time.
+- ``problems_present`` — is there a 存在问题 section at all? (blocks submission by policy);
+- ``specific_problems`` — does each problem name a subject, a unit, a figure or a case, rather
+  than 套话 that fits every unit ("学习不够深入、工作不够扎实")?
+- ``causes`` — are the causes subjective (the author's own thinking, will and style), not only
+  objective excuses (疫情, 上级政策, 群众素质)?
+- ``praise_in_problems`` — does the problems section praise instead ("取得显著成效")?
+- ``concreteness`` — figures with measure words, named places and organisations (from parts of
+  speech); "全镇""一批""多次" are not concrete;
+- ``trace_results`` — are the figures only counts of 留痕 activities (开会、发文、拍照)?
+- ``ownership`` — does the author own the report (我, or the 班子 speaking of its own duties)?
+- ``repeated`` — are last year's problems repeated verbatim as this year's?
+- ``topics`` — are the must-answer topics answered?
+- ``carried`` — is every item carried from last year answered with a status and evidence or a
+  concrete description ("已整改到位" alone does not count)? Blocks submission;
+- ``length`` — an upper bound only by default (burden rules favour brevity).
+
+The blocking rules are enforced in :func:`services.submit`; this module only reports them. The
+vocabulary is data (``lexicon.toml``); the text handling is in :mod:`textual`.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 import threading
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from shuzhi.cycles.policy import default_report_checks
+from shuzhi.reports.reports import textual
+from shuzhi.reports.reports.textual import char_count, found, items
 
 OK = "ok"
 WARN = "warn"
-
-FIRST_PERSON = frozenset({"我", "我们", "本人", "我们的", "我的"})
-
-# Words that speak of problems, shortcomings and their causes.
-PROBLEM_WORDS = frozenset(
-    {
-        "问题",
-        "不足",
-        "差距",
-        "短板",
-        "弱项",
-        "薄弱",
-        "不够",
-        "不到位",
-        "不力",
-        "不严",
-        "不实",
-        "不细",
-        "不深",
-        "不强",
-        "不高",
-        "滞后",
-        "欠缺",
-        "缺乏",
-        "偏差",
-        "原因",
-        "根源",
-        "反思",
-        "失职",
-        "软弱涣散",
-        "形式主义",
-        "官僚主义",
-        "有待",
-        "亟待",
-        "未能",
-        "没有",
-        "落后",
-        "失之于宽",
-        "失之于软",
-        "担当不够",
-        "重视不够",
-    }
-)
-
-# Words of self-praise: results, effects and the adjectives that usually carry them.
-ACHIEVEMENT_WORDS = frozenset(
-    {
-        "成效",
-        "成绩",
-        "显著",
-        "明显",
-        "突出",
-        "取得",
-        "亮点",
-        "经验",
-        "成果",
-        "荣获",
-        "表彰",
-        "圆满",
-        "卓有成效",
-        "硕果累累",
-        "大幅",
-        "全面",
-        "大力",
-        "扎实",
-        "有力",
-        "有效",
-        "深入",
-        "积极",
-        "高度重视",
-        "充分",
-        "不断",
-        "进一步",
-        "显著提升",
-        "良好",
-        "优异",
-        "成功",
-    }
-)
-
-# Adjectives that stand in for figures (the vague report's vocabulary).
-VAGUE_WORDS = frozenset(
-    {
-        "显著",
-        "明显",
-        "大力",
-        "扎实",
-        "有力",
-        "有效",
-        "深入",
-        "积极",
-        "充分",
-        "不断",
-        "进一步",
-        "全面",
-        "较好",
-        "良好",
-        "圆满",
-        "卓有成效",
-        "高度重视",
-        "切实",
-    }
-)
-
-# Figures, percentages and dates; a named place or organisation (…村, …社区, …党支部); a case.
-CONCRETE_RE = re.compile(
-    r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?"
-    r"|\d+(?:\.\d+)?\s*(?:%|％|个百分点)"
-    r"|\d+(?:\.\d+)?"
-    r"|[一二两三四五六七八九十百千万]+(?:个|项|次|名|人|家|条|件|所|批|户|起)"
-    r"|[\u4e00-\u9fff]{2,5}(?:村|社区|街道|镇|乡|县|区)(?:党委|党总支|党支部|党工委)?"
-    r"|[\u4e00-\u9fff]{2,8}(?:党支部|党总支|公司|学校|医院)"
-)
-SENTENCE_RE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;\n]?")
-
-_lock = threading.Lock()
-_ready = False
+EMPTY_PROBLEMS = frozenset({"", "无", "暂无", "没有", "无。", "暂无。", "略", "略。", "/"})
+OWNER_TOKENS = frozenset({"我", "我们", "本人", "自己", "我的", "我们的", "咱们"})
 
 
-def _jieba():
-    """jieba with its dictionary loaded and our vocabulary added — once per process."""
-    global _ready
-    with warnings.catch_warnings():
-        # jieba 0.42 compiles regexes with invalid escapes; its warnings are not ours.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import jieba
-
-    if not _ready:
-        with _lock:
-            if not _ready:
-                jieba.setLogLevel(60)
-                jieba.initialize()
-                for word in PROBLEM_WORDS | ACHIEVEMENT_WORDS | VAGUE_WORDS:
-                    jieba.add_word(word, freq=20000)
-                _ready = True
-    return jieba
+def words(text: str) -> list[str]:
+    """``text`` cut into words (kept here for the callers of the earlier checks)."""
+    return textual.words(text)
 
 
 def warm_up() -> None:
     """Load the dictionary now (a worker or test can call this before timing a request)."""
-    _jieba()
+    textual.jieba_module()
 
 
 _warming: threading.Thread | None = None
+_warming_lock = threading.Lock()
 
 
 def warm_up_in_background() -> None:
@@ -180,41 +66,18 @@ def warm_up_in_background() -> None:
     imports jieba during another import can block on the import lock).
     """
     global _warming
-    if _ready or _warming is not None:
+    if textual.is_ready() or _warming is not None:
         return
-    with _lock:
+    with _warming_lock:
         if _warming is None:
             _warming = threading.Thread(target=warm_up, name="jieba-warm-up", daemon=True)
             _warming.start()
 
 
-@lru_cache(maxsize=8192)
-def _cut(sentence: str) -> tuple[str, ...]:
-    return tuple(w for w in _jieba().lcut(sentence) if w.strip() and not _is_punct(w))
-
-
-def words(text: str) -> list[str]:
-    """``text`` cut into words (punctuation and spaces dropped).
-
-    Cut sentence by sentence and cached: the checks read the same text several times, and an
-    autosaved draft differs from the last one in a sentence or two.
-    """
-    return [w for sentence in SENTENCE_RE.findall(text) for w in _cut(sentence)]
-
-
-def _is_punct(word: str) -> bool:
-    return all(not ch.isalnum() for ch in word)
-
-
-def char_count(text: str) -> int:
-    """Characters that count towards length: everything but whitespace."""
-    return sum(1 for ch in text if not ch.isspace())
-
-
 @dataclass(frozen=True)
 class Check:
-    """One check's verdict: ``level`` is ``ok`` or ``warn``; ``blocking`` when it stops a
-    submission (only the carried items)."""
+    """One check's verdict: ``level`` is ``ok`` or ``warn``; ``blocking`` when a warning stops
+    a submission (the carried items, and an empty 存在问题 section by policy)."""
 
     code: str
     title: str
@@ -232,6 +95,7 @@ class Check:
             "code": self.code,
             "title": self.title,
             "level": self.level,
+            "verdict": self.level,
             "ok": self.ok,
             "message": self.message,
             "value": self.value,
@@ -248,88 +112,270 @@ def _per_1000(count: int, chars: int) -> float:
     return round(count * 1000 / chars, 1) if chars else 0.0
 
 
+def _sections(content: dict) -> dict[str, str]:
+    return content.get("sections") or {}
+
+
+def _problems(content: dict) -> str:
+    return _sections(content).get("problems", "") or ""
+
+
 def _body_parts(content: dict) -> list[str]:
-    sections = content.get("sections") or {}
+    sections = _sections(content)
     parts = [sections.get(code, "") for code in ("performance", "problems", "next_steps")]
     parts += [t.get("answer", "") for t in content.get("topics") or []]
     return [p for p in parts if p]
 
 
-def check_first_person(content: dict, limits: dict) -> Check:
-    text = "\n".join(_body_parts(content))
-    chars = char_count(text)
-    count = sum(1 for w in words(text) if w in FIRST_PERSON)
-    rate = _per_1000(count, chars)
-    need = float(limits["min_first_person_per_1000"])
-    if rate >= need:
-        message = f"第一人称（我、我们、本人）每千字出现 {rate} 次，是以述职人自己的口吻在讲。"
-        return Check("first_person", "第一人称", OK, message, rate)
-    message = (
-        f"第一人称每千字只出现 {rate} 次（要求不少于 {need:g} 次），"
-        "请用“我”讲清自己做了什么、负什么责任。"
-    )
-    return Check("first_person", "第一人称", WARN, message, rate)
+def snippet(text: str, most: int = 20) -> str:
+    """A short quotation of ``text`` without its sentence punctuation (a message is one
+    sentence)."""
+    return re.sub(r"[。！？；!?;\s]+", "，", textual.strip_enumeration(text)).strip("，")[:most]
 
 
-def _problem_chars(content: dict) -> tuple[int, int, int, int]:
-    """(chars about problems, total chars, problem words, achievement words)."""
-    sections = content.get("sections") or {}
-    problems = sections.get("problems", "")
-    about = char_count(problems)
-    total = char_count("".join(_body_parts(content)))
-    problem_words = achievement_words = 0
-    for word in words(problems):
-        problem_words += word in PROBLEM_WORDS
-        achievement_words += word in ACHIEVEMENT_WORDS
-    others = [p for code, p in sections.items() if code != "problems" and p]
-    others += [t.get("answer", "") for t in content.get("topics") or []]
-    for part in others:
-        for sentence in SENTENCE_RE.findall(part):
-            cut = words(sentence)
-            p = sum(w in PROBLEM_WORDS for w in cut)
-            a = sum(w in ACHIEVEMENT_WORDS for w in cut)
-            problem_words += p
-            achievement_words += a
-            if p > a:
-                about += char_count(sentence)
-    return about, total, problem_words, achievement_words
+def _quote(phrases: Iterable[str], most: int = 3) -> str:
+    return "“" + "”“".join(snippet(p) for p in list(phrases)[:most]) + "”"
 
 
-def check_problem_share(content: dict, limits: dict) -> Check:
-    about, total, p_words, a_words = _problem_chars(content)
-    share = round(about / total, 2) if total else 0.0
-    need = float(limits["min_problem_share"])
-    percent = f"{share:.0%}"
-    if share >= need and p_words >= a_words / 3:
+def problems_empty(text: str) -> bool:
+    """Whether a 存在问题 section says nothing ("", "无", "暂无" …)."""
+    return textual.compact(text) in EMPTY_PROBLEMS
+
+
+def problem_items(content: dict) -> list[str]:
+    """The problems the 存在问题 section names: its items that speak of a problem at all."""
+    markers = textual.lexicon()["problem_markers"]
+    empty = textual.lexicon()["empty_self_criticism"]
+    return [
+        item
+        for item in items(_problems(content))
+        if any(m in item for m in markers) or any(p in item for p in empty)
+    ]
+
+
+def check_problems_present(content: dict, limits: dict) -> Check:
+    blocking = bool(limits.get("block_empty_problems", True))
+    text = _problems(content)
+    if problems_empty(text):
+        message = "“存在问题”部分是空的，述职必须查摆自身存在的问题，写明后才能提交。"
+        if not blocking:
+            message = "“存在问题”部分是空的，述职应当查摆自身存在的问题。"
+        return Check("problems_present", "查摆问题", WARN, message, 0, blocking)
+    if not problem_items(content):
+        message = "“存在问题”部分没有一句在讲问题、不足或差距，请如实查摆自身存在的问题。"
+        return Check("problems_present", "查摆问题", WARN, message, 0, blocking)
+    count = len(problem_items(content))
+    message = f"“存在问题”部分查摆了 {count} 条问题。"
+    return Check("problems_present", "查摆问题", OK, message, count, blocking)
+
+
+def check_specific_problems(content: dict, limits: dict) -> Check:
+    named = problem_items(content)
+    if not named:
+        message = "没有可以核实的具体问题：请逐条写明哪个单位、哪些人、多少数量、什么事例。"
+        return Check("specific_problems", "问题具体", WARN, message, 0)
+    specific = [item for item in named if textual.concrete_marks(item)]
+    need = float(limits.get("min_specific_share", 0.5))
+    share = round(len(specific) / len(named), 2)
+    if specific and share >= need:
         message = (
-            f"讲问题和原因的篇幅约占 {percent}，问题类词语 {p_words} 个、成绩类词语 "
-            f"{a_words} 个，没有只讲成绩。"
+            f"{len(named)} 条问题中有 {len(specific)} 条点到了具体的单位、人员、数字或事例，"
+            "问题查摆可以核实。"
         )
-        return Check("problem_share", "问题与原因", OK, message, share)
+        return Check("specific_problems", "问题具体", OK, message, share)
+    generic = [item for item in named if item not in specific]
+    stock = [p for item in generic for p in found(item, "empty_self_criticism")]
+    example = _quote(stock) if stock else f"“{snippet(generic[0], 16)}…”"
     message = (
-        f"讲问题和原因的篇幅只占 {percent}（要求不少于 {need:.0%}），成绩类词语 {a_words} 个"
-        f"而问题类词语仅 {p_words} 个，请把存在的问题和深层原因讲透，不要一味评功摆好。"
+        f"{len(named)} 条问题中只有 {len(specific)} 条点到了具体的单位、人员、数字或事例，"
+        f"其余如{example}放到哪个单位都成立，请写明具体问题。"
     )
-    return Check("problem_share", "问题与原因", WARN, message, share)
+    return Check("specific_problems", "问题具体", WARN, message, share)
+
+
+def owned_failings(text: str) -> list[str]:
+    """Sentences where the author (我, 我们, 班子…) is the one who fell short: a subjective
+    cause even when it uses none of the stock phrases ("我们组织方式单一")."""
+    failings = textual.lexicon()["own_failings"]
+    found_ = []
+    for sentence in textual.sentences(text):
+        if owner_count(sentence) and any(f in sentence for f in failings):
+            found_.append(snippet(sentence, 12))
+    return found_
+
+
+def check_causes(content: dict, limits: dict) -> Check:
+    text = _problems(content)
+    if problems_empty(text):
+        return Check("causes", "主观原因", WARN, "没有查摆问题，也就没有剖析原因。", 0)
+    subjective = found(text, "subjective_causes") + owned_failings(text)
+    excuses = found(text, "objective_excuses")
+    if subjective:
+        message = f"剖析了主观原因（如{_quote(subjective, 2)}），不只讲客观理由。"
+        return Check("causes", "主观原因", OK, message, len(subjective))
+    if excuses:
+        message = (
+            f"问题只归因于{_quote(excuses)}等客观因素，没有从自身思想、能力、作风上找主观原因。"
+        )
+        return Check("causes", "主观原因", WARN, message, 0)
+    message = "“存在问题”部分没有剖析原因，请从自身思想认识、担当作为、工作作风上找主观原因。"
+    return Check("causes", "主观原因", WARN, message, 0)
+
+
+def check_praise_in_problems(content: dict, limits: dict) -> Check:
+    praise = found(_problems(content), "praise")
+    if not praise:
+        message = "“存在问题”部分没有夹带成绩表述。"
+        return Check("praise_in_problems", "问题不夸成绩", OK, message, 0)
+    message = (
+        f"“存在问题”部分夹带了{_quote(praise)}等成绩表述 {len(praise)} 处，"
+        "请只讲问题和原因，不要借问题评功摆好。"
+    )
+    return Check("praise_in_problems", "问题不夸成绩", WARN, message, len(praise))
 
 
 def check_concreteness(content: dict, limits: dict) -> Check:
     text = "\n".join(_body_parts(content))
     chars = char_count(text)
-    concrete = len(CONCRETE_RE.findall(text))
-    vague = sum(1 for w in words(text) if w in VAGUE_WORDS)
+    concrete = len(textual.concrete_marks(text))
+    vague = textual.vague_quantities(text)
     rate = _per_1000(concrete, chars)
     need = float(limits["min_concrete_per_1000"])
+    vague_note = f"，“全镇”“一批”“多次”之类不算（本文 {len(vague)} 处）"
     if rate >= need:
-        message = (
-            f"每千字有 {rate} 处数字、日期、具体单位或案例，用事实说话（空泛形容词 {vague} 个）。"
-        )
+        message = f"每千字有 {rate} 处数字、具体单位、地名或事例{vague_note}，用事实说话。"
         return Check("concreteness", "具体程度", OK, message, rate)
     message = (
-        f"每千字只有 {rate} 处数字、日期、具体单位或案例（要求不少于 {need:g} 处），"
-        f"而“扎实、显著”之类的形容词有 {vague} 个，请用数据和实例代替形容词。"
+        f"每千字只有 {rate} 处数字、具体单位、地名或事例（要求不少于 {need:g} 处）"
+        f"{vague_note}，请用数据和实例代替笼统说法。"
     )
     return Check("concreteness", "具体程度", WARN, message, rate)
+
+
+_CLAUSE = re.compile(r"[^，。；！？,;!?\n]+")
+_HAS_FIGURE = re.compile(r"\d|[两二三四五六七八九十百千万]+[个项次名人家条件所户起篇份期场张]")
+
+
+def figure_clauses(text: str) -> tuple[list[str], list[str]]:
+    """(clauses whose figure counts 留痕 activities, clauses whose figure is a result)."""
+    traces, results = [], []
+    activity = textual.lexicon()["trace_activities"]
+    outcome = textual.lexicon()["result_words"]
+    for clause in _CLAUSE.findall(text or ""):
+        if not _HAS_FIGURE.search(textual.strip_enumeration(clause)):
+            continue
+        if any(w in clause for w in outcome):
+            results.append(clause)
+        elif any(w in clause for w in activity):
+            traces.append(clause)
+    return traces, results
+
+
+def check_trace_results(content: dict, limits: dict) -> Check:
+    sections = _sections(content)
+    text = "\n".join(
+        [sections.get("performance", "")]
+        + [t.get("answer", "") for t in content.get("topics") or []]
+    )
+    traces, results = figure_clauses(text)
+    counted = len(traces) + len(results)
+    share = round(len(traces) / counted, 2) if counted else 0.0
+    most = float(limits.get("max_trace_share", 0.6))
+    if len(traces) >= 2 and share > most:
+        example = snippet(traces[0])
+        message = (
+            f"成绩中的 {counted} 处数字有 {len(traces)} 处只是开会、发文、拍照、报送之类的留痕次数"
+            f"（如“{example}”），请讲清这些工作带来了什么结果。"
+        )
+        return Check("trace_results", "实绩不是留痕", WARN, message, share)
+    if not counted:
+        message = "成绩部分没有用开会、发文、拍照之类的留痕次数充当实绩。"
+        return Check("trace_results", "实绩不是留痕", OK, message, share)
+    message = f"成绩中的 {counted} 处数字有 {len(results)} 处讲的是结果，不以留痕次数代替实绩。"
+    return Check("trace_results", "实绩不是留痕", OK, message, share)
+
+
+def owner_count(text: str) -> int:
+    """How often the author speaks as 我 or as the 班子 of its own duties."""
+    compacted = textual.compact(text)
+    for phrase in sorted(textual.lexicon()["speech_phrases"], key=len, reverse=True):
+        compacted = compacted.replace(phrase, "，")
+    # Whole words only: "党组" is the author's group, "党组织" any organisation.
+    owners = OWNER_TOKENS | set(textual.lexicon()["owner_words"])
+    tokens = sum(1 for w in textual.words(compacted) if w in owners)
+    phrases = [w for w in owners if w.startswith("作为")]
+    return tokens + sum(compacted.count(w) for w in phrases)
+
+
+def check_ownership(content: dict, limits: dict) -> Check:
+    text = "\n".join(_body_parts(content))
+    chars = char_count(text)
+    owned = owner_count(text)
+    collective = [w for w in textual.lexicon()["collective_subjects"] if w in text]
+    problems = _problems(content)
+    rate = _per_1000(owned, chars)
+    need = float(limits.get("min_first_person_per_1000", 1.0))
+    if problems_empty(problems) or owner_count(problems) == 0:
+        subject = f"主语只有{_quote(collective)}" if collective else "没有写明责任主体"
+        message = (
+            f"“存在问题”部分没有以“我”或班子的口吻承认自己的责任（{subject}），"
+            "请讲清是自己哪些履职不到位。"
+        )
+        return Check("ownership", "担责主体", WARN, message, rate)
+    if rate < need:
+        message = (
+            f"全文以“我”或班子口吻讲述每千字只有 {rate} 次（要求不少于 {need:g} 次），"
+            "请讲清自己做了什么、负什么责任。"
+        )
+        return Check("ownership", "担责主体", WARN, message, rate)
+    message = f"以“我”或班子的口吻讲自己的责任，每千字 {rate} 次，问题部分也由自己认领。"
+    return Check("ownership", "担责主体", OK, message, rate)
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"[^\w]", "", textual.strip_enumeration(text))
+
+
+def previous_problems(content: dict) -> list[str]:
+    """Last year's problems: the items carried from the ledger and, when known, last year's
+    own 存在问题 (``previous_problems``)."""
+    rows = [str(row.get("description") or "") for row in content.get("carried") or []]
+    rows += [str(p) for p in content.get("previous_problems") or []]
+    return [r for r in rows if char_count(r) >= 8]
+
+
+def repeats(problem: str, previous: Iterable[str]) -> str | None:
+    """The earlier problem ``problem`` repeats verbatim or nearly so, if any."""
+    mine = _normal(problem)
+    for before in previous:
+        theirs = _normal(before)
+        if len(mine) < 8 or len(theirs) < 8:
+            continue
+        matcher = difflib.SequenceMatcher(None, mine, theirs, autojunk=False)
+        block = matcher.find_longest_match(0, len(mine), 0, len(theirs))
+        if block.size >= 15 or block.size >= 0.8 * min(len(mine), len(theirs)):
+            return before
+        if matcher.ratio() >= 0.85:
+            return before
+    return None
+
+
+def check_repeated(content: dict, limits: dict) -> Check:
+    previous = previous_problems(content)
+    named = problem_items(content)
+    repeated = [(item, before) for item in named if (before := repeats(item, previous))]
+    if not previous:
+        message = "没有上年度问题可供比对。"
+        return Check("repeated", "不照搬上年", OK, message, 0)
+    if repeated:
+        item = snippet(repeated[0][0])
+        message = (
+            f"今年查摆的 {len(repeated)} 条问题与上年度问题几乎一字不差（如“{item}…”），"
+            "照搬去年的问题说明查摆没有用心或整改没有见效。"
+        )
+        return Check("repeated", "不照搬上年", WARN, message, len(repeated))
+    message = f"今年查摆的问题没有照搬上年度的 {len(previous)} 条问题。"
+    return Check("repeated", "不照搬上年", OK, message, 0)
 
 
 def check_topics(content: dict, limits: dict) -> Check:
@@ -350,23 +396,55 @@ def check_topics(content: dict, limits: dict) -> Check:
     return Check("topics", "必答题", WARN, message, len(topics) - len(thin))
 
 
+_CONCRETE_ANSWER = re.compile(
+    r"\d|[\u4e00-\u9fff]{2,6}(?:村|社区|党支部|党委|公司|学校)|[两二三四五六七八九十]+[个项次名人户条件]"
+)
+
+
+def carried_shortfall(answer: str, evidence: str, status: str = "") -> str:
+    """Why a carried item's answer does not count yet ("" when it does).
+
+    It needs a status (in the answer, or the ledger's status when answered) and either evidence
+    or a concrete description of what was done; "已整改到位" or "见相关材料" alone say nothing.
+    No jieba here: :func:`services.submit` calls this on every carried row.
+    """
+    answer, evidence = (answer or "").strip(), (evidence or "").strip()
+    if not answer and not evidence:
+        return "没有填写"
+    has_status = bool(found(answer, "status_words")) or bool(status)
+    evidenced = textual.meaningful(evidence, least=4) and bool(
+        found(evidence, "evidence_words") or _CONCRETE_ANSWER.search(evidence)
+    )
+    described = textual.meaningful(answer) and bool(_CONCRETE_ANSWER.search(answer))
+    if not has_status:
+        return "没有写明整改状态"
+    if not (evidenced or described):
+        return "只写了结论，没有佐证或具体做法"
+    return ""
+
+
 def check_carried(content: dict, limits: dict) -> Check:
     carried = content.get("carried") or []
     if not carried:
         return Check("carried", "上年度问题", OK, "上年度没有需要说明整改情况的问题。", 0, True)
-    missing = [
-        str(row.get("serial") or row.get("problem"))
+    short = [
+        (str(row.get("serial") or row.get("problem")), why)
         for row in carried
-        if not (row.get("answer", "").strip() and row.get("evidence", "").strip())
+        if (
+            why := carried_shortfall(
+                row.get("answer", ""), row.get("evidence", ""), row.get("status", "")
+            )
+        )
     ]
-    if not missing:
-        message = f"上年度 {len(carried)} 项问题都已说明整改情况和佐证。"
+    if not short:
+        message = f"上年度 {len(carried)} 项问题都写明了整改状态和佐证或具体做法。"
         return Check("carried", "上年度问题", OK, message, len(carried), True)
+    listed = "；".join(f"第 {serial} 号{why}" for serial, why in short[:5])
     message = (
-        f"上年度问题还有 {len(missing)} 项（第 {'、'.join(missing)} 号）没有填写整改情况和佐证，"
-        "填完才能提交。"
+        f"上年度问题还有 {len(short)} 项没有答实（{listed}），“已整改到位”“见相关材料”不算数，"
+        "请写明整改状态和佐证或具体做法后再提交。"
     )
-    return Check("carried", "上年度问题", WARN, message, len(carried) - len(missing), True)
+    return Check("carried", "上年度问题", WARN, message, len(carried) - len(short), True)
 
 
 def check_length(content: dict, limits: dict) -> Check:
@@ -375,17 +453,22 @@ def check_length(content: dict, limits: dict) -> Check:
     if chars > most:
         message = f"正文共 {chars} 字，超过了 {most} 字的上限，请删繁就简、突出重点。"
         return Check("length", "篇幅", WARN, message, chars)
-    if chars < least:
-        message = f"正文只有 {chars} 字，少于 {least} 字，难以讲清履职情况和问题。"
+    if least and chars < least:
+        message = f"正文只有 {chars} 字，少于本年度要求的 {least} 字。"
         return Check("length", "篇幅", WARN, message, chars)
-    message = f"正文共 {chars} 字，在 {least}–{most} 字的要求之内。"
+    message = f"正文共 {chars} 字，没有超过 {most} 字的上限。"
     return Check("length", "篇幅", OK, message, chars)
 
 
 CHECKS = (
-    check_first_person,
-    check_problem_share,
+    check_problems_present,
+    check_specific_problems,
+    check_causes,
+    check_praise_in_problems,
     check_concreteness,
+    check_trace_results,
+    check_ownership,
+    check_repeated,
     check_topics,
     check_carried,
     check_length,
@@ -398,7 +481,13 @@ def run_checks(content: dict, round) -> list[Check]:
     return [check(content, limits) for check in CHECKS]
 
 
+def run_with_limits(content: dict, limits: dict | None = None) -> list[Check]:
+    """Every check with ``limits`` over the defaults (scripts and the API, without a round)."""
+    merged = {**default_report_checks(), **(limits or {})}
+    return [check(content, merged) for check in CHECKS]
+
+
 def summary(checks: Iterable[Check]) -> tuple[int, int]:
     """(number passed, number of checks)."""
-    items = list(checks)
-    return sum(c.ok for c in items), len(items)
+    items_ = list(checks)
+    return sum(c.ok for c in items_), len(items_)

@@ -31,6 +31,7 @@ from shuzhi.core.notify import notify
 from shuzhi.core.transitions import Transition
 from shuzhi.cycles.models import RoundReporter
 from shuzhi.rectification.models import Problem
+from shuzhi.reports.reports import quality
 from shuzhi.reports.reports.models import (
     SECTIONS,
     AttachmentKind,
@@ -310,8 +311,13 @@ def save_draft(
 
 
 def unanswered_carried(report: Report) -> list[CarriedAnswer]:
-    """Carried items still lacking an answer or evidence, in ledger order."""
-    return [row for row in report.carried.select_related("problem") if not row.is_answered]
+    """Carried items not yet answered with a status and evidence or a concrete description, in
+    ledger order ("已整改到位" alone does not count: :func:`quality.carried_shortfall`)."""
+    return [
+        row
+        for row in report.carried.select_related("problem")
+        if quality.carried_shortfall(row.answer, row.evidence, row.status_at_answer)
+    ]
 
 
 def snapshot(report: Report) -> dict[str, Any]:
@@ -379,8 +385,10 @@ def resubmit(*, actor, report: Report) -> Report:
 def _submit(*, actor, report: Report, only_from: str | None) -> Report:
     """Submit a draft, or resubmit a returned report: freeze a version and record the move.
 
-    Refused while any item carried from last year lacks its answer and evidence — the one
-    quality rule that blocks (DOMAIN.md §4).
+    Refused while any item carried from last year is not answered with a status and evidence
+    or a concrete description, and — unless the round's policy turns it off
+    (``report_checks.block_empty_problems``) — while the 存在问题 section is empty: the two
+    quality rules that block (DOMAIN.md §4).
     """
     _require_write(actor, report)
     report = _locked(report)
@@ -390,17 +398,25 @@ def _submit(*, actor, report: Report, only_from: str | None) -> Report:
 
     def validate(report: Report, move: Transition) -> dict[str, str]:
         _refresh_carried(report)
+        errors = {}
+        limits = quality.thresholds(report.reporter.round)
+        if limits.get("block_empty_problems", True) and quality.problems_empty(
+            (report.sections or {}).get("problems", "")
+        ):
+            errors["problems"] = (
+                "“存在问题”部分是空的，不能提交：述职必须查摆自身存在的问题，请写明具体问题和主观原因。"
+            )
         missing = unanswered_carried(report)
         if missing:
             names = "；".join(
                 f"第 {row.problem.serial} 号“{row.problem.description[:20]}”" for row in missing
             )
-            raise ValidationError(
-                {
-                    "carried": f"还有 {len(missing)} 项上年度问题没有填写整改情况和佐证说明，"
-                    f"不能提交：{names}。"
-                }
+            errors["carried"] = (
+                f"还有 {len(missing)} 项上年度问题没有写明整改状态和佐证或具体做法"
+                f"（“已整改到位”“见相关材料”不算数），不能提交：{names}。"
             )
+        if errors:
+            raise ValidationError(errors)
         return {}
 
     def prepare(report: Report, move: Transition) -> None:

@@ -75,6 +75,17 @@ def last_year_problems(world):
     return made
 
 
+# A 存在问题 section, so that a report can be submitted (an empty one blocks submission).
+PROBLEMS = {"problems": "我对2个村的党员发展抓得不紧，全年没有发展党员。"}
+
+
+def with_problems(report):
+    """``report`` with :data:`PROBLEMS` written in (test set-up, not a user's save)."""
+    type(report).objects.filter(pk=report.pk).update(sections={**report.sections, **PROBLEMS})
+    report.refresh_from_db()
+    return report
+
+
 def answer_all(report) -> dict:
     return {
         str(row.problem_id): {

@@ -91,7 +91,7 @@ def test_check_flags_praise_only(client, world, reporter):
     assert response.status_code == 200
     assert {c["code"]: c["ok"] for c in response.json()} == {
         "named_problems": False,
-        "substance": False,
+        "concrete_problem": False,
     }
     response = client.post(
         "/api/reports/critiques/check", {"text": CONCRETE, "problems": PROBLEMS}, content_type=J

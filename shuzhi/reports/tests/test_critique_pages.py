@@ -77,7 +77,8 @@ def test_a_praise_only_critique_is_saved_and_flagged(client, world, reporter, to
     assert response.status_code == 302
     detail = client.get(response.url)
     assert "点评可能没有点准问题" in detail.text
-    assert "点评没有逐条点出具体问题" in detail.text and "以肯定为主" in detail.text
+    assert "点评没有逐条点出具体问题" in detail.text
+    assert "没有点出这个单位的任何具体问题" in detail.text
 
 
 def test_the_flag_panel_follows_the_text_being_typed(client, world, reporter):

@@ -16,14 +16,14 @@ from shuzhi.cycles import services as cycle_services
 from shuzhi.reports.reports import services
 from shuzhi.reports.reports.models import Report, ReportStatus
 
-from .conftest import answer_all, load_sample
+from .conftest import answer_all, load_sample, with_problems
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @pytest.fixture
 def report(world, reporter_a, last_year_problems):
-    return services.ensure_report(actor=world.bob, reporter=reporter_a)
+    return with_problems(services.ensure_report(actor=world.bob, reporter=reporter_a))
 
 
 def _login(client, user):
@@ -35,7 +35,7 @@ def _edit_data(report, **extra):
     data = {
         "title": report.title,
         "section_performance": "",
-        "section_problems": "",
+        "section_problems": (report.sections or {}).get("problems", ""),
         "section_next_steps": "",
     }
     for i in range(len(report.indicators) + 2):
@@ -84,8 +84,8 @@ def test_htmx_save_returns_the_checklist(client, world, report):
     )
     text = response.content.decode()
     assert response.status_code == 200
-    assert "草稿已自动保存" in text and 'data-check="problem_share"' in text
-    assert "评功摆好" in text
+    assert "草稿已自动保存" in text and 'data-check="specific_problems"' in text
+    assert 'data-check="praise_in_problems"' in text and "查摆问题" in text
     assert "<html" not in text
     response = client.post(
         reverse("report_edit", args=[report.pk]),

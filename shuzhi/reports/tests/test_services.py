@@ -21,7 +21,7 @@ from shuzhi.reports.reports.models import (
 )
 from shuzhi.reports.transitions import REPORT
 
-from .conftest import answer_all, load_sample
+from .conftest import PROBLEMS, answer_all, load_sample, with_problems
 
 S = ReportStatus
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -29,7 +29,7 @@ PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 @pytest.fixture
 def report(world, reporter_a, last_year_problems):
-    return services.ensure_report(actor=world.bob, reporter=reporter_a)
+    return with_problems(services.ensure_report(actor=world.bob, reporter=reporter_a))
 
 
 def test_ensure_report_creates_once_with_last_years_items(world, reporter_a, last_year_problems):
@@ -148,7 +148,10 @@ def test_submit_refused_with_unanswered_carried_items_lists_them(world, report):
 
 def test_full_flow_keeps_versions_and_events(world, report):
     services.save_draft(
-        actor=world.bob, report=report, sections={"performance": "初稿"}, carried=answer_all(report)
+        actor=world.bob,
+        report=report,
+        sections={"performance": "初稿", **PROBLEMS},
+        carried=answer_all(report),
     )
     services.submit(actor=world.bob, report=report)
     with pytest.raises(ValidationError) as exc:
