@@ -71,11 +71,11 @@ def items_of(indicator_set: IndicatorSet) -> list[IndicatorItem]:
 
 
 def units_of(indicator_set: IndicatorSet, text: str = "") -> QuerySet[Unit]:
-    """The units the set assesses: active units of its type below its host (without their
-    timestamps, which no grid shows and which cost most of a row's decoding)."""
+    """The units the set assesses: active units of its type below its host — with the fields
+    a grid shows or links by (a grid of thousands of units spends its time building them)."""
     units = (
         Unit.objects.active()
-        .defer("created_at", "updated_at")
+        .only("id", "code", "name", "type_id", "parent_id", "path", "depth", "status")
         .filter(path__startswith=indicator_set.host.path, type_id=indicator_set.assessed_type_id)
         .exclude(pk=indicator_set.host_id)
     )
@@ -276,23 +276,24 @@ def grid(
         cap_text = effective_policy(indicator_set.host)["scoring"].get("bonus_cap")
     bonus_cap = Decimal(str(cap_text)) if cap_text not in (None, "") else None
     computed: dict[int, dict[int, Decimal | None]] = {}
-    # Most units share a handful of fact combinations (no problems, all closed…): each
-    # item's rule runs once per combination, not once per unit.
-    rule: dict[tuple[int, scoring.UnitFacts], Decimal | None] = {}
+    # Most units share a handful of fact combinations (no problems, all closed…), and
+    # ``unit_facts`` answers one object per combination: each item's rule runs once per
+    # combination (keyed by the object's identity), not once per unit.
+    rule: dict[tuple[int, int], Decimal | None] = {}
     loader = _ItemScores(scores.filter(item_id__in=manual), items, computed)
     rows = []
-    for unit in units:
+    for unit, unit_id in zip(units, unit_ids, strict=True):
         automatic = ZERO
         if automatic_items:
-            unit_facts = facts[unit.pk]
-            points = computed[unit.pk] = {}
+            unit_facts = facts[unit_id]
+            points = computed[unit_id] = {}
             for item in automatic_items:
-                key = (item.pk, unit_facts)
+                key = (item.pk, id(unit_facts))
                 if key not in rule:
                     rule[key] = sources.automatic_points(item, unit_facts)
                 points[item.pk] = rule[key]
             automatic = sum((p for p in points.values() if p is not None), ZERO)
-        adj = sums.get(unit.pk, {})
+        adj = sums.get(unit_id, {})
         row = Row(
             unit=unit,
             bonus=adj.get("bonus") or ZERO,
@@ -301,7 +302,7 @@ def grid(
             scores=loader,
         )
         row.total = scoring.total_of(
-            summed.get(unit.pk, ZERO) + automatic,
+            summed.get(unit_id, ZERO) + automatic,
             bonus=row.bonus,
             deduction=row.deduction,
             bonus_cap=bonus_cap,

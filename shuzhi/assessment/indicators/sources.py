@@ -61,16 +61,22 @@ def unit_facts(
         )
     }
     facts = {}
+    # Units with the same facts share one (frozen) object, so a grid of thousands of units
+    # computes each automatic item once per distinct combination.
+    shared: dict[tuple, UnitFacts] = {}
     for unit_id in unit_ids:
         p = problems.get(unit_id, {})
         r = reports.get(unit_id, {})
-        facts[unit_id] = UnitFacts(
-            problems=p.get("total", 0),
-            closed=p.get("closed", 0),
-            overdue=p.get("overdue", 0),
-            report_due=bool(r.get("due")),
-            report_on_time=bool(r.get("due")) and r.get("on_time") == r.get("due"),
+        key = (
+            p.get("total", 0),
+            p.get("closed", 0),
+            p.get("overdue", 0),
+            bool(r.get("due")),
+            bool(r.get("due")) and r.get("on_time") == r.get("due"),
         )
+        if key not in shared:
+            shared[key] = UnitFacts(*key)
+        facts[unit_id] = shared[key]
     return facts
 
 
