@@ -38,6 +38,18 @@ def test_a_filtered_ledger_export_holds_the_rows_on_screen(page, world, settings
     shown = sorted(link.inner_text() for link in table.locator("tbody tr td:nth-child(4) a").all())
     assert shown == [f"支部组织生活不规范问题{n}" for n in (1, 3, 5)]
 
+    # On a narrow window the table scrolls sideways rather than breaking a header (年度 stacked
+    # one character a line) or a date ("2026-12-/20") across lines.
+    page.set_viewport_size({"width": 700, "height": 900})
+    one_line = (
+        "el => { const r = document.createRange(); r.selectNodeContents(el);"
+        " return r.getClientRects().length === 1; }"
+    )
+    for cell in [*table.locator("thead th").all(), *table.locator("td.cell-date").all()]:
+        if cell.is_visible():
+            assert cell.evaluate(one_line), cell.inner_text()
+    page.set_viewport_size({"width": 1280, "height": 900})
+
     with page.expect_download() as download:
         page.get_by_role("link", name="导出 Excel").click()
     rows = list(
