@@ -285,12 +285,50 @@ def test_the_workbook_scan_sees_a_writer_past_the_guard():
 
 def test_workbooks_and_documents_are_started_in_the_exports_app():
     """Only ``shuzhi.exports`` creates an openpyxl workbook or a python-docx document: the
-    apps call :func:`shuzhi.exports.sheets.new_workbook` and the ``shuzhi.exports.word``
-    documents, so the layout and the guard are written once."""
+    apps call :func:`shuzhi.exports.sheets.new_workbook` and
+    :func:`shuzhi.exports.official_docx.official_document`, so the layout and the guard are
+    written once."""
     elsewhere = [
         str(path.relative_to(SHUZHI))
         for path, text in _sources()
         if re.search(r"(?<![\w.])(Workbook|Document)\(", text)
         and path.relative_to(SHUZHI).parts[0] != "exports"
+    ]
+    assert elsewhere == []
+
+
+def _unprinted_workbooks(sources: list[tuple[str, str]]) -> list[str]:
+    """Modules that start a workbook with ``new_workbook`` but never give it the shared
+    print setup."""
+    return [
+        name
+        for name, text in sources
+        if re.search(r"\bnew_workbook\(", text) and not re.search(r"\bprint_setup\(", text)
+    ]
+
+
+def test_every_workbook_is_set_up_for_printing():
+    """Every module that writes a workbook gives its sheets :func:`print_setup` (A4, header
+    rows repeated, fitted to the width, page numbers); the tests of each export read it back."""
+    sources = [
+        (str(path.relative_to(SHUZHI)), text)
+        for path, text in _sources()
+        if path.relative_to(SHUZHI).parts[0] != "exports"
+    ]
+    assert _unprinted_workbooks(sources) == []
+    unprinted = "book, sheet = new_workbook('x')\n"
+    assert _unprinted_workbooks(
+        [("a.py", unprinted), ("b.py", unprinted + "print_setup(sheet)")]
+    ) == ["a.py"]
+
+
+def test_every_word_document_starts_on_the_official_page():
+    """Only ``exports/official_docx.py`` creates a python-docx document: every Word file the
+    product writes gets the GB/T 9704 page and its page numbers."""
+    elsewhere = [
+        str(path.relative_to(SHUZHI))
+        for path, text in _sources()
+        if re.search(r"(?<![\w.])Document\(", text)
+        and path.relative_to(SHUZHI).as_posix() != "exports/official_docx.py"
     ]
     assert elsewhere == []

@@ -5,9 +5,9 @@ held and closed, the province secretary critiqued every city, and the ledger hol
 problems. This module adds what the committee needs to grade the year, so a newcomer can take
 the session from ballots to confirmed grades, a circular and the follow-up talks:
 
-- the ballots of the 2025 session: a formal ballot round whose codes are issued, voted and
-  closed through the ballot services (the ratings go only into the ballot tables, by
-  ``submit_ballot``); the attendance of each voter category is the session's 实到;
+- the ballots of the 2025 session were cast on the phones during the meeting
+  (``shuzhi.demo.voting``, with :func:`voter_standing` and :func:`voter_grade` below deciding
+  how voters rate each city); the attendance of each voter category is the session's 实到;
 - the province's 2025 indicator set for cities (ten outcome items, 100 points), published after
   the governance checks; a county set of the province and the first city's derived county set
   (two items dropped, two tightened), to show derivation;
@@ -21,11 +21,9 @@ the session from ballots to confirmed grades, a circular and the follow-up talks
   left unconfirmed: confirming them is the newcomer's step.
 
 Every write goes through the services, acting as the demo organiser (the adjustments are
-approved by the superuser), so the audit trail is the real one. The ballot round is the one
-exception: the session was closed by the rounds demo, and ``open_round`` rightly refuses a
-closed meeting, so the round is created with the same snapshots ``open_round`` stores, then
-voted and closed through the services. Random draws use fixed seeds, so the demo is the same
-on every machine; it does nothing when the 2025 round already has a grading.
+approved by the superuser), so the audit trail is the real one. Random draws use fixed seeds,
+so the demo is the same on every machine; it does nothing when the 2025 round already has a
+grading.
 """
 
 from __future__ import annotations
@@ -46,12 +44,9 @@ from shuzhi.assessment.grading.models import GradeRow, Grading
 from shuzhi.assessment.indicators import services
 from shuzhi.assessment.indicators.models import AdjustmentKind, IndicatorSet
 from shuzhi.assessment.results import services as results_services
-from shuzhi.ballots import sealing
-from shuzhi.ballots import services as ballot_services
-from shuzhi.ballots.models import BallotRound, BallotRoundStatus
-from shuzhi.core import audit, clock
+from shuzhi.ballots.models import Ballot, BallotRoundStatus
+from shuzhi.core import clock
 from shuzhi.cycles.models import Round, RoundReporter
-from shuzhi.meetings.models import Session
 from shuzhi.orgs.demo import PROVINCE_CODE
 from shuzhi.orgs.tree.models import Unit, UnitType
 
@@ -202,11 +197,12 @@ def _users():
     return actor, approver
 
 
-def _standing(position: int) -> float:
+def voter_standing(position: int) -> float:
+    """How well the city at ``position`` is regarded (the share of voters rating it 好)."""
     return STANDING[position % len(STANDING)]
 
 
-def _grade(rng: random.Random, standing: float) -> str:
+def voter_grade(rng: random.Random, standing: float) -> str:
     """One voter's overall rating of a city of ``standing``."""
     good = max(0.0, standing - 0.12)
     fair = 0.28
@@ -220,57 +216,6 @@ def _grade(rng: random.Random, standing: float) -> str:
 
 # The demo round's vote supervisors (监票人): names only, as the product stores them.
 DEMO_SUPERVISORS = ("纪委监票人 赵敏", "组织部监票人 钱坤", "职工代表监票人 孙丽")
-
-
-def _ballots(actor, session: Session, rng: random.Random) -> int:
-    """A formal ballot round of ``session``: codes for the expected voters, one ballot per
-    voter present (sealed), closed and counted with the shares of two of its three demo
-    supervisors, and published. Returns the ballots cast."""
-    categories = list(session.categories.all())
-    keys = sealing.generate(n=len(DEMO_SUPERVISORS), k=2)
-    with _on(VOTING_DAY, 9):
-        ballot_round = BallotRound.objects.create(
-            session=session,
-            number=1,
-            is_test=False,
-            status=BallotRoundStatus.OPEN,
-            reporters=ballot_services._reporters_snapshot(session),
-            policy=ballot_services._policy_snapshot(session, categories)
-            | {"seal_key": keys.public_key.hex()},
-            opened_at=timezone.now(),
-            sealed=True,
-            seal_threshold=2,
-        )
-        shares = ballot_services.attach_supervisors(ballot_round, list(DEMO_SUPERVISORS), keys)
-        audit.record(
-            actor=actor,
-            action="ballot.round_open",
-            obj=ballot_round,
-            scope_path=session.round.host.path,
-            changes={"number": [None, 1], "is_test": [None, False], "status": [None, "open"]},
-            note="演示数据：补录会议的正式投票。",
-        )
-        codes = ballot_services.issue_codes(actor=actor, ballot_round=ballot_round, margin=0)
-    by_category: dict[str, list[str]] = {}
-    for issued in sorted(codes, key=lambda c: c.code):
-        by_category.setdefault(issued.category, []).append(issued.code)
-    standing = {str(r["id"]): _standing(i) for i, r in enumerate(ballot_round.reporters)}
-    cast = 0
-    with _on(VOTING_DAY, 11):
-        for category in categories:
-            for n, code in enumerate(by_category.get(category.code, [])[: category.present]):
-                ratings = {key: {"overall": _grade(rng, s)} for key, s in standing.items()}
-                ballot_services.submit_ballot(
-                    code=code, nonce=f"demo-{category.code}-{n}", ratings=ratings
-                )
-                cast += 1
-        # Two of the three supervisors count; the third share is never needed.
-        ballot_services.close_round(
-            actor=actor, ballot_round=ballot_round, shares=[s.share for s in shares[1:]]
-        )
-        # Published, as after the meeting: the hall screen shows results only then.
-        ballot_services.publish_round(actor=actor, ballot_round=ballot_round)
-    return cast
 
 
 def _points(rng: random.Random, maximum: Decimal, standing: float) -> Decimal:
@@ -341,7 +286,7 @@ def _scores(
     items = list(indicator_set.items.order_by("sort_order", "pk"))
     with _on(SCORING_DAY):
         for position, reporter in enumerate(reporters):
-            standing = _standing(position)
+            standing = voter_standing(position)
             services.save_host_scores(
                 actor=actor,
                 indicator_set=indicator_set,
@@ -411,14 +356,12 @@ def seed_assessment_demo(stdout=None) -> DemoResult | None:
         return None
     rng = random.Random(SEED)
     result = DemoResult()
-    session = rnd.sessions.order_by("date", "pk").first()
-    has_ballots = BallotRound.objects.filter(
-        session__round=rnd,
-        is_test=False,
-        status__in=(BallotRoundStatus.CLOSED, BallotRoundStatus.PUBLISHED),
-    ).exists()
-    if session is not None and not has_ballots:
-        result.ballots = _ballots(actor, session, rng)
+    # The ballots were cast on the phones during the meeting (shuzhi.demo.voting).
+    result.ballots = Ballot.objects.filter(
+        round__session__round=rnd,
+        round__is_test=False,
+        round__status__in=(BallotRoundStatus.CLOSED, BallotRoundStatus.PUBLISHED),
+    ).count()
     reporters = list(rnd.reporters.select_related("unit").order_by("sort_order", "pk"))
     if not IndicatorSet.objects.filter(host=province, year=YEAR, assessed_type=city_type).exists():
         city_set = _city_set(actor, province, city_type)

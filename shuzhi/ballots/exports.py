@@ -3,7 +3,9 @@
 The workbook has four sheets: 汇总 (per reporter), 分类别 (per reporter × voter category),
 分项评价 (per reporter × sub-item) and 原始选票 (the raw anonymous ballots in a random order,
 one row per ballot, no ids). The Word document is the 民主测评结果汇总表 an organisation
-department files, with a second table 分项评价 when the round has sub-items. Both are built from the
+department files, with a second table 分项评价 when the round has sub-items, on the 公文 page of
+A4 (landscape when its table is wide) with page numbers. Every sheet prints on A4 with its
+header repeated and page numbers. Both are built from the
 same :func:`shuzhi.ballots.tally.compute` the screens use, and both exist only after the round
 has closed.
 """
@@ -18,14 +20,21 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from shuzhi.exports.cells import append_row
+from shuzhi.exports.official_docx import document_date, official_document
 from shuzhi.exports.responses import DOCX, XLSX, attachment
-from shuzhi.exports.sheets import bold_row, column_widths, new_workbook, workbook_bytes
+from shuzhi.exports.sheets import (
+    WIDE_COLUMNS,
+    bold_row,
+    column_widths,
+    new_workbook,
+    print_setup,
+    workbook_bytes,
+)
 from shuzhi.exports.word import (
     SONG_FONT,
     document_bytes,
     grid_table,
     paragraph,
-    plain_document,
     set_font,
     write_cells,
 )
@@ -47,6 +56,8 @@ def _num(value, places: int):
     return None if d is None else float(d)
 
 
+# The widest 原始选票 sheet still fitted to one page wide.
+RAW_FIT_COLUMNS = 20
 SMALL_CATEGORY_LABEL = "其他类别（票数过少，合并显示）"
 HIDDEN_NOTE = "有效票不足 {} 张，不显示结果"
 
@@ -123,6 +134,7 @@ def workbook(ballot_round: BallotRound) -> bytes:
             ]
         append_row(ws, row)
     column_widths(ws, {"B": 22, "C": 22})
+    print_setup(ws, title_rows="3:3")
     rate_cols = [len(grades) + 5, len(grades) + 6]
     for row in ws.iter_rows(min_row=4):
         for i in rate_cols:
@@ -203,6 +215,7 @@ def workbook(ballot_round: BallotRound) -> bytes:
         for i in (len(grades) + 5, len(grades) + 6):
             row[i - 1].number_format = "0.00%"
     column_widths(ws_sub, [18, 18, 18])
+    print_setup(ws_sub)
 
     ws3 = wb.create_sheet("原始选票")
     reporters = tally.session_reporters(ballot_round)
@@ -219,6 +232,11 @@ def workbook(ballot_round: BallotRound) -> bytes:
     bold_row(ws3[1], wrapped=True)
     for row in raw_ballots(ballot_round, rules, [sr.pk for sr in reporters]):
         append_row(ws3, row)
+    print_setup(ws2)
+    # Many reporters make the raw ballots too wide to read on one page: they run on across
+    # pages with the category column repeated instead.
+    readable = ws3.max_column <= RAW_FIT_COLUMNS
+    print_setup(ws3, fit_width=readable, title_columns=None if readable else "A:A")
     return workbook_bytes(wb)
 
 
@@ -238,10 +256,12 @@ def result_sheet(ballot_round: BallotRound) -> bytes:
     rules = result.rules
     grades = tally.grade_header(rules)
     session = ballot_round.session
-    doc = plain_document()
+    header = ["序号", "述职单位", "述职人"] + [label for _, label in grades]
+    header += ["弃权", "好率", "好+较好率", "综合得分", "排名"]
+    doc = official_document(landscape=len(header) > WIDE_COLUMNS)
     _para(doc, "民主测评结果汇总表", size=18, bold=True, center=True)
     _para(doc, f"{session.title}（第{ballot_round.number}轮）", size=12, center=True)
-    _para(doc, f"会议日期：{session.date:%Y年%m月%d日}    地点：{session.place or '—'}")
+    _para(doc, f"会议日期：{document_date(session.date)}    地点：{session.place or '—'}")
     _para(
         doc,
         f"应到 {progress.expected} 人，实到 {progress.present} 人，"
@@ -249,8 +269,6 @@ def result_sheet(ballot_round: BallotRound) -> bytes:
     )
     if result.renormalised_note:
         _para(doc, result.renormalised_note, size=10)
-    header = ["序号", "述职单位", "述职人"] + [label for _, label in grades]
-    header += ["弃权", "好率", "好+较好率", "综合得分", "排名"]
     table = grid_table(doc, header, font=SONG_FONT, size=10, header_bold=True)
     for index, r in enumerate(result.reporters, start=1):
         cells = table.add_row().cells

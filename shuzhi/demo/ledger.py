@@ -5,16 +5,19 @@ verdicts, critiques, a rectification plan, last year's items carried over, and r
 ``seed_ledger_demo`` replays the year from March 2025 to late November 2026 in order:
 
 - 2025: inspectors and the organisation department record problems in every city and a few
-  counties of the first city (巡视, 巡察, 督查, 调研, 暗访, 信访, 民主评议, 自查); the units
-  start work, write progress notes, upload evidence and submit; verifiers close most of them,
-  one per unit turns into a long-term item (持续整改);
+  counties of the first three cities (巡视, 巡察, 督查, 调研, 暗访, 信访, 民主评议, 自查), drawn
+  as a real year is (:mod:`shuzhi.demo.spread`): 0–15 items per unit, some units with none,
+  mostly 一般, each unit as diligent as it is — items closed on time or late, sent back after
+  verification, submitted, long-term (持续整改) or left past their deadline, so 整改成效 differs
+  by unit;
 - December 2025: every city's secretary writes their report and the province accepts it; the
   province secretary critiques each city and names problems (上级点评 items, linked back);
 - January 2026: the first city's rectification plan is approved (its measures written onto the
   named problems), the second city's is returned; the year rolls over and every item not closed
   is carried into 2026 as 上年度遗留 with its history;
-- 2026: new problems are recorded and worked on — some closed, some awaiting verification, some
-  started and some never started past their deadline (逾期), some due in early December; the
+- 2026: new problems are drawn the same way (with last year's leftovers, still at most 15 per
+  unit) — some closed, some awaiting verification, some sent back, some started and some never
+  started past their deadline (逾期), some due in early December; the
   daily reminder job runs a few times along the way (inbox messages, escalations, worker runs);
 - November 2026: the cities write their 2026 reports answering last year's items — drafts,
   submissions, praise-only reports returned with comments, one resubmitted.
@@ -29,6 +32,7 @@ same whenever it is loaded; it does nothing when the province already has proble
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import random
 from collections.abc import Iterator
@@ -38,10 +42,12 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from shuzhi.core import clock
 from shuzhi.cycles.models import Round
+from shuzhi.demo import spread
 from shuzhi.orgs.demo import PROVINCE_CODE
 from shuzhi.orgs.people.models import Person, Post, PostRole
 from shuzhi.orgs.tree.models import Unit
@@ -52,7 +58,10 @@ from shuzhi.reports import demo as report_demo
 
 SEED = 2025
 Y1, Y2 = 2025, 2026
-COUNTIES_OF_FIRST_CITY = 3
+# Counties with a ledger of their own, in the first cities (their secretaries report to them).
+COUNTIES_PER_CITY = (3, 2, 2)
+# The province secretary's critique of a city names two problems (reports.demo.critique_all).
+CRITIQUE_ITEMS = 2
 
 # (source code, description, measures) — what inspections typically find.
 FINDINGS = [
@@ -111,11 +120,6 @@ LONG_TERM_REASON = "该问题需跨年度持续推进，已完成阶段性任务
 SEND_BACK_REASON = "佐证材料不能证明问题已整改到位，请补充现场复查记录后再提请验收。"
 DEPARTMENTS = ["组织部", "组织部组织二科", "党建办", "农业农村局", "政务服务中心"]
 KINDS = list(ResponsibilityKind.values)
-
-# What happens to an item: the moves it makes and the day offsets (from when it is recorded).
-# "closed" goes through one send-back first for every third item, so the history shows it.
-FATES_2025 = ("closed", "closed", "in_progress", "long_term")
-FATES_2026 = ("open_soon", "open_overdue", "in_progress", "submitted", "closed", "long_term")
 
 
 @dataclass
@@ -201,6 +205,13 @@ class _Cast:
             grant = self.inspector.grants.select_related("unit").first()
             self.inspector_path = grant.unit.path if grant else ""
         self.city_of: dict[int, Unit] = {}
+        self.idle: set[int] = set()
+        self.zeal: dict[int, float] = {}
+
+    def signs_in(self, unit: Unit) -> bool:
+        """Does the unit's secretary have a demo sign-in (so the ledger gives them work)?"""
+        own = self.secretary.get(unit.pk)
+        return own is not None and own.pk in self.by_person
 
     def recorder(self, unit: Unit):
         """The inspector records in their city; the organisation department elsewhere."""
@@ -229,8 +240,16 @@ class _Cast:
         return self.organiser
 
 
-def _record(cast: _Cast, unit: Unit, year: int, index: int, found_on, deadline, rng) -> Problem:
-    source, description, measures = FINDINGS[index % len(FINDINGS)]
+def _record(
+    cast: _Cast, unit: Unit, year: int, index: int, found_on, deadline, rng, item=None
+) -> Problem:
+    """Record one item: the drawn ``item`` (a :class:`spread.Finding`), else a stock finding."""
+    if item is not None:
+        source, description, measures = item.source, item.description, item.measures
+        severity = item.severity
+    else:
+        source, description, measures = FINDINGS[index % len(FINDINGS)]
+        severity = rng.choice([Severity.GENERAL, Severity.MAJOR])
     leader = cast.secretary.get(unit.pk)
     person = cast.deputy.get(unit.pk)
     return services.create_problem(
@@ -240,7 +259,7 @@ def _record(cast: _Cast, unit: Unit, year: int, index: int, found_on, deadline, 
         source=source,
         found_on=found_on,
         year=year,
-        severity=rng.choice([Severity.GENERAL, Severity.GENERAL, Severity.MAJOR, Severity.SERIOUS]),
+        severity=severity,
         responsible_leader=leader,
         responsible_leader_name=leader.name if leader else "",
         responsible_person=person,
@@ -315,57 +334,93 @@ def _long_term(cast: _Cast, problem: Problem, day: datetime.date) -> Problem:
 
 
 def _live(cast: _Cast, problem: Problem, fate: str, found: datetime.date, n: int) -> None:
-    """Walk ``problem`` to its ``fate`` through the state machine, starting after ``found``."""
-    if fate in {"open_soon", "open_overdue", "open"}:
+    """Walk ``problem`` to its ``fate`` (see :mod:`shuzhi.demo.spread`) through the state
+    machine, on days set by its deadline: closed on time or late, sent back after
+    verification (reopened), submitted, long-term, started or never started."""
+    deadline = problem.deadline or found + datetime.timedelta(days=120)
+    if fate in {"open_soon", "overdue"}:
         return
     problem = _start(cast, problem, found + datetime.timedelta(days=12), notes=2)
-    if fate == "in_progress":
+    if fate in {"in_progress", "overdue_started"}:
         return
     if fate == "long_term":
         _long_term(cast, problem, found + datetime.timedelta(days=70))
         return
-    problem = _submit(cast, problem, found + datetime.timedelta(days=80))
-    if fate == "closed":
-        _close(cast, problem, found + datetime.timedelta(days=95), send_back=n % 3 == 0)
+    if fate == "closed_late":
+        problem = _submit(cast, problem, deadline + datetime.timedelta(days=12 + n % 10))
+        _close(cast, problem, deadline + datetime.timedelta(days=25 + n % 10), send_back=False)
+        return
+    if fate == "submitted":
+        _submit(cast, problem, found + datetime.timedelta(days=80 + n % 20))
+        return
+    problem = _submit(cast, problem, deadline - datetime.timedelta(days=45))
+    if fate == "reopened":  # the verifier finds it not done and sends it back
+        with _on(deadline - datetime.timedelta(days=30)):
+            services.transition(
+                actor=cast.verifier(problem.unit),
+                problem=problem,
+                to_status=ProblemStatus.IN_PROGRESS,
+                reason=SEND_BACK_REASON,
+            )
+        return
+    _close(cast, problem, deadline - datetime.timedelta(days=30), send_back=n % 4 == 0)
+
+
+def _year(cast: _Cast, units: list[Unit], rng: random.Random, year: int, room) -> int:
+    """Record and live one year's items: per unit a drawn count (within ``room(unit)``, what
+    the unit may still take up to :data:`spread.MAX_PER_UNIT`) of drawn findings, worked off
+    as diligently as the unit is (:func:`spread.diligence`). Units in :attr:`_Cast.idle`
+    have none; units whose secretary signs in to the demo get a few, so they have work."""
+    made = 0
+    first = datetime.date(year, 3, 10) if year == Y1 else datetime.date(year, 3, 2)
+    last = datetime.date(year, 5, 31) if year == Y1 else datetime.date(year, 6, 30)
+    span = (last - first).days
+    for unit in units:
+        zeal = cast.zeal.setdefault(unit.pk, spread.diligence(rng))
+        lowest = 3 if cast.signs_in(unit) else 0
+        count = (
+            0
+            if unit.pk in cast.idle
+            else spread.item_count(rng, at_least=lowest, at_most=room(unit))
+        )
+        days = sorted(rng.randint(0, span) for _ in range(count))
+        for n, offset in enumerate(days):
+            item = spread.finding(rng, year, zeal)
+            if year == Y2 and n == 0 and lowest:
+                # A demo sign-in's unit has one item running late, so its reminders show.
+                item = dataclasses.replace(item, fate="overdue_started")
+            found = first + datetime.timedelta(days=offset)
+            deadline = spread.deadline_for(rng, item.fate, found)
+            with _on(found):
+                problem = _record(cast, unit, year, made, found, deadline, rng, item=item)
+            _live(cast, problem, item.fate, found, made)
+            made += 1
+    return made
 
 
 def _first_year(cast: _Cast, units: list[Unit], rng: random.Random) -> int:
-    """2025: four items per city (two for a county), recorded in spring, mostly closed."""
-    made = 0
-    for u, unit in enumerate(units):
-        per_unit = 2 if unit.pk in cast.city_of else 4
-        for k in range(per_unit):
-            found = datetime.date(Y1, 3, 10) + datetime.timedelta(days=7 * u + 9 * k)
-            deadline = datetime.date(Y1, 9, 30) + datetime.timedelta(days=30 * (k % 3))
-            with _on(found):
-                problem = _record(cast, unit, Y1, u + k, found, deadline, rng)
-            fate = FATES_2025[(u + k) % len(FATES_2025)]
-            _live(cast, problem, fate, found, made)
-            made += 1
-    return made
+    """2025, recorded in spring; a city keeps room for the two items its critique names."""
+    return _year(
+        cast,
+        units,
+        rng,
+        Y1,
+        lambda unit: spread.MAX_PER_UNIT - (0 if unit.pk in cast.city_of else CRITIQUE_ITEMS),
+    )
 
 
 def _second_year(cast: _Cast, units: list[Unit], rng: random.Random) -> int:
-    """2026: new items in every state; deadlines chosen so that some are overdue by late
-    November 2026 and some fall due in early December."""
-    deadlines = {
-        "open_soon": datetime.date(Y2, 12, 5),
-        "open_overdue": datetime.date(Y2, 9, 30),
-        "in_progress": datetime.date(Y2, 12, 20),
-        "submitted": datetime.date(Y2, 12, 31),
-        "closed": datetime.date(Y2, 10, 31),
-        "long_term": datetime.date(Y2 + 1, 6, 30),
-    }
-    made = 0
-    for u, unit in enumerate(units):
-        fates = FATES_2026 if unit.pk not in cast.city_of else FATES_2026[:3]
-        for k, fate in enumerate(fates):
-            found = datetime.date(Y2, 3, 2) + datetime.timedelta(days=5 * u + 11 * k)
-            with _on(found):
-                problem = _record(cast, unit, Y2, u + k + 3, found, deadlines[fate], rng)
-            _live(cast, problem, fate, found, made)
-            made += 1
-    return made
+    """2026: new items in every state, each unit's total (with last year's leftovers) still
+    within :data:`spread.MAX_PER_UNIT`; some overdue by late November, some due in December."""
+    held = dict(
+        Problem.objects.filter(unit__in=units, year=Y2)
+        .values("unit")
+        .annotate(n=Count("pk"))
+        .values_list("unit", "n")
+    )
+    return _year(
+        cast, units, rng, Y2, lambda unit: max(0, spread.MAX_PER_UNIT - held.get(unit.pk, 0))
+    )
 
 
 def _carried_lives(cast: _Cast, province: Unit) -> None:
@@ -418,15 +473,25 @@ def seed_ledger_demo(stdout=None) -> DemoResult | None:
         current.reporters.select_related("unit")
     )
     cities = sorted({r.unit for r in reporters}, key=lambda unit: unit.code)
-    # The first city's first counties — among them the demo secretary's district (470102).
-    counties = list(
-        Unit.objects.filter(parent=cities[0], status="active", type__code="county").order_by(
-            "code"
-        )[:COUNTIES_OF_FIRST_CITY]
-    )
+    # The first cities' first counties — among them the demo secretary's district (470102).
+    # The last county of each later city had nothing found in either year.
+    city_of: dict[int, Unit] = {}
+    counties: list[Unit] = []
+    idle: set[int] = set()
+    for n, (city, how_many) in enumerate(zip(cities, COUNTIES_PER_CITY, strict=False)):
+        mine = list(
+            Unit.objects.filter(parent=city, status="active", type__code="county").order_by("code")[
+                :how_many
+            ]
+        )
+        counties += mine
+        city_of.update({county.pk: city for county in mine})
+        if n > 0 and len(mine) > 1:
+            idle.add(mine[-1].pk)
     accounts = report_demo.secretary_accounts(reporters, province)
     cast = _Cast(province, cities + counties, accounts)
-    cast.city_of = {county.pk: cities[0] for county in counties}
+    cast.city_of = city_of
+    cast.idle = idle
     units = cities + counties
     result = DemoResult()
 

@@ -7,7 +7,10 @@ A domain app decides the rows; these helpers write them the one way the product 
 - a workbook starts with one named sheet (:func:`new_workbook`), its header row is bold
   (:func:`bold_row`), its columns get widths in characters (:func:`column_widths`), and it is
   saved to bytes with :func:`workbook_bytes`. Rows still go in through
-  :func:`shuzhi.exports.cells.append_row`.
+  :func:`shuzhi.exports.cells.append_row`;
+- every sheet a person may print gets the same print setup (:func:`print_setup`): A4, landscape
+  when it is wider than :data:`WIDE_COLUMNS` columns, its header rows repeated on every page,
+  fitted to the page width, and "第 1 页，共 3 页" in the footer.
 
 Example::
 
@@ -15,6 +18,7 @@ Example::
     append_row(sheet, ["单位", "等次"])
     bold_row(sheet[1])
     column_widths(sheet, [24, 10])
+    print_setup(sheet)
     data = workbook_bytes(workbook)
 
 openpyxl is imported on first use (tests/test_import_conventions.py): it is the largest import
@@ -31,6 +35,10 @@ from shuzhi.exports.cells import csv_writer
 
 BYTE_ORDER_MARK = "\ufeff"
 SHEET_TITLE_MAX = 31  # Excel refuses longer sheet names
+# A sheet wider than this many columns prints on landscape A4.
+WIDE_COLUMNS = 8
+# Excel's footer codes: &P the page, &N the number of pages.
+PAGE_FOOTER = "第 &P 页，共 &N 页"
 
 
 def csv_bytes(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> bytes:
@@ -95,3 +103,40 @@ def workbook_bytes(workbook: Any) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def print_setup(
+    sheet: Any,
+    *,
+    title_rows: str | None = "1:1",
+    columns: int | None = None,
+    landscape: bool | None = None,
+    fit_width: bool = True,
+    title_columns: str | None = None,
+) -> None:
+    """Make ``sheet`` print as people file it: A4, landscape when wider than
+    :data:`WIDE_COLUMNS` columns (or as ``landscape`` says), the header rows ``title_rows``
+    (``"3:3"``) repeated on every page, fitted to one page wide (as many pages down as needed),
+    centred, page numbers in the footer.
+
+    ``columns`` is the sheet's width; a write-only sheet, which cannot be measured, must give
+    it and be set up before its first row. A sheet too wide to read on one page
+    (``fit_width=False``) repeats ``title_columns`` (``"A:A"``) on every page instead.
+    """
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    width = columns if columns is not None else sheet.max_column
+    wide = width > WIDE_COLUMNS if landscape is None else landscape
+    setup = sheet.page_setup
+    setup.paperSize = Worksheet.PAPERSIZE_A4
+    setup.orientation = "landscape" if wide else "portrait"
+    if fit_width:
+        setup.fitToWidth = 1
+        setup.fitToHeight = 0  # as many pages down as the rows need
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if title_rows:
+        sheet.print_title_rows = title_rows
+    if title_columns:
+        sheet.print_title_cols = title_columns
+    sheet.print_options.horizontalCentered = True
+    sheet.oddFooter.center.text = PAGE_FOOTER

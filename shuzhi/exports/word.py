@@ -1,19 +1,20 @@
 """How Word documents are written: the 公文 page, Chinese fonts, lines and tables.
 
-The layout of an official document (党政机关公文格式) follows GB/T 9704-2012 as far as the
-product's documents need it: A4 with margins of 37 mm top, 35 mm bottom, 28 mm left and
-26 mm right (:func:`official_document`); titles in 方正小标宋简体, the author and date in 楷体,
-first-level headings 一、二、三… in 黑体 and body text in 仿宋_GB2312 三号 (16 pt) with a
-two-character first-line indent and a fixed 28 pt line pitch (:func:`official_line`).
+The layout of an official document (党政机关公文格式) follows GB/T 9704-2012: the page (A4,
+margins, page numbers), the red separator and the signature block are in
+:mod:`shuzhi.exports.official_docx`; this module holds the lines on it. Titles in 方正小标宋简体,
+the author and date in 楷体, first-level headings 一、二、三… in 黑体 and body text in
+仿宋_GB2312 三号 (16 pt) with a two-character first-line indent and a fixed 28 pt line pitch
+(:func:`official_line`).
 
 A font is a pair (official East-Asian name, common fallback): Word substitutes the fallback
 where the official font is not installed, so the ASCII name of each run is the fallback and the
 East-Asian name the official font (:func:`set_font`). Documents that are not 公文 (a ballot's
-result sheet) use :data:`SONG_FONT` and :func:`paragraph`.
+result sheet, on the same page) use :data:`SONG_FONT` and :func:`paragraph`.
 
 Example::
 
-    doc = official_document()
+    doc = official_document()  # shuzhi.exports.official_docx
     official_line(doc, "关于……的通报", TITLE_FONT, 22, center=True)
     official_line(doc, f"{chinese_number(1)}、总体情况", HEADING_FONT, 16, indent=True)
     official_table(doc, ["等次", "人数"], [["优秀", "3"]])
@@ -26,11 +27,10 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
+from docx.shared import Pt
 
 Font = tuple[str, str]  # (official East-Asian font, fallback)
 
@@ -51,21 +51,6 @@ def chinese_number(n: int) -> str:
         return NUMERALS[n - 1]
     tens, ones = divmod(n, 10)
     return ("" if tens == 1 else NUMERALS[tens - 1]) + "十" + (NUMERALS[ones - 1] if ones else "")
-
-
-def official_document() -> Any:
-    """A new document on A4 with the margins of GB/T 9704."""
-    doc = Document()
-    for section in doc.sections:
-        section.page_width, section.page_height = Mm(210), Mm(297)
-        section.top_margin, section.bottom_margin = Mm(37), Mm(35)
-        section.left_margin, section.right_margin = Mm(28), Mm(26)
-    return doc
-
-
-def plain_document() -> Any:
-    """A new document with Word's default page (for forms that are not 公文)."""
-    return Document()
 
 
 def set_font(run: Any, font: Font, size: float | None = None, bold: bool = False) -> None:

@@ -3,7 +3,8 @@
 ``seed_round_demo`` creates, for 江岭省 (code 470000), the 2026 round hearing every city directly
 below it (reporters resolved from posts), one planned session on 2026-12-20 with five live
 reporters drawn with a fixed seed and the rest written, roster categories with expected counts,
-and the 2025 round with a closed session so the rotation rule has a year of history. It goes
+and the 2025 round with a closed session so the rotation rule has a year of history (its ballots
+cast, when the caller brings them, while the session is held). It goes
 through the services (acting as the demo organiser) so every write is audited, and it does
 nothing when the 2026 round already exists.
 """
@@ -11,6 +12,7 @@ nothing when the 2026 round already exists.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -21,7 +23,7 @@ from shuzhi.orgs.demo import PROVINCE_CODE
 from shuzhi.orgs.tree.models import Unit, UnitType
 
 from . import services
-from .models import ReportMode, SessionStatus
+from .models import ReportMode, Session, SessionStatus
 
 YEAR = 2026
 TITLE = "江岭省2026年度市委书记抓基层党建工作述职评议考核"
@@ -71,8 +73,14 @@ def _session(actor, round: Round, *, title: str, date: datetime.date, place: str
 
 
 @transaction.atomic
-def seed_round_demo(stdout=None) -> Round | None:
-    """Create the demo rounds and sessions (idempotent: skipped if the 2026 round exists)."""
+def seed_round_demo(
+    stdout=None, during_2025_meeting: Callable[[Session], object] | None = None
+) -> Round | None:
+    """Create the demo rounds and sessions (idempotent: skipped if the 2026 round exists).
+
+    ``during_2025_meeting`` is called with the 2025 session once its attendance is known and
+    before it closes — the demo's ballots are cast then, as in a hall (``shuzhi.demo.voting``
+    opens the round, which starts the meeting)."""
     province = Unit.objects.filter(code=PROVINCE_CODE).first()
     if province is None or Round.objects.filter(host=province, year=YEAR).exists():
         if stdout is not None:
@@ -97,7 +105,11 @@ def seed_round_demo(stdout=None) -> Round | None:
             services.set_category_counts(
                 actor=actor, category=category, present=category.expected * 9 // 10
             )
-        services.transition_session(actor=actor, session=last, status=SessionStatus.IN_PROGRESS)
+        if during_2025_meeting is not None:
+            during_2025_meeting(last)
+            last.refresh_from_db()
+        if last.status == SessionStatus.PLANNED:
+            services.transition_session(actor=actor, session=last, status=SessionStatus.IN_PROGRESS)
         services.transition_session(actor=actor, session=last, status=SessionStatus.CLOSED)
         # Starting its session made the round 进行中.
         previous.refresh_from_db(fields=["status"])

@@ -2,11 +2,13 @@
 print; and the blank import template.
 
 The export takes the ledger page's scope and filters (``selectors.ledger_queryset``) and writes
-序号, 问题来源, 问题描述, 整改措施, 责任领导, 责任人, 完成时限, 整改进展, 状态, 验收情况 — with a
-单位 column after 序号 when the rows span more than one unit. 整改进展 holds the latest progress
-notes; 逾期 is derived at export time and shown as “整改中（逾期）”. The sheet has a title row,
-fixed column widths with wrapped text, a frozen header repeated on every printed page, and A4
-landscape fitted to the page width.
+序号, 问题来源, 问题描述, 整改措施, 责任领导, 责任人, 完成时限, 整改进展, 状态, 验收情况, 发现日期,
+组织代码 — with a 单位 column after 序号 when the rows span more than one unit. 整改进展 holds the
+latest progress notes; 逾期 is derived at export time and shown as “整改中（逾期）”. 发现日期 and
+组织代码 come last, so the columns before them keep their places; with them the file carries what
+the ledger import needs. The sheet has a title row, fixed column widths with wrapped text, a
+frozen header, and the shared print setup (``exports.sheets.print_setup``: A4 landscape fitted
+to the page width, the header repeated on every page, page numbers).
 
 Rows are streamed from the database in chunks into a write-only workbook on a temporary file,
 so a national export of hundreds of thousands of items keeps memory flat.
@@ -22,7 +24,13 @@ from typing import IO
 
 from shuzhi.core import audit, clock
 from shuzhi.exports.cells import append_row, safe_cell
-from shuzhi.exports.sheets import bold_row, column_widths, new_workbook, workbook_bytes
+from shuzhi.exports.sheets import (
+    bold_row,
+    column_widths,
+    new_workbook,
+    print_setup,
+    workbook_bytes,
+)
 
 from .ledger_import import EXAMPLE_ROW, TEMPLATE_COLUMNS, import_units_for
 from .models import ACTIVE_STATUSES, ProblemSource, ProblemStatus, ProgressNote, Severity
@@ -42,6 +50,8 @@ COLUMNS: list[tuple[str, float]] = [
     ("整改进展", 30),
     ("状态", 10),
     ("验收情况", 18),
+    ("发现日期", 11),
+    ("组织代码", 12),
 ]
 # How many of the latest progress notes 整改进展 shows.
 NOTES_SHOWN = 3
@@ -64,6 +74,8 @@ _FIELDS = (
     "verifier__full_name",
     "verifier__username",
     "carried_over",
+    "found_on",
+    "unit__code",
 )
 
 
@@ -121,7 +133,8 @@ def ledger_rows(user, filters: LedgerFilters, *, today: datetime.date) -> Iterat
         notes = _notes([row[0] for row in batch])
         for row in batch:
             (pk, unit, source, description, measures, leader, person, deadline) = row[:8]
-            status, verified_on, verdict, verifier_name, verifier_login, carried = row[8:]
+            status, verified_on, verdict, verifier_name, verifier_login, carried = row[8:14]
+            found_on, unit_code = row[14:]
             yield [
                 unit,
                 source,
@@ -133,6 +146,8 @@ def ledger_rows(user, filters: LedgerFilters, *, today: datetime.date) -> Iterat
                 notes.get(pk, ""),
                 status_text(status, deadline, today, carried),
                 verification_text(status, verified_on, verdict, verifier_name or verifier_login),
+                found_on,
+                unit_code,
             ]
 
     for row in rows.iterator(chunk_size=CHUNK):
@@ -188,7 +203,6 @@ def write_ledger(
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Border, Font, Side
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.worksheet import Worksheet
 
     today = clock.today()
     units = ledger_queryset(user, filters, today=today).order_by().values("unit_id").distinct()
@@ -200,16 +214,9 @@ def write_ledger(
     workbook, sheet = new_workbook("整改台账", write_only=True)
     column_widths(sheet, [chars for _title, chars in columns])
     sheet.freeze_panes = "A4"
-    sheet.print_title_rows = "3:3"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_options.horizontalCentered = True
+    print_setup(sheet, title_rows="3:3", columns=width)
     sheet.page_margins.left = sheet.page_margins.right = 0.4
     sheet.page_margins.top = sheet.page_margins.bottom = 0.6
-    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
     sheet.merged_cells.add(f"A1:{last}1")
     sheet.merged_cells.add(f"A2:{last}2")
 
@@ -382,6 +389,7 @@ def template_workbook(user=None) -> bytes:
     for cell in sheet[2]:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "A2"
+    print_setup(sheet)
 
     help_sheet = workbook.create_sheet("填写说明", 1)
     help_sheet.append(["列", "填写要求"])
@@ -402,4 +410,5 @@ def template_workbook(user=None) -> bytes:
     ):
         append_row(help_sheet, row)
     column_widths(help_sheet, [12, 80])
+    print_setup(help_sheet)
     return workbook_bytes(workbook)

@@ -10,6 +10,8 @@ import shutil
 
 import pytest
 
+from tests.browser import axe
+
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make to
 # set up data are still synchronous and safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -48,24 +50,33 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.base_url = live_server.url  # type: ignore[attr-defined]
+    """A desktop page; axe-core checks every page it opens (see axe.py)."""
+    context, page = axe.new_context(
+        browser, live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900}
+    )
     yield page
-    context.close()
+    try:
+        axe.finish(context)
+    finally:
+        context.close()
 
 
 @pytest.fixture
 def phone(browser, live_server):
-    context = browser.new_context(
-        locale="zh-CN", viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True
+    """A phone-sized touch page; axe-core checks every page it opens."""
+    context, page = axe.new_context(
+        browser,
+        live_server.url,
+        locale="zh-CN",
+        viewport={"width": 375, "height": 740},
+        is_mobile=True,
+        has_touch=True,
     )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.base_url = live_server.url  # type: ignore[attr-defined]
     yield page
-    context.close()
+    try:
+        axe.finish(context)
+    finally:
+        context.close()
 
 
 def login(page, username: str, password: str) -> None:

@@ -19,6 +19,7 @@ from shuzhi.cycles.models import RoundReporter
 from shuzhi.rectification.models import Problem, ProblemStatus
 from shuzhi.reports.critiques.models import Critique
 from shuzhi.reports.plans.models import PlanStatus, RectificationPlan
+from tests.browser import axe
 from tests.browser.conftest import login
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,17 +38,20 @@ def as_user(browser, live_server):
     contexts = []
 
     def open_as(username: str):
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+        context, page = axe.new_context(
+            browser, live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900}
+        )
         contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        page.base_url = live_server.url  # type: ignore[attr-defined]
         login(page, username, "pw-" + username)
         return page
 
     yield open_as
-    for context in contexts:
-        context.close()
+    try:
+        for context in contexts:
+            axe.finish(context)
+    finally:
+        for context in contexts:
+            context.close()
 
 
 def test_critique_to_approved_plan(world, as_user):

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from shuzhi.ballots import services as ballots
 from shuzhi.ballots.models import VoteCode
 from shuzhi.ballots.tests.meeting_setup import make_meeting, shares_of
+from tests.browser import axe
 from tests.browser.conftest import login
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -62,10 +63,10 @@ def _rows_seen_over_time(hall, limit: float) -> set[int]:
 
 def test_projector_pages_through_every_row_only_after_publication(browser, live_server, world):
     meeting, ballot_round = _closed_round(world)
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1920, "height": 1080})
-    hall = context.new_page()
-    hall.set_default_timeout(10_000)
     base = live_server.url
+    context, hall = axe.new_context(
+        browser, base, locale="zh-CN", viewport={"width": 1920, "height": 1080}
+    )
     requests: list[str] = []
     hall.on("request", lambda request: requests.append(request.url))
     hall.goto(base + "/accounts/login/", timeout=60_000)
@@ -119,4 +120,5 @@ def test_projector_pages_through_every_row_only_after_publication(browser, live_
     assert requests and all(u.startswith(base) for u in requests), [
         u for u in requests if not u.startswith(base)
     ]
+    axe.finish(context)
     context.close()

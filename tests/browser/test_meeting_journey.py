@@ -20,6 +20,7 @@ from shuzhi.ballots import services as ballots
 from shuzhi.ballots.models import BallotRound, BallotRoundStatus, VoteCode
 from shuzhi.cycles.models import Round
 from shuzhi.meetings.models import Session
+from tests.browser import axe
 from tests.browser.conftest import login
 from tests.browser.test_phone_ballot import open_round_with_quota
 
@@ -50,17 +51,24 @@ def new_phone(browser, live_server):
     contexts = []
 
     def open_phone():
-        context = browser.new_context(
-            locale="zh-CN", viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True
+        context, phone = axe.new_context(
+            browser,
+            live_server.url,
+            locale="zh-CN",
+            viewport={"width": 375, "height": 740},
+            is_mobile=True,
+            has_touch=True,
         )
         contexts.append(context)
-        phone = context.new_page()
-        phone.set_default_timeout(10_000)
         return phone
 
     yield open_phone
-    for context in contexts:
-        context.close()
+    try:
+        for context in contexts:
+            axe.finish(context)
+    finally:
+        for context in contexts:
+            context.close()
 
 
 def _download(page, click) -> bytes:

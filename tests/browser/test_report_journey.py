@@ -16,6 +16,7 @@ from shuzhi.rectification import services as rs
 from shuzhi.rectification.models import ProblemSource
 from shuzhi.reports.reports.models import Report, ReportStatus
 from shuzhi.reports.tests.conftest import load_sample
+from tests.browser import axe
 from tests.browser.conftest import login
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -89,10 +90,9 @@ def test_write_submit_return_resubmit_accept(page, browser, live_server):
     expect(page.locator("#report-status")).to_have_text("已提交")
 
     # The organiser of the province returns it with a comment.
-    reviewer = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    alice = reviewer.new_page()
-    alice.set_default_timeout(10_000)
-    alice.base_url = live_server.url  # type: ignore[attr-defined]
+    reviewer, alice = axe.new_context(
+        browser, live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900}
+    )
     login(alice, "alice", "pw-alice")
     alice.goto(alice.base_url + f"/reports/round/{round.pk}/")
     row = alice.get_by_role("row", name="广州市委")
@@ -126,6 +126,7 @@ def test_write_submit_return_resubmit_accept(page, browser, live_server):
     with alice.expect_download() as download:
         alice.get_by_role("link", name="下载 Word").click()
     assert download.value.suggested_filename.endswith(".docx")
+    axe.finish(reviewer)
     reviewer.close()
     report = Report.objects.get()
     assert (report.status, report.version) == (ReportStatus.ACCEPTED, 2)

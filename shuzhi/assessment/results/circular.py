@@ -2,23 +2,21 @@
 
 :func:`draft` builds a circular's figures and editable section texts from a round's confirmed
 grades and the host's consequences table. :func:`build_docx` lays a circular out as an official
-document (GB/T 9704-2012 as far as a circular needs it, the same fonts and margins as the report
-document in ``shuzhi.reports.reports.word``): the issuing body's header, 文号, title, the body
-with the grade distribution table, the commended and the criticised units with what they must
-fix, the issuing body and date, and the distribution line. :func:`grades_xlsx` is the export
-for cadre files (干部档案): one row per current grade.
+document (GB/T 9704-2012, the page of ``shuzhi.exports.official_docx``): the issuing body's
+header in red, 文号 with the red separator under it, title, the body with the grade
+distribution table, the commended and the criticised units with what they must fix,
+发文机关署名 and 成文日期, and the distribution line. :func:`grades_xlsx` is the export for
+cadre files (干部档案): one row per current grade, set up for printing.
 """
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Prefetch
 from django.utils import timezone
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import RGBColor
 
 from shuzhi.assessment.grading.models import GradeRow
@@ -32,16 +30,21 @@ from shuzhi.assessment.results.models import (
 from shuzhi.core import clock
 from shuzhi.cycles.models import Round
 from shuzhi.exports.cells import append_row
-from shuzhi.exports.sheets import bold_row, column_widths, new_workbook, workbook_bytes
+from shuzhi.exports.official_docx import (
+    RED,
+    document_date,
+    official_document,
+    separator,
+    signature_block,
+)
+from shuzhi.exports.sheets import bold_row, column_widths, new_workbook, print_setup, workbook_bytes
 from shuzhi.exports.word import (
-    AUTHOR_FONT,
     BODY_FONT,
     HEADING_FONT,
     TITLE_FONT,
     body_text,
     chinese_number,
     document_bytes,
-    official_document,
     official_line,
     official_table,
     set_font,
@@ -123,7 +126,7 @@ def draft(round_: Round, rules_in_force: Iterable[ConsequenceRule]) -> dict[str,
         if rule.criticise:
             must = []
             for follow_up in sorted(row.live_follow_ups, key=lambda f: f.kind):  # type: ignore[attr-defined]
-                due = f"，{follow_up.due_on:%Y年%m月%d日}前完成" if follow_up.due_on else ""
+                due = f"，{document_date(follow_up.due_on)}前完成" if follow_up.due_on else ""
                 if follow_up.kind == FollowUpKind.TALK:
                     must.append(f"由{follow_up.get_conducted_by_display()}约谈{due}")
                 elif follow_up.kind == FollowUpKind.RECTIFICATION:
@@ -182,20 +185,20 @@ def draft(round_: Round, rules_in_force: Iterable[ConsequenceRule]) -> dict[str,
     }
 
 
-def _date_text(day: datetime.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
 def build_docx(circular: Circular) -> bytes:
     """The .docx bytes of ``circular`` as it stands (a draft carries 草稿 in its header)."""
     doc = official_document()
 
-    # 发文机关标志: the issuer in red above the 文号, the mark of an official document.
+    # 版头: 发文机关标志 in red, two blank lines, the 发文字号 with the red separator under it,
+    # two blank lines, then the title.
     header = official_line(doc, f"{circular.issuer}文件", TITLE_FONT, 26, center=True)
     for run in header.runs:
-        run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+        run.font.color.rgb = RGBColor.from_string(RED)
+    official_line(doc, "", BODY_FONT, 16)
+    official_line(doc, "", BODY_FONT, 16)
     number = circular.doc_number or ("（草稿，未编文号）" if not circular.is_locked else "")
-    official_line(doc, number, BODY_FONT, 16, center=True)
+    separator(official_line(doc, number, BODY_FONT, 16, center=True))
+    official_line(doc, "", BODY_FONT, 16)
     official_line(doc, "", BODY_FONT, 16)
     official_line(doc, circular.title, TITLE_FONT, 22, center=True)
     official_line(doc, "", BODY_FONT, 16)
@@ -215,12 +218,10 @@ def build_docx(circular: Circular) -> bytes:
                 [[d["label"], str(d["count"]), d["share"]] for d in data["distribution"]]
                 + [["合计", str(data.get("total", 0)), "100%" if data.get("total") else "—"]],
             )
-    official_line(doc, "", BODY_FONT, 16)
-    signature = official_line(doc, circular.issuer, AUTHOR_FONT, 16)
-    signature.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    day = circular.signed_on or (circular.issued_at.date() if circular.issued_at else None)
-    dated = official_line(doc, _date_text(day) if day else "（成文日期）", AUTHOR_FONT, 16)
-    dated.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    # An unsigned draft prints the issuer without a date line (no placeholder to cross out).
+    issued = timezone.localdate(circular.issued_at) if circular.issued_at else None
+    day = circular.signed_on or issued
+    signature_block(doc, circular.issuer, day)
     scope = [circular.scope_text] if circular.scope_text else []
     scope += [unit.name for unit in circular.scope_units.all()] if circular.pk else []
     if scope:
@@ -255,6 +256,7 @@ def grades_xlsx(round_: Round) -> bytes:
             ],
         )
     column_widths(sheet, [24, 14, 12, 8, 10, 10, 8, 50, 14])
+    print_setup(sheet, title_rows="2:2")
     for cells in sheet.iter_rows(min_row=3, min_col=9, max_col=9):
         for cell in cells:
             cell.number_format = "yyyy-mm-dd"

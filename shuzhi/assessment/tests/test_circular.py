@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Pt, RGBColor
 from openpyxl import load_workbook
 
 from shuzhi.assessment.results import circular as documents
@@ -17,6 +21,7 @@ from shuzhi.assessment.results import services as rs
 from shuzhi.assessment.results.models import CircularStatus
 from shuzhi.core import clock
 from shuzhi.core.models import AuditEntry
+from shuzhi.exports.tests.test_sheets import assert_prints
 
 from . import results_testing
 
@@ -122,6 +127,7 @@ def test_edit_issue_lock_and_read_back(world, rw):
     assert "整改情况于3月底前报送。" in paragraphs
     assert "2027年1月15日" in paragraphs
     assert paragraphs[-1] == "发至：各市委组织部，广州市委，深圳市委。"
+    assert "（成文日期）" not in paragraphs
     assert table[0] == ["考核等次", "人数", "占比"]
     assert table[1] == ["好", "1", "25.0%"]
     assert table[-1] == ["合计", "4", "100%"]
@@ -153,6 +159,7 @@ def test_grades_export_reads_back(world, rw):
     assert first[7] == "广州市委抓基层党建工作评价意见。"
     assert first[8].date() == clock.today()
     assert {r[4] for r in rows} == {"好", "较好", "一般", "差"}
+    assert_prints(sheet, landscape=True, title_rows="$2:$2")  # nine columns
 
 
 @pytest.mark.django_db
@@ -166,3 +173,82 @@ def test_export_shows_only_current_rows(world, rw):
     )
     assert len(rows) == 4
     assert [r[4] for r in rows if r[0] == "罗湖区委"] == ["一般"]
+
+
+def _docx(data: bytes):
+    return Document(io.BytesIO(data))
+
+
+@pytest.mark.django_db
+def test_the_circular_prints_as_gb_t_9704_asks(world, rw):
+    """The page, the page numbers, the red line under the number, the signature and the date,
+    read back from the file."""
+    circular = rs.create_circular(actor=world.alice, round_=rw.round)
+    rs.update_circular(
+        actor=world.alice,
+        circular=circular,
+        doc_number="粤组通〔2027〕3号",
+        signed_on=datetime.date(2027, 3, 7),
+    )
+    circular.refresh_from_db()
+    doc = _docx(documents.build_docx(circular))
+    (section,) = doc.sections
+    page = [section.page_width, section.page_height, section.top_margin, section.bottom_margin]
+    page += [section.left_margin, section.right_margin]
+    assert [round(x.mm) for x in page] == [210, 297, 37, 35, 28, 26]
+    assert doc.settings.odd_and_even_pages_header_footer
+    for footer, side in ((section.footer, "right"), (section.even_page_footer, "left")):
+        para = footer.paragraphs[0]
+        assert para.text == "— 1 —" and para.alignment == getattr(WD_ALIGN_PARAGRAPH, side.upper())
+        assert " PAGE " in [t.text for t in para._element.iter(qn("w:instrText"))]
+        assert para.runs[0].font.size == Pt(14)
+        assert para.runs[0]._element.rPr.rFonts.get(qn("w:eastAsia")) == "宋体"
+
+    paragraphs = doc.paragraphs
+    texts = [p.text for p in paragraphs]
+    mark = paragraphs[0]
+    assert mark.text == "广东省委文件" and mark.runs[0].font.color.rgb == RGBColor(0xFF, 0, 0)
+    number = paragraphs[texts.index("粤组通〔2027〕3号")]
+    line = number._element.pPr.find(qn("w:pBdr")).find(qn("w:bottom"))
+    assert line.get(qn("w:color")) == "FF0000" and line.get(qn("w:val")) == "single"
+    # Title in 2号小标宋, the body in 3号仿宋.
+    title = paragraphs[texts.index(circular.title)]
+    assert title.runs[0].font.size == Pt(22)
+    assert title.runs[0]._element.rPr.rFonts.get(qn("w:eastAsia")) == "方正小标宋简体"
+    body = paragraphs[texts.index("二、考核结果") + 1]
+    assert body.runs[0].font.size == Pt(16)
+    assert body.runs[0]._element.rPr.rFonts.get(qn("w:eastAsia")) == "仿宋_GB2312"
+    # 发文机关署名 and 成文日期: right-aligned, the date in Arabic numerals without zero padding,
+    # its first character two characters right of the issuer's; kept with the body.
+    at = texts.index("2027年3月7日")
+    signed, dated = paragraphs[at - 1], paragraphs[at]
+    assert signed.text == "广东省委"
+    assert signed.alignment == dated.alignment == WD_ALIGN_PARAGRAPH.RIGHT
+    assert (signed.paragraph_format.right_indent, dated.paragraph_format.right_indent) == (
+        Pt(16 * 6),
+        Pt(16 * 2),
+    )
+    assert paragraphs[at - 3].paragraph_format.keep_with_next  # the last body line
+    assert signed.paragraph_format.keep_with_next
+    assert "2027年03月07日" not in "".join(texts)
+
+
+@pytest.mark.django_db
+def test_an_unsigned_draft_prints_no_date_placeholder(world, rw):
+    circular = rs.create_circular(actor=world.alice, round_=rw.round)
+    doc = _docx(documents.build_docx(circular))
+    texts = [p.text for p in doc.paragraphs]
+    assert "（草稿，未编文号）" in texts
+    at = texts.index("广东省委")
+    # No date line after the issuer: the distribution line follows.
+    assert texts[at + 1 :] == ["", "发至：广东省委所属各级党组织。"]
+    assert doc.paragraphs[at - 1].paragraph_format.keep_with_next
+    xml = doc.element.xml
+    assert "成文日期" not in xml and 'w:type="page"' not in xml
+
+
+@pytest.mark.django_db
+def test_follow_up_dates_in_the_draft_have_no_zero_padding(world, rw):
+    circular = rs.create_circular(actor=world.alice, round_=rw.round)
+    criticised = next(s["text"] for s in circular.sections if s["code"] == "criticised")
+    assert not re.search(r"年0\d月|月0\d日", criticised)

@@ -24,6 +24,7 @@ from shuzhi.ballots.models import Ballot, BallotRound, BallotRoundStatus
 from shuzhi.core.models import AuditEntry
 from shuzhi.cycles.models import Round
 from shuzhi.demo.ledger import seed_ledger_demo
+from shuzhi.demo.voting import vote_on_phones
 from shuzhi.meetings.demo import seed_round_demo
 from shuzhi.orgs import demo as org_demo
 
@@ -34,7 +35,7 @@ pytestmark = pytest.mark.django_db
 def demo(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     org_demo.seed(scale=0.05)
-    seed_round_demo()
+    seed_round_demo(during_2025_meeting=vote_on_phones)
     seed_ledger_demo()
     out = io.StringIO()
     started = time.monotonic()

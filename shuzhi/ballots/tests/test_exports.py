@@ -6,6 +6,7 @@ import io
 
 import pytest
 from docx import Document
+from docx.enum.section import WD_ORIENT
 from openpyxl import load_workbook
 
 from shuzhi.accounts.models import Role
@@ -13,6 +14,8 @@ from shuzhi.ballots import exports, tally
 from shuzhi.ballots.models import BallotRound, BallotRoundStatus
 from shuzhi.ballots.tests.tally_setup import cast, make_setup
 from shuzhi.core.testing import make_user
+from shuzhi.exports.tests.test_official_docx import mm
+from shuzhi.exports.tests.test_sheets import assert_prints
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +64,12 @@ def test_workbook_numbers(world, client):
             ("党员群众代表", "弃权", "好", "弃权"),
         ]
     )
+    # Every sheet prints on A4 with its header repeated: the summary (14 columns) and the
+    # per-category sheet landscape, the 4 columns of raw ballots upright.
+    assert_prints(wb["汇总"], landscape=True, title_rows="$3:$3")
+    assert_prints(wb["分类别"], landscape=True)
+    assert_prints(wb["分项评价"], landscape=True)
+    assert_prints(wb["原始选票"], landscape=False)
 
 
 def test_raw_ballots_come_in_random_order(world):
@@ -85,7 +94,15 @@ def test_word_result_sheet(world, client):
     doc = Document(io.BytesIO(response.content))
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "民主测评结果汇总表" in text
-    assert s.session.title in text and "2026年01月20日" in text and "省委大礼堂" in text
+    assert s.session.title in text and "2026年1月20日" in text and "省委大礼堂" in text
+    # A4, turned for the 12-column table, with the 公文 margins and page numbers.
+    (section,) = doc.sections
+    assert section.orientation == WD_ORIENT.LANDSCAPE
+    assert (mm(section.page_width), mm(section.page_height)) == (297, 210)
+    assert (mm(section.top_margin), mm(section.left_margin)) == (37, 28)
+    assert doc.settings.odd_and_even_pages_header_footer
+    assert section.footer.paragraphs[0].text == "— 1 —"
+    assert "PAGE" in section.even_page_footer.paragraphs[0]._element.xml
     assert "应到 30 人，实到 27 人，收回有效票 5 张" in text
     assert "统计人" in text and "监票人" in text and "日期" in text
     table = doc.tables[0]

@@ -13,6 +13,7 @@ from shuzhi.exports.sheets import (
     column_widths,
     csv_bytes,
     new_workbook,
+    print_setup,
     workbook_bytes,
 )
 
@@ -53,3 +54,45 @@ def test_a_write_only_workbook_streams_rows():
     read = load_workbook(io.BytesIO(workbook_bytes(workbook)))["组织"]
     assert [c.value for c in read[1]] == ["440000", "'=cmd"]
     assert read.column_dimensions["A"].width == 12
+
+
+def assert_prints(sheet, *, landscape: bool, title_rows: str = "$1:$1") -> None:
+    """``sheet`` (read back by openpyxl) prints on A4, fitted to the width, header repeated,
+    page numbers in the footer."""
+    setup = sheet.page_setup
+    assert int(setup.paperSize) == 9  # A4
+    assert setup.orientation == ("landscape" if landscape else "portrait")
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert (int(setup.fitToWidth), int(setup.fitToHeight)) == (1, 0)
+    assert sheet.print_title_rows == title_rows
+    assert sheet.oddFooter.center.text == "第 &P 页，共 &N 页"
+
+
+def test_print_setup_landscape_only_when_wide():
+    workbook, narrow = new_workbook("窄表")
+    append_row(narrow, [f"列{i}" for i in range(8)])
+    print_setup(narrow)
+    wide = workbook.create_sheet("宽表")
+    append_row(wide, ["标题"])
+    append_row(wide, [f"列{i}" for i in range(9)])
+    print_setup(wide, title_rows="2:2")
+    book = load_workbook(io.BytesIO(workbook_bytes(workbook)))
+    assert_prints(book["窄表"], landscape=False)
+    assert_prints(book["宽表"], landscape=True, title_rows="$2:$2")
+    assert book["宽表"].print_options.horizontalCentered
+
+
+def test_print_setup_of_a_write_only_sheet_and_a_very_wide_one():
+    workbook, sheet = new_workbook("组织", write_only=True)
+    print_setup(sheet, columns=12)
+    append_row(sheet, [f"列{i}" for i in range(12)])
+    raw = workbook.create_sheet("原始")
+    print_setup(raw, columns=40, fit_width=False, title_columns="A:A")
+    append_row(raw, [f"列{i}" for i in range(40)])
+    book = load_workbook(io.BytesIO(workbook_bytes(workbook)))
+    assert_prints(book["组织"], landscape=True)
+    wide = book["原始"]
+    assert wide.page_setup.orientation == "landscape"
+    assert not wide.sheet_properties.pageSetUpPr or not wide.sheet_properties.pageSetUpPr.fitToPage
+    assert wide.print_title_cols == "$A:$A"
+    assert wide.oddFooter.center.text == "第 &P 页，共 &N 页"

@@ -9,6 +9,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
+from shuzhi.exports.official_docx import official_document
 from shuzhi.exports.word import (
     BODY_FONT,
     HEADING_FONT,
@@ -17,11 +18,9 @@ from shuzhi.exports.word import (
     body_text,
     chinese_number,
     document_bytes,
-    official_document,
     official_line,
     official_table,
     paragraph,
-    plain_document,
 )
 
 
@@ -71,7 +70,7 @@ def test_an_official_document_on_a4_with_its_margins_and_fonts():
 
 
 def test_a_plain_paragraph_in_song():
-    doc = plain_document()
+    doc = official_document()
     paragraph(doc, "民主测评结果汇总表", SONG_FONT, 18, center=True, bold=True)
     run = Document(io.BytesIO(document_bytes(doc))).paragraphs[0].runs[0]
     assert _fonts(run) == SONG_FONT and run.bold and run.font.size == Pt(18)

@@ -18,7 +18,7 @@ from django.http import Http404
 
 from shuzhi.exports.cells import append_row
 from shuzhi.exports.responses import CSV, XLSX
-from shuzhi.exports.sheets import csv_bytes, new_workbook, workbook_bytes
+from shuzhi.exports.sheets import csv_bytes, new_workbook, print_setup, workbook_bytes
 from shuzhi.orgs.tree.models import Unit, UnitStatus, UnitType
 
 EXPORT_COLUMNS = ["code", "name", "parent_code", "type", "short_name"]
@@ -90,6 +90,7 @@ def rows_as_csv(rows) -> bytes:
 def rows_as_xlsx(rows, *, title: str = "组织") -> bytes:
     """One worksheet; every cell is text so codes like 0101 keep their leading zeros."""
     workbook, sheet = new_workbook(title, write_only=True)
+    print_setup(sheet, columns=len(EXPORT_COLUMNS))
     sheet.append(EXPORT_COLUMNS)
     for row in rows:
         append_row(sheet, [str(value) for value in row])

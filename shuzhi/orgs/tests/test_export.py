@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.http import Http404
 
+from shuzhi.exports.tests.test_sheets import assert_prints
 from shuzhi.orgs.imports import exporting
 from shuzhi.orgs.imports import units as importing
 from shuzhi.orgs.imports.models import ImportStatus
@@ -99,6 +100,8 @@ def test_xlsx_round_trip_is_exact(world, tmp_path):
 
     assert cells(second) == cells(first)
     assert cells(first)[1] == ["650000", "中共新疆维吾尔自治区委员会", "", "province", "新疆区委"]
+    # Printed upright on A4 (five columns), the header on every page, page numbers.
+    assert_prints(load_workbook(first).worksheets[0], landscape=False)
     csv_rows = read_csv_rows(
         exporting.export_units(
             actor=world.root, unit=Unit.objects.get(code="650000"), file_format="csv"

@@ -20,7 +20,13 @@ from shuzhi.core.bulk import jobs as bulk_jobs
 from shuzhi.core.progress import JobProgress
 from shuzhi.exports.cells import append_row
 from shuzhi.exports.responses import XLSX
-from shuzhi.exports.sheets import bold_row, column_widths, new_workbook, workbook_bytes
+from shuzhi.exports.sheets import (
+    bold_row,
+    column_widths,
+    new_workbook,
+    print_setup,
+    workbook_bytes,
+)
 from shuzhi.kernel.scope import is_global, scopes_for
 from shuzhi.orgs.imports.tabular import RowError, TabularError
 from shuzhi.orgs.tree.models import Unit, UnitStatus
@@ -288,6 +294,7 @@ def error_report(errors: Sequence[Sequence[Any]], rows: LedgerRows | None) -> by
     for row_cells in sheet.iter_rows(min_row=2, min_col=2, max_col=2):
         row_cells[0].alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "C2"
+    print_setup(sheet)
     return workbook_bytes(workbook)
 
 

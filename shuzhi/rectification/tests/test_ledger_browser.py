@@ -7,6 +7,8 @@ import shutil
 
 import pytest
 
+from tests.browser import axe
+
 from .ledger_data import build_ledger
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -23,12 +25,14 @@ def page(live_server):
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
         )
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        page.base_url = live_server.url  # type: ignore[attr-defined]
+        context, page = axe.new_context(
+            browser, live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900}
+        )
         yield page
-        browser.close()
+        try:
+            axe.finish(context)
+        finally:
+            browser.close()
 
 
 def test_summary_charts_render_without_errors(page, world):

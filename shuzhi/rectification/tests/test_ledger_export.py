@@ -12,11 +12,12 @@ from openpyxl import load_workbook
 
 from shuzhi.core import clock
 from shuzhi.core.models import AuditEntry
+from shuzhi.exports.tests.test_sheets import assert_prints
 from shuzhi.rectification import ledger_export, ledger_import, services
 from shuzhi.rectification.models import Problem, ProblemStatus
 from shuzhi.rectification.selectors import LedgerFilters
 
-from .problem_fixtures import put_in_status, record
+from .problem_fixtures import FOUND, put_in_status, record
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +87,8 @@ def test_export_of_a_subtree_in_the_departments_columns(world, ledger):
         "整改进展",
         "状态",
         "验收情况",
+        "发现日期",
+        "组织代码",
     )
     body = rows[3:]
     assert [r[3] for r in body] == ["组织生活会流于形式", "发展党员程序不规范", "台账资料不全"]
@@ -101,6 +104,13 @@ def test_export_of_a_subtree_in_the_departments_columns(world, ledger):
     assert closed[:2] == (3, "沙面街道党工委")
     assert closed[9] == "已销号"
     assert closed[10] == "已验收销号（2025-10-08，赵督查）：资料已补齐，核查属实"
+    # The two columns the ledger import needs, after the department's columns.
+    found = datetime.datetime.combine(FOUND, datetime.time())
+    assert [r[11:] for r in body] == [
+        (found, "440103"),
+        (found, "440103"),
+        (found, "440103001"),
+    ]
     entry = AuditEntry.objects.get(action="problem.export")
     assert (entry.actor, entry.changes["rows"]) == (world.dave, 3)
 
@@ -111,8 +121,8 @@ def test_the_sheet_is_laid_out_for_printing(world, ledger):
     assert sheet.page_setup.orientation == "landscape"
     assert int(sheet.page_setup.paperSize) == 9  # A4
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
-    assert sheet.print_title_rows == "$3:$3"
-    assert "A1:K1" in {str(r) for r in sheet.merged_cells.ranges}
+    assert_prints(sheet, landscape=True, title_rows="$3:$3")
+    assert "A1:M1" in {str(r) for r in sheet.merged_cells.ranges}
     assert sheet.column_dimensions["D"].width == 36
     assert sheet["D4"].alignment.wrap_text
     assert sheet["A3"].font.b
@@ -122,8 +132,10 @@ def test_one_units_ledger_has_no_unit_column(world, ledger):
     rows = read(export(world.dave, year=2025, unit=world.township_a1x))
     assert rows[0][0] == "沙面街道党工委2025年度问题整改台账"
     assert rows[2][:3] == ("序号", "问题来源", "问题描述")
-    assert len(rows[2]) == 10
+    assert len(rows[2]) == 12
     assert rows[3][:3] == (1, "巡察", "台账资料不全")
+    assert rows[2][-2:] == ("发现日期", "组织代码")
+    assert rows[3][-2:] == (datetime.datetime.combine(FOUND, datetime.time()), "440103001")
 
 
 def test_filters_and_scope(world, ledger):
@@ -185,6 +197,8 @@ def test_the_template_lists_the_import_columns_and_imports_as_it_is(world, media
     assert list(rows[0]) == ledger_import.TEMPLATE_COLUMNS
     assert rows[0][:5] == ("序号", "组织代码", "单位名称", "问题来源", "问题描述")
     assert rows[1][1] == "440103"
+    assert_prints(workbook["问题台账"], landscape=True)
+    assert_prints(workbook["填写说明"], landscape=False)
     help_rows = list(workbook["填写说明"].iter_rows(values_only=True))
     assert any(r[0] == "问题来源" and "巡察" in r[1] for r in help_rows)
     job = ledger_import.create_import(

@@ -12,6 +12,7 @@ from openpyxl import Workbook, load_workbook
 
 from shuzhi.core import clock
 from shuzhi.core.models import AuditEntry
+from shuzhi.exports.tests.test_sheets import assert_prints
 from shuzhi.rectification import ledger_import, policies, services
 from shuzhi.rectification.models import (
     LedgerImport,
@@ -294,6 +295,7 @@ def test_error_report_keeps_the_rows_beside_their_errors(world):
     assert rows[5][1].startswith("问题来源：未知的问题来源“天降”")
     assert rows[5][6] == "未知来源"
     assert rows[1][1] is None  # good rows carry no message
+    assert_prints(sheet, landscape=True)  # the upload's 16 columns and the two added
     # The report, corrected, imports again: its two extra columns are ignored.
     sheet.cell(row=6, column=6, value="自查")
     fixed = io.BytesIO()

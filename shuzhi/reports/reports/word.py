@@ -1,6 +1,7 @@
 """The report as a Word document in the layout of an official document (党政机关公文格式).
 
-The page, fonts and line layout of GB/T 9704 are those of :mod:`shuzhi.exports.word`; this
+The page (A4, margins, page numbers "— 1 —") of GB/T 9704 is that of
+:mod:`shuzhi.exports.official_docx`, the fonts and lines those of :mod:`shuzhi.exports.word`; this
 module decides what the report puts on the page: the title centred in 二号 (22 pt), the author
 unit and date under it in 楷体, headings 一、二、三… and the body in 三号 (16 pt), the indicator
 and carried-problem tables.
@@ -17,6 +18,7 @@ from typing import Any
 from django.utils import timezone
 
 from shuzhi.core import clock
+from shuzhi.exports.official_docx import document_date, official_document
 from shuzhi.exports.word import (
     AUTHOR_FONT,
     BODY_FONT,
@@ -26,7 +28,6 @@ from shuzhi.exports.word import (
     body_text,
     chinese_number,
     document_bytes,
-    official_document,
     official_line,
     official_table,
 )
@@ -51,7 +52,7 @@ def build(
     official_line(doc, content.get("title", ""), TITLE_FONT, 22, center=True)
     author = f"{unit_name}　{person_name}" if person_name else unit_name
     official_line(doc, author, AUTHOR_FONT, 16, center=True)
-    official_line(doc, f"（{date.year}年{date.month}月{date.day}日）", AUTHOR_FONT, 16, center=True)
+    official_line(doc, f"（{document_date(date)}）", AUTHOR_FONT, 16, center=True)
     official_line(doc, "", BODY_FONT, 16)
 
     sections = content.get("sections") or {}

@@ -6,12 +6,14 @@ import io
 import zipfile
 from typing import Any
 
+from django.utils import timezone
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt
 from docx.text.run import Run
 
+from shuzhi.exports.tests.test_official_docx import mm
 from shuzhi.reports.reports import archive, services, versions, word
 from shuzhi.reports.reports.models import Report
 
@@ -45,6 +47,13 @@ def test_word_has_the_official_layout_and_everything_read_back(
     section = doc.sections[0]
     assert section.top_margin is not None and section.left_margin is not None
     assert round(section.top_margin.mm) == 37 and round(section.left_margin.mm) == 28
+    assert (mm(section.page_width), mm(section.page_height)) == (210, 297)
+    # Page numbers "— N —": odd pages right, even pages left, each a PAGE field.
+    assert doc.settings.odd_and_even_pages_header_footer
+    odd, even = section.footer.paragraphs[0], section.even_page_footer.paragraphs[0]
+    assert odd.text == even.text == "— 1 —"
+    assert (odd.alignment, even.alignment) == (WD_ALIGN_PARAGRAPH.RIGHT, WD_ALIGN_PARAGRAPH.LEFT)
+    assert "PAGE" in odd._element.xml and "PAGE" in even._element.xml
     paragraphs = [p for p in doc.paragraphs if p.text.strip()]
     title = paragraphs[0]
     assert title.text == "广州市委书记2026年度抓基层党建工作述职报告"
@@ -53,7 +62,8 @@ def test_word_has_the_official_layout_and_everything_read_back(
     assert run.font.size == Pt(22)
     assert _east_asia_font(run) == "方正小标宋简体"
     assert paragraphs[1].text == "广州市委　甲书记"
-    assert paragraphs[2].text.startswith("（20") and paragraphs[2].text.endswith("日）")
+    day = timezone.localdate(report.submitted_at)
+    assert paragraphs[2].text == f"（{day.year}年{day.month}月{day.day}日）"  # no zero padding
     headings = [p.text for p in paragraphs if p.text[:2] in {"一、", "二、", "三、", "四、"}]
     assert headings == [
         "一、履职情况",

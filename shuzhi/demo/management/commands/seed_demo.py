@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from shuzhi.assessment.demo import seed_assessment_demo
 from shuzhi.demo.ledger import seed_ledger_demo
+from shuzhi.demo.voting import vote_on_phones
 from shuzhi.meetings.demo import seed_round_demo
 from shuzhi.orgs import demo
 from shuzhi.orgs.tree.models import Unit
@@ -61,7 +62,7 @@ class Command(BaseCommand):
         """The rounds, then a year of problems, reports and critiques, then the 2025 grading
         (each skipped when already there), and the first run of the daily reminders for the
         worker."""
-        seed_round_demo(self.stdout)
+        seed_round_demo(self.stdout, during_2025_meeting=vote_on_phones)
         started = time.monotonic()
         if seed_ledger_demo(self.stdout) is not None:
             self.stdout.write(f"（整改台账与述职报告用时 {time.monotonic() - started:.1f} 秒）")
