@@ -242,7 +242,8 @@ def test_the_export_holds_exactly_the_rows_the_page_shows(client, world, ledger,
     response = client.get(html.unescape(link.group(1)))
     rows = read(b"".join(response.streaming_content))
     assert note in rows[1][0]
-    exported = {row[3] if len(row) > 10 else row[2] for row in rows[3:]}
+    described = list(rows[2]).index("问题描述")
+    exported = {row[described] for row in rows[3:]}
     assert exported == shown
     assert len(rows) - 3 == len(PAGE_ROW.findall(page))
 
