@@ -132,6 +132,12 @@ ACTIONS: dict[str, Action] = {
         api=lambda c, g: c.get(f"{GRADING_API}/rows/{g.rows[OTHER_ROW].pk}"),
         confirmed=False,
     ),
+    # The one-row editor of the grading page: a reader gets the row as shown, never a form.
+    "grading.row.fragment": Action(
+        web=lambda c, g: c.get(f"{GRADING}/row/{g.rows[OTHER_ROW].pk}/?edit=1"),
+        api=lambda c, g: c.get(f"{GRADING_API}/rows/{g.rows[OTHER_ROW].pk}"),
+        confirmed=False,
+    ),
     "grading.compute": Action(
         web=lambda c, g: c.post(f"{GRADING}/round/{g.round.pk}/compute/"),
         api=lambda c, g: c.post(f"{GRADING_API}/rounds/{g.round.pk}/compute"),
@@ -256,6 +262,7 @@ ACTIONS: dict[str, Action] = {
 NEEDS = {
     "grading.view": ("round.change", "report.review"),
     "grading.row.view": ("round.change", "report.review"),
+    "grading.row.fragment": ("round.change", "report.review"),
     "grading.compute": ("round.change",),
     "grading.decide": ("round.change",),
     "grading.confirm": ("round.change",),
@@ -279,6 +286,7 @@ REVIEWER = {  # report.review, no round.change: a secretary
     **dict.fromkeys(ACTIONS, FORBIDDEN),
     "grading.view": OK,
     "grading.row.view": OK,
+    "grading.row.fragment": OK,
     **{a: OK for a, needs in NEEDS.items() if needs == ("round.view",)},
 }
 READER = {  # round.view only: viewer, inspector, leader

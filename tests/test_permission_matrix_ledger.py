@@ -313,6 +313,13 @@ ACTIONS: dict[str, Action] = {
         web=lambda c, lg, w, p: c.get("/problems/export/", {"unit": lg.units[w].code}),
         api=lambda c, lg, w, p: c.get("/api/problems/export", {"unit": lg.units[w].code}),
     ),
+    # The same selection built in the background (a selection too large for one request).
+    "problem.export.background": Action(
+        "problem.export",
+        web=lambda c, lg, w, p: c.post(
+            "/problems/export/background/", {"query": f"unit={lg.units[w].code}"}
+        ),
+    ),
     "problem.create": Action(
         "problem.create", web=_web_create, api=_api_create, written=_count_problems
     ),
@@ -430,6 +437,7 @@ VIEWS = {
     "problem.view": OK,
     "problem.board": OK,
     "problem.export": OK,
+    "problem.export.background": OK,
     "report.view": OK,
     "report.draft": HIDDEN,
     "critique.view": OK,

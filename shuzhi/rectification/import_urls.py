@@ -20,4 +20,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="problem_import_template",
     ),
     path("export/", import_views.problem_export, name="problem_export"),
+    path(
+        "export/background/",
+        import_views.problem_export_background,
+        name="problem_export_background",
+    ),
+    path("export/files/<str:name>", import_views.problem_export_file, name="problem_export_file"),
 ]

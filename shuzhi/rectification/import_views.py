@@ -10,11 +10,20 @@ rows). ``/problems/export/`` answers the ledger page's selection as a printable 
 from __future__ import annotations
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    QueryDict,
+)
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from shuzhi.core import clock
 from shuzhi.core.bulk.jobs import check_file_name
@@ -22,7 +31,7 @@ from shuzhi.exports.responses import XLSX, attachment
 from shuzhi.orgs.tree.models import Unit, UnitStatus
 from shuzhi.orgs.tree.policies import can
 
-from . import ledger_export, ledger_import, policies
+from . import ledger_export, ledger_export_jobs, ledger_import, policies, selectors
 from .ledger_forms import LedgerFilterForm
 from .models import ProblemSource
 
@@ -133,13 +142,53 @@ def problem_import_template(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def problem_export_background(request: HttpRequest) -> HttpResponse:
+    """Start the background export of the ledger page's selection (the same parameters)."""
+    query = request.POST.get("query", "")
+    filters = LedgerFilterForm(QueryDict(query), user=request.user).filters()
+    if QueryDict(query).get("unit") and filters.unit is None:
+        raise Http404("没有找到该组织，或它不在您的查看范围内。")
+    ledger_export_jobs.start(actor=request.user, query=query)
+    messages.info(
+        request,
+        f"正在后台导出“{ledger_export.export_title(filters)}”；"
+        "进度显示在本页上方，完成后会在收件箱通知您下载。",
+    )
+    return redirect(f"{reverse('ledger_list')}?{query}" if query else reverse("ledger_list"))
+
+
+@login_required
 @require_GET
-def problem_export(request: HttpRequest) -> FileResponse:
+def problem_export_file(request: HttpRequest, name: str) -> FileResponse:
+    """A background export, to the person who asked for it only."""
+    handle = ledger_export_jobs.open_stored(request.user, name)
+    if handle is None:
+        raise Http404("导出文件不存在或已被清理。")
+    return FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX)
+
+
+@login_required
+@require_GET
+def problem_export(request: HttpRequest) -> HttpResponseBase:
     """The ledger page's selection (same GET parameters) as a printable .xlsx."""
     form = LedgerFilterForm(request.GET, user=request.user)
     filters = form.filters()
     if request.GET.get("unit") and filters.unit is None:
         raise Http404("没有找到该组织，或它不在您的查看范围内。")
+    rows = selectors.ledger_queryset(request.user, filters).order_by()
+    if rows[: ledger_export_jobs.inline_max() + 1].count() > ledger_export_jobs.inline_max():
+        # Too many for one request: say so, and build it in the background on request.
+        return render(
+            request,
+            "rectification/export_background.html",
+            {
+                "title": ledger_export.export_title(filters),
+                "note": ledger_export.filter_note(filters, clock.today()),
+                "limit": ledger_export_jobs.inline_max(),
+                "query": request.GET.urlencode(),
+            },
+        )
     out, _count = ledger_export.export_ledger(actor=request.user, filters=filters)
     return FileResponse(
         out,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import datetime
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO
 
 from shuzhi.core import audit, clock
@@ -166,27 +166,40 @@ def export_title(filters: LedgerFilters) -> str:
     return f"{unit}{year}问题整改台账"
 
 
-def _filter_note(filters: LedgerFilters, today: datetime.date) -> str:
+def filter_note(filters: LedgerFilters, today: datetime.date) -> str:
+    """The sheet's second row: the filters of the page the export came from, so a printed
+    copy says which part of the ledger it is (筛选条件：年度=2026；状态=整改中…)."""
     parts = []
+    if filters.year:
+        parts.append(f"年度={filters.year}")
+    if filters.unit is not None:
+        parts.append(f"单位={filters.unit.name}（含下级）")
     if filters.source:
         name = ProblemSource.objects.filter(code=filters.source).values_list("name", flat=True)
-        parts.append(f"来源：{name.first() or filters.source}")
+        parts.append(f"来源={name.first() or filters.source}")
     if filters.status:
-        parts.append(f"状态：{STATUS_LABEL.get(filters.status, filters.status)}")
+        parts.append(f"状态={STATUS_LABEL.get(filters.status, filters.status)}")
     if filters.severity:
-        parts.append(f"严重程度：{dict(Severity.choices).get(filters.severity)}")
+        parts.append(f"严重程度={dict(Severity.choices).get(filters.severity)}")
     if filters.overdue:
         parts.append("只含逾期")
     if filters.q:
-        parts.append(f"描述含：{filters.q}")
+        parts.append(f"描述含“{filters.q}”")
     if filters.responsible:
-        parts.append(f"责任人：{filters.responsible}")
-    parts.append(f"导出日期：{today:%Y-%m-%d}")
-    return "　".join(parts)
+        parts.append(f"责任人={filters.responsible}")
+    shown = "；".join(parts) if parts else "无（您可查看的全部问题）"
+    return f"筛选条件：{shown}　导出日期：{today:%Y-%m-%d}"
 
 
-def write_ledger(out: IO[bytes], *, user, filters: LedgerFilters) -> int:
-    """Write the ledger workbook to ``out``; answers the number of items written."""
+def write_ledger(
+    out: IO[bytes],
+    *,
+    user,
+    filters: LedgerFilters,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write the ledger workbook to ``out``; answers the number of items written.
+    ``progress`` (a background export's) hears the rows written so far, once per chunk."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Border, Font, Side
     from openpyxl.utils import get_column_letter
@@ -230,7 +243,7 @@ def write_ledger(out: IO[bytes], *, user, filters: LedgerFilters) -> int:
     sheet.append(
         [
             cell(
-                _filter_note(filters, today),
+                filter_note(filters, today),
                 alignment=Alignment(horizontal="right"),
                 boxed=False,
             )
@@ -261,11 +274,15 @@ def write_ledger(out: IO[bytes], *, user, filters: LedgerFilters) -> int:
             is_date = isinstance(value, datetime.date)
             cells.append(styled(value, date_style if is_date else text_style))
         sheet.append(cells)
+        if progress is not None and count % CHUNK == 0:
+            progress(count)
     workbook.save(out)  # type: ignore[arg-type]
     return count
 
 
-def export_ledger(*, actor, filters: LedgerFilters) -> tuple[IO[bytes], int]:
+def export_ledger(
+    *, actor, filters: LedgerFilters, progress: Callable[[int], None] | None = None
+) -> tuple[IO[bytes], int]:
     """The ledger as an .xlsx on a temporary file (rewound), and the number of items.
 
     Records one ``problem.export`` audit entry: ledgers name people and shortcomings, so who
@@ -273,7 +290,7 @@ def export_ledger(*, actor, filters: LedgerFilters) -> tuple[IO[bytes], int]:
     """
     # The response closes the file once sent.
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
-    count = write_ledger(out, user=actor, filters=filters)
+    count = write_ledger(out, user=actor, filters=filters, progress=progress)
     out.seek(0)
     audit.record(
         actor=actor,

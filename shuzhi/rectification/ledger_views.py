@@ -7,6 +7,8 @@ policies. A unit outside the user's scope answers 404.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -16,7 +18,7 @@ from shuzhi.core import clock
 from shuzhi.kernel.loader import load
 from shuzhi.orgs.tree.models import Unit
 
-from . import policies, selectors
+from . import ledger_export_jobs, policies, selectors
 from .ledger_forms import LedgerFilterForm, year_choices
 from .models import ProblemStatus
 from .policies import can_view_sources, may_carry_over_somewhere
@@ -82,6 +84,8 @@ def ledger_list(request: HttpRequest) -> HttpResponse:
             "may_view_sources": can_view_sources(request.user),
             "may_carry_over": may_carry_over_somewhere(request.user),
             "export_query": _without_page(request.GET),
+            # Exports too large for a request, built in the background: progress, then a link.
+            "background_exports": ledger_export_jobs.stored_exports(cast(int, request.user.pk))[:5],
             # Shown on the phone's 筛选 toggle so folded filters are not forgotten.
             "active_filters": len(
                 [

@@ -53,6 +53,9 @@ def test_committee_grades_and_secretary_acknowledges(page, world):
     expect(panel).to_contain_text("综合得分 92.00 ≥ 好分数线 90")
 
     # The committee lowers 深圳市委 to 较好: first without a reason (refused), then with one.
+    # The rows show grades, not forms: one row at a time opens its editor.
+    expect(page.get_by_test_id("decide-form")).to_have_count(0)
+    shenzhen.get_by_test_id("edit-row").click()
     form = shenzhen.get_by_test_id("decide-form")
     form.get_by_label("深圳市委评定等次").select_option("fair_good")
     form.get_by_role("button", name="保存").click()
@@ -67,9 +70,9 @@ def test_committee_grades_and_secretary_acknowledges(page, world):
     row.get_by_label("调整理由").fill("述职材料与实际不符")
     row.get_by_role("button", name="保存").click()
     expect(page.locator("tr", has_text="深圳市委").get_by_text("已保存")).to_be_visible()
-    expect(page.locator("tr", has_text="深圳市委").get_by_label("深圳市委评定等次")).to_have_value(
-        "fair_good"
-    )
+    # Saved, the row closes its editor and shows the grade it now holds.
+    expect(page.locator("tr", has_text="深圳市委").get_by_test_id("final")).to_have_text("较好")
+    expect(page.get_by_test_id("decide-form")).to_have_count(0)
     assert GradeRow.objects.get(reporter__unit__name="深圳市委", is_current=True).final == (
         "fair_good"
     )

@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("round/<int:round_id>/settings/", views.settings_page, name="grading_settings"),
     path("round/<int:round_id>/compute/", views.compute, name="grading_compute"),
     path("round/<int:round_id>/confirm/", views.confirm, name="grading_confirm"),
+    path("row/<int:pk>/", views.row_fragment, name="grading_row"),
     path("row/<int:pk>/decide/", views.decide, name="grading_decide"),
     path("row/<int:pk>/correct/", views.correct, name="grading_correct"),
     path("row/<int:pk>/acknowledge/", views.acknowledge, name="grading_acknowledge"),

@@ -18,7 +18,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from shuzhi.assessment.grading import composite
 from shuzhi.assessment.grading import forms as grading_forms
@@ -97,6 +97,7 @@ def _decorate(rows, grading: Grading, labels: dict[str, str]) -> None:
         row.suggested_label = labels.get(row.suggested, "")
         row.final_label = labels.get(row.final, row.final)
         row.error = ""
+        row.editing = False
 
 
 def _row_context(request: HttpRequest, grading: Grading, rnd: Round) -> dict:
@@ -138,15 +139,24 @@ def _render_round(
     page = Paginator(rows, ROW_PAGE_SIZE).get_page(request.GET.get("page"))
     context.update(_row_context(request, grading, rnd))
     _decorate(page, grading, context["labels"])
+    # One row at a time opens its editor (``?edit=<row id>`` without JavaScript; htmx swaps
+    # the row in place): a form in every row made the page of 14 cities 2,931 px tall.
+    editing = request.GET.get("edit", "")
+    for row in page:
+        row.editing = context["may_manage"] and str(row.pk) == editing  # type: ignore[attr-defined]
     if refused is not None:
         row_id, data, error = refused
         for row in page:
             if row.pk == row_id:
                 _keep_typed(row, data)
                 row.error = error  # type: ignore[attr-defined]
+                row.editing = True  # type: ignore[attr-defined]
+    kept = request.GET.copy()
+    kept.pop("edit", None)
     context.update(
         {
             "page": page,
+            "keep_query": kept.urlencode(),
             "q": text,
             "grade": grade,
             "formula_text": _formula_text(grading),
@@ -290,6 +300,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         _decorate([row], row.grading, context["labels"])
         if error:
             _keep_typed(row, request.POST)
+        row.editing = bool(error)  # type: ignore[attr-defined]
         context.update({"row": row, "error": error, "saved": not error})
         # 200 even when refused: htmx swaps only successful responses, and the row shows the
         # refusal in place, with what was chosen and typed.
@@ -301,6 +312,24 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_round(request, rnd, refused=(row.pk, request.POST, error))
     messages.success(request, f"已保存 {row.reporter.unit.name} 的评定等次。")
     return _grading_page(rnd)
+
+
+@login_required
+@require_GET
+def row_fragment(request: HttpRequest, pk: int) -> HttpResponse:
+    """One row of the grading page, for htmx: ``?edit=1`` opens its editor (for those who may
+    decide, while the grades are open), otherwise the row as shown — what 取消 swaps back."""
+    row = _row(request, pk)
+    rnd = row.grading.round
+    context = _row_context(request, row.grading, rnd)
+    _decorate([row], row.grading, context["labels"])
+    row.editing = (  # type: ignore[attr-defined]
+        request.GET.get("edit") == "1"
+        and context["may_manage"]
+        and row.grading.status == GradingStatus.SUGGESTED
+    )
+    context["row"] = row
+    return render(request, "assessment/grading_row.html", context)
 
 
 def _keep_typed(row: GradeRow, data) -> None:

@@ -19,15 +19,27 @@ from shuzhi.cycles.models import RoundReporter
 from shuzhi.rectification.models import Problem, ProblemStatus, overdue_q
 
 
-def unit_facts(unit_ids: Collection[int], year: int) -> dict[int, UnitFacts]:
-    """The facts of each unit for ``year``; units without any data get empty facts."""
+def unit_facts(
+    unit_ids: Collection[int], year: int, *, within: str | None = None
+) -> dict[int, UnitFacts]:
+    """The facts of each unit for ``year``; units without any data get empty facts.
+
+    ``within`` (a path holding every unit) reads the subtree instead of listing the ids — for
+    thousands of units, cheaper than an ``IN`` list; rows of other units are not used."""
     if not unit_ids:
         return {}
     today = clock.today()
+    problems_of = Problem.objects.filter(year=year)
+    reporters_of = RoundReporter.objects.filter(round__year=year, round__report_due__isnull=False)
+    if within is None:
+        problems_of = problems_of.filter(unit_id__in=unit_ids)
+        reporters_of = reporters_of.filter(unit_id__in=unit_ids)
+    else:
+        problems_of = problems_of.filter(unit_path__startswith=within)
+        reporters_of = reporters_of.filter(unit__path__startswith=within)
     problems = {
         row["unit_id"]: row
-        for row in Problem.objects.filter(unit_id__in=unit_ids, year=year)
-        .order_by()
+        for row in problems_of.order_by()
         .values("unit_id")
         .annotate(
             total=Count("id"),
@@ -37,10 +49,7 @@ def unit_facts(unit_ids: Collection[int], year: int) -> dict[int, UnitFacts]:
     }
     reports = {
         row["unit_id"]: row
-        for row in RoundReporter.objects.filter(
-            unit_id__in=unit_ids, round__year=year, round__report_due__isnull=False
-        )
-        .order_by()
+        for row in reporters_of.order_by()
         .values("unit_id")
         .annotate(
             due=Count("id"),
@@ -52,16 +61,22 @@ def unit_facts(unit_ids: Collection[int], year: int) -> dict[int, UnitFacts]:
         )
     }
     facts = {}
+    # Units with the same facts share one (frozen) object, so a grid of thousands of units
+    # computes each automatic item once per distinct combination.
+    shared: dict[tuple, UnitFacts] = {}
     for unit_id in unit_ids:
         p = problems.get(unit_id, {})
         r = reports.get(unit_id, {})
-        facts[unit_id] = UnitFacts(
-            problems=p.get("total", 0),
-            closed=p.get("closed", 0),
-            overdue=p.get("overdue", 0),
-            report_due=bool(r.get("due")),
-            report_on_time=bool(r.get("due")) and r.get("on_time") == r.get("due"),
+        key = (
+            p.get("total", 0),
+            p.get("closed", 0),
+            p.get("overdue", 0),
+            bool(r.get("due")),
+            bool(r.get("due")) and r.get("on_time") == r.get("due"),
         )
+        if key not in shared:
+            shared[key] = UnitFacts(*key)
+        facts[unit_id] = shared[key]
     return facts
 
 

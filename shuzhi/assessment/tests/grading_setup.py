@@ -46,3 +46,47 @@ def finished_session(world) -> tally_setup.Setup:
     setup.ballot_round.closed_at = timezone.now()
     setup.ballot_round.save(update_fields=["status", "closed_at"])
     return setup
+
+
+def many_rows(grading, n: int) -> None:
+    """``n`` more reporters of the grading's round, each with a computed row cloned from the
+    first one (bulk inserts: for pages of hundreds of rows, not for their numbers)."""
+    from shuzhi.assessment.grading.models import GradeRow
+    from shuzhi.core.testing import unit_type
+    from shuzhi.cycles.models import RoundReporter
+    from shuzhi.orgs.tree.models import Unit, child_path
+
+    model = grading.rows.filter(is_current=True).order_by("pk").first()
+    host = grading.round.host
+    county = unit_type("county")
+    units = Unit.objects.bulk_create(
+        Unit(
+            code=f"T{k:05d}",
+            name=f"测试县{k:03d}县委",
+            type=county,
+            parent=host,
+            path=f"~t{k}",
+            depth=host.depth + 1,
+        )
+        for k in range(n)
+    )
+    for unit in units:
+        unit.path = child_path(host.path, unit.pk)
+    Unit.objects.bulk_update(units, ["path"], batch_size=500)
+    reporters = RoundReporter.objects.bulk_create(
+        RoundReporter(round=grading.round, unit=unit, sort_order=1000 + k)
+        for k, unit in enumerate(units)
+    )
+    GradeRow.objects.bulk_create(
+        GradeRow(
+            grading=grading,
+            reporter=reporter,
+            composite=model.composite,
+            components=model.components,
+            derivation=model.derivation,
+            suggested=model.suggested,
+            final=model.final,
+            rank=10 + k,
+        )
+        for k, reporter in enumerate(reporters)
+    )

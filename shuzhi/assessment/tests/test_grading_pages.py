@@ -12,7 +12,7 @@ from shuzhi.assessment.grading import services as gs
 from shuzhi.assessment.grading.models import GradeRow, GradingStatus
 from shuzhi.core.testing import make_user
 
-from .grading_setup import FORMULA, THRESHOLDS, finished_session
+from .grading_setup import FORMULA, THRESHOLDS, finished_session, many_rows
 
 BASE = "/assessment/grading"
 API = "/api/assessment/grading"
@@ -114,6 +114,42 @@ def test_decide_through_htmx_needs_a_reason(client, world, suggested):
     assert 'id="row-' in response.content.decode()
     row.refresh_from_db()
     assert (row.final, row.reason) == ("fair_good", "群众反映问题较多")
+
+
+def test_rows_open_one_editor_at_a_time(client, world, suggested, django_assert_num_queries):
+    """500 rows: a page of grades without a form in any row, the same queries as for three,
+    and one row's editor opened by its link (htmx) or ``?edit=`` (without JavaScript)."""
+    client.force_login(world.alice)
+    url = f"{BASE}/round/{suggested.round_id}/"
+    client.get(url)
+    with django_assert_num_queries(8):
+        few = client.get(url).content.decode()
+    many_rows(suggested, 500)
+    with django_assert_num_queries(8):
+        html = client.get(url, {"q": "委", "page": 2}).content.decode()
+    assert "共 503 项" in html and "第 2 / 11 页" in html
+    assert "decide-form" not in few and "decide-form" not in html
+    assert html.count('data-testid="edit-row"') == 50
+    assert 'class="table-responsive table-scroll"' in html  # the sticky header's frame
+    # The edit link keeps the search and the page the reader is on.
+    assert "?q=%E5%A7%94&amp;page=2&amp;edit=" in html
+    row = _row(suggested, "深圳市委")
+    fragment = client.get(f"{BASE}/row/{row.pk}/", {"edit": "1"}).content.decode()
+    assert fragment.count('data-testid="decide-form"') == 1 and "<html" not in fragment
+    assert 'id="final-' in fragment and "取消" in fragment
+    shown = client.get(f"{BASE}/row/{row.pk}/").content.decode()
+    assert "decide-form" not in shown and 'data-testid="edit-row"' in shown
+    page = client.get(url, {"edit": row.pk}).content.decode()
+    assert page.count('data-testid="decide-form"') == 1
+
+
+def test_readers_never_get_the_editor(client, world, suggested, reviewer):
+    client.force_login(reviewer)
+    row = _row(suggested, "深圳市委")
+    html = client.get(f"{BASE}/row/{row.pk}/", {"edit": "1"}).content.decode()
+    assert "decide-form" not in html and "edit-row" not in html
+    page = client.get(f"{BASE}/round/{suggested.round_id}/", {"edit": row.pk}).content.decode()
+    assert "decide-form" not in page
 
 
 def test_confirm_page_summarises_and_confirms(client, world, suggested):

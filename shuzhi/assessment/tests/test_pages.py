@@ -120,10 +120,10 @@ def test_grid_query_count_does_not_grow_with_units(
     client.force_login(world.alice)
     url = f"/assessment/{province_set.pk}/scores/"
     client.get(url)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         small = client.get(url)
     _counties(world, 20)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         large = client.get(url)
     assert small.status_code == large.status_code == 200
     assert "测试区19" in large.content.decode()

@@ -10,13 +10,14 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from shuzhi.accounts.models import Role
-from shuzhi.assessment.indicators import selectors
+from shuzhi.assessment.indicators import scoring, selectors
 from shuzhi.assessment.indicators import services as svc
 from shuzhi.assessment.indicators.models import (
     Adjustment,
     AdjustmentStatus,
     GovernanceFinding,
     IndicatorItem,
+    ItemScore,
     ItemSource,
 )
 from shuzhi.core.models import AuditEntry
@@ -268,3 +269,36 @@ def test_automatic_items_from_ledger_and_reports(world, county_type, monkeypatch
     assert by_item[rate.pk].points == Decimal("2.50")  # 1 of 4 closed
     assert by_item[overdue.pk].points == Decimal("1.00")  # 5 − 2 × 2 overdue
     assert row[1].total == Decimal("15.00")  # no problems: full points
+
+
+def test_wide_grid_sums_in_sql_what_the_cells_add_up_to(world, province_set, monkeypatch):
+    """Totals come from SQL and cells from a second read: a grid read by its set (wide) and one
+    read by unit ids agree with each other and with the per-item rule over the cells —
+    including a stored score above its item's maximum (clamped) and a negative one."""
+    items = selectors.items_of(province_set)
+    county, other = world.county_a1, world.county_a2
+    svc.save_host_scores(
+        actor=world.alice,
+        indicator_set=province_set,
+        unit=county,
+        entries={items[0].pk: {"points": "17.5"}, items[1].pk: {"points": "12"}},
+    )
+    svc.save_host_scores(
+        actor=world.alice,
+        indicator_set=province_set,
+        unit=other,
+        entries={items[0].pk: {"points": "3"}, items[2].pk: {"points": "4"}},
+    )
+    # Values the form refuses, written behind its back: the grid still clamps them.
+    ItemScore.objects.filter(annual__unit=county, item=items[1]).update(host_points=Decimal("99"))
+    ItemScore.objects.filter(annual__unit=other, item=items[2]).update(host_points=Decimal("-4"))
+    narrow = selectors.grid(province_set, [county, other])
+    monkeypatch.setattr(selectors, "WIDE_GRID", 0)
+    wide = selectors.grid(province_set, [county, other])
+    expected = [Decimal("37.50"), Decimal("3.00")]  # 17.5 + min(99, 20); 3 + max(−4, 0)
+    assert [r.total for r in narrow] == [r.total for r in wide] == expected
+    for row in wide:
+        assert row.total == scoring.annual_total([(c.points, c.item.max_points) for c in row.cells])
+    assert [[c.points for c in r.cells] for r in narrow] == [
+        [c.points for c in r.cells] for r in wide
+    ]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import html
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -211,3 +213,82 @@ def test_the_template_lists_the_import_columns_and_imports_as_it_is(world, media
     assert job.status == "done", job.errors
     problem = Problem.objects.get()
     assert (problem.unit, problem.status) == (world.county_a1, ProblemStatus.IN_PROGRESS)
+
+
+PAGE_ROW = re.compile(r'<a href="/problems/(\d+)/">')
+
+
+@pytest.mark.parametrize(
+    ("query", "note"),
+    [
+        # Without a year the page shows this year's ledger, and so does the export.
+        ({}, "筛选条件：年度=2025　"),
+        ({"year": ""}, "筛选条件：无（您可查看的全部问题）"),
+        ({"year": "2025", "overdue": "on"}, "筛选条件：年度=2025；只含逾期"),
+        ({"year": "", "status": ProblemStatus.CLOSED}, "筛选条件：状态=已销号"),
+        ({"year": "2025", "unit": "440103", "q": "党员"}, "单位=荔湾区委（含下级）；描述含“党员”"),
+    ],
+)
+def test_the_export_holds_exactly_the_rows_the_page_shows(client, world, ledger, query, note):
+    """Whatever the filters and search on the ledger page, its 导出 Excel link answers the same
+    problems — no more, no fewer — and the sheet's second row names those filters."""
+    client.force_login(world.alice)
+    page = client.get("/problems/", query).content.decode()
+    shown = set(
+        Problem.objects.filter(pk__in=PAGE_ROW.findall(page)).values_list("description", flat=True)
+    )
+    link = re.search(r'href="(/problems/export/[^"]*)"', page)
+    assert link is not None
+    response = client.get(html.unescape(link.group(1)))
+    rows = read(b"".join(response.streaming_content))
+    assert note in rows[1][0]
+    described = list(rows[2]).index("问题描述")
+    exported = {row[described] for row in rows[3:]}
+    assert exported == shown
+    assert len(rows) - 3 == len(PAGE_ROW.findall(page))
+
+
+def test_a_selection_too_large_for_a_request_is_exported_in_the_background(
+    client, world, ledger, settings, monkeypatch
+):
+    """Over the limit, 导出 Excel says so and offers the background export; the task writes
+    the same rows as the page, reports its progress chunk by chunk, and the file goes to the
+    person who asked (inbox link), to nobody else."""
+    from shuzhi.core.models import Notification
+    from shuzhi.rectification import ledger_export_jobs
+
+    settings.SHUZHI_LEDGER_EXPORT_INLINE_MAX = 1
+    monkeypatch.setattr(ledger_export, "CHUNK", 1)
+    states: list[dict] = []
+    write = ledger_export_jobs._write_progress
+
+    def recorded(user_id: int, stem: str, **state) -> None:
+        states.append(state)
+        write(user_id, stem, **state)
+
+    monkeypatch.setattr(ledger_export_jobs, "_write_progress", recorded)
+    client.force_login(world.alice)
+    shown = PAGE_ROW.findall(client.get("/problems/", {"year": "2025"}).content.decode())
+    assert len(shown) == 4
+    offer = client.get("/problems/export/", {"year": "2025"}).content.decode()
+    assert "在后台导出" in offer and "筛选条件：年度=2025" in offer and "超过 1 条" in offer
+    response = client.post("/problems/export/background/", {"query": "year=2025"})
+    assert response.status_code == 302 and response["Location"] == "/problems/?year=2025"
+    assert [(s["done"], s["total"], s["finished"]) for s in states] == [
+        (0, 0, False),
+        (0, 4, False),
+        (1, 4, False),
+        (2, 4, False),
+        (3, 4, False),
+        (4, 4, False),
+        (4, 4, True),
+    ]
+    note = Notification.objects.get(user=world.alice, kind="problem.export")
+    rows = read(b"".join(client.get(note.url).streaming_content))
+    assert len(rows) - 3 == len(shown) and "筛选条件：年度=2025" in rows[1][0]
+    listing = client.get("/problems/", {"year": "2025"}).content.decode()
+    assert 'id="background-exports"' in listing and "已完成" in listing
+    assert AuditEntry.objects.filter(action="problem.export.download").count() == 1
+    client.force_login(world.dave)
+    assert client.get(note.url).status_code == 404
+    assert client.get("/problems/export/files/..%2Fx.xlsx").status_code == 404

@@ -14,8 +14,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -132,6 +132,31 @@ def _round_for_reports(request: HttpRequest, round_id: int) -> Round:
     )
 
 
+def _page_of_reporters(reporters: QuerySet[RoundReporter], number: str | None) -> Page:
+    """One page of a round's reporters: the page's ids are found on the reporters table alone
+    (sorted, counted and offset without reading any report), then only those rows are read
+    with their unit, person and the report's state — never the reports' bodies."""
+    page = Paginator(
+        reporters.order_by("sort_order", "id").values_list("pk", flat=True), PAGE_SIZE
+    ).get_page(number)
+    ids = list(page.object_list)
+    rows = RoundReporter.objects.filter(pk__in=ids).select_related("unit", "person", "report")
+    by_id = {
+        reporter.pk: reporter
+        for reporter in rows.only(
+            "unit__name",
+            "unit__code",
+            "person__name",
+            "report__status",
+            "report__version",
+            "report__submitted_at",
+            "report__reporter_id",
+        )
+    }
+    page.object_list = [by_id[pk] for pk in ids]
+    return page
+
+
 @login_required
 @require_GET
 def round_reports(request: HttpRequest, round_id: int) -> HttpResponse:
@@ -140,7 +165,7 @@ def round_reports(request: HttpRequest, round_id: int) -> HttpResponse:
     round = _round_for_reports(request, round_id)
     form = forms.ReportSearchForm(request.GET or None)
     text, status = _search(form)
-    reporters = RoundReporter.objects.filter(round=round).select_related("unit", "person", "report")
+    reporters = RoundReporter.objects.filter(round=round)
     counts = dict(
         Report.objects.filter(reporter__round=round)
         .values_list("status")
@@ -157,9 +182,7 @@ def round_reports(request: HttpRequest, round_id: int) -> HttpResponse:
         reporters = reporters.filter(report__isnull=True)
     elif status:
         reporters = reporters.filter(report__status=status)
-    page = Paginator(reporters.order_by("sort_order", "id"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = _page_of_reporters(reporters, request.GET.get("page"))
     summary = [(s.label, counts.get(s.value, 0), s.value) for s in ReportStatus]
     submitted_total = sum(n for code, n in counts.items() if code != ReportStatus.DRAFT)
     return render(

@@ -238,9 +238,11 @@ def test_round_list_filters_and_pins_queries(
     _login(client, world.alice)
     url = reverse("report_round", args=[round_2026.pk])
     client.get(url)  # warm the session
-    # session, user, round, grants, status counts, count, page (reporters with their reports)
-    with django_assert_num_queries(7):
+    # session, user, round, grants, status counts, count, the page's ids, the page's rows
+    with django_assert_num_queries(8) as queries:
         response = client.get(url)
+    # The list shows a report's state, never its body: 3,000 bodies would cost more than the page.
+    assert not any('"sections"' in q["sql"] for q in queries.captured_queries)
     text = response.content.decode()
     assert "测试单位3" in text and "深圳市委" in text and "未开始" in text
     text = client.get(url, {"status": "none"}).content.decode()
@@ -249,6 +251,23 @@ def test_round_list_filters_and_pins_queries(
     assert "测试单位1" in text and "测试单位2" not in text
     _login(client, world.carol)
     assert client.get(url).status_code == 404
+
+
+def test_round_list_pages_keep_order_filters_and_query_count(
+    client, world, round_2026, report, django_assert_num_queries
+):
+    _many_reports(world, round_2026, 45)
+    _login(client, world.alice)
+    url = reverse("report_round", args=[round_2026.pk])
+    client.get(url)
+    with django_assert_num_queries(8):
+        second = client.get(url, {"q": "测试单位", "status": "submitted", "page": 2})
+    text = second.content.decode()
+    # 45 matches, 30 a page: the second page holds the last 15, in sort order, and its links
+    # keep the search and the filter.
+    assert "测试单位30" in text and "测试单位44" in text and "测试单位29" not in text
+    assert text.index("测试单位30") < text.index("测试单位44")
+    assert "q=%E6%B5%8B%E8%AF%95%E5%8D%95%E4%BD%8D&amp;status=submitted&amp;page=1" in text
 
 
 def test_index_pins_queries_and_paginates(
