@@ -222,8 +222,25 @@ def check_causes(content: dict, limits: dict) -> Check:
     return Check("causes", "主观原因", WARN, message, 0)
 
 
+# "为企业解决各类问题上千个": problems solved, counted as an achievement. A clause that solves
+# problems without any word of failure in it is praise, whatever its exact wording.
+_SOLVED_PROBLEMS = re.compile(r"解决[了过]?[^，。；！？\n]{0,10}问题")
+_FAILURE_WORDS = ("没有", "未", "不", "难", "尚", "缺", "差", "慢", "拖")
+
+
+def _solved_as_praise(text: str) -> list[str]:
+    clauses = _CLAUSE.findall(text)
+    return [
+        clause
+        for clause in clauses
+        if _SOLVED_PROBLEMS.search(clause) and not any(w in clause for w in _FAILURE_WORDS)
+    ]
+
+
 def check_praise_in_problems(content: dict, limits: dict) -> Check:
-    praise = found(_problems(content), "praise")
+    problems = _problems(content)
+    words = found(problems, "praise")
+    praise = words + [c for c in _solved_as_praise(problems) if not any(w in c for w in words)]
     if not praise:
         message = "“存在问题”部分没有夹带成绩表述。"
         return Check("praise_in_problems", "问题不夸成绩", OK, message, 0)

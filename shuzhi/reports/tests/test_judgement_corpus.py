@@ -13,14 +13,19 @@ import csv
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from shuzhi.reports.critiques import services as critique_services
 from shuzhi.reports.reports import plaintext, quality
 
 CORPUS = Path(__file__).parent / "corpus"
+# A second corpus by the same hand, held back until the checks were built, then measured
+# (reports 91 %, critiques 100 % before the praise-in-problems fix that it prompted).
+CORPORA = [CORPUS, Path(__file__).parent / "corpus_b"]
 
 
-def _labels(part: str) -> list[dict[str, str]]:
-    with (CORPUS / part / "labels.csv").open(encoding="utf-8-sig", newline="") as handle:
+def _labels(part: str, root: Path = CORPUS) -> list[dict[str, str]]:
+    with (root / part / "labels.csv").open(encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -40,8 +45,8 @@ def _table(title: str, results: list[tuple[list[str], bool, str]]) -> tuple[floa
     return overall, "\n".join(lines)
 
 
-def report_verdict(name: str) -> tuple[str, list[quality.Check]]:
-    folder = CORPUS / "reports"
+def report_verdict(name: str, root: Path = CORPUS) -> tuple[str, list[quality.Check]]:
+    folder = root / "reports"
     content = plaintext.parse((folder / name).read_text(encoding="utf-8"))
     previous = folder / name.replace(".txt", ".previous.txt")
     if previous.exists():
@@ -52,27 +57,29 @@ def report_verdict(name: str) -> tuple[str, list[quality.Check]]:
     return ("warn" if any(not c.ok for c in checks) else "ok"), checks
 
 
-def test_report_corpus_accuracy(capsys):
+@pytest.mark.parametrize("root", CORPORA, ids=lambda p: p.name)
+def test_report_corpus_accuracy(capsys, root):
     results = []
-    for row in _labels("reports"):
-        verdict, checks = report_verdict(row["file"])
+    for row in _labels("reports", root):
+        verdict, checks = report_verdict(row["file"], root)
         why = ",".join(c.code for c in checks if not c.ok) or "全部通过"
         name = f"{row['file']}（应为 {row['verdict']}，判为 {verdict}：{why}）"
         results.append((row["classes"].split(";"), verdict == row["verdict"], name))
-    overall, table = _table("述职报告语料", results)
+    overall, table = _table(f"述职报告语料 {root.name}", results)
     with capsys.disabled():
         print(table)
     assert overall >= 0.9, table
 
 
-def test_critique_corpus_accuracy(capsys):
+@pytest.mark.parametrize("root", CORPORA, ids=lambda p: p.name)
+def test_critique_corpus_accuracy(capsys, root):
     results = []
-    for row in _labels("critiques"):
-        text = (CORPUS / "critiques" / row["file"]).read_text(encoding="utf-8")
+    for row in _labels("critiques", root):
+        text = (root / "critiques" / row["file"]).read_text(encoding="utf-8")
         check = critique_services.text_check(text, unit=row["unit"])
         name = f"{row['file']}（应为 {row['verdict']}，判为 {check.verdict}）"
         results.append((row["classes"].split(";"), check.verdict == row["verdict"], name))
-    overall, table = _table("点评语料", results)
+    overall, table = _table(f"点评语料 {root.name}", results)
     with capsys.disabled():
         print(table)
     assert overall >= 0.9, table
@@ -90,3 +97,14 @@ def test_every_critique_check_explains_itself_in_one_sentence():
         text = (CORPUS / "critiques" / row["file"]).read_text(encoding="utf-8")
         message = critique_services.text_check(text, unit=row["unit"]).message
         assert message.endswith("。") and message.count("。") == 1, message
+
+
+def test_problems_solved_counted_as_achievement_is_praise_not_a_problem():
+    def praise(problems: str) -> bool:
+        content = {"sections": {"performance": "", "problems": problems, "next_steps": ""}}
+        return not quality.check_praise_in_problems(content, {}).ok
+
+    assert praise("全年为企业解决各类问题上千个，企业满意度高。")
+    assert praise("党委帮群众解决了揪心的问题四百余件。")
+    assert not praise("群众反映的停车问题没有解决，拖了半年。")
+    assert not praise("解决问题的办法不多，遇到矛盾往上交。")
