@@ -64,6 +64,7 @@ _FIELDS = (
     "verifier__full_name",
     "verifier__username",
     "carried_over",
+    "serial",
 )
 
 
@@ -108,7 +109,9 @@ def _notes(problem_ids: list[int]) -> dict[int, str]:
 
 
 def ledger_rows(user, filters: LedgerFilters, *, today: datetime.date) -> Iterator[list]:
-    """The export's rows (without 序号 and 单位 decisions), in unit and serial order."""
+    """The export's rows (序号 — the item's serial in its unit, so an edited export can be
+    imported back to update the items it names — then the columns, 单位 always included), in
+    unit and serial order."""
     rows = (
         ledger_queryset(user, filters, today=today)
         .select_related(None)
@@ -121,8 +124,9 @@ def ledger_rows(user, filters: LedgerFilters, *, today: datetime.date) -> Iterat
         notes = _notes([row[0] for row in batch])
         for row in batch:
             (pk, unit, source, description, measures, leader, person, deadline) = row[:8]
-            status, verified_on, verdict, verifier_name, verifier_login, carried = row[8:]
+            status, verified_on, verdict, verifier_name, verifier_login, carried, serial = row[8:]
             yield [
+                serial,
                 unit,
                 source,
                 description,
@@ -247,9 +251,12 @@ def write_ledger(out: IO[bytes], *, user, filters: LedgerFilters) -> int:
         return item
 
     count = 0
-    for count, row in enumerate(ledger_rows(user, filters, today=today), start=1):
-        values = row if several_units else row[1:]
-        cells = [styled(count, serial_style)]
+    for row in ledger_rows(user, filters, today=today):
+        count += 1
+        serial, *values = row
+        if not several_units:
+            values = values[1:]
+        cells = [styled(serial, serial_style)]
         for value in values:
             is_date = isinstance(value, datetime.date)
             cells.append(styled(value, date_style if is_date else text_style))
