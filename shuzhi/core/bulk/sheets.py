@@ -114,7 +114,8 @@ def delimiter_of(text: str) -> str:
     """Tab for tab-separated text (Excel's "Unicode 文本" and "文本文件" saves), else comma:
     judged on the first line only."""
     first = text.split("\n", 1)[0]
-    return "\t" if first.count("\t") > first.count(",") else ","
+    tabs = first.count("\t")
+    return "\t" if tabs and tabs >= first.count(",") else ","
 
 
 def check_xlsx_archive(stream: BinaryIO) -> None:
