@@ -382,3 +382,20 @@ def test_import_ledger_command_prints_the_mapping_and_the_rows(county, tmp_path,
         call_command(
             "import_ledger", str(path), "--host", "440103", "--mapping", "不存在", "--user", "dave"
         )
+
+
+def test_the_demo_leaves_a_mapping_and_an_upload_in_its_preview(county, settings, tmp_path):
+    from shuzhi.accounts.models import Role
+    from shuzhi.core.testing import make_user
+    from shuzhi.rectification.import_demo import MAPPING_NAME, seed_import_demo
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    make_user("inspector", (Role.INSPECTOR, county.county_a1), full_name="陈建华")
+    assert seed_import_demo() is not None
+    assert seed_import_demo() is None  # once only
+    mapping = LedgerMapping.objects.get(host=county.county_a1, name=MAPPING_NAME)
+    assert mapping.columns["责任主体/责任人"] == "person"
+    job = LedgerImport.objects.get(status=LedgerImport.Status.PREVIEW)
+    shown = ledger_preview.build_preview(job)
+    assert not shown.problem and "城东新区" in shown.unresolved
+    assert Problem.objects.count() == 0
