@@ -5,11 +5,11 @@ name that fits no unit, so the preview shows what it understood and asks about t
 
 from __future__ import annotations
 
-import io
-
 from django.contrib.auth import get_user_model
 
 from shuzhi.core import clock
+from shuzhi.exports.cells import append_row
+from shuzhi.exports.sheets import new_workbook, workbook_bytes
 from shuzhi.orgs.tree.models import Unit, UnitStatus
 
 from . import ledger_import
@@ -28,20 +28,22 @@ ITEMS = [
 
 
 def _workbook(names: list[str]) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(["2026年度巡察反馈问题整改落实台账"])
-    sheet.append(["填报单位：市委组织部组织二科", None, None, None, None, "填报时间：2026年11月"])
-    sheet.append(["编号", "单位", "问题类别", "存在问题", "责任主体", None, "整改时限", "完成情况"])
-    sheet.append([None, None, None, None, "责任领导", "责任人", None, None])
+    workbook, sheet = new_workbook("整改台账")
+    append_row(sheet, ["2026年度巡察反馈问题整改落实台账"])
+    append_row(
+        sheet, ["填报单位：市委组织部组织二科", None, None, None, None, "填报时间：2026年11月"]
+    )
+    append_row(
+        sheet, ["编号", "单位", "问题类别", "存在问题", "责任主体", None, "整改时限", "完成情况"]
+    )
+    append_row(sheet, [None, None, None, None, "责任领导", "责任人", None, None])
     leaders = ["王建国", "李红梅", "赵志强", "孙丽", "周海涛"]
     people = ["刘洋", "陈静", "杨帆", "黄伟", "吴敏"]
     for k, (source, text, due, state) in enumerate(ITEMS):
         name = names[k % len(names)]
-        sheet.append([k + 1, name, source, text, leaders[k], people[k], due, state])
-    sheet.append(
+        append_row(sheet, [k + 1, name, source, text, leaders[k], people[k], due, state])
+    append_row(
+        sheet,
         [
             len(ITEMS) + 1,
             "城东新区",
@@ -51,13 +53,11 @@ def _workbook(names: list[str]) -> bytes:
             "",
             "12月底",
             "",
-        ]
+        ],
     )
     for merged in ("A1:H1", "E3:F3", "A3:A4", "B3:B4", "C3:C4", "D3:D4", "G3:G4", "H3:H4"):
         sheet.merge_cells(merged)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return workbook_bytes(workbook)
 
 
 def seed_import_demo(stdout=None) -> LedgerMapping | None:
