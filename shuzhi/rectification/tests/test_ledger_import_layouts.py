@@ -399,3 +399,26 @@ def test_the_demo_leaves_a_mapping_and_an_upload_in_its_preview(county, settings
     shown = ledger_preview.build_preview(job)
     assert not shown.problem and "城东新区" in shown.unresolved
     assert Problem.objects.count() == 0
+
+
+def test_the_api_imports_with_a_saved_mapping(county, client, django_capture_on_commit_callbacks):
+    rows: list[list[object]] = [
+        ["整改单位", "反馈渠道", "问题具体内容"],
+        ["安塘镇", "巡察", "村务监督委员会作用发挥不充分"],
+    ]
+    job = upload(county, xlsx(rows))
+    confirm(county, job, keys=["unit_name", "source", "description"], save_as="季度台账")
+    client.force_login(county.dave)
+
+    def post(**extra):
+        data = {"file": io.BytesIO(xlsx(rows)), "year": YEAR, "unit": "440103", **extra}
+        data["file"].name = "季度.xlsx"
+        return client.post("/api/problems/import", data)
+
+    assert post(mapping="没有的方案").status_code == 422
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(mapping="季度台账")
+    assert response.status_code == 201, response.content
+    done = LedgerImport.objects.get(pk=response.json()["id"])
+    assert done.status == LedgerImport.Status.DONE, done.errors
+    assert Problem.objects.get().description == "村务监督委员会作用发挥不充分"
