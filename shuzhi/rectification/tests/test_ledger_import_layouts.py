@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 from collections.abc import Sequence
 
 import pytest
@@ -17,6 +18,7 @@ from openpyxl import Workbook, load_workbook
 from shuzhi.core import clock
 from shuzhi.core.models import AuditEntry
 from shuzhi.core.testing import make_unit
+from shuzhi.orgs.tree.models import Unit
 from shuzhi.rectification import ledger_export, ledger_import, services
 from shuzhi.rectification.ledger_import import layout
 from shuzhi.rectification.ledger_import import preview as ledger_preview
@@ -422,3 +424,27 @@ def test_the_api_imports_with_a_saved_mapping(county, client, django_capture_on_
     done = LedgerImport.objects.get(pk=response.json()["id"])
     assert done.status == LedgerImport.Status.DONE, done.errors
     assert Problem.objects.get().description == "村务监督委员会作用发挥不充分"
+
+
+def test_a_unit_picked_in_the_preview_is_kept_until_confirmed(
+    county, client, django_capture_on_commit_callbacks
+):
+    rows: list[list[object]] = [["单位", "问题来源", "问题描述"], ["安糖镇", "巡察", "笔误的单位"]]
+    job = upload(county, xlsx(rows))
+    client.force_login(county.dave)
+    url = f"/problems/import/{job.pk}/preview/"
+    page = client.get(url).content.decode()
+    assert "请为以下单位名称选择组织" in page and "安塘镇党委（440103002）" in page
+    antang = Unit.objects.get(code="440103002")
+    columns = {"col-0": "unit_name", "col-1": "source", "col-2": "description", "width": "3"}
+    picked = {**columns, "name-1": "安糖镇", "pick-1": str(antang.pk), "action": "refresh"}
+    page = client.post(url, picked).content.decode()
+    assert "已为 1 个名称选定组织：安糖镇" in page and "请为以下单位名称选择组织" not in page
+    # The page carries the pick along: confirming from it keeps it.
+    carried = dict(re.findall(r'name="((?:name|pick)-p\d+)" value="([^"]*)"', page))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {**columns, **carried, "action": "confirm"})
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == LedgerImport.Status.DONE, job.errors
+    assert Problem.objects.get().unit == antang
