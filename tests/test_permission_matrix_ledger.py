@@ -686,3 +686,46 @@ def test_the_documented_actions_table_is_roles_py():
         for action in set().union(*ROLE_ACTIONS.values())
     }
     assert documented == expected
+
+
+# The import preview (problem.import, on the uploader's own stored upload): the uploader and
+# root see and confirm it; anyone else with problem.import somewhere is told it does not
+# exist (404), anyone without it is refused (403). Nothing changes unless the row says ok.
+PREVIEW_EXPECTED = {
+    persona: OK
+    if persona in ("dave", "root")
+    else HIDDEN
+    if _has_somewhere(persona, "problem.import")
+    else FORBIDDEN
+    for persona in PERSONAS
+}
+
+
+@pytest.mark.parametrize("persona", sorted(PREVIEW_EXPECTED))
+@pytest.mark.parametrize("method", ["get", "confirm"])
+def test_the_import_preview_is_the_uploaders_own(ledger, persona, method):
+    from shuzhi.rectification import ledger_import
+
+    world = ledger.world
+    job = ledger_import.create_import(
+        actor=world.dave,  # type: ignore[attr-defined]
+        unit=ledger.units["county_a1"],
+        year=YEAR,
+        file_name="ledger.xlsx",
+        content=_template_file().getvalue(),
+        preview=True,
+    )
+    user = getattr(world, persona)
+    url = f"/problems/import/{job.pk}/preview/"
+    client = _web(user)
+    if method == "get":
+        response = client.get(url)
+    else:
+        response = client.post(url, {"action": "confirm", "width": "0"})
+    expected = PREVIEW_EXPECTED[persona]
+    if expected == OK:
+        assert response.status_code in (200, 302), response.status_code
+    else:
+        assert response.status_code in STATUS[expected], response.status_code
+    job.refresh_from_db()
+    assert job.status == LedgerImport.Status.PREVIEW or (expected == OK and method == "confirm")

@@ -1,7 +1,9 @@
 """Ledger import and export API, mounted under ``/api/problems``.
 
 - ``POST /api/problems/import`` (multipart: ``file``, ``year``, ``unit`` — the code of the unit
-  whose subtree the file covers) queues an import and answers its id; 403 without the right
+  whose subtree the file covers; optional ``mapping``, the name of a column mapping saved for
+  that unit, and ``update_existing``) queues an import and answers its id — without the page's
+  preview: the columns are the saved mapping's, or the synonyms'; 403 without the right
   to import anywhere, 422 ``{"unit": …}`` for a code that does not exist or is out of scope;
 - ``GET /api/problems/import/{id}`` answers its status, progress, counts, the row-numbered
   errors of a refused file or the notices of an imported one (another user's import answers
@@ -15,12 +17,14 @@ The import runs in the background exactly as one started from the page.
 from __future__ import annotations
 
 import datetime
+from typing import BinaryIO, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from shuzhi.core.bulk.sheets import TabularError
 from shuzhi.exports.responses import XLSX
 from shuzhi.kernel.loader import load
 from shuzhi.orgs.tree.models import Unit, UnitStatus
@@ -28,6 +32,7 @@ from shuzhi.orgs.tree.policies import can
 
 from . import ledger_export, ledger_import, policies
 from .ledger_forms import LedgerFilterForm
+from .ledger_import import preview as ledger_preview
 from .models import LedgerImport
 
 router = Router(tags=["问题台账导入导出"])
@@ -60,6 +65,8 @@ def start_import(
     file: UploadedFile = File(..., description="Excel（.xlsx）或 CSV 文件"),  # noqa: B008
     year: int = Form(..., description="台账年度"),
     unit: str = Form(..., description="导入范围：组织代码"),
+    mapping: str = Form("", description="导入范围保存的列对应方案名称（不填：按常见列名识别）"),
+    update_existing: bool = Form(False, description="按序号更新已有问题"),
 ):
     if not policies.may_import_ledger(request.auth):
         raise PermissionDenied("您没有导入问题台账的权限。")
@@ -68,11 +75,35 @@ def start_import(
     # so the answer never tells what exists elsewhere (as on the upload page).
     if scope is None or not can(request.auth, "problem.import", scope):
         raise ValidationError({"unit": "没有找到该组织，或您无权向它导入问题。"})
+    keys = None
+    if mapping:
+        saved = ledger_preview.mappings_for(scope).filter(name=mapping.strip()).first()
+        if saved is None:
+            raise ValidationError({"mapping": f"“{scope.name}”没有名为“{mapping}”的列对应方案。"})
+        keys = _keys_of(saved, file)
     job = ledger_import.create_import(
-        actor=request.auth, unit=scope, year=year, file_name=file.name or "", content=file
+        actor=request.auth,
+        unit=scope,
+        year=year,
+        file_name=file.name or "",
+        content=file,
+        mapping=keys,
+        update_existing=update_existing,
     )
     job.refresh_from_db(fields=["status"])
     return Status(201, {"id": job.pk, "status": job.status})
+
+
+def _keys_of(saved, file: UploadedFile) -> list[str] | None:
+    """The saved mapping applied to the upload's columns (read within the import limits); a
+    file that cannot be read is left to the import, which reports it."""
+    try:
+        rows = ledger_import.read_ledger(file.name or "", cast(BinaryIO, file))
+    except TabularError:
+        return None
+    finally:
+        file.seek(0)
+    return ledger_preview.keys_of_mapping(saved, rows)
 
 
 @router.get("/import/{int:import_id}", response=LedgerImportOut, summary="台账导入的状态与结果")

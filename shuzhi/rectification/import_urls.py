@@ -11,6 +11,11 @@ LEDGER = {"kind": "ledger"}
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("import/", import_views.problem_import, name="problem_import"),
+    path(
+        "import/<int:pk>/preview/",
+        import_views.problem_import_preview,
+        name="problem_import_preview",
+    ),
     path("import/<int:pk>/", job_views.job_detail, LEDGER, name="problem_import_job"),
     path("import/<int:pk>/status/", job_views.job_status, LEDGER, name="problem_import_status"),
     path("import/<int:pk>/errors.xlsx", job_views.job_errors, LEDGER, name="problem_import_errors"),

@@ -21,7 +21,7 @@ from django.http import (
     HttpResponseBase,
     QueryDict,
 )
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -33,7 +33,8 @@ from shuzhi.orgs.tree.policies import can
 
 from . import ledger_export, ledger_export_jobs, ledger_import, policies, selectors
 from .ledger_forms import LedgerFilterForm
-from .models import ProblemSource
+from .ledger_import import preview as ledger_preview
+from .models import LedgerImport, ProblemSource
 
 RECENT_IMPORTS = 20
 
@@ -43,8 +44,11 @@ class LedgerImportForm(forms.Form):
 
     file = forms.FileField(
         label="台账文件",
-        help_text="Excel（.xlsx）或 CSV（UTF-8 或 GBK 编码）文件，表头为中文列名。",
-        widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".xlsx,.csv"}),
+        help_text="Excel（.xlsx）、CSV 或 Unicode 文本（.txt）文件；本地台账原样上传即可，"
+        "导入前会先显示各列的对应关系供您确认。",
+        widget=forms.ClearableFileInput(
+            attrs={"class": "form-control", "accept": ".xlsx,.csv,.txt"}
+        ),
     )
     year = forms.IntegerField(
         label="年度",
@@ -56,7 +60,13 @@ class LedgerImportForm(forms.Form):
         label="导入范围（组织代码）",
         max_length=64,
         widget=forms.TextInput(attrs={"class": "form-control", "list": "import-units"}),
-        help_text="文件中的问题须属于该组织或其下级组织。",
+        help_text="文件中的问题须属于该组织或其下级组织；文件没有单位列时，问题都记入该组织。",
+    )
+    update_existing = forms.BooleanField(
+        label="按序号更新已有问题",
+        required=False,
+        help_text="序号与本年度已有问题相同的行更新该问题（如修改后重新导入本系统导出的台账），"
+        "其余行新增。",
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -100,13 +110,15 @@ def problem_import(request: HttpRequest) -> HttpResponse:
                     year=form.cleaned_data["year"],
                     file_name=upload.name,
                     content=upload,
+                    preview=True,
+                    update_existing=form.cleaned_data["update_existing"],
                 )
             except ValidationError as exc:
                 for name, messages in exc.message_dict.items():
                     for message in messages:
                         form.add_error(name if name in form.fields else None, message)
             else:
-                return redirect("problem_import_job", pk=job.pk)
+                return redirect("problem_import_preview", pk=job.pk)
     else:
         form = LedgerImportForm(
             user=request.user,
@@ -195,4 +207,79 @@ def problem_export(request: HttpRequest) -> HttpResponseBase:
         as_attachment=True,
         filename=ledger_export.export_file_name(filters),
         content_type=XLSX,
+    )
+
+
+def _posted_choices(request: HttpRequest, width: int) -> tuple[list[str], dict[str, int]]:
+    """The fields chosen per column (``col-N``) and the units picked per name (``name-N`` with
+    ``pick-N``), as posted by the preview page."""
+    keys = [request.POST.get(f"col-{i}", "") for i in range(width)]
+    picks: dict[str, int] = {}
+    for key in request.POST:
+        if key.startswith("name-"):
+            name = request.POST.get(key, "")
+            chosen = request.POST.get("pick-" + key[5:], "")
+            if chosen.isdigit():
+                picks[name] = int(chosen)
+    return keys, picks
+
+
+@login_required
+def problem_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The columns of an uploaded ledger and what each feeds, adjustable; confirming queues
+    the import. Only the uploader sees it, and only until it is confirmed."""
+    _require_importer(request.user)
+    job = get_object_or_404(
+        ledger_import.imports_visible_to(request.user).select_related("unit", "created_by"),
+        pk=pk,
+    )
+    if job.status != LedgerImport.Status.PREVIEW:
+        return redirect("problem_import_job", pk=job.pk)
+    saved = ledger_preview.mappings_for(job.unit)
+    save_as = ""
+    if request.method == "POST":
+        width = len(job.mapping) or int(request.POST.get("width", "0") or 0)
+        keys, picks = _posted_choices(request, min(width, 200))
+        update = bool(request.POST.get("update_existing"))
+        save_as = request.POST.get("save_as", "").strip()
+        if request.POST.get("action") == "confirm":
+            try:
+                shown = ledger_preview.confirm_import(
+                    actor=request.user,
+                    job=job,
+                    keys=keys,
+                    picks=picks,
+                    update=update,
+                    save_as=save_as,
+                )
+            except ValidationError as exc:
+                shown = ledger_preview.build_preview(job, keys=keys, picks=picks, update=update)
+                shown.problem = "；".join(exc.messages)
+            if shown.ready and not shown.problem:
+                return redirect("problem_import_job", pk=job.pk)
+        else:
+            shown = ledger_preview.build_preview(job, keys=keys, picks=picks, update=update)
+        job.update_existing = update
+    else:
+        keys_from: list[str] | None = None
+        chosen = request.GET.get("mapping", "")
+        if chosen.isdigit():
+            mapping = saved.filter(pk=int(chosen)).first()
+            shown = ledger_preview.build_preview(job)
+            if mapping is not None and shown.rows is not None:
+                keys_from = ledger_preview.keys_of_mapping(mapping, shown.rows)
+                shown = ledger_preview.build_preview(job, keys=keys_from)
+        else:
+            shown = ledger_preview.build_preview(job)
+    return render(
+        request,
+        "rectification/import_preview.html",
+        {
+            "job": job,
+            "preview": shown,
+            "choices": ledger_preview.field_choices(),
+            "saved": saved,
+            "save_as": save_as,
+            "unresolved": list(shown.unresolved.items()),
+        },
     )

@@ -76,6 +76,7 @@ _FIELDS = (
     "carried_over",
     "found_on",
     "unit__code",
+    "serial",
 )
 
 
@@ -120,7 +121,9 @@ def _notes(problem_ids: list[int]) -> dict[int, str]:
 
 
 def ledger_rows(user, filters: LedgerFilters, *, today: datetime.date) -> Iterator[list]:
-    """The export's rows (without 序号 and 单位 decisions), in unit and serial order."""
+    """The export's rows (序号 — the item's serial in its unit, so an edited export can be
+    imported back to update the items it names — then the columns, 单位 always included), in
+    unit and serial order."""
     rows = (
         ledger_queryset(user, filters, today=today)
         .select_related(None)
@@ -134,8 +137,9 @@ def ledger_rows(user, filters: LedgerFilters, *, today: datetime.date) -> Iterat
         for row in batch:
             (pk, unit, source, description, measures, leader, person, deadline) = row[:8]
             status, verified_on, verdict, verifier_name, verifier_login, carried = row[8:14]
-            found_on, unit_code = row[14:]
+            found_on, unit_code, serial = row[14:]
             yield [
+                serial,
                 unit,
                 source,
                 description,
@@ -267,9 +271,12 @@ def write_ledger(
         return item
 
     count = 0
-    for count, row in enumerate(ledger_rows(user, filters, today=today), start=1):
-        values = row if several_units else row[1:]
-        cells = [styled(count, serial_style)]
+    for row in ledger_rows(user, filters, today=today):
+        count += 1
+        serial, *values = row
+        if not several_units:
+            values = values[1:]
+        cells = [styled(serial, serial_style)]
         for value in values:
             is_date = isinstance(value, datetime.date)
             cells.append(styled(value, date_style if is_date else text_style))

@@ -353,6 +353,7 @@ class LedgerImport(TimeStampedModel):
     the row-numbered error report when rows were refused."""
 
     class Status(models.TextChoices):
+        PREVIEW = "preview", _("待确认列对应")
         PENDING = "pending", _("等待处理")
         RUNNING = "running", _("处理中")
         DONE = "done", _("已导入")
@@ -370,6 +371,12 @@ class LedgerImport(TimeStampedModel):
     total_rows = models.PositiveIntegerField(_("总行数"), default=0)
     done_rows = models.PositiveIntegerField(_("已处理行数"), default=0)
     created_count = models.PositiveIntegerField(_("新增问题数"), default=0)
+    updated_count = models.PositiveIntegerField(_("按序号更新的问题数"), default=0)
+    # What the user confirmed in the preview: each column's field by position ("" 不使用), the
+    # unit chosen for each name that fitted several units or none, and update by serial.
+    mapping = models.JSONField(_("列对应"), default=list, blank=True)
+    unit_picks = models.JSONField(_("选定的组织"), default=dict, blank=True)
+    update_existing = models.BooleanField(_("按序号更新已有问题"), default=False)
     errors = models.JSONField(_("错误"), default=list, blank=True)
     # Written when the import is refused, so the report page never reads the upload again.
     error_report = models.FileField(
@@ -390,3 +397,32 @@ class LedgerImport(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class LedgerMapping(TimeStampedModel):
+    """A named column mapping of a unit's ledger layout (a county imports the same layout
+    every quarter): each column title of the file → the field it feeds ("" for 不使用)."""
+
+    host = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("所属组织"), on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(_("方案名称"), max_length=60)
+    columns = models.JSONField(_("列对应"), default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("保存人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("台账列对应方案")
+        verbose_name_plural = _("台账列对应方案")
+        ordering = ["host", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["host", "name"], name="rect_ledger_mapping_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -186,12 +186,21 @@ class Importer:
         return getattr(job, self.file_name_field)
 
 
-ALLOWED_SUFFIXES = (".csv", ".xlsx")
+# .txt: Excel's "Unicode 文本" save (UTF-16, tab-separated), read as a CSV.
+ALLOWED_SUFFIXES = (".csv", ".xlsx", ".txt")
 
 
 def check_file_name(name: str) -> None:
-    """Refuse a file whose extension is neither .csv nor .xlsx."""
+    """Refuse a file whose extension is neither .csv, .txt nor .xlsx (an .xls is told how to
+    convert: no reader for the old binary format is installed)."""
     suffix = Path(name).suffix.lower()
+    if suffix == ".xls":
+        raise ValidationError(
+            {
+                "file": "暂不支持 Excel 97-2003 格式（.xls）："
+                "请在 Excel 中“另存为” Excel 工作簿（.xlsx）后再上传。"
+            }
+        )
     if suffix not in ALLOWED_SUFFIXES:
         raise ValidationError(
             {"file": f"不支持的文件类型“{suffix or name}”：请上传 .csv 或 .xlsx 文件。"}

@@ -30,8 +30,8 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 
-# Rows among which the header is looked for (a title row may come first).
-HEADER_ROWS = 5
+# Rows among which the header is looked for (title rows and a two-row header may come first).
+HEADER_ROWS = 8
 # Members smaller than this are not judged by their ratio: a small part compresses well and
 # cannot unpack into much.
 RATIO_FLOOR_BYTES = 1024 * 1024
@@ -65,13 +65,35 @@ class Sheet:
             yield first + k, record
 
 
+@dataclass
+class HeaderSpan:
+    """A header over several rows (a group title merged over its sub-columns), given as one
+    combined row: ``cells`` is the header, ``last`` the index of its last row among the probed
+    rows (the data starts below it)."""
+
+    last: int
+    cells: list[Any]
+
+
 def first_row(records: Sequence[Sequence[Any]]) -> int:
     """The header is the first row (the default of :func:`read_sheet`)."""
     return 0
 
 
+# Byte-order marks of UTF-16 ("Unicode 文本" as Excel saves it on Windows).
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def decode(data: bytes) -> tuple[str, str]:
-    """Decode CSV bytes as UTF-8 (with or without BOM) or GB18030; raise if neither fits."""
+    """Decode CSV bytes as UTF-16 with its BOM (Excel's "Unicode 文本"), UTF-8 (with or without
+    BOM) or GB18030 (which covers GBK and the rare characters GBK lacks); raise if none fits."""
+    if data.startswith(_UTF16_BOMS):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise TabularError(
+                "文件看起来是 Unicode 文本（UTF-16），但内容已损坏：请重新保存后再上传。"
+            ) from exc
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -84,8 +106,16 @@ def decode(data: bytes) -> tuple[str, str]:
         line = data[: exc.start].count(b"\n") + 1
         raise TabularError(
             f"文件编码无法识别（第 {line} 行附近）："
-            "请另存为 UTF-8 或 GBK 编码的 CSV，或直接上传 Excel 文件。"
+            "请另存为 UTF-8 或 GB18030 编码的 CSV，或直接上传 Excel 文件。"
         ) from exc
+
+
+def delimiter_of(text: str) -> str:
+    """Tab for tab-separated text (Excel's "Unicode 文本" and "文本文件" saves), else comma:
+    judged on the first line only."""
+    first = text.split("\n", 1)[0]
+    tabs = first.count("\t")
+    return "\t" if tabs and tabs >= first.count(",") else ","
 
 
 def check_xlsx_archive(stream: BinaryIO) -> None:
@@ -195,20 +225,31 @@ def _collect(
     return body, extra
 
 
-def _csv_lines(text: str, columns: int) -> Iterator[str]:
+def _csv_lines(text: str, columns: int, delimiter: str = ",") -> Iterator[str]:
     limit = columns * SEPARATORS_PER_COLUMN
     for number, line in enumerate(io.StringIO(text, newline=""), start=1):
-        if line.count(",") > limit:
+        if line.count(delimiter) > limit:
             raise TabularError(
                 f"第 {number} 行的列数远超 {columns} 列的上限，文件已拒绝：请检查分隔符。"
             )
         yield line
 
 
-def _read_csv(data: bytes, find_header: Callable[[list[list[Any]]], int]) -> Sheet:
+def _header_at(
+    probe: list[list[Any]], find_header: Callable[[list[list[Any]]], int | HeaderSpan]
+) -> tuple[int, list[Any]]:
+    """The index of the header's last row and the header's cells (one row or a combined span)."""
+    found = find_header(probe)
+    if isinstance(found, HeaderSpan):
+        return found.last, found.cells
+    return found, probe[found]
+
+
+def _read_csv(data: bytes, find_header: Callable[[list[list[Any]]], int | HeaderSpan]) -> Sheet:
     bounds = _Bounds()
     text, _encoding = decode(data)
-    reader = csv.reader(_csv_lines(text, bounds.columns))
+    delimiter = delimiter_of(text)
+    reader = csv.reader(_csv_lines(text, bounds.columns, delimiter), delimiter=delimiter)
     try:
         probe: list[list[Any]] = []
         for record in reader:
@@ -217,8 +258,8 @@ def _read_csv(data: bytes, find_header: Callable[[list[list[Any]]], int]) -> She
                 break
         if not probe:
             raise TabularError("文件是空的。")
-        top = find_header(probe)
-        header = bounds.header(probe[top])
+        top, cells = _header_at(probe, find_header)
+        header = bounds.header(cells)
         body, extra = _collect(_chain(probe[top + 1 :], reader), len(header), bounds)
     except csv.Error as exc:
         raise TabularError(f"CSV 文件格式有误（第 {reader.line_num} 行附近）：{exc}") from exc
@@ -230,7 +271,9 @@ def _chain(first: list[list[Any]], rest: Iterable[list[Any]]) -> Iterator[list[A
     yield from rest
 
 
-def _read_xlsx(stream: BinaryIO, find_header: Callable[[list[list[Any]]], int]) -> Sheet:
+def _read_xlsx(
+    stream: BinaryIO, find_header: Callable[[list[list[Any]]], int | HeaderSpan]
+) -> Sheet:
     from openpyxl import load_workbook
 
     bounds = _Bounds()
@@ -254,8 +297,8 @@ def _read_xlsx(stream: BinaryIO, find_header: Callable[[list[list[Any]]], int]) 
             probe.pop()
         if not probe:
             raise TabularError("工作表是空的。")
-        top = find_header(probe)
-        header = bounds.header(probe[top])
+        top, cells = _header_at(probe, find_header)
+        header = bounds.header(cells)
         width = len(header)
         rows = sheet.iter_rows(min_row=top + 2, max_col=bounds.columns, values_only=True)
         body, extra = _collect(rows, width, bounds)
@@ -272,16 +315,23 @@ def read_sheet(
     name: str,
     stream: BinaryIO,
     *,
-    find_header: Callable[[list[list[Any]]], int] = first_row,
+    find_header: Callable[[list[list[Any]]], int | HeaderSpan] = first_row,
 ) -> Sheet:
-    """Read a .csv (UTF-8 or GBK) or .xlsx file into a bounded :class:`Sheet`.
+    """Read a .csv/.txt (UTF-16, UTF-8 or GB18030; comma- or tab-separated) or .xlsx file into
+    a bounded :class:`Sheet`.
 
     ``find_header`` gets the first rows (at most :data:`HEADER_ROWS`) and answers the index
-    of the header among them, or raises :class:`TabularError`.
+    of the header among them (or a :class:`HeaderSpan` for a header over several rows), or
+    raises :class:`TabularError`.
     """
     suffix = Path(name).suffix.lower()
-    if suffix == ".csv":
+    if suffix in (".csv", ".txt"):
         return _read_csv(stream.read(), find_header)
     if suffix == ".xlsx":
         return _read_xlsx(stream, find_header)
+    if suffix == ".xls":
+        raise TabularError(
+            "暂不支持 Excel 97-2003 格式（.xls）："
+            "请在 Excel 中“另存为” Excel 工作簿（.xlsx）后再上传。"
+        )
     raise TabularError(f"不支持的文件类型“{suffix or name}”：请上传 .csv 或 .xlsx 文件。")

@@ -74,12 +74,14 @@ def start_import(
     request,
     file: UploadedFile = File(..., description="CSV 或 XLSX 文件"),  # noqa: B008
     good_rows_only: bool = Form(False, description="只导入无误的行"),
+    accept_question_marks: bool = Form(False, description="确认名称中的问号无误"),
 ):
     job = importing.create_job(
         actor=request.auth,
         file_name=file.name or "",
         content=file,
         good_rows_only=good_rows_only,
+        accept_question_marks=accept_question_marks,
     )
     job.refresh_from_db(fields=["status"])
     return Status(201, {"id": job.pk, "status": job.status})

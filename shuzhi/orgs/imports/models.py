@@ -59,6 +59,8 @@ class ImportJob(models.Model):
     file = models.FileField(_("上传文件"), upload_to="imports/%Y/%m/", max_length=255)
     file_name = models.CharField(_("文件名"), max_length=255)
     good_rows_only = models.BooleanField(_("只导入无误的行"), default=False)
+    # Names with "?" (a character lost in an ANSI save) are refused unless this was ticked.
+    accept_question_marks = models.BooleanField(_("确认名称中的问号无误"), default=False)
     status = models.CharField(
         _("状态"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED
     )

@@ -30,7 +30,7 @@ from shuzhi.core.progress import JobProgress
 from shuzhi.exports.sheets import csv_bytes
 from shuzhi.orgs.imports import policies
 from shuzhi.orgs.imports.models import ImportJob, ImportKind, ImportStatus
-from shuzhi.orgs.imports.tabular import RowError, Table
+from shuzhi.orgs.imports.tabular import RowError, Table, lost_characters, lost_message
 from shuzhi.orgs.imports.units.common import ImportRefused
 from shuzhi.orgs.imports.units.jobs import _ImportJobs
 from shuzhi.orgs.people import services as ps
@@ -150,9 +150,10 @@ def _first_message(exc: ValidationError) -> str:
 class _Checker:
     """Checks every row; collects errors instead of stopping at the first."""
 
-    def __init__(self, table: Table, actor) -> None:
+    def __init__(self, table: Table, actor, accept_question_marks: bool = False) -> None:
         self.table = table
         self.actor = actor
+        self.accept_question_marks = accept_question_marks
         self.errors: list[RowError] = []
         self.clean: list[CleanPostRow] = []
 
@@ -212,6 +213,8 @@ class _Checker:
             name = ps.clean_person_name(raw.get("person_name"))
         except ValidationError as exc:
             self.error(number, "person_name", _first_message(exc))
+        if name and not self.accept_question_marks and lost_characters(name):
+            self.error(number, "person_name", lost_message(name))
         number_text: str | None = None
         try:
             number_text = ps.clean_staff_number_format(raw.get("staff_number"))
@@ -413,13 +416,16 @@ def _overlap(
     return (end_b is None or start_a <= end_b) and (end_a is None or start_b <= end_a)
 
 
-def validate_posts(table: Table, actor) -> tuple[list[CleanPostRow], list[RowError]]:
-    """Check every row of ``table`` for ``actor``; nothing is written.
+def validate_posts(
+    table: Table, actor, *, accept_question_marks: bool = False
+) -> tuple[list[CleanPostRow], list[RowError]]:
+    """Check every row of ``table`` for ``actor``; nothing is written. A name with "?" is an
+    error unless ``accept_question_marks`` (see ``tabular.lost_characters``).
 
     Returns the good rows and one error per problem (a row can have several). ``actor`` is a
     user, or None / a label for the command line acting as the installation.
     """
-    return _Checker(table, actor).run()
+    return _Checker(table, actor, accept_question_marks).run()
 
 
 def _audit_actor(actor):
@@ -518,9 +524,11 @@ def write_posts(rows: list[CleanPostRow], actor) -> dict[str, int]:
     return counts
 
 
-def import_posts(table: Table, actor, *, good_rows_only: bool = False) -> ImportResult:
+def import_posts(
+    table: Table, actor, *, good_rows_only: bool = False, accept_question_marks: bool = False
+) -> ImportResult:
     """Validate, then write all rows — or, with ``good_rows_only``, the rows without errors."""
-    rows, errors = validate_posts(table, actor)
+    rows, errors = validate_posts(table, actor, accept_question_marks=accept_question_marks)
     result = ImportResult(errors=errors)
     if errors and (not good_rows_only or not rows):
         return result
@@ -554,7 +562,9 @@ class PostImporter(_ImportJobs):
         return len(rows.rows)
 
     def plan(self, job: ImportJob, rows: Table, progress: JobProgress):
-        clean, errors = validate_posts(rows, job.created_by)
+        clean, errors = validate_posts(
+            rows, job.created_by, accept_question_marks=job.accept_question_marks
+        )
         if errors and (not job.good_rows_only or not clean):
             raise ImportRefused(errors)
         progress.set(status=ImportStatus.WRITING, processed_rows=0, force=True)

@@ -1,8 +1,11 @@
 """Read CSV and XLSX files into rows of text, the way organisation departments write them.
 
-Excel on Chinese Windows saves CSV as GBK; others save UTF-8 with or without a BOM. The reader
-tries UTF-8 first and falls back to GB18030 (a superset of GBK); a file that is neither is
-reported, not guessed. Every row keeps its number as the user sees it in Excel (the header is
+Excel on Chinese Windows saves CSV as GBK ("ANSI") and "Unicode 文本" as tab-separated UTF-16
+with a BOM; others save UTF-8 with or without a BOM. The reader takes UTF-16 by its BOM, then
+tries UTF-8 and falls back to GB18030 (a superset of GBK); a file that is none of them is
+reported, not guessed. An ANSI save has already turned rare characters into "?": such names
+are refused row by row unless the user confirms them (:func:`lost_characters`).
+Every row keeps its number as the user sees it in Excel (the header is
 row 1), so error reports point at the right line.
 """
 
@@ -67,14 +70,34 @@ def read_xlsx(stream: BinaryIO) -> Table:
 
 
 def read_table(name: str, stream: BinaryIO) -> Table:
-    """Read a file by its extension (.csv or .xlsx), within the import limits
-    (:mod:`shuzhi.core.bulk.sheets`)."""
+    """Read a file by its extension (.csv, .txt — Excel's "Unicode 文本" — or .xlsx), within
+    the import limits (:mod:`shuzhi.core.bulk.sheets`)."""
     suffix = Path(name).suffix.lower()
-    if suffix == ".csv":
+    if suffix in (".csv", ".txt"):
         data = stream.read()
         _text, encoding = decode(data)
         return _table(read_sheet(name, io.BytesIO(data)), encoding)
     return _table(read_sheet(name, stream), "xlsx")
+
+
+# What an ANSI (GBK) save leaves where a character had no code: "?"; U+FFFD where a decoder
+# met bytes it could not read.
+_LOST = ("?", "\ufffd")
+ACCEPT_LABEL = "确认名称中的问号无误"
+
+
+def lost_characters(text: str) -> bool:
+    """Whether a name probably lost characters when the file was saved as ANSI."""
+    return any(mark in text for mark in _LOST)
+
+
+def lost_message(text: str) -> str:
+    """The row error for such a name: why, how to save the file, and how to import it anyway."""
+    return (
+        f"“{text}”中含有“?”或无法识别的字符，疑似文件另存为 ANSI（GBK）编码时丢失了生僻字。"
+        "请用 Excel 另存为 .xlsx、“CSV UTF-8”或 GB18030 编码后重新上传；"
+        f"如名称确实如此，请勾选“{ACCEPT_LABEL}”后重新导入。"
+    )
 
 
 def require_columns(table: Table, required: list[str]) -> None:

@@ -26,13 +26,23 @@ class UnitImportForm(forms.Form):
 
     file = forms.FileField(
         label="导入文件",
-        help_text="CSV（UTF-8 或 GBK 编码）或 Excel（.xlsx）文件，第一行为列名。",
-        widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".csv,.xlsx"}),
+        help_text="Excel（.xlsx）、CSV（UTF-8 或 GB18030 编码）或 Unicode 文本（.txt）文件，"
+        "第一行为列名。",
+        widget=forms.ClearableFileInput(
+            attrs={"class": "form-control", "accept": ".csv,.xlsx,.txt"}
+        ),
     )
     good_rows_only = forms.BooleanField(
         label="只导入无误的行",
         required=False,
         help_text="不勾选时，只要有一行有误就不导入任何数据。",
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+    accept_question_marks = forms.BooleanField(
+        label="确认名称中的问号无误",
+        required=False,
+        help_text="名称中含“?”的行默认不导入（多为另存为 ANSI 时丢失的生僻字）；"
+        "确认名称本来如此时才勾选。",
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
 
@@ -64,6 +74,7 @@ def unit_import(request: HttpRequest) -> HttpResponse:
                     file_name=upload.name,
                     content=upload,
                     good_rows_only=form.cleaned_data["good_rows_only"],
+                    accept_question_marks=form.cleaned_data["accept_question_marks"],
                 )
             except ValidationError as exc:
                 for message in exc.message_dict.get("file", exc.messages):

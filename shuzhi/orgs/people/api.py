@@ -219,6 +219,7 @@ def import_posts(
     request,
     file: UploadedFile = File(...),  # noqa: B008
     good_rows_only: bool = Form(False),
+    accept_question_marks: bool = Form(False),
 ):
     """Import posts from a CSV or XLSX file, synchronously.
 
@@ -233,6 +234,7 @@ def import_posts(
             file_name=file.name or "",
             content=file,
             good_rows_only=good_rows_only,
+            accept_question_marks=accept_question_marks,
             kind=ImportKind.POSTS,
             enqueue=False,
         )

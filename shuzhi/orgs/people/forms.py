@@ -138,12 +138,22 @@ class PostsImportForm(forms.Form):
 
     file = forms.FileField(
         label="职务文件",
-        help_text="CSV（UTF-8 或 GBK）或 Excel（.xlsx）文件，第一行为列名；请先下载模板。",
-        widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".csv,.xlsx"}),
+        help_text="Excel（.xlsx）、CSV（UTF-8 或 GB18030）或 Unicode 文本（.txt）文件，"
+        "第一行为列名；请先下载模板。",
+        widget=forms.ClearableFileInput(
+            attrs={"class": "form-control", "accept": ".csv,.xlsx,.txt"}
+        ),
     )
     good_rows_only = forms.BooleanField(
         label="只导入无误的行",
         required=False,
         help_text="不勾选时，只要有一行有误就整份文件都不导入。",
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+    accept_question_marks = forms.BooleanField(
+        label="确认名称中的问号无误",
+        required=False,
+        help_text="名称中含“?”的行默认不导入（多为另存为 ANSI 时丢失的生僻字）；"
+        "确认名称本来如此时才勾选。",
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )

@@ -275,6 +275,7 @@ def posts_import_page(request: HttpRequest) -> HttpResponse:
                 file_name=upload.name,
                 content=upload,
                 good_rows_only=form.cleaned_data["good_rows_only"],
+                accept_question_marks=form.cleaned_data["accept_question_marks"],
                 kind=ImportKind.POSTS,
                 enqueue=False,
             )

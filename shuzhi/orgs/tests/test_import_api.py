@@ -61,7 +61,7 @@ def test_errors_and_good_rows_only(client, world, django_capture_on_commit_callb
 
 def test_wrong_extension_answers_422(client, world):
     client.force_login(world.alice)
-    response = client.post("/api/units/import", {"file": SimpleUploadedFile("units.txt", GOOD)})
+    response = client.post("/api/units/import", {"file": SimpleUploadedFile("units.doc", GOOD)})
     assert response.status_code == 422
     assert "不支持的文件类型" in response.json()["errors"]["file"][0]
     assert not ImportJob.objects.exists()

@@ -71,7 +71,7 @@ def test_users_without_the_right_are_refused(world, tmp_path, persona):
 
 def test_wrong_extension_and_missing_file(world, tmp_path):
     with pytest.raises(CommandError, match="不支持的文件类型"):
-        call_command("import_units", str(write(tmp_path, GOOD, name="units.txt")))
+        call_command("import_units", str(write(tmp_path, GOOD, name="units.doc")))
     with pytest.raises(CommandError, match="文件不存在"):
         call_command("import_units", str(tmp_path / "nope.csv"))
     with pytest.raises(CommandError, match="用户不存在"):

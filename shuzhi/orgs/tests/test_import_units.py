@@ -193,7 +193,7 @@ def test_missing_column(world):
 def test_wrong_extension_is_refused_before_a_job_exists(world):
     with pytest.raises(ValidationError) as exc:
         importing.create_job(
-            actor=world.alice, file_name="units.txt", content=csv_bytes("X1,甲,440104,branch")
+            actor=world.alice, file_name="units.doc", content=csv_bytes("X1,甲,440104,branch")
         )
     assert "不支持的文件类型" in str(exc.value)
     assert not ImportJob.objects.exists()

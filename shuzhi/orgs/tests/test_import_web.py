@@ -108,7 +108,7 @@ def test_running_job_polls_every_second(client, world):
 
 def test_wrong_extension_is_a_form_error(client, world):
     client.force_login(world.alice)
-    response = upload(client, GOOD, name="units.txt")
+    response = upload(client, GOOD, name="units.doc")
     assert response.status_code == 200
     assert "不支持的文件类型" in response.content.decode()
     assert not ImportJob.objects.exists()

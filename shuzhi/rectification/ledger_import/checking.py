@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shuzhi.core import clock
 from shuzhi.kernel.scope import is_global, scopes_for
@@ -16,47 +15,28 @@ from ..models import (
     DESCRIPTION_MAX_LENGTH,
     Problem,
     ProblemSource,
+    ProblemStatus,
     ResponsibilityKind,
     Severity,
 )
+from . import layout
 from .common import (
-    _COMPACT_DATE,
-    _DATE,
     _SPACE,
     DEPARTMENT_MAX,
     HEADER_OF,
-    IMPORT_STATUS_OF,
     KIND_OF,
     LEADER_MAX,
-    NO_DEADLINE,
     NOTE_MAX,
     PERSON_MAX,
     REFUSED_STATUS_LABELS,
     SEVERITY_OF,
     ImportRefused,
+    status_value,
 )
+from .dates import is_long_term, parse_date
 from .reading import LedgerRows
-
-
-def parse_date(text: str, *, end_of_month: bool) -> datetime.date | None:
-    """A date as ledgers write it: 2025-06-30, 2025/6/30, 2025年6月30日, 2025年6月(底),
-    20250630, or an Excel serial number. ``None`` when the text is no date."""
-    match = _DATE.match(text)
-    try:
-        if match:
-            year, month = int(match[1]), int(match[2])
-            if match[3]:
-                return datetime.date(year, month, int(match[3]))
-            day = calendar.monthrange(year, month)[1] if end_of_month or match[4] else 1
-            return datetime.date(year, month, day)
-        match = _COMPACT_DATE.match(text)
-        if match:
-            return datetime.date(int(match[1]), int(match[2]), int(match[3]))
-        if text.isdigit() and 20000 <= int(text) <= 80000:  # Excel's day count from 1899-12-30
-            return datetime.date(1899, 12, 30) + datetime.timedelta(days=int(text))
-    except ValueError:
-        return None
-    return None
+from .units import NameMatch, UnitInfo, match_names, units_by, unresolved_message
+from .updating import changes_of
 
 
 def _source_lookup() -> dict[str, int]:
@@ -91,36 +71,69 @@ class LedgerPlan:
     deadlines: list[datetime.date | None]
     kinds: list[str]
     statuses: list[str]
+    # Update by serial: the existing item each row updates (0: a new item).
+    targets: list[int] = field(default_factory=list)
+    names: NameMatch = field(default_factory=NameMatch)
+    # Update by serial: row index → the fields that change (see ``updating``).
+    changes: dict[int, dict] = field(default_factory=dict)
 
     @property
     def total_rows(self) -> int:
         return len(self.rows)
 
+    @property
+    def updating(self) -> int:
+        """Rows naming an existing item (changed or not)."""
+        return sum(1 for target in self.targets if target)
 
-# (id, path, depth, status, name, short_name)
-_UnitInfo = tuple[int, str, int, str, str, str]
-_UNIT_FIELDS = ("id", "path", "depth", "status", "name", "short_name")
+    def new_items(self) -> LedgerPlan:
+        """The plan of the rows that add items (those naming an existing item left out)."""
+        keep = [i for i, target in enumerate(self.targets) if not target]
+        if len(keep) == self.total_rows:
+            return self
 
+        def pick(values: list) -> list:
+            return [values[i] for i in keep]
 
-def _units_by(field_name: str, values: set[str], scope_path: str = "") -> list[tuple]:
-    qs = Unit.objects.order_by()
-    if scope_path:
-        qs = qs.filter(path__startswith=scope_path)
-    wanted = sorted(values)
-    found: list[tuple] = []
-    for start in range(0, len(wanted), 5000):
-        found.extend(
-            qs.filter(**{f"{field_name}__in": wanted[start : start + 5000]}).values_list(
-                field_name, *_UNIT_FIELDS
-            )
+        rows = LedgerRows(
+            numbers=pick(self.rows.numbers),
+            columns={key: pick(values) for key, values in self.rows.columns.items()},
+            header=self.rows.header,
+            layout=self.rows.layout,
+            header_number=self.rows.header_number,
         )
-    return found
+        return LedgerPlan(
+            rows=rows,
+            year=self.year,
+            errors=self.errors,
+            warnings=self.warnings,
+            unit_ids=pick(self.unit_ids),
+            unit_paths=pick(self.unit_paths),
+            source_ids=pick(self.source_ids),
+            severities=pick(self.severities),
+            found_on=pick(self.found_on),
+            deadlines=pick(self.deadlines),
+            kinds=pick(self.kinds),
+            statuses=pick(self.statuses),
+            targets=[0] * len(keep),
+        )
 
 
-def plan_ledger(rows: LedgerRows, *, actor, scope: Unit, year: int) -> LedgerPlan:
+def plan_ledger(
+    rows: LedgerRows,
+    *,
+    actor,
+    scope: Unit,
+    year: int,
+    picks: dict[str, int] | None = None,
+    update: bool = False,
+) -> LedgerPlan:
     """Check every row against the file and the database.
 
-    Reads only: :func:`write_plan` locks the units and draws the serials.
+    ``picks`` are the units the user chose in the preview for names that fit several units or
+    none; with ``update``, a row whose 序号 is an existing item of its unit and year updates
+    that item instead of adding one. Reads only: :func:`write_plan` locks the units and draws
+    the serials.
     """
     n = len(rows)
     numbers = rows.numbers
@@ -135,17 +148,21 @@ def plan_ledger(rows: LedgerRows, *, actor, scope: Unit, year: int) -> LedgerPla
 
     if n == 0:
         raise ImportRefused([RowError(0, "", "文件中没有数据行。")])
+    absent = layout.missing_message(rows.keys, [c.title for c in rows.layout])
+    if absent:
+        raise ImportRefused([RowError(0, "", absent)])
 
-    # Units: by code, else by a name unique in the scope.
+    # Units: by code, else by name within the scope; a file without either is the scope's own.
+    own_ledger = "unit_code" not in rows.columns and "unit_name" not in rows.columns
     codes = rows.column("unit_code")
     names = rows.column("unit_name")
-    by_code: dict[str, _UnitInfo] = {
-        row[0]: row[1:] for row in _units_by("code", {c for c in codes if c})
+    by_code: dict[str, UnitInfo] = {
+        row[0]: row[1:] for row in units_by("code", {c for c in codes if c})
     }
-    wanted_names = {names[i] for i in range(n) if names[i] and not codes[i]}
-    by_name: dict[str, list[_UnitInfo]] = {}
-    for row in _units_by("name", wanted_names, scope.path):
-        by_name.setdefault(row[0], []).append(row[1:])
+    match = match_names(
+        {names[i] for i in range(n) if names[i] and not codes[i]}, scope, picks or {}
+    )
+    own: UnitInfo = (scope.pk, scope.path, scope.depth, scope.status, scope.name, scope.short_name)
     everywhere = is_global(actor)
     import_scopes = [] if everywhere else scopes_for(actor, "problem.import")
     unit_ids = [0] * n
@@ -153,28 +170,22 @@ def plan_ledger(rows: LedgerRows, *, actor, scope: Unit, year: int) -> LedgerPla
     status_label = dict(UnitStatus.choices)
     for i in range(n):
         code, name = codes[i], names[i]
-        unit: _UnitInfo | None
-        if code:
+        unit: UnitInfo | None
+        if own_ledger:
+            unit = own
+        elif code:
             unit = by_code.get(code)
             if unit is None:
                 fail(i, "unit_code", f"组织代码“{code}”在系统中不存在。")
                 continue
-            if name and name not in (unit[4], unit[5]):
+            if name and name not in (unit[4], unit[5]) and match.found.get(name) != unit:
                 fail(i, "unit_name", f"单位名称“{name}”与组织代码“{code}”（{unit[4]}）不一致。")
                 continue
         elif name:
-            matches = by_name.get(name, [])
-            if not matches:
-                fail(i, "unit_name", f"导入范围“{scope.name}”内没有名为“{name}”的组织。")
+            unit = match.found.get(name)
+            if unit is None:
+                fail(i, "unit_name", unresolved_message(name, scope, match))
                 continue
-            if len(matches) > 1:
-                fail(
-                    i,
-                    "unit_name",
-                    f"导入范围内有 {len(matches)} 个名为“{name}”的组织，请改填组织代码。",
-                )
-                continue
-            unit = matches[0]
         else:
             fail(i, "unit_code", "组织代码和单位名称不能都为空。")
             continue
@@ -197,6 +208,30 @@ def plan_ledger(rows: LedgerRows, *, actor, scope: Unit, year: int) -> LedgerPla
             continue
         unit_ids[i] = unit[0]
         unit_paths[i] = unit[1]
+
+    # Update by serial: the existing items the rows name.
+    targets = [0] * n
+    current: dict[int, dict] = {}
+    if update and "number" in rows.columns:
+        serial_texts = rows.column("number")
+        wanted = {unit_ids[i] for i in range(n) if unit_ids[i] and serial_texts[i].isdigit()}
+        existing_items = Problem.objects.filter(year=year, unit_id__in=wanted).values(
+            "id", "unit_id", "serial", "status"
+        )
+        by_serial = {(p["unit_id"], p["serial"]): p for p in existing_items}
+        taken: dict[int, int] = {}
+        for i in range(n):
+            text = serial_texts[i]
+            item = by_serial.get((unit_ids[i], int(text))) if text.isdigit() else None
+            if item is None:
+                continue
+            if item["id"] in taken:
+                first = numbers[taken[item["id"]]]
+                fail(i, "number", f"与第 {first} 行是同一个问题（序号 {text}）。")
+                continue
+            taken[item["id"]] = i
+            targets[i] = item["id"]
+            current[i] = item
 
     # Sources.
     lookup = _source_lookup()
@@ -236,10 +271,11 @@ def plan_ledger(rows: LedgerRows, *, actor, scope: Unit, year: int) -> LedgerPla
         in_file = first_of
         existing = Problem.objects.filter(
             year=year, unit_id__in={unit_id for unit_id, _text in in_file}
-        ).values_list("unit_id", "description", "serial")
-        for unit_id, text, serial in existing.iterator(chunk_size=5000):
+        ).values_list("id", "unit_id", "description", "serial")
+        for item_id, unit_id, text, serial in existing.iterator(chunk_size=5000):
             found = in_file.get((unit_id, _SPACE.sub("", text)))
-            if found is not None and not bad[found]:
+            # A row updating that very item keeps its description.
+            if found is not None and not bad[found] and targets[found] != item_id:
                 fail(
                     found,
                     "description",
@@ -266,19 +302,32 @@ def plan_ledger(rows: LedgerRows, *, actor, scope: Unit, year: int) -> LedgerPla
         else:
             kinds[i] = kind
     statuses = [""] * n
-    for i, value in enumerate(rows.column("status")):
-        status = IMPORT_STATUS_OF.get(value)
+    status_texts = rows.column("status")
+    for i, value in enumerate(status_texts):
+        if targets[i]:
+            status = status_value(value, new=False) if value else current[i]["status"]
+            if status != current[i]["status"]:
+                now_label = ProblemStatus(current[i]["status"]).label
+                fail(
+                    i,
+                    "status",
+                    f"状态“{value}”与系统中的“{now_label}”不同：状态的变化须在系统中办理。",
+                )
+            else:
+                statuses[i] = status
+            continue
+        status = status_value(value, new=True)
         if status is not None:
             statuses[i] = status
-        elif value in REFUSED_STATUS_LABELS:
+        elif value in REFUSED_STATUS_LABELS or status_value(value, new=False):
             fail(
                 i,
                 "status",
-                f"导入时状态只能是 待整改 或 整改中（现为“{value}”）："
+                f"新问题导入时状态只能是 待整改、整改中 或 持续整改（现为“{value}”）："
                 "整改完成和销号须在系统中提交并经验收。",
             )
         else:
-            fail(i, "status", f"状态“{value}”无效：只能是 待整改 或 整改中。")
+            fail(i, "status", f"状态“{value}”无效：只能是 待整改、整改中 或 持续整改。")
 
     # Dates: each distinct text parsed once.
     default_found = min(today, datetime.date(year, 12, 31))
@@ -287,7 +336,7 @@ def plan_ledger(rows: LedgerRows, *, actor, scope: Unit, year: int) -> LedgerPla
     found_texts = rows.column("found_on")
     for i, value in enumerate(found_texts):
         if value not in found_cache:
-            found_cache[value] = parse_date(value, end_of_month=False)
+            found_cache[value] = parse_date(value, end_of_month=False, year=year)
         day = found_cache[value]
         if day is None:
             fail(i, "found_on", f"发现日期“{value}”无法识别：请写成 2025-03-15 这样的日期。")
@@ -297,17 +346,26 @@ def plan_ledger(rows: LedgerRows, *, actor, scope: Unit, year: int) -> LedgerPla
             found_on[i] = day
     deadline_cache: dict[str, datetime.date | None] = {"": None}
     deadlines: list[datetime.date | None] = [None] * n
+    long_term = 0
     for i, value in enumerate(rows.column("deadline")):
-        if value in NO_DEADLINE:
+        if value and is_long_term(value):
+            # 长期坚持: no due date; a new item is recorded as 持续整改.
+            long_term += 1
+            if not targets[i] and statuses[i] in (
+                ProblemStatus.OPEN.value,
+                ProblemStatus.IN_PROGRESS.value,
+            ):
+                statuses[i] = ProblemStatus.LONG_TERM.value
             continue
         if value not in deadline_cache:
-            deadline_cache[value] = parse_date(value, end_of_month=True)
+            deadline_cache[value] = parse_date(value, end_of_month=True, year=year)
             if deadline_cache[value] is None:
                 deadline_cache.pop(value)
                 fail(
                     i,
                     "deadline",
-                    f"完成时限“{value}”无法识别：请写成 2025-06-30、2025年6月底 或 长期坚持。",
+                    f"完成时限“{value}”无法识别：请写成 2025-06-30、2025年6月底、"
+                    "10月31日前 或 长期坚持。",
                 )
                 continue
         day = deadline_cache[value]
@@ -315,6 +373,8 @@ def plan_ledger(rows: LedgerRows, *, actor, scope: Unit, year: int) -> LedgerPla
         if day is not None and found_texts[i] and day < found_on[i]:
             fail(i, "deadline", f"完成时限 {day:%Y-%m-%d} 早于发现日期 {found_on[i]:%Y-%m-%d}。")
         deadlines[i] = day
+    if long_term:
+        warnings.append(f"{long_term} 行的完成时限为长期坚持：不设完成时限，新问题记为“持续整改”。")
 
     # Lengths of the short texts.
     for column, limit, label in (
@@ -336,10 +396,14 @@ def plan_ledger(rows: LedgerRows, *, actor, scope: Unit, year: int) -> LedgerPla
             f"“验收情况”列有 {verified} 行填写了内容，导入时未采用：验收和销号须在系统中办理。"
         )
     if rows.ignored:
-        warnings.append(f"未识别的列已忽略：{'、'.join(rows.ignored)}。")
+        warnings.append(f"以下列未导入（列对应中为“不使用”）：{'、'.join(rows.ignored)}。")
+    updated = sum(1 for target in targets if target)
+    if updated and "progress" in rows.columns:
+        warnings.append(
+            f"按序号更新的 {updated} 个已有问题未采用“整改进展”列：进展请在系统中逐条填报。"
+        )
 
-    errors.sort(key=lambda e: e.row)
-    return LedgerPlan(
+    plan = LedgerPlan(
         rows=rows,
         year=year,
         errors=errors,
@@ -352,7 +416,15 @@ def plan_ledger(rows: LedgerRows, *, actor, scope: Unit, year: int) -> LedgerPla
         deadlines=deadlines,
         kinds=kinds,
         statuses=statuses,
+        targets=targets,
+        names=match,
     )
+    if updated:
+        plan.changes, refused = changes_of(plan, [i for i in range(n) if not bad[i]])
+        for i, reason in refused.items():
+            fail(i, "number", reason)
+    errors.sort(key=lambda e: e.row)
+    return plan
 
 
 def _source_names() -> list[str]:

@@ -14,30 +14,14 @@ from ..models import (
     ResponsibilityKind,
     Severity,
 )
+from .layout import synonyms
 
 logger = logging.getLogger(__name__)
 
-# Field key → the header names accepted for it (the first is the one the template uses).
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "number": ("序号",),
-    "unit_code": ("组织代码", "单位代码"),
-    "unit_name": ("单位名称", "单位", "组织名称", "责任单位"),
-    "source": ("问题来源", "来源"),
-    "description": ("问题描述", "问题"),
-    "severity": ("严重程度",),
-    "found_on": ("发现日期",),
-    "measures": ("整改措施",),
-    "leader": ("责任领导",),
-    "person": ("责任人",),
-    "department": ("责任部门",),
-    "kind": ("责任类型",),
-    "deadline": ("完成时限", "整改时限"),
-    "progress": ("整改进展",),
-    "status": ("状态", "整改状态"),
-    "verification": ("验收情况",),
-}
+# Field key → the header names accepted for it (the first is the one the template uses): the
+# synonyms kept as data in ``columns.toml``.
+COLUMNS: dict[str, tuple[str, ...]] = synonyms()
 HEADER_OF = {key: names[0] for key, names in COLUMNS.items()}
-_KEY_OF_HEADER = {name: key for key, names in COLUMNS.items() for name in names}
 TEMPLATE_COLUMNS = [HEADER_OF[key] for key in COLUMNS]
 EXAMPLE_ROW = [
     "1",
@@ -75,21 +59,42 @@ SEVERITY_OF = {str(label): value for value, label in Severity.choices} | {
 KIND_OF = {str(label): value for value, label in ResponsibilityKind.choices} | {
     value: value for value in ResponsibilityKind.values
 }
-# Only these statuses can come in through a file: closing or sending for verification is done
-# in the system, with a verifier and evidence.
+# Only these statuses can come in as new items: closing or sending for verification is done
+# in the system, with a verifier and evidence. 持续整改 is what a ledger's “长期坚持” means.
 IMPORT_STATUS_OF = {
     "": ProblemStatus.OPEN.value,
     "待整改": ProblemStatus.OPEN.value,
+    "未完成": ProblemStatus.OPEN.value,
+    "未整改": ProblemStatus.OPEN.value,
     "整改中": ProblemStatus.IN_PROGRESS.value,
-    "整改中（逾期）": ProblemStatus.IN_PROGRESS.value,
-    "整改中(逾期)": ProblemStatus.IN_PROGRESS.value,
+    "正在整改": ProblemStatus.IN_PROGRESS.value,
+    "推进中": ProblemStatus.IN_PROGRESS.value,
     "逾期": ProblemStatus.IN_PROGRESS.value,
+    "持续整改": ProblemStatus.LONG_TERM.value,
+    "长期坚持": ProblemStatus.LONG_TERM.value,
     ProblemStatus.OPEN.value: ProblemStatus.OPEN.value,
     ProblemStatus.IN_PROGRESS.value: ProblemStatus.IN_PROGRESS.value,
+    ProblemStatus.LONG_TERM.value: ProblemStatus.LONG_TERM.value,
+}
+# Every status the product's own export writes (its labels), for matching existing items.
+STATUS_OF = {str(label): value for value, label in ProblemStatus.choices} | {
+    value: value for value in ProblemStatus.values
 }
 REFUSED_STATUS_LABELS = {
     str(label) for value, label in ProblemStatus.choices if value not in IMPORT_STATUS_OF
-} | {"已整改", "已完成", "已销号", "完成"}
+} | {"已整改", "已完成", "已销号", "完成", "已办结", "已整改到位"}
+# What the export adds to a status (逾期 is derived, a carried item says so).
+_STATUS_NOTE = re.compile(r"[（(](?:逾期|已转入下一年度)[)）]$")
+
+
+def status_value(text: str, *, new: bool) -> str | None:
+    """The status a ledger's text means — for a new item only an importable one — or None."""
+    text = _STATUS_NOTE.sub("", text.replace(" ", ""))
+    if new:
+        return IMPORT_STATUS_OF.get(text)
+    return IMPORT_STATUS_OF.get(text) or STATUS_OF.get(text)
+
+
 NO_DEADLINE = {"长期", "长期坚持", "持续", "持续整改", "长期整改"}
 
 LEADER_MAX = Problem._meta.get_field("responsible_leader_name").max_length or 50
@@ -106,4 +111,3 @@ _DATE = re.compile(
 )
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _SPACE = re.compile(r"\s+")
-_HEADER_NOISE = re.compile(r"[\s*＊]|[（(]必填[)）]")

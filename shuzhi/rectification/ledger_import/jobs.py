@@ -38,12 +38,12 @@ from ..models import (
 from ..policies import may_import_ledger
 from .checking import LedgerPlan, plan_ledger
 from .common import (
-    _KEY_OF_HEADER,
     MAX_STORED_ERRORS,
     ImportRefused,
     join_messages,
 )
 from .reading import LedgerRows, read_ledger
+from .updating import apply_updates
 from .writing import _lock_units, write_plan
 
 # A queued import normally starts within a second or two; after this long the likeliest cause
@@ -67,9 +67,14 @@ def create_import(
     file_name: str,
     content: File | bytes,
     enqueue: bool = True,
+    preview: bool = False,
+    mapping: list[str] | None = None,
+    update_existing: bool = False,
 ) -> LedgerImport:
     """Store an uploaded ledger as a new import job for ``unit``'s subtree and ``year``, and
-    queue it after the commit. Refuses users without ``problem.import`` on ``unit``."""
+    queue it after the commit — or, with ``preview``, keep it for the user to confirm its
+    columns first (``preview.confirm_import`` queues it). Refuses users without
+    ``problem.import`` on ``unit``."""
     if not can(actor, "problem.import", unit):
         raise PermissionDenied("您无权向该组织导入问题台账。")
     errors: dict[str, str] = {}
@@ -85,10 +90,18 @@ def create_import(
         raise ValidationError(errors)
     upload = ContentFile(content) if isinstance(content, bytes) else content
     with transaction.atomic():
-        job = LedgerImport(unit=unit, year=year, original_name=file_name[:255], created_by=actor)
+        job = LedgerImport(
+            unit=unit,
+            year=year,
+            original_name=file_name[:255],
+            created_by=actor,
+            mapping=list(mapping or []),
+            update_existing=update_existing,
+            status=LedgerImport.Status.PREVIEW if preview else LedgerImport.Status.PENDING,
+        )
         job.file.save(file_name, upload, save=False)
         job.save()
-        if enqueue:
+        if enqueue and not preview:
             bulk_jobs.dispatch(LedgerImporter.kind, job, size=size)
     return job
 
@@ -128,7 +141,7 @@ class LedgerImporter(bulk_jobs.Importer):
     def read(self, job: LedgerImport) -> LedgerRows:
         try:
             with job.file.open("rb") as stream:
-                return read_ledger(job.original_name, stream)
+                return read_ledger(job.original_name, stream, job.mapping or None)
         except TabularError as exc:
             raise ImportRefused([RowError(0, "", str(exc))]) from exc
 
@@ -136,7 +149,14 @@ class LedgerImporter(bulk_jobs.Importer):
         actor = job.created_by
         if actor is None or not can(actor, "problem.import", job.unit):
             raise ImportRefused([RowError(0, "", "您已无权向该组织导入问题台账。")])
-        plan = plan_ledger(rows, actor=actor, scope=job.unit, year=job.year)
+        plan = plan_ledger(
+            rows,
+            actor=actor,
+            scope=job.unit,
+            year=job.year,
+            picks=job.unit_picks,
+            update=job.update_existing,
+        )
         if plan.errors:
             raise ImportRefused(plan.errors)
         # The items copy their units' paths as they are under the lock, not as planned.
@@ -148,13 +168,23 @@ class LedgerImporter(bulk_jobs.Importer):
         return plan
 
     def write(self, job: LedgerImport, plan: LedgerPlan, progress: JobProgress):
-        return write_plan(plan, actor=job.created_by, job=job, progress=progress)
+        outcome = write_plan(plan.new_items(), actor=job.created_by, job=job, progress=progress)
+        outcome.updated = apply_updates(plan, actor=job.created_by)
+        outcome.unchanged = plan.updating - outcome.updated
+        return outcome
 
     def succeed(self, job: LedgerImport, plan: LedgerPlan, outcome, total: int) -> None:
         job.status = LedgerImport.Status.DONE
         job.total_rows = total
         job.done_rows = total
         job.created_count = outcome.created
+        job.updated_count = outcome.updated
+        if plan.updating:
+            plan.warnings.insert(
+                0,
+                f"按序号对应已有问题 {plan.updating} 行：更新 {outcome.updated} 个，"
+                f"{outcome.unchanged} 个与系统中一致未改动。",
+            )
         job.errors = [[0, "", warning] for warning in plan.warnings]
         job.save()
 
@@ -207,8 +237,9 @@ class LedgerImporter(bulk_jobs.Importer):
         upload = ("再导入一个文件", self.upload_url())
         if job.status == LedgerImport.Status.DONE:
             page.summary = (
-                f"导入完成：共 {job.total_rows} 行，新增问题 {job.created_count} 个，"
-                f"记入 {job.year} 年度台账。"
+                f"导入完成：共 {job.total_rows} 行，新增问题 {job.created_count} 个"
+                + (f"，按序号更新 {job.updated_count} 个" if job.updated_count else "")
+                + f"，记入 {job.year} 年度台账。"
             )
             page.notices = [message for _row, _column, message in job.errors]
             ledger = f"{reverse('ledger_list')}?year={job.year}&unit={quote(job.unit.code)}"
@@ -272,7 +303,7 @@ def error_report(errors: Sequence[Sequence[Any]], rows: LedgerRows | None) -> by
         for row, messages in sorted(by_row.items()):
             append_row(sheet, [row or "文件", join_messages(messages)])
     else:
-        keys = [_KEY_OF_HEADER.get(name) for name in rows.header]
+        keys = rows.keys
         append_row(sheet, ["行号", "错误说明", *rows.header])
         if 0 in by_row:
             append_row(sheet, ["文件", join_messages(by_row[0])])

@@ -1,4 +1,5 @@
-"""Reading a ledger file into columns (a title row above the header is skipped)."""
+"""Reading a ledger file into columns: the header found (title rows skipped, a two-row header
+joined), each column fed to the field the user confirmed — or the synonyms suggest."""
 
 from __future__ import annotations
 
@@ -9,20 +10,25 @@ from typing import BinaryIO
 
 from shuzhi.core.bulk.sheets import Sheet, TabularError, read_sheet
 
-from .common import (
-    _HEADER_NOISE,
-    _KEY_OF_HEADER,
-)
+from . import layout
+
+# Sample values shown per column in the preview.
+SAMPLES = 3
 
 
 @dataclass
 class LedgerRows:
-    """The file's rows as columns (field key → cell texts); ``numbers`` as Excel shows them."""
+    """The file's rows as columns (field key → cell texts); ``numbers`` as Excel shows them.
+
+    ``layout`` lists every column of the file with the field it feeds ("" for 不使用), so the
+    preview and the import's notices can name each one.
+    """
 
     numbers: list[int]
     columns: dict[str, list[str]]
     header: list[str]
-    ignored: list[str] = field(default_factory=list)  # headers that name no known column
+    layout: list[layout.Column] = field(default_factory=list)
+    header_number: int = 1
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -30,51 +36,14 @@ class LedgerRows:
     def column(self, key: str) -> list[str]:
         return self.columns.get(key) or [""] * len(self.numbers)
 
+    @property
+    def keys(self) -> list[str]:
+        return [column.key for column in self.layout]
 
-def _header_key(cell: object) -> str:
-    return _HEADER_NOISE.sub("", str(cell or "")).lstrip("\ufeff")
-
-
-def _find_header(records: Sequence[Sequence[object]]) -> int:
-    """The index of the header row among the first few (a title row may come first)."""
-    for index, record in enumerate(records[:5]):
-        keys = {_KEY_OF_HEADER.get(_header_key(cell)) for cell in record}
-        if "description" in keys:
-            return index
-    raise TabularError(
-        "找不到表头：第一行（或标题行之后的一行）应为列名，且包含“问题描述”列。"
-        "请下载导入模板对照填写。"
-    )
-
-
-def _to_columns(sheet: Sheet) -> LedgerRows:
-    """Turn the sheet's rows into stripped columns, skipping blank lines."""
-    header = [_header_key(cell) for cell in sheet.header]
-    numbers: list[int] = []
-    body: list[list[str]] = []
-    for number, record in sheet.numbered():
-        cells = [_cell(value) for value in record]
-        if "".join(cells).strip():
-            numbers.append(number)
-            body.append(cells)
-    # One tuple per column (as the unit import reads its files): no per-cell Python loop.
-    transposed = list(zip(*body, strict=True)) if body else [() for _ in header]
-    columns: dict[str, list[str]] = {}
-    ignored: list[str] = []
-    for position, name in enumerate(header):
-        key = _KEY_OF_HEADER.get(name)
-        if key is None:
-            if name:
-                ignored.append(name)
-            continue
-        if key in columns:
-            raise TabularError(f"列“{name}”出现了两次，请删除重复的列。")
-        columns[key] = list(map(str.strip, transposed[position]))
-    if "unit_code" not in columns and "unit_name" not in columns:
-        raise TabularError("缺少“组织代码”列（或“单位名称”列）：请按导入模板填写。")
-    if "source" not in columns:
-        raise TabularError("缺少“问题来源”列：请按导入模板填写。")
-    return LedgerRows(numbers=numbers, columns=columns, header=header, ignored=ignored)
+    @property
+    def ignored(self) -> list[str]:
+        """The titles of the columns that feed no field."""
+        return [column.title for column in self.layout if not column.key and column.title]
 
 
 def _cell(value: object) -> str:
@@ -89,7 +58,47 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def read_ledger(name: str, stream: BinaryIO) -> LedgerRows:
-    """Read a ledger file (.csv in UTF-8 or GBK, or .xlsx) into columns, within the import
-    limits (:mod:`shuzhi.core.bulk.sheets`)."""
-    return _to_columns(read_sheet(name, stream, find_header=_find_header))
+def _to_columns(sheet: Sheet, keys: Sequence[str] | None) -> LedgerRows:
+    """Turn the sheet's rows into stripped columns, skipping blank lines."""
+    header = [layout.normalise(cell) for cell in sheet.header]
+    numbers: list[int] = []
+    body: list[list[str]] = []
+    for number, record in sheet.numbered():
+        cells = [_cell(value) for value in record]
+        if "".join(cells).strip():
+            numbers.append(number)
+            body.append(cells)
+    # One tuple per column (as the unit import reads its files): no per-cell Python loop.
+    transposed = list(zip(*body, strict=True)) if body else [() for _ in header]
+    chosen = list(keys) if keys is not None and len(keys) == len(header) else None
+    if chosen is None:
+        chosen = layout.auto_keys(header)
+    columns: dict[str, list[str]] = {}
+    described: list[layout.Column] = []
+    for position, title in enumerate(header):
+        values = list(map(str.strip, transposed[position]))
+        key = chosen[position]
+        if key and key not in layout.synonyms():
+            key = ""
+        if key and key in columns:
+            raise TabularError(layout.duplicate_message(chosen, header))
+        if key:
+            columns[key] = values
+        samples = [value for value in values[:50] if value][:SAMPLES]
+        described.append(layout.Column(position, title or f"第{position + 1}列", key, samples))
+    return LedgerRows(
+        numbers=numbers,
+        columns=columns,
+        header=header,
+        layout=described,
+        header_number=sheet.header_number,
+    )
+
+
+def read_ledger(name: str, stream: BinaryIO, keys: Sequence[str] | None = None) -> LedgerRows:
+    """Read a ledger file (.xlsx, or .csv/.txt in UTF-16, UTF-8 or GB18030) into columns,
+    within the import limits (:mod:`shuzhi.core.bulk.sheets`). ``keys`` is the confirmed field
+    of each column by position; without it (or for a file of another width) the synonyms
+    decide. Nothing here refuses a missing field: the preview names it, and the import's
+    check refuses it naming the columns not understood."""
+    return _to_columns(read_sheet(name, stream, find_header=layout.find_header), keys)

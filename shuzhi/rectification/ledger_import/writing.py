@@ -170,6 +170,8 @@ class LedgerOutcome:
     notes: int
     by_unit: dict[int, tuple[int, int, int]]  # unit id → (count, first serial, last serial)
     by_status: dict[str, int]
+    updated: int = 0  # existing items changed by serial
+    unchanged: int = 0  # existing items named by serial that the file left as they were
 
 
 def write_plan(plan: LedgerPlan, *, actor, job: LedgerImport, progress=None) -> LedgerOutcome:
@@ -188,6 +190,7 @@ def write_plan(plan: LedgerPlan, *, actor, job: LedgerImport, progress=None) -> 
     reasons = {
         ProblemStatus.OPEN.value: f"导入台账（导入#{job.pk}）",
         ProblemStatus.IN_PROGRESS.value: f"导入台账，导入时已在整改中（导入#{job.pk}）",
+        ProblemStatus.LONG_TERM.value: f"导入台账，完成时限为长期坚持（导入#{job.pk}）",
     }
     report = None if progress is None else (lambda done: progress.set(done_rows=done))
     ids = bulk.allocate_ids("rectification_problem", n)

@@ -101,7 +101,7 @@ def test_export_of_a_subtree_in_the_departments_columns(world, ledger):
     assert first[9] == "整改中（逾期）"  # derived at export time
     assert second[9] == "待整改"
     assert second[8] is None
-    assert closed[:2] == (3, "沙面街道党工委")
+    assert closed[:2] == (1, "沙面街道党工委")  # 序号 is the item's serial in its unit
     assert closed[9] == "已销号"
     assert closed[10] == "已验收销号（2025-10-08，赵督查）：资料已补齐，核查属实"
     # The two columns the ledger import needs, after the department's columns.

@@ -71,7 +71,7 @@ def test_a_clean_file_creates_every_item(world):
 
     assert job.status == LedgerImport.Status.DONE, job.errors
     assert (job.total_rows, job.done_rows, job.created_count) == (4, 4, 4)
-    assert job.errors == []
+    assert job.errors == [[0, "", "1 行的完成时限为长期坚持：不设完成时限，新问题记为“持续整改”。"]]
     made = list(Problem.objects.exclude(pk=existing.pk).order_by("id"))
     assert [p.description for p in made] == [
         "组织生活会流于形式",
@@ -97,7 +97,8 @@ def test_a_clean_file_creates_every_item(world):
     assert second.deadline == datetime.date(2026, 12, 31)
     assert second.responsibility_kind == "direct"
     assert third.source.code == "supervision"  # 专项督察 is part of 专项督察/督查
-    assert third.deadline is None  # 长期坚持
+    assert third.deadline is None  # 长期坚持: no due date, recorded as 持续整改
+    assert third.status == "long_term"
     assert third.found_on == datetime.date(2026, 5, 3)
     assert fourth.found_on == TODAY  # no date: the day of the import
     note = ProgressNote.objects.get(problem=first)
@@ -106,12 +107,12 @@ def test_a_clean_file_creates_every_item(world):
     assert [(m.from_status, m.to_status) for m in moves] == [
         ("", "in_progress"),
         ("", "open"),
-        ("", "open"),
+        ("", "long_term"),
         ("", "open"),
     ]
     entry = AuditEntry.objects.get(action="problem.import")
     assert entry.changes["created"] == 4
-    assert entry.changes["by_status"] == {"in_progress": 1, "open": 3}
+    assert entry.changes["by_status"] == {"in_progress": 1, "open": 2, "long_term": 1}
     assert entry.note == "ledger.csv"
     per_unit = {
         e.object_label: e.changes for e in AuditEntry.objects.filter(action="problem.import_unit")
@@ -159,11 +160,15 @@ def test_every_bad_row_is_reported_and_nothing_is_stored(world):
         (
             9,
             "状态",
-            "导入时状态只能是 待整改 或 整改中（现为“已销号”）："
+            "新问题导入时状态只能是 待整改、整改中 或 持续整改（现为“已销号”）："
             "整改完成和销号须在系统中提交并经验收。",
         ),
         (10, "严重程度", "严重程度“很严重”无效：只能是 一般、较重 或 严重。"),
-        (11, "完成时限", "完成时限“下个月”无法识别：请写成 2025-06-30、2025年6月底 或 长期坚持。"),
+        (
+            11,
+            "完成时限",
+            "完成时限“下个月”无法识别：请写成 2025-06-30、2025年6月底、10月31日前 或 长期坚持。",
+        ),
         (12, "完成时限", "完成时限 2026-02-01 早于发现日期 2026-03-01。"),
         (13, "单位名称", "导入范围“荔湾区委”内没有名为“没有这个单位”的组织。"),
         (14, "单位名称", "单位名称“越秀区委”与组织代码“440103”（荔湾区委）不一致。"),
@@ -197,7 +202,12 @@ def test_a_name_shared_by_two_units_in_scope_needs_the_code(world):
     # … within 广州市委 it is not.
     job = run(world.alice, world.city_a, content.replace("同名单位", "另一个").encode())
     assert errors_of(job) == [
-        (2, "单位名称", "导入范围内有 2 个名为“沙面街道党工委”的组织，请改填组织代码。")
+        (
+            2,
+            "单位名称",
+            "导入范围内有 2 个组织与“沙面街道党工委”相符（沙面街道党工委（440103001）、"
+            "沙面街道党工委（440104009））：请在预览中选择，或改填组织代码。",
+        )
     ]
 
 
@@ -245,7 +255,7 @@ def test_xlsx_with_a_title_row_and_excel_dates(world):
     workbook.save(out)
     job = run(world.dave, world.county_a1, out.getvalue(), name="台账.xlsx")
     assert job.status == "done", job.errors
-    assert job.errors == [[0, "", "未识别的列已忽略：备注。"]]
+    assert job.errors == [[0, "", "以下列未导入（列对应中为“不使用”）：备注。"]]
     problem = Problem.objects.get()
     assert problem.found_on == datetime.date(2026, 2, 3)
     assert problem.deadline == datetime.date(2026, 6, 30)  # Excel's day number 46203
@@ -264,9 +274,10 @@ def test_verification_is_ignored_with_a_warning(world):
 def test_files_that_cannot_be_read(world):
     job = run(world.dave, world.county_a1, "组织代码,问题来源\n440103,巡察\n".encode())
     assert job.status == "failed"
-    assert "找不到表头" in job.errors[0][2]
+    assert "没有哪一列对应“问题描述”" in job.errors[0][2]
     job = run(world.dave, world.county_a1, "问题描述\n某问题\n".encode())
-    assert job.errors == [[0, "", "缺少“组织代码”列（或“单位名称”列）：请按导入模板填写。"]]
+    # Without a unit column the items would be the scope's own; the source is still missing.
+    assert "没有哪一列对应“问题来源”" in job.errors[0][2]
     job = run(world.dave, world.county_a1, b"PK\x03\x04broken", name="x.xlsx")
     assert job.errors[0][2] == "无法读取该 Excel 文件，请确认它是 .xlsx 格式且未损坏。"
     job = run(world.dave, world.county_a1, HEADER.encode())

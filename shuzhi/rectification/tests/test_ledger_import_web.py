@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from urllib.parse import quote
 
 import pytest
@@ -29,10 +30,21 @@ def media(settings, tmp_path):
 
 
 def upload(client, content: bytes, *, unit="440103", year=2025, name="ledger.csv"):
-    return client.post(
+    """Upload, then confirm the preview's columns as shown (the journey of the page)."""
+    response = client.post(
         "/problems/import/",
         {"file": SimpleUploadedFile(name, content), "unit": unit, "year": year},
     )
+    if response.status_code != 302 or not response["Location"].endswith("/preview/"):
+        return response
+    page = client.get(response["Location"]).content.decode()
+    assert "确认列对应" in page and "确认导入" in page
+    posted = {"action": "confirm"}
+    posted.update(
+        dict(re.findall(r'name="(col-\d+)".*?<option value="(\w*)" selected', page, re.S))
+    )
+    posted["width"] = str(len([k for k in posted if k.startswith("col-")]))
+    return client.post(response["Location"], posted)
 
 
 @pytest.mark.smoke
@@ -231,7 +243,7 @@ def test_api_import_and_status(client, world, django_capture_on_commit_callbacks
         noted = api_upload(client, with_remarks, year=2023)
     body = client.get(f"/api/problems/import/{noted.json()['id']}").json()
     assert body["status"] == "done", body
-    assert body["warnings"] == ["未识别的列已忽略：备注。"]
+    assert body["warnings"] == ["以下列未导入（列对应中为“不使用”）：备注。"]
     with django_capture_on_commit_callbacks(execute=True):
         failed = api_upload(client, BAD, year=2024).json()["id"]
     body = client.get(f"/api/problems/import/{failed}").json()

@@ -12,6 +12,7 @@ from shuzhi.demo.voting import vote_on_phones
 from shuzhi.meetings.demo import seed_round_demo
 from shuzhi.orgs import demo
 from shuzhi.orgs.tree.models import Unit
+from shuzhi.rectification.import_demo import seed_import_demo
 from shuzhi.rectification.reminder_tasks import ensure_scheduled
 
 
@@ -66,6 +67,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         if seed_ledger_demo(self.stdout) is not None:
             self.stdout.write(f"（整改台账与述职报告用时 {time.monotonic() - started:.1f} 秒）")
+        seed_import_demo(self.stdout)
         started = time.monotonic()
         if seed_assessment_demo(self.stdout) is not None:
             self.stdout.write(f"（考核评定用时 {time.monotonic() - started:.1f} 秒）")

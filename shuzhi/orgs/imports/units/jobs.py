@@ -41,6 +41,7 @@ def create_job(
     good_rows_only: bool = False,
     enqueue: bool = True,
     kind: str = ImportKind.UNITS,
+    accept_question_marks: bool = False,
 ) -> ImportJob:
     """Store an uploaded file as a new import job and run it after the commit (inline when
     small, on the worker otherwise; not at all with ``enqueue=False``).
@@ -61,6 +62,7 @@ def create_job(
             kind=kind,
             file_name=file_name[:255],
             good_rows_only=good_rows_only,
+            accept_question_marks=accept_question_marks,
             created_by=actor,
         )
         job.file.save(file_name, upload, save=False)
@@ -180,7 +182,12 @@ class UnitImporter(_ImportJobs):
 
     def plan(self, job: ImportJob, rows, progress: JobProgress):
         _lock_units()
-        plan = plan_units(rows, actor=job.created_by, good_rows_only=job.good_rows_only)
+        plan = plan_units(
+            rows,
+            actor=job.created_by,
+            good_rows_only=job.good_rows_only,
+            accept_question_marks=job.accept_question_marks,
+        )
         progress.set(processed_rows=len(rows), force=True)
         if plan.errors and not job.good_rows_only:
             raise ImportRefused(plan.errors)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shuzhi.kernel.scope import is_global, scopes_for
-from shuzhi.orgs.imports.tabular import RowError
+from shuzhi.orgs.imports.tabular import RowError, lost_characters, lost_message
 from shuzhi.orgs.imports.units.common import (
     _BAD_CODE,
     _EXISTING_FIELDS,
@@ -81,7 +81,9 @@ def _type_lookup() -> tuple[dict[str, int], dict[int, str]]:
     return ids, names
 
 
-def plan_units(rows: UnitRows, *, actor, good_rows_only: bool) -> UnitPlan:
+def plan_units(
+    rows: UnitRows, *, actor, good_rows_only: bool, accept_question_marks: bool = False
+) -> UnitPlan:
     """Check every row against the file and the database; decide what to create and update.
 
     Call inside the import transaction, after :func:`_lock_units`, so the database cannot
@@ -103,6 +105,12 @@ def plan_units(rows: UnitRows, *, actor, good_rows_only: bool) -> UnitPlan:
     # 1. Each row on its own.
     for i in rows.extra:
         fail(i, "", "该行的单元格比表头多，请检查是否有多余的逗号或未加引号的逗号。")
+    if not accept_question_marks:
+        for column, values in (("name", names), ("short_name", shorts)):
+            if lost_characters("".join(values)):
+                for i, value in enumerate(values):
+                    if lost_characters(value):
+                        fail(i, column, lost_message(value))
 
     type_ids, type_names = _type_lookup()
     tids = [type_ids.get(value, 0) for value in rows.types]

@@ -21,7 +21,9 @@ class Command(BaseCommand):
     help = "从 CSV 或 XLSX 文件导入职务（先检查全部行，有误则不导入）。"
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="CSV（UTF-8 或 GBK）或 .xlsx 文件")
+        parser.add_argument(
+            "file", help="CSV（UTF-8、GB18030 或 UTF-16 Unicode 文本）或 .xlsx 文件"
+        )
         parser.add_argument("--user", help="以该用户的权限导入，并记入其名下")
         parser.add_argument(
             "--good-rows-only",

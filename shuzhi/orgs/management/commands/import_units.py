@@ -37,7 +37,10 @@ class Command(BaseCommand):
     help = "从 CSV 或 XLSX 文件导入组织（列：code,name,parent_code,type，可选 short_name）。"
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="CSV（UTF-8 或 GBK）或 .xlsx 文件；格式按扩展名判断")
+        parser.add_argument(
+            "file",
+            help="CSV（UTF-8、GB18030 或 UTF-16 Unicode 文本）或 .xlsx 文件；格式按扩展名判断",
+        )
         parser.add_argument(
             "--good-rows-only",
             action="store_true",
