@@ -127,6 +127,12 @@ def _unit(world):
     return make_unit("440105", "海珠区委", "county", world.city_a)
 
 
+def _task_list(world):
+    from shuzhi.yearplan.keytasks.models import TaskList
+
+    return TaskList.objects.create(host=world.province, year=2026, title="2026年度重点任务")
+
+
 # One object per machine, in any status (the test sets the status it needs).
 EXAMPLES: dict[str, Callable[[Any], Any]] = {
     "rectification.problem": _problem,
@@ -141,6 +147,7 @@ EXAMPLES: dict[str, Callable[[Any], Any]] = {
     "assessment.follow_up": _follow_up,
     "assessment.circular": _circular,
     "orgs.unit": _unit,
+    "yearplan.task_list": _task_list,
 }
 # Fields a row in a given status must carry (the database's own checks), for test setup.
 IN_STATUS: dict[str, dict[str, Callable[[Any], dict[str, Any]]]] = {

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class YearplanConfig(AppConfig):
+    """年度计划: key tasks, responsibility lists and progress at the checkpoints."""
+
+    name = "shuzhi.yearplan"
+    verbose_name = "年度重点任务"
