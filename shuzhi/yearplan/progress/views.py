@@ -213,7 +213,7 @@ def my_progress(request: HttpRequest) -> HttpResponse:
     if (request.GET.get("unit") or "").isdigit():
         unit = next((u for u in units if u.pk == int(request.GET["unit"])), None)
         if unit is None:
-            candidate = get_object_or_404(Unit, pk=int(request.GET["unit"]))
+            candidate = load(Unit, request.user, pk=int(request.GET["unit"]))
             require(can_report(request.user, candidate), "您没有权限填报该单位的进度。")
             unit = candidate
     unit = unit or (units[0] if units else None)
