@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_judge_numbers_against_the_share_due():
-    common = {
+    common: dict[str, Any] = {
         "target_kind": "number",
         "source": "manual",
         "target_value": Decimal("100"),
@@ -37,10 +38,14 @@ def test_judge_numbers_against_the_share_due():
     assert judge(**common, value=Decimal("55")) == CellState.ON_TRACK
     assert judge(**common, value=Decimal("30")) == CellState.BEHIND
     assert judge(**common, value=None) == CellState.NOT_STARTED
-    cap = {**common, "source": "rect_overdue", "target_value": Decimal("0")}
+    cap: dict[str, Any] = {**common, "source": "rect_overdue", "target_value": Decimal("0")}
     assert judge(**cap, value=Decimal("0")) == CellState.ON_TRACK
     assert judge(**cap, value=Decimal("2")) == CellState.BEHIND
-    dated = {**common, "target_kind": "date", "target_date": datetime.date(YEAR, 5, 31)}
+    dated: dict[str, Any] = {
+        **common,
+        "target_kind": "date",
+        "target_date": datetime.date(YEAR, 5, 31),
+    }
     assert judge(**dated, value=None) == CellState.NOT_STARTED
     assert judge(**{**dated, "reported": "on_track"}, value=None) == CellState.BEHIND
     assert judge(**{**dated, "reported": "done"}, value=None) == CellState.DONE
