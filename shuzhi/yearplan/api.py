@@ -123,17 +123,14 @@ class PlanProgressOut(Schema):
     note: str
 
 
-class PlanCellOut(Schema):
-    state: str
-    figure: str
-    automatic: bool
-    notice: str
-    applies: bool
-
-
 class PlanRowOut(Schema):
+    """One unit's row; the lists run parallel to the matrix's tasks (``state`` is empty where
+    the task does not apply to the unit's type)."""
+
     unit: PlanUnitRef
-    cells: list[PlanCellOut]
+    states: list[str]
+    figures: list[str]
+    notices: list[str]
     counts: dict[str, int]
 
 
@@ -314,7 +311,16 @@ def get_matrix(
         "tasks": m.tasks,
         "total_units": m.total_units,
         "by_task": m.by_task,
-        "rows": [{"unit": r.unit, "cells": r.cells, "counts": r.counts} for r in m.rows],
+        "rows": [
+            {
+                "unit": r.unit,
+                "states": [c.state if c.applies else "" for c in r.cells],
+                "figures": [c.figure for c in r.cells],
+                "notices": [c.notice for c in r.cells],
+                "counts": r.counts,
+            }
+            for r in m.rows
+        ],
     }
 
 

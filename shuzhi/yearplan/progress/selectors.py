@@ -18,14 +18,16 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery,
 from django.db.models.functions import Coalesce
 
 from shuzhi.assessment.indicators.scoring import UnitFacts
-from shuzhi.assessment.indicators.sources import unit_facts
+from shuzhi.core import clock
 from shuzhi.orgs.tree.models import Unit, UnitStatus
+from shuzhi.rectification.models import Problem, ProblemStatus, overdue_q
 from shuzhi.yearplan.keytasks.models import KeyTask, ListStatus, TaskList, TaskSource
 
 from .models import CellState, ProgressNotice, ProgressReport
 from .rules import judge
 
 STATES = [s.value for s in CellState]
+LABELS = {value: str(label) for value, label in CellState.choices}
 
 
 def applicable_tasks(unit: Unit, year: int) -> list[KeyTask]:
@@ -50,6 +52,28 @@ def applicable_tasks(unit: Unit, year: int) -> list[KeyTask]:
     ]
 
 
+def ledger_facts(unit_ids: list[int], year: int) -> dict[int, UnitFacts]:
+    """The ledger's facts of each unit for ``year`` in one aggregate (the same definitions as
+    the indicators' automatic items: closed items, and 逾期 by ``overdue_q``)."""
+    if not unit_ids:
+        return {}
+    rows = (
+        Problem.objects.filter(unit_id__in=unit_ids, year=year)
+        .order_by()
+        .values("unit_id")
+        .annotate(
+            total=Count("id"),
+            closed=Count("id", filter=Q(status=ProblemStatus.CLOSED)),
+            overdue=Count("id", filter=overdue_q(clock.today())),
+        )
+        .values_list("unit_id", "total", "closed", "overdue")
+    )
+    facts = {unit_id: UnitFacts() for unit_id in unit_ids}
+    for unit_id, total, closed, overdue in rows:
+        facts[unit_id] = UnitFacts(problems=total, closed=closed, overdue=overdue)
+    return facts
+
+
 def automatic_value(task: KeyTask, facts: UnitFacts | None) -> Decimal | None:
     """The value of an automatic task read from data Shuzhi holds (None for manual ones)."""
     if facts is None or task.source == TaskSource.MANUAL:
@@ -61,7 +85,7 @@ def automatic_value(task: KeyTask, facts: UnitFacts | None) -> Decimal | None:
     return Decimal(facts.overdue)
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
     """One task × unit cell: its state, the figure shown, the report and the latest notice."""
 
@@ -75,7 +99,7 @@ class Cell:
 
     @property
     def label(self) -> str:
-        return str(CellState(self.state).label) if self.applies else "不适用"
+        return LABELS[self.state] if self.applies else "不适用"
 
 
 @dataclass
@@ -106,6 +130,8 @@ def checkpoints_of(tasks: list[KeyTask], year: int) -> list[datetime.date]:
 def _figure(task: KeyTask, value: Decimal | None) -> str:
     if value is None:
         return ""
+    if value == value.to_integral_value():
+        return f"{int(value)}{task.target_unit}"
     return f"{value.normalize():f}{task.target_unit}"
 
 
@@ -184,12 +210,12 @@ def matrix(
     page = list(units.select_related("type")[offset : offset + limit])
     ids = [u.pk for u in page]
     reports = {
-        (r["task_id"], r["unit_id"]): r
-        for r in ProgressReport.objects.filter(
+        (task_id, unit_id): (pk, value, state, note)
+        for pk, task_id, unit_id, value, state, note in ProgressReport.objects.filter(
             task__task_list=task_list, checkpoint=checkpoint, unit_id__in=ids
-        ).values("id", "task_id", "unit_id", "value", "state", "note")
+        ).values_list("id", "task_id", "unit_id", "value", "state", "note")
     }
-    facts = unit_facts(ids, year) if any(t.source != TaskSource.MANUAL for t in tasks) else {}
+    facts = ledger_facts(ids, year) if any(t.source != TaskSource.MANUAL for t in tasks) else {}
     notices: dict[tuple[int | None, int], str] = {}
     for n in (
         ProgressNotice.objects.filter(task_list=task_list, unit_id__in=ids)
@@ -198,38 +224,41 @@ def matrix(
     ):
         notices[(n["task_id"], n["unit_id"])] = n["level_name"]  # the latest wins
     rows = []
+    # Per task, what every cell of its column needs, read once.
+    columns = [
+        (task, task.pk, applies[task.pk], task.source != TaskSource.MANUAL) for task in tasks
+    ]
+    auto_cache: dict[tuple[int, Decimal | None], str] = {}
     for unit in page:
         cells = []
         counts = dict.fromkeys(STATES, 0)
-        for task in tasks:
-            if unit.type_id not in applies[task.pk]:
-                cells.append(Cell(state=CellState.NOT_STARTED, applies=False))
+        unit_notice = notices.get((None, unit.pk), "")
+        for task, task_pk, types_of_task, automatic in columns:
+            if unit.type_id not in types_of_task:
+                cells.append(Cell(CellState.NOT_STARTED, applies=False))
                 continue
-            notice = notices.get((task.pk, unit.pk)) or notices.get((None, unit.pk), "")
-            if task.source != TaskSource.MANUAL:
+            notice = notices.get((task_pk, unit.pk)) or unit_notice
+            if automatic:
                 value = automatic_value(task, facts.get(unit.pk))
-                state = judge(
-                    target_kind=task.target_kind,
-                    source=task.source,
-                    target_value=task.target_value,
-                    target_date=task.target_date,
-                    checkpoint=checkpoint,
-                    value=value,
-                    reported=None,
-                )
-                cell = Cell(state=state, figure=_figure(task, value), automatic=True)
-            else:
-                report = reports.get((task.pk, unit.pk))
-                if report is None:
-                    cell = Cell(state=CellState.NOT_STARTED)
-                else:
-                    cell = Cell(
-                        state=report["state"],
-                        figure=_figure(task, report["value"]),
-                        report_id=report["id"],
-                        note=report["note"],
+                state = auto_cache.get((task_pk, value))
+                if state is None:
+                    state = auto_cache[(task_pk, value)] = judge(
+                        target_kind=task.target_kind,
+                        source=task.source,
+                        target_value=task.target_value,
+                        target_date=task.target_date,
+                        checkpoint=checkpoint,
+                        value=value,
+                        reported=None,
                     )
-            cell.notice = notice
+                cell = Cell(state, _figure(task, value), automatic=True, notice=notice)
+            else:
+                report = reports.get((task_pk, unit.pk))
+                if report is None:
+                    cell = Cell(CellState.NOT_STARTED, notice=notice)
+                else:
+                    pk, value, state, note = report
+                    cell = Cell(state, _figure(task, value), report_id=pk, note=note, notice=notice)
             counts[cell.state] += 1
             cells.append(cell)
         rows.append(Row(unit=unit, cells=cells, counts=counts))

@@ -235,3 +235,18 @@ def test_pages_matrix_export_and_my_progress(world):
     sheet = openpyxl.load_workbook(BytesIO(export.content)).active
     names = [row[1] for row in sheet.iter_rows(min_row=3, values_only=True)]
     assert "沙面街道党工委" in names
+
+
+def test_matrix_page_queries_do_not_grow_with_units(world, django_assert_num_queries):
+    plan = province_plan(world)
+    client = Client()
+    client.force_login(world.alice)
+    url = f"/plan/{plan.province.pk}/matrix/?checkpoint=2026-06-30&sort=behind"
+    client.get(url)
+    # session, user, grants, list, tasks, unit types, count, page, reports, notices, roll-up
+    # (types, reports), last requests, the host's ladder settings: pinned, for 6 units …
+    with django_assert_num_queries(14) as first:
+        assert client.get(url).status_code == 200
+    _county_units(world, 30)  # … and the same for 36
+    with django_assert_num_queries(len(first.captured_queries)):
+        assert client.get(url).status_code == 200
