@@ -230,3 +230,83 @@ def test_failed_form_writes_nothing_and_keeps_input(world, plan):
     body = response.content.decode()
     assert response.status_code == 200 and "计量单位" in body and 'value="党员教育"' in body
     assert TaskList.objects.get(pk=plan["draft"].pk).tasks.count() == 1
+
+
+# --- Responsibility lists -------------------------------------------------------------------
+# The sub-district's list (draft) is written by the sub-district itself (its secretary, or
+# round.change over it); the community's list (filed) is reviewed by round.change on its
+# parent, the sub-district. One-level grants on city A see neither.
+
+
+@pytest.fixture
+def duties(world, plan):
+    import datetime
+
+    from shuzhi.yearplan.duties.models import DutyItem, DutyList
+
+    draft = DutyList.objects.create(unit=world.township_a1x, year=YEAR)
+    filed = DutyList.objects.create(unit=world.village_a1x1, year=YEAR, status="filed")
+    for duty_list in (draft, filed):
+        DutyItem.objects.create(
+            duty_list=duty_list,
+            role="secretary",
+            person_name="书记",
+            task="软弱涣散党组织整顿",
+            deadline=datetime.date(YEAR, 12, 31),
+        )
+    return {"draft": draft, "filed": filed}
+
+
+DUTY_ACTIONS = {
+    "duty.view": (False, lambda c, d: c.get(reverse("yearplan_duty_detail", args=[d["draft"].pk]))),
+    "duty.add_item": (
+        True,
+        lambda c, d: c.post(
+            reverse("yearplan_duty_detail", args=[d["draft"].pk]),
+            {
+                "role": "department",
+                "department": "党建办",
+                "task": "建强网格党支部",
+                "deadline": "2026-10-31",
+            },
+        ),
+    ),
+    "duty.file": (
+        True,
+        lambda c, d: c.post(reverse("yearplan_duty_move", args=[d["draft"].pk]), {"to": "filed"}),
+    ),
+    "duty.return": (
+        True,
+        lambda c, d: c.post(
+            reverse("yearplan_duty_move", args=[d["filed"].pk]),
+            {"to": "returned", "comment": "请补充班子成员事项"},
+        ),
+    ),
+}
+DUTY_EXPECTED = {
+    "alice": dict.fromkeys(DUTY_ACTIONS, OK),
+    "root": dict.fromkeys(DUTY_ACTIONS, OK),
+    "bob": dict.fromkeys(DUTY_ACTIONS, HIDDEN),
+    "lena": dict.fromkeys(DUTY_ACTIONS, HIDDEN),
+    "carol": dict.fromkeys(DUTY_ACTIONS, HIDDEN),
+    "erin": dict.fromkeys(DUTY_ACTIONS, HIDDEN),
+    "dave": {**dict.fromkeys(DUTY_ACTIONS, FORBIDDEN), "duty.view": OK},
+    "tina": {**dict.fromkeys(DUTY_ACTIONS, OK), "duty.return": FORBIDDEN},
+}
+
+
+@pytest.mark.parametrize(
+    ("persona", "action"), [(p, a) for p in DUTY_EXPECTED for a in DUTY_ACTIONS]
+)
+def test_duty_matrix(world, duties, persona, action):
+    user = getattr(world, persona)
+    write, call = DUTY_ACTIONS[action]
+    before = _audit()
+    response = call(_web(user), duties)
+    expected = DUTY_EXPECTED[persona][action]
+    if expected == OK:
+        assert response.status_code in {200, 302}, (response.status_code,)
+    else:
+        assert response.status_code in STATUS[expected], (response.status_code,)
+    if write:
+        assert (_audit() > before) == (expected == OK)

@@ -28,6 +28,8 @@ from django.db import transaction
 
 from shuzhi.orgs.demo import PROVINCE_CODE
 from shuzhi.orgs.tree.models import Unit, UnitStatus, UnitType
+from shuzhi.yearplan.duties import services as duty_services
+from shuzhi.yearplan.duties.models import DutyRole
 from shuzhi.yearplan.keytasks import services
 from shuzhi.yearplan.keytasks.models import TaskList
 from shuzhi.yearplan.progress import services as progress_services
@@ -179,6 +181,61 @@ def _report_all(actor, task_list: TaskList, units: list[Unit], rng: random.Rando
     return count
 
 
+MEMBER_ITEMS = [
+    ("组织工作", "抓好发展党员和党员教育管理，年内完成党员集中轮训。"),
+    ("宣传思想工作", "组织“三会一课”专题学习，书记讲党课不少于2次。"),
+    ("纪检工作", "对软弱涣散党组织整顿情况开展专项监督。"),
+]
+
+
+def _seed_duties(actor, counties: list[Unit], active) -> int:
+    """Responsibility lists: each deriving county's (filed and approved by the province) and
+    those of six of their townships (filed, one returned with comments, the rest
+    waiting for review)."""
+    count = 0
+    for county in counties:
+        duty_list = duty_services.start_list(actor=actor, unit=county, year=YEAR)
+        for portfolio, task in MEMBER_ITEMS[:2]:
+            duty_services.add_item(
+                actor=actor,
+                duty_list=duty_list,
+                role=DutyRole.DEPARTMENT,
+                department=f"{county.name}组织部",
+                portfolio=portfolio,
+                task=task,
+                deadline=datetime.date(YEAR, 11, 30),
+            )
+        duty_list = duty_services.file_list(actor=actor, duty_list=duty_list)
+        duty_services.review_list(actor=actor, duty_list=duty_list, approve=True)
+        count += 1
+    if counties:
+        townships = active.filter(
+            parent__in=counties, type__code__in=["township", "subdistrict"]
+        ).order_by("code")[:6]
+        for position, township in enumerate(townships):
+            duty_list = duty_services.start_list(actor=actor, unit=township, year=YEAR)
+            portfolio, task = MEMBER_ITEMS[position % len(MEMBER_ITEMS)]
+            duty_services.add_item(
+                actor=actor,
+                duty_list=duty_list,
+                role=DutyRole.DEPARTMENT,
+                department="党建工作办公室",
+                portfolio=portfolio,
+                task=task,
+                deadline=datetime.date(YEAR, 10, 31),
+            )
+            duty_list = duty_services.file_list(actor=actor, duty_list=duty_list)
+            if position == 0:
+                duty_services.review_list(
+                    actor=actor,
+                    duty_list=duty_list,
+                    approve=False,
+                    comment="请补充班子成员按分管领域的事项（一岗双责）。",
+                )
+            count += 1
+    return count
+
+
 def seed_yearplan_demo(stdout=None) -> TaskList | None:
     """Seed the 2026 plan of the demo province (see the module docstring)."""
     province = Unit.objects.filter(code=PROVINCE_CODE).first()
@@ -208,7 +265,11 @@ def seed_yearplan_demo(stdout=None) -> TaskList | None:
         reports = _report_all(actor, top, [*cities, *counties], rng)
         first_city = cities[0] if cities else None
         deriving = (
-            list(active.filter(parent=first_city).order_by("code")[:DERIVING_COUNTIES])
+            list(
+                active.filter(parent=first_city, type__code="county").order_by("code")[
+                    :DERIVING_COUNTIES
+                ]
+            )
             if first_city
             else []
         )
@@ -256,6 +317,7 @@ def seed_yearplan_demo(stdout=None) -> TaskList | None:
             )
             reports += _report_all(actor, derived, townships, rng)
             lists += 1
+        duty_lists = _seed_duties(actor, deriving, active)
         progress_services.request_progress(
             actor=actor, task_list=top, checkpoint=JUNE, note="请各地如实填报上半年重点任务进度。"
         )
@@ -273,6 +335,6 @@ def seed_yearplan_demo(stdout=None) -> TaskList | None:
     if stdout is not None:
         stdout.write(
             f"已载入2026年度重点任务：省级清单 1 份、县级派生清单 {lists} 份、"
-            f"6月30日进度 {reports} 条、催办单 {len(behind)} 份。"
+            f"责任清单 {duty_lists} 份、6月30日进度 {reports} 条、催办单 {len(behind)} 份。"
         )
     return top

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from shuzhi.yearplan.duties import views as duty_views
 from shuzhi.yearplan.keytasks import views as task_views
 from shuzhi.yearplan.progress import views as progress_views
 
@@ -22,6 +23,15 @@ urlpatterns = [
     path("<int:pk>/request/", progress_views.progress_request, name="yearplan_request"),
     path("<int:pk>/notices/", progress_views.notices_send, name="yearplan_notices"),
     path("progress/", progress_views.my_progress, name="yearplan_my_progress"),
+    path("duties/", duty_views.duty_index, name="yearplan_duty_index"),
+    path("duties/start/", duty_views.duty_start, name="yearplan_duty_start"),
+    path("duties/<int:pk>/", duty_views.duty_detail, name="yearplan_duty_detail"),
+    path(
+        "duties/<int:pk>/items/<int:item_pk>/claim/",
+        duty_views.duty_claim,
+        name="yearplan_duty_claim",
+    ),
+    path("duties/<int:pk>/move/", duty_views.duty_move, name="yearplan_duty_move"),
     path(
         "progress/evidence/<int:report_pk>/",
         progress_views.evidence_download,

@@ -1,5 +1,6 @@
 """Every model of the year's plan, named so Django registers them (ADR 0015)."""
 
+from shuzhi.yearplan.duties.models import DutyItem, DutyList
 from shuzhi.yearplan.keytasks.models import (
     KeyTask,
     PlanSettings,
@@ -9,6 +10,8 @@ from shuzhi.yearplan.keytasks.models import (
 from shuzhi.yearplan.progress.models import ProgressNotice, ProgressReport, ProgressRequest
 
 __all__ = [
+    "DutyItem",
+    "DutyList",
     "KeyTask",
     "PlanSettings",
     "ProgressNotice",

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 
 from shuzhi.orgs import demo as org_demo
 from shuzhi.yearplan.demo import YEAR, seed_yearplan_demo
+from shuzhi.yearplan.duties.models import DutyList
 from shuzhi.yearplan.keytasks import services
 from shuzhi.yearplan.keytasks.models import TaskList
 from shuzhi.yearplan.progress.models import CellState, ProgressNotice, ProgressReport
@@ -33,6 +34,8 @@ def test_demo_plans_the_year_and_checks_it_at_midyear():
     states = set(ProgressReport.objects.values_list("state", flat=True))
     assert CellState.BEHIND in states and CellState.ON_TRACK in states
     assert ProgressNotice.objects.filter(level_name="催办单").exists()
+    statuses = set(DutyList.objects.values_list("status", flat=True))
+    assert {"approved", "filed", "returned"} <= statuses
     root = get_user_model().objects.create_superuser("root-demo", password="x")
     m = matrix(top, root, limit=500)
     assert m.total_units > 0 and any(r.counts["behind"] for r in m.rows)
