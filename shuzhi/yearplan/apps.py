@@ -6,3 +6,9 @@ class YearplanConfig(AppConfig):
 
     name = "shuzhi.yearplan"
     verbose_name = "年度重点任务"
+
+    def ready(self) -> None:
+        # The report answers the plan: reports ask through their extension hook.
+        from . import report_side
+
+        report_side.register()
