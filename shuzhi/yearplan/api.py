@@ -349,11 +349,9 @@ def send_notices(request, list_id: int, payload: PlanNoticeIn):
     units = list(Unit.objects.visible_to(request.auth).filter(code__in=payload.unit_codes))
     if len(units) != len(set(payload.unit_codes)):
         raise ValidationError({"unit_codes": "有组织代码不存在或不在您的查看范围内。"})
-    task = (
-        get_object_or_404(KeyTask, task_list=task_list, pk=payload.task_id)
-        if payload.task_id
-        else None
-    )
+    task = task_list.tasks.filter(pk=payload.task_id).first() if payload.task_id else None
+    if payload.task_id and task is None:
+        raise ValidationError({"task_id": "任务不属于该清单。"})
     sent = progress_services.send_notices(
         actor=request.auth,
         task_list=task_list,

@@ -9,7 +9,9 @@
 
 from __future__ import annotations
 
-from shuzhi.kernel.scope import is_global
+from django.db.models import Q
+
+from shuzhi.kernel.scope import is_global, scope_q
 from shuzhi.orgs.tree import policies as org_policies
 from shuzhi.yearplan.progress.policies import can_report
 
@@ -20,6 +22,12 @@ REVIEW = "round.change"
 
 def can_write(user, duty_list: DutyList) -> bool:
     return can_report(user, duty_list.unit)
+
+
+def reviewable_q(user) -> Q:
+    """The lists ``user`` may review: those whose unit's parent is in their scope for
+    ``round.change``."""
+    return scope_q(user, REVIEW, path="unit__parent__path", depth="unit__parent__depth")
 
 
 def can_review(user, duty_list: DutyList) -> bool:

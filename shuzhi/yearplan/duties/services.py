@@ -10,6 +10,7 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 
 from shuzhi.core import audit, clock
 from shuzhi.core.notify import notify
@@ -18,8 +19,9 @@ from shuzhi.orgs.people.models import Post, PostRole
 from shuzhi.orgs.tree.models import Unit
 from shuzhi.yearplan.keytasks import services as task_services
 from shuzhi.yearplan.keytasks.models import TargetKind
-from shuzhi.yearplan.progress.policies import can_report
+from shuzhi.yearplan.progress.policies import can_report, unit_accounts
 from shuzhi.yearplan.progress.selectors import applicable_tasks
+from shuzhi.yearplan.transitions import DUTY_LIST
 
 from .models import DutyItem, DutyList, DutyRole, DutyStatus
 from .policies import can_write
@@ -153,7 +155,6 @@ def claim_item(*, actor, item: DutyItem) -> DutyItem:
 
 def file_list(*, actor, duty_list: DutyList) -> DutyList:
     """File the list (备案) with the superior's organisation department."""
-    from shuzhi.yearplan.transitions import DUTY_LIST
 
     def validate(obj: DutyList, move) -> dict[str, str] | None:
         if not obj.items.exists():
@@ -178,8 +179,6 @@ def file_list(*, actor, duty_list: DutyList) -> DutyList:
 
 def review_list(*, actor, duty_list: DutyList, approve: bool, comment: str = "") -> DutyList:
     """Approve the filing, or return the list with comments (required)."""
-    from shuzhi.yearplan.transitions import DUTY_LIST
-
     comment = (comment or "").strip()
 
     def prepare(obj: DutyList, move) -> None:
@@ -197,10 +196,6 @@ def review_list(*, actor, duty_list: DutyList, approve: bool, comment: str = "")
         update_fields=["reviewed_by", "reviewed_at", "review_comment"],
     )
     if not approve:
-        from django.urls import reverse
-
-        from shuzhi.yearplan.progress.policies import unit_accounts
-
         with transaction.atomic():
             for user in unit_accounts([duty_list.unit_id]):
                 notify(

@@ -19,13 +19,13 @@ from django.views.decorators.http import require_POST
 from shuzhi.core import clock
 from shuzhi.core.transitions import Transition
 from shuzhi.kernel.loader import load, require
-from shuzhi.kernel.scope import scope_q
 from shuzhi.orgs.tree.models import Unit
 from shuzhi.yearplan.progress.policies import can_report, reporting_units
+from shuzhi.yearplan.transitions import DUTY_LIST
 
 from . import services
 from .models import DutyItem, DutyList, DutyRole, DutyStatus
-from .policies import REVIEW, can_review, can_write
+from .policies import can_review, can_write, reviewable_q
 
 PAGE_SIZE = 30
 
@@ -47,9 +47,7 @@ def duty_index(request: HttpRequest) -> HttpResponse:
     mine = {d.unit_id: d for d in DutyList.objects.filter(unit__in=units, year=year)}
     to_review = (
         DutyList.objects.filter(year=year, status=DutyStatus.FILED)
-        .filter(
-            scope_q(request.user, REVIEW, path="unit__parent__path", depth="unit__parent__depth")
-        )
+        .filter(reviewable_q(request.user))
         .select_related("unit")
         .order_by("unit__path")
     )
@@ -108,8 +106,6 @@ def duty_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, "事项已添加。")
                 return redirect("yearplan_duty_detail", duty_list.pk)
-    from shuzhi.yearplan.transitions import DUTY_LIST
-
     moves: list[Transition] = DUTY_LIST.moves_for(duty_list, request.user)
     return render(
         request,

@@ -24,6 +24,7 @@ from shuzhi.core.notify import Message, notify_many
 from shuzhi.core.transitions import apply
 from shuzhi.orgs.tree import policies as org_policies
 from shuzhi.orgs.tree.models import Unit, UnitType
+from shuzhi.yearplan.transitions import TASK_LIST
 
 from . import checks
 from .models import (
@@ -35,7 +36,7 @@ from .models import (
     TaskListRevision,
     TaskSource,
 )
-from .policies import CHANGE, can_list
+from .policies import CHANGE, can_list, users_to_notify
 
 NOTICE_KIND = "keytasks"
 TASK_FIELDS = (
@@ -414,8 +415,6 @@ def _revise(actor, task_list: TaskList, *, reason: str, summary: str) -> TaskLis
 
 
 def _notify_units(task_list: TaskList, *, title: str, body: str, key: str) -> None:
-    from .policies import users_to_notify
-
     url = reverse("yearplan_list_detail", args=[task_list.pk])
     user_ids = list(users_to_notify(task_list).values_list("pk", flat=True))
     notify_many(
@@ -439,8 +438,6 @@ def publish_list(*, actor, task_list: TaskList) -> TaskList:
 
     def prepare(obj: TaskList, move) -> None:
         obj.published_at = clock.now()
-
-    from shuzhi.yearplan.transitions import TASK_LIST
 
     task_list = apply(
         TASK_LIST,

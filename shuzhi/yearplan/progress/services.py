@@ -21,7 +21,7 @@ from shuzhi.core.notify import Message, notify_many
 from shuzhi.orgs.tree.models import Unit
 from shuzhi.yearplan.keytasks import services as task_services
 from shuzhi.yearplan.keytasks.models import KeyTask, TargetKind, TaskList, TaskSource
-from shuzhi.yearplan.keytasks.policies import CHANGE, can_list
+from shuzhi.yearplan.keytasks.policies import CHANGE, can_list, users_to_notify
 
 from .models import CellState, ProgressNotice, ProgressReport, ProgressRequest
 from .policies import can_report, unit_accounts
@@ -133,8 +133,6 @@ def request_progress(
         errors["checkpoint"] = "该日期不是本清单的进度节点。"
     if errors:
         raise ValidationError(errors)
-    from shuzhi.yearplan.keytasks.policies import users_to_notify
-
     with transaction.atomic():
         request = ProgressRequest.objects.create(
             task_list=task_list,

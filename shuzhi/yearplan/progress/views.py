@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from shuzhi.core import clock
@@ -165,8 +166,6 @@ def progress_request(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _matrix_url(task_list: TaskList) -> str:
-    from django.urls import reverse
-
     return reverse("yearplan_matrix", args=[task_list.pk])
 
 
