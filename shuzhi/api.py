@@ -316,6 +316,7 @@ def _register_routers() -> None:
     api.add_router("/assessment/results", "shuzhi.assessment.results.api.router")
     api.add_router("/assessment/grading", "shuzhi.assessment.grading.api.router")
     api.add_router("/assessment", "shuzhi.assessment.indicators.api.router")
+    api.add_router("/plan", "shuzhi.yearplan.api.router")
     api.add_router("/inbox", "shuzhi.dashboards.inbox_api.router")
 
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("assessment/results/", include("shuzhi.assessment.results.urls")),
     path("assessment/grading/", include("shuzhi.assessment.grading.urls")),
     path("assessment/", include("shuzhi.assessment.indicators.urls")),
+    path("plan/", include("shuzhi.yearplan.urls")),
     path("inbox/", include("shuzhi.dashboards.inbox_urls")),
     path("imports/", include("shuzhi.core.bulk.urls")),
     path("", include("shuzhi.core.urls")),

@@ -127,6 +127,26 @@ def _unit(world):
     return make_unit("440105", "海珠区委", "county", world.city_a)
 
 
+def _task_list(world):
+    from shuzhi.yearplan.keytasks.models import TaskList
+
+    return TaskList.objects.create(host=world.province, year=2026, title="2026年度重点任务")
+
+
+def _duty_list(world):
+    from shuzhi.yearplan.duties.models import DutyItem, DutyList
+
+    duty_list = DutyList.objects.create(unit=world.county_a1, year=2026)
+    DutyItem.objects.create(
+        duty_list=duty_list,
+        role="secretary",
+        person_name="书记",
+        task="软弱涣散党组织整顿",
+        deadline=datetime.date(2026, 12, 31),
+    )
+    return duty_list
+
+
 # One object per machine, in any status (the test sets the status it needs).
 EXAMPLES: dict[str, Callable[[Any], Any]] = {
     "rectification.problem": _problem,
@@ -141,6 +161,8 @@ EXAMPLES: dict[str, Callable[[Any], Any]] = {
     "assessment.follow_up": _follow_up,
     "assessment.circular": _circular,
     "orgs.unit": _unit,
+    "yearplan.task_list": _task_list,
+    "yearplan.duty_list": _duty_list,
 }
 # Fields a row in a given status must carry (the database's own checks), for test setup.
 IN_STATUS: dict[str, dict[str, Callable[[Any], dict[str, Any]]]] = {

@@ -35,6 +35,7 @@ AREAS: dict[str, str] = {
     "rectification": "问题整改",
     "reports": "述职报告",
     "assessment": "考核评价",
+    "plan": "年度重点任务",
     "inbox": "待办",
 }
 # The first part of an API path (``/api/<part>/…``) and the area it belongs to. A path in no
@@ -50,6 +51,7 @@ PATH_AREAS: dict[str, str] = {
     "problems": "rectification",
     "reports": "reports",
     "assessment": "assessment",
+    "plan": "plan",
     "inbox": "inbox",
 }
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

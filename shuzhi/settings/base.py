@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "shuzhi.rectification",
     "shuzhi.reports",
     "shuzhi.assessment",
+    "shuzhi.yearplan",
     "shuzhi.dashboards",
     "shuzhi.demo",
 ]

@@ -254,7 +254,16 @@ def item_limit(policy: dict, host_depth: int) -> int:
     return int(value)
 
 
-def check_too_many(items: Sequence[ItemView], *, host_depth: int, policy: dict) -> list[Finding]:
+def check_too_many(
+    items: Sequence[ItemView],
+    *,
+    host_depth: int,
+    policy: dict,
+    noun: str = "指标",
+    whole: str = "指标体系",
+) -> list[Finding]:
+    """More items than the host's level allows. ``noun``/``whole`` name what is counted, so
+    the year's key-task lists (``yearplan``) apply the same rule in their own words."""
     if not policy["too_many"].get("enabled", True):
         return []
     limit = item_limit(policy, host_depth)
@@ -264,7 +273,7 @@ def check_too_many(items: Sequence[ItemView], *, host_depth: int, policy: dict) 
         Finding(
             "too_many",
             "error",
-            f"本指标体系有 {len(items)} 项指标，超过本级上限 {limit} 项，请精简 "
+            f"本{whole}有 {len(items)} 项{noun}，超过本级上限 {limit} 项，请精简 "
             f"{len(items) - limit} 项。",
             details={"count": len(items), "limit": limit},
         )
@@ -275,13 +284,21 @@ def check_too_many(items: Sequence[ItemView], *, host_depth: int, policy: dict) 
 
 
 def check_escalation(
-    items: Sequence[ItemView], parent_items: Sequence[ItemView] | None, *, policy: dict
+    items: Sequence[ItemView],
+    parent_items: Sequence[ItemView] | None,
+    *,
+    policy: dict,
+    noun: str = "指标",
+    measure: str = "分值",
+    points: str = "{} 分",
 ) -> list[Finding]:
     """Compare a derived set with its parent.
 
     An item whose ``derived_from_id`` is not an item of the parent is added (新增); the items
     derived from one parent item may together carry at most that item's points (加码 beyond
     it). Dropping items and lowering points are allowed — that is how a lower level simplifies.
+    ``noun``, ``measure`` and ``points`` (a format for a value) name the items and their
+    points in the messages (key tasks and their weights, for ``yearplan``).
     """
     if parent_items is None or not policy["escalation"].get("enabled", True):
         return []
@@ -295,7 +312,7 @@ def check_escalation(
                 Finding(
                     "escalation",
                     "error",
-                    f"指标“{item.name}”不是由上级指标派生的，属于新增指标（层层加码）。",
+                    f"{noun}“{item.name}”不是由上级{noun}派生的，属于新增{noun}（层层加码）。",
                     item_id=item.id,
                     details={"kind": "added"},
                 )
@@ -313,8 +330,8 @@ def check_escalation(
                 Finding(
                     "escalation",
                     "error",
-                    f"由上级指标“{parent.name}”（{parent.max_points} 分）派生的指标合计 "
-                    f"{total} 分，高于上级分值（层层加码）。",
+                    f"由上级{noun}“{parent.name}”（{points.format(parent.max_points)}）派生的"
+                    f"{noun}合计 {points.format(total)}，高于上级{measure}（层层加码）。",
                     item_id=children[0].id,
                     details={
                         "kind": "raised",

@@ -31,7 +31,7 @@ from shuzhi.core.notify import notify
 from shuzhi.core.transitions import Transition
 from shuzhi.cycles.models import RoundReporter
 from shuzhi.rectification.models import Problem
-from shuzhi.reports.reports import quality
+from shuzhi.reports.reports import extensions, quality
 from shuzhi.reports.reports.models import (
     SECTIONS,
     AttachmentKind,
@@ -120,7 +120,13 @@ def ensure_report(*, actor, reporter: RoundReporter) -> Report:
             reporter=reporter,
             title=default_title(reporter),
             author=actor if getattr(actor, "is_authenticated", False) else None,
-            sections={code: "" for code, _label in SECTIONS},
+            sections={
+                **{code: "" for code, _label in SECTIONS},
+                # The report answers the plan: 履职情况 opens with the year's key tasks.
+                "performance": extensions.side().performance_draft(
+                    reporter.unit, reporter.round.year
+                ),
+            },
         )
         added = _refresh_carried(report)
         audit.record(

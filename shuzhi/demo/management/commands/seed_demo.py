@@ -14,6 +14,7 @@ from shuzhi.orgs import demo
 from shuzhi.orgs.tree.models import Unit
 from shuzhi.rectification.import_demo import seed_import_demo
 from shuzhi.rectification.reminder_tasks import ensure_scheduled
+from shuzhi.yearplan.demo import seed_yearplan_demo
 
 
 class Command(BaseCommand):
@@ -71,5 +72,8 @@ class Command(BaseCommand):
         started = time.monotonic()
         if seed_assessment_demo(self.stdout) is not None:
             self.stdout.write(f"（考核评定用时 {time.monotonic() - started:.1f} 秒）")
+        started = time.monotonic()
+        if seed_yearplan_demo(self.stdout) is not None:
+            self.stdout.write(f"（年度重点任务用时 {time.monotonic() - started:.1f} 秒）")
         if ensure_scheduled(run_now=True):
             self.stdout.write("已将每日整改提醒任务排入后台队列。")
