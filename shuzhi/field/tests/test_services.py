@@ -193,7 +193,7 @@ def test_overview_counts_visits_and_lists_uncovered_units(fw):
     _visit(fw)
     _visit(fw)
     (point,) = selectors.points_overview(fw.world.alice, year=clock.today().year)
-    assert point.visits == 2
+    assert point.visits == 2  # type: ignore[attr-defined]
     uncovered = set(
         selectors.uncovered_units(fw.world.alice, year=clock.today().year).values_list(
             "name", flat=True
