@@ -36,6 +36,7 @@ AREAS: dict[str, str] = {
     "reports": "述职报告",
     "assessment": "考核评价",
     "inbox": "待办",
+    "field": "联系点与走访",
 }
 # The first part of an API path (``/api/<part>/…``) and the area it belongs to. A path in no
 # area is refused to every token (a new router must be added here to be reachable by scripts).
@@ -51,6 +52,7 @@ PATH_AREAS: dict[str, str] = {
     "reports": "reports",
     "assessment": "assessment",
     "inbox": "inbox",
+    "field": "field",
 }
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # The token endpoints: the caller's tokens and an account's tokens.
