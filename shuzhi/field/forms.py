@@ -31,7 +31,7 @@ class VisitForm(forms.Form):
     )
     visited_on = forms.DateField(
         label="走访日期",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         help_text="记录已经发生的走访，日期不能晚于今天。",
     )
     purpose = forms.ChoiceField(
