@@ -306,6 +306,7 @@ def _register_routers() -> None:
     api.add_router("/audit", core_router)
     api.add_router("/rounds", "shuzhi.cycles.api.router")
     api.add_router("/meetings", "shuzhi.meetings.api.router")
+    api.add_router("/field", "shuzhi.field.api.router")
     api.add_router("/ballots", "shuzhi.ballots.api.router")
     api.add_router("/problems", "shuzhi.rectification.api.router")
     api.add_router("/problems", "shuzhi.rectification.ledger_api.router")

@@ -16,6 +16,7 @@ urlpatterns = [
     path("people/", include("shuzhi.orgs.people.urls")),
     path("rounds/", include("shuzhi.cycles.urls")),
     path("meetings/", include("shuzhi.meetings.urls")),
+    path("field/", include("shuzhi.field.urls")),
     path("ballots/", include("shuzhi.ballots.urls")),
     path("problems/", include("shuzhi.rectification.urls")),
     path("reports/", include("shuzhi.reports.urls")),

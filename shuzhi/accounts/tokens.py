@@ -37,6 +37,7 @@ AREAS: dict[str, str] = {
     "assessment": "考核评价",
     "plan": "年度重点任务",
     "inbox": "待办",
+    "field": "联系点与走访",
 }
 # The first part of an API path (``/api/<part>/…``) and the area it belongs to. A path in no
 # area is refused to every token (a new router must be added here to be reachable by scripts).
@@ -53,6 +54,7 @@ PATH_AREAS: dict[str, str] = {
     "assessment": "assessment",
     "plan": "plan",
     "inbox": "inbox",
+    "field": "field",
 }
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # The token endpoints: the caller's tokens and an account's tokens.

@@ -40,6 +40,8 @@ def ensure_default_problem_sources() -> None:
     migration.add_sources(apps, None)
     results = importlib.import_module("shuzhi.rectification.migrations.0005_results_source")
     results.add_source(apps, None)
+    visits = importlib.import_module("shuzhi.field.migrations.0002_visit_source")
+    visits.add_source(apps, None)
 
 
 def unit_type(code: str) -> UnitType:

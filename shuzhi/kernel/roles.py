@@ -31,6 +31,7 @@ VIEW_ACTIONS = frozenset(
         "problem.export",
         "report.view",
         "critique.view",
+        "field.view",
     },
 )
 MANAGE_ACTIONS = frozenset(
@@ -53,6 +54,7 @@ MANAGE_ACTIONS = frozenset(
         "report.review",
         "critique.write",
         "worker.view",
+        "field.manage",
     }
 )
 

@@ -261,11 +261,16 @@ def create_problem(
     deadline: datetime.date | None = None,
     critique=None,
     round=None,
+    found_on_visit: bool = False,
 ) -> Problem:
     """Record a problem for ``unit`` in ``year`` (问题清单), with its responsibility and
     rectification parts when known. ``serial`` is the next number in the unit's ledger for
-    that year. A problem named in a critique is allowed to whoever may write that critique."""
-    if critique is not None:
+    that year. A problem named in a critique is allowed to whoever may write that critique;
+    one found on a leader's visit (``found_on_visit``) to whoever the visit service, the
+    authority there, let record that visit at ``unit``."""
+    if found_on_visit:
+        pass
+    elif critique is not None:
         if not extensions.side().may_write_critique(actor, critique):
             raise PermissionDenied("您没有权限为该点评登记问题。")
     else:

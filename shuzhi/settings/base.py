@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "shuzhi.accounts",
     "shuzhi.cycles",
     "shuzhi.meetings",
+    "shuzhi.field",
     "shuzhi.ballots",
     "shuzhi.rectification",
     "shuzhi.reports",

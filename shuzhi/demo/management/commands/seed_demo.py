@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from shuzhi.assessment.demo import seed_assessment_demo
 from shuzhi.demo.ledger import seed_ledger_demo
 from shuzhi.demo.voting import vote_on_phones
+from shuzhi.field.demo import seed_field_demo
 from shuzhi.meetings.demo import seed_round_demo
 from shuzhi.orgs import demo
 from shuzhi.orgs.tree.models import Unit
@@ -75,5 +76,6 @@ class Command(BaseCommand):
         started = time.monotonic()
         if seed_yearplan_demo(self.stdout) is not None:
             self.stdout.write(f"（年度重点任务用时 {time.monotonic() - started:.1f} 秒）")
+        seed_field_demo(self.stdout)
         if ensure_scheduled(run_now=True):
             self.stdout.write("已将每日整改提醒任务排入后台队列。")
