@@ -1,4 +1,4 @@
-"""Pages are Chinese for every browser and every cookie; there is no language switcher (ADR 0017)."""
+"""Pages are Chinese for every browser and every cookie; no language switcher (ADR 0017)."""
 
 from __future__ import annotations
 
