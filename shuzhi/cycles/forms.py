@@ -238,7 +238,7 @@ class FileForm(forms.Form):
     file = forms.FileField(
         label="文件",
         help_text=(
-            "CSV 或 Excel（.xlsx）文件，第一行为列名 code（或“组织代码”），每行一个组织代码。"
+            "CSV 或 Excel 文件，第一行为列名“组织代码”，每行一个组织代码。"
         ),
     )
 

@@ -34,7 +34,7 @@ class LedgerImportForm(forms.Form):
 
     file = forms.FileField(
         label="台账文件",
-        help_text="Excel（.xlsx）或 CSV（UTF-8 或 GBK 编码）文件，表头为中文列名。",
+        help_text="Excel 或 CSV（UTF-8 或 GBK 编码）文件，表头为中文列名。",
         widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".xlsx,.csv"}),
     )
     year = forms.IntegerField(

@@ -138,7 +138,7 @@ class PostsImportForm(forms.Form):
 
     file = forms.FileField(
         label="职务文件",
-        help_text="CSV（UTF-8 或 GBK）或 Excel（.xlsx）文件，第一行为列名；请先下载模板。",
+        help_text="CSV（UTF-8 或 GBK）或 Excel 文件，第一行为列名；请先下载模板。",
         widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".csv,.xlsx"}),
     )
     good_rows_only = forms.BooleanField(
