@@ -26,7 +26,7 @@ class UnitImportForm(forms.Form):
 
     file = forms.FileField(
         label="导入文件",
-        help_text="CSV（UTF-8 或 GBK 编码）或 Excel（.xlsx）文件，第一行为列名。",
+        help_text="CSV（UTF-8 或 GBK 编码）或 Excel 文件，第一行为列名。",
         widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".csv,.xlsx"}),
     )
     good_rows_only = forms.BooleanField(
