@@ -199,7 +199,7 @@ def test_the_check_catches_codes_and_english_but_not_names_or_numbers():
     page = _Page()
     page.feed(
         '<nav aria-label="breadcrumb"><a href="/x/">组织</a></nav><p>等次 fair_good，共 12 票'
-        '（PDF）</p><script>var a_b = 1;</script><code>db_worker</code>'
+        "（PDF）</p><script>var a_b = 1;</script><code>db_worker</code>"
         '<a translate="no" href="/f/">报告.pdf</a><p>counts 440100</p>'
     )
     assert suspects(" ".join(page.text)) == ["breadcrumb", "fair_good", "counts"]
