@@ -25,6 +25,8 @@ install: $(VENV)/.base-installed
 install-test: $(VENV)/.test-installed
 
 ## demo: install, migrate the SQLite database under var/, load the demo once, serve and print logins.
+# The demo runs with debug pages off (shuzhi/settings/demo.py): people see the product's 404/500.
+demo: export DJANGO_SETTINGS_MODULE ?= shuzhi.settings.demo
 demo: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --no-input -v0

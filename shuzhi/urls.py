@@ -8,7 +8,6 @@ from shuzhi.api import api
 urlpatterns = [
     # First: the voters' pages are the busiest URLs of a meeting (every phone in the hall).
     path("v/", include("shuzhi.ballots.vote_urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("accounts/", include("shuzhi.accounts.urls")),

@@ -8,7 +8,10 @@ class AccountsConfig(AppConfig):
     verbose_name = "账号与权限"
 
     def ready(self) -> None:
-        from . import demo, policies
+        from shuzhi.core.audit_words import register_values
+
+        from . import demo, policies, tokens
 
         policies.register_audit_check()
+        register_values(tokens.AREAS)  # a token's areas, as its audit entries store them
         demo.connect()

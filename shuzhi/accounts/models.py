@@ -112,6 +112,13 @@ class ApiToken(TimeStampedModel):
         verbose_name_plural = _("API 令牌")
         ordering = ["-created_at"]
 
+    @property
+    def area_names(self) -> list[str]:
+        """The token's areas by their names in the UI (codes only for unknown areas)."""
+        from .tokens import AREAS  # tokens imports this module
+
+        return [AREAS.get(a, a) for a in self.areas]
+
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name})"
 

@@ -150,6 +150,7 @@ def issue_token(
         actor=actor,
         action="token.issue",
         obj=token,
+        object_label=f"接口令牌“{token.name}”",
         changes={
             "name": [None, token.name],
             "access": [None, token.access],
@@ -171,7 +172,8 @@ def revoke_token(*, actor, token: ApiToken) -> None:
         action="token.revoke",
         obj=token,
         scope_path=_owner_scope(token),
-        changes={"owner": [token.user.username, None]} if token.user_id != actor.pk else None,
+        object_label=f"接口令牌“{token.name}”",
+        changes={"owner": [token.user.display_name, None]} if token.user_id != actor.pk else None,
     )
 
 

@@ -19,7 +19,8 @@ from .models import AuditEntry
 def _plain(value: Any) -> Any:
     """Turn a field value into something JSON can hold and a person can read."""
     if isinstance(value, models.Model):
-        return str(value)
+        # People by their names (a user's display name), never their login names.
+        return str(getattr(value, "display_name", None) or value)
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):

@@ -1,9 +1,10 @@
-"""Language choice: Chinese unless the user picked another language with the switcher.
+"""Language choice: Chinese, unless a language cookie names another language the site offers.
 
 Django's ``LocaleMiddleware`` also follows the browser's ``Accept-Language``. Shuzhi ships no
-English catalogue for its own text yet, so following an English browser would mix English
-framework messages ("This field is required.") into Chinese pages. Only an explicit choice (the
-language cookie set by the footer switcher) changes the language.
+English catalogue for its own text, so following an English browser would mix English framework
+messages ("This field is required.") into Chinese pages. The site offers Chinese only
+(``settings.LANGUAGES``, docs/decisions/0018-chinese-only-interface.md); the cookie is still
+honoured for a language listed there, so a future catalogue needs no change here.
 """
 
 from __future__ import annotations

@@ -110,7 +110,7 @@ class AuditSearchForm(forms.Form):
         label="操作",
         required=False,
         max_length=64,
-        help_text="如 unit.move，或 unit 查全部组织操作",
+        help_text="操作代码或其开头（每条记录的操作名称旁显示代码）",
     )
     date_from = forms.DateField(
         label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"})

@@ -6,3 +6,13 @@ class CyclesConfig(AppConfig):
 
     name = "shuzhi.cycles"
     verbose_name = "年度述职评议"
+
+    def ready(self) -> None:
+        # Grades and voter categories are policy data, not model choices: name their default
+        # codes for the audit trail, which stores them as they are.
+        from shuzhi.core.audit_words import register_values
+
+        from .policy import default_categories, default_scale
+
+        register_values({g["code"]: g["label"] for g in default_scale()})
+        register_values({c["code"]: c["label"] for c in default_categories()})

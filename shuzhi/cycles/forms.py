@@ -237,9 +237,7 @@ class TypeForm(forms.Form):
 class FileForm(forms.Form):
     file = forms.FileField(
         label="文件",
-        help_text=(
-            "CSV 或 Excel（.xlsx）文件，第一行为列名 code（或“组织代码”），每行一个组织代码。"
-        ),
+        help_text=("CSV 或 Excel 文件，第一行为列名“组织代码”，每行一个组织代码。"),
     )
 
 

@@ -109,6 +109,10 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reporters": list(selectors.reporters_of(round)),
             "sessions": list(round.sessions.order_by("date", "id")),
             "can_change": can_round(request.user, "round.change", round),
+            # The grading is read by the round's managers and the host's report reviewers
+            # (assessment.grading.policies.can_view); the tab shows only for them.
+            "can_read_grading": can_round(request.user, "round.change", round)
+            or can_round(request.user, "report.review", round),
             "next_statuses": [(s, RoundStatus(s).label) for s in ROUND.targets(round.status)],
             "resolution_date": services.resolution_date(round),
             "report_limits": {**policy.default_report_checks(), **(round.report_checks or {})},

@@ -227,6 +227,7 @@ KIND_LABELS = {
     "overdue": "整改已逾期",
     "escalation": "逾期上报",
     "report.review": "述职报告审核",
+    "report.submitted": "述职报告提交",
     "report.archive": "述职报告归档",
     "grading.confirmed": "考核等次确定",
     "assessment.result": "考核结果运用",

@@ -32,7 +32,7 @@ SESSION_DATE = datetime.date(2026, 12, 20)
 PLACE = "省委大礼堂"
 LIVE_COUNT = 5
 # Fixed seeds keep the demo the same on every machine; real draws use a secrets seed.
-DRAW_SEED = "jiangling-2026-demo"
+DRAW_SEED = "江岭省2026年度述职评议会"
 EXPECTED = {
     "leaders": 15,
     "members": 40,
@@ -99,7 +99,7 @@ def seed_round_demo(
             title=f"{YEAR - 1}年度述职评议会",
             date=datetime.date(YEAR - 1, 12, 22),
             place=PLACE,
-            seed="jiangling-2025-demo",
+            seed="江岭省2025年度述职评议会",
         )
         for category in last.categories.all():
             services.set_category_counts(

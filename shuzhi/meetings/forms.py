@@ -53,7 +53,5 @@ class MemberForm(forms.Form):
 class MembersFileForm(forms.Form):
     file = forms.FileField(
         label="名单文件",
-        help_text=(
-            "CSV 或 Excel 文件，第一行为列名 category,name（或 类别,姓名）；类别填代码或名称。"
-        ),
+        help_text=("CSV 或 Excel 文件，第一行为列名“类别,姓名”；类别填类别名称。"),
     )

@@ -646,7 +646,7 @@ def seed(*, scale: float = 1.0) -> SeedResult:
     # one: it adds them when told, and its counts land in ``result`` before the audit entry.
     demo_seeded.send(sender=SeedResult, layout=layout, result=result)
     audit.record(
-        actor="seed_demo",
+        actor="演示数据载入程序",
         action="demo.seed",
         obj=province,
         scope_path=province.path,

@@ -152,7 +152,9 @@ class NoteForm(StyledForm):
 class EvidenceForm(StyledForm):
     file = forms.FileField(
         label="佐证材料",
-        help_text="支持 " + "、".join(e for e in EVIDENCE_EXTENSIONS if e != "jpeg") + " 文件。",
+        help_text="支持 "
+        + "、".join(e.upper() for e in EVIDENCE_EXTENSIONS if e != "jpeg")
+        + " 文件。",
         widget=forms.ClearableFileInput(
             attrs={"accept": ",".join("." + e for e in EVIDENCE_EXTENSIONS)}
         ),

@@ -44,7 +44,7 @@ class LedgerImportForm(forms.Form):
 
     file = forms.FileField(
         label="台账文件",
-        help_text="Excel（.xlsx）、CSV 或 Unicode 文本（.txt）文件；本地台账原样上传即可，"
+        help_text="Excel、CSV 或 Unicode 文本文件；本地台账原样上传即可，"
         "导入前会先显示各列的对应关系供您确认。",
         widget=forms.ClearableFileInput(
             attrs={"class": "form-control", "accept": ".xlsx,.csv,.txt"}

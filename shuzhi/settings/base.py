@@ -151,7 +151,9 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# Chinese only (docs/decisions/0018-chinese-only-interface.md): the texts stay marked for
+# translation, so adding a language is a catalogue and a line here.
+LANGUAGES = [("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "shuzhi" / "locale"]
 TIME_ZONE = env_str("SHUZHI_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True

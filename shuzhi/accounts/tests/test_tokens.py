@@ -171,7 +171,7 @@ def test_an_organiser_lists_and_revokes_the_tokens_of_accounts_in_scope(world):
     assert client.delete(f"/api/accounts/tokens/{token.pk}").status_code == 204
     assert Client().get("/api/accounts/me", **_bearer(raw)).status_code == 401
     entry = AuditEntry.objects.get(action="token.revoke")
-    assert entry.actor_id == world.alice.pk and entry.changes == {"owner": ["dave", None]}
+    assert entry.actor_id == world.alice.pk and entry.changes == {"owner": ["赵督查", None]}
 
 
 def test_out_of_scope_accounts_tokens_are_out_of_sight(world):

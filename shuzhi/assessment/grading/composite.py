@@ -363,6 +363,7 @@ def ballot_value(
     scale: Sequence[Mapping[str, Any]],
     weights: Mapping[str, Fraction],
     min_ballots: int = 1,
+    category_labels: Mapping[str, str] | None = None,
 ) -> Value:
     """The ballot component from ``{category: {grade: count}}`` (abstentions under ``""`` are
     ignored), by the tally's rules (:mod:`shuzhi.ballots.tally`: shares of the non-abstaining
@@ -413,8 +414,11 @@ def ballot_value(
     score = sum((a * dec_weights[c] for c, a in present.items()), ZERO) / present_weight
     renormalised = present_weight != full_weight
     value = q(bound(score / best * HUNDRED))
+    # People read the category's name (班子成员), never its code (leaders).
+    names = category_labels or {}
     parts = "；".join(
-        f"{c} 平均 {q(a)} × 权重 {dec_weights.get(c, ZERO)}" for c, a in averages.items()
+        f"{names.get(c, c)} 平均 {q(a)} × 权重 {dec_weights.get(c, ZERO)}"
+        for c, a in averages.items()
     )
     note = "（部分类别无票，权重已按有票类别重新折算）" if renormalised else ""
     raw["renormalised"] = renormalised

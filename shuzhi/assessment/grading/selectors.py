@@ -199,6 +199,7 @@ class BallotData:
     weights: dict[str, Fraction]
     min_ballots: int
     label: str
+    category_labels: dict[str, str] = field(default_factory=dict)
 
 
 def ballot_data(rnd: Round) -> dict[int, BallotData]:
@@ -236,6 +237,11 @@ def ballot_data(rnd: Round) -> dict[int, BallotData]:
             weights=r.weights,
             min_ballots=r.min_ballots,
             label=str(by_pk[latest]),
+            category_labels={
+                str(c.get("code")): str(c.get("label") or c.get("code"))
+                for c in r.categories
+                if isinstance(c, dict)
+            },
         )
     return out
 
@@ -301,7 +307,12 @@ def gather(
                     f.values[c.code] = composite.Value(None, "没有已结束的正式投票")
                 else:
                     v = composite.ballot_value(
-                        c.method, data.per_category, data.scale, data.weights, data.min_ballots
+                        c.method,
+                        data.per_category,
+                        data.scale,
+                        data.weights,
+                        data.min_ballots,
+                        category_labels=data.category_labels,
                     )
                     f.values[c.code] = composite.Value(
                         v.value, f"{data.label}：{v.derivation}", v.raw

@@ -289,9 +289,26 @@ def decide_grade(
         obj=row,
         object_label=f"{row.reporter.unit.name} 评定等次",
         scope_path=grading.round.host.path,
-        changes={k: [before[k], after[k]] for k in after if before[k] != after[k]},
+        changes={
+            k: [_named(k, before[k], grading), _named(k, after[k], grading)]
+            for k in after
+            if before[k] != after[k]
+        },
     )
     return row
+
+
+def _named(field: str, value: Any, grading: Grading) -> Any:
+    """Disqualifiers by their labels in the audit trail: their codes are the round's own
+    policy data, which the trail's reader has no way to look up."""
+    if field != "disqualifiers":
+        return value
+    labels = {
+        d.get("code"): d.get("label") or d.get("code")
+        for d in (grading.policies or {}).get("disqualifiers") or []
+        if isinstance(d, dict)
+    }
+    return [labels.get(code, code) for code in value]
 
 
 def _notify_reporter(row: GradeRow, *, title: str, body: str) -> None:

@@ -20,7 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from shuzhi.assessment.grading import composite
+from shuzhi.assessment.grading import composite, explain
 from shuzhi.assessment.grading import forms as grading_forms
 from shuzhi.assessment.grading import selectors as grading_selectors
 from shuzhi.assessment.grading import services as grading_services
@@ -230,8 +230,8 @@ def compute(request: HttpRequest, round_id: int) -> HttpResponse:
     return _grading_page(rnd)
 
 
-def _derivation(row: GradeRow, code: str) -> dict:
-    """Title, value and explanation of one number of a row."""
+def _derivation(row: GradeRow, code: str, labels: dict[str, str]) -> dict:
+    """Title, value and explanation of one number of a row (grades by their names)."""
     if code == "composite":
         info = row.components.get("_composite", {})
         return {
@@ -241,7 +241,8 @@ def _derivation(row: GradeRow, code: str) -> dict:
             "formula": info.get("formula", ""),
         }
     if code == "suggested":
-        return {"title": "建议等次", "value": row.suggested or "—", "text": row.derivation}
+        value = labels.get(row.suggested, row.suggested) if row.suggested else "—"
+        return {"title": "建议等次", "value": value, "text": row.derivation}
     if code not in row.components or code.startswith("_"):
         raise Http404
     entry = row.components[code]
@@ -249,7 +250,7 @@ def _derivation(row: GradeRow, code: str) -> dict:
         "title": composite.COMPONENTS.get(code, code),
         "value": entry.get("value") or composite.NO_DATA,
         "text": entry.get("derivation", ""),
-        "raw": entry.get("raw") or {},
+        "raw": explain.raw_rows(code, entry.get("raw") or {}, labels),
     }
 
 
@@ -257,11 +258,8 @@ def _derivation(row: GradeRow, code: str) -> dict:
 def derivation(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     """How one number of a row came about (a panel for htmx, a page otherwise)."""
     row = _row(request, pk)
-    context = {
-        "row": row,
-        "d": _derivation(row, code),
-        "labels": grading_selectors.scale_labels(row.grading.round),
-    }
+    labels = grading_selectors.scale_labels(row.grading.round)
+    context = {"row": row, "d": _derivation(row, code, labels), "labels": labels}
     if request.headers.get("HX-Request"):
         return render(request, "assessment/grading_derivation.html", context)
     return render(request, "assessment/grading_derivation_page.html", context)

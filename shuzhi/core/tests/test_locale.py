@@ -1,4 +1,4 @@
-"""Pages are Chinese for every browser; another language only when the user chooses it."""
+"""Pages are Chinese for every browser and every cookie; no language switcher (ADR 0017)."""
 
 from __future__ import annotations
 
@@ -21,9 +21,16 @@ def test_an_english_browser_still_gets_chinese_pages(client, world):
     assert "有效" in body
 
 
-def test_the_switcher_choice_is_followed(client, world):
+def test_a_language_cookie_for_english_is_ignored(client, world):
     client.force_login(world.alice)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     body = _ledger_with_a_bad_year(client)
-    assert '<html lang="en">' in body
-    assert "Select a valid choice" in body
+    assert '<html lang="zh-hans">' in body
+    assert "Select a valid choice" not in body
+
+
+def test_no_page_offers_a_language_switcher(client, world):
+    client.force_login(world.alice)
+    body = client.get(reverse("home")).content.decode()
+    assert 'name="language"' not in body and "English" not in body
+    assert [code for code, _name in settings.LANGUAGES] == ["zh-hans"]

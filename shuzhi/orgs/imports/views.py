@@ -26,8 +26,7 @@ class UnitImportForm(forms.Form):
 
     file = forms.FileField(
         label="导入文件",
-        help_text="Excel（.xlsx）、CSV（UTF-8 或 GB18030 编码）或 Unicode 文本（.txt）文件，"
-        "第一行为列名。",
+        help_text="Excel、CSV（UTF-8 或 GB18030 编码）或 Unicode 文本文件，第一行为列名。",
         widget=forms.ClearableFileInput(
             attrs={"class": "form-control", "accept": ".csv,.xlsx,.txt"}
         ),

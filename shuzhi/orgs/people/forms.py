@@ -138,7 +138,7 @@ class PostsImportForm(forms.Form):
 
     file = forms.FileField(
         label="职务文件",
-        help_text="Excel（.xlsx）、CSV（UTF-8 或 GB18030）或 Unicode 文本（.txt）文件，"
+        help_text="Excel、CSV（UTF-8 或 GB18030 编码）或 Unicode 文本文件，"
         "第一行为列名；请先下载模板。",
         widget=forms.ClearableFileInput(
             attrs={"class": "form-control", "accept": ".csv,.xlsx,.txt"}

@@ -5,6 +5,7 @@
 - may this user read it?                              :func:`can_view_report`
 - which reports may this user see?                    :func:`reports_visible_to`
 - which users may review this report?                 :func:`users_who_can_review`
+- who reviews this reporter's report (to tell them)?  :func:`reviewers_of`
 - does this user see this reporter at all?            :func:`may_see_reporter`,
                                                       :func:`may_view_reporter`
 
@@ -22,7 +23,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from shuzhi.cycles.models import RoundReporter
-from shuzhi.kernel.roles import roles_for
+from shuzhi.kernel.roles import ONE_LEVEL_ROLES, roles_for
 from shuzhi.kernel.scope import granted_exactly_at, is_active_user, is_global, scopes_for
 from shuzhi.orgs.people.models import Post
 from shuzhi.orgs.tree import policies as org_policies
@@ -141,3 +142,36 @@ def may_see_reporter(user, reporter: RoundReporter) -> bool:
 def users_who_can_review(report: Report) -> QuerySet:
     """Active users who may return or accept ``report``."""
     return org_policies.users_who_can("report.review", report.reporter.round.host)
+
+
+def reviewers_of(reporter: RoundReporter) -> list[int]:
+    """Ids of the active users who review ``reporter``'s report: those whose grant carrying
+    ``report.review`` sits nearest above the reporter — on the round's host itself when anyone
+    holds one there (the host's secretary and organisers), else on the nearest ancestor that
+    has one. Everyone further up *could* review (a province organiser reaches every county's
+    round) but is not this reporter's reviewer, and superusers are nobody's reviewer: telling
+    them of every submission would bury the messages meant for them.
+    """
+    host = reporter.round.host
+    paths = [f"/{'/'.join(map(str, host.ancestor_ids[:i]))}/" for i in range(1, host.depth)]
+    paths.append(host.path)
+    rows = (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            grants__unit__path__in=paths,
+            grants__unit__status="active",
+            grants__role__in=roles_for("report.review"),
+        )
+        .values_list("pk", "grants__unit__depth", "grants__role")
+    )
+    # A one-level grant (a secretary's) reaches the host only from the host or its parent.
+    reaching = [
+        (pk, depth)
+        for pk, depth, role in rows
+        if role not in ONE_LEVEL_ROLES or depth >= host.depth - 1
+    ]
+    if not reaching:
+        return []
+    nearest = max(depth for _pk, depth in reaching)
+    return sorted({pk for pk, depth in reaching if depth == nearest})

@@ -27,7 +27,7 @@ from django.urls import reverse
 
 from shuzhi.core import audit, clock, transitions
 from shuzhi.core.files import check_upload
-from shuzhi.core.notify import notify
+from shuzhi.core.notify import Message, notify, notify_many
 from shuzhi.core.transitions import Transition
 from shuzhi.cycles.models import RoundReporter
 from shuzhi.rectification.models import Problem
@@ -41,7 +41,7 @@ from shuzhi.reports.reports.models import (
     ReportStatus,
     ReportVersion,
 )
-from shuzhi.reports.reports.policies import can_review_report, can_write_report
+from shuzhi.reports.reports.policies import can_review_report, can_write_report, reviewers_of
 from shuzhi.reports.transitions import REPORT
 
 S = ReportStatus
@@ -369,6 +369,30 @@ def _tell_writer(report: Report, *, actor, title: str, body: str = "") -> None:
     )
 
 
+def _tell_reviewers(report: Report, *, actor) -> None:
+    """Put a message about a submission in the inbox of the reporter's reviewers
+    (:func:`policies.reviewers_of`), not of everyone who could review it."""
+    reporter = report.reporter
+    again = report.version > 1
+    title = f"{'述职报告已重新提交' if again else '述职报告已提交'}，待审核：{report.title}"
+    unit_name = reporter.unit.name
+    body = f"{unit_name}提交了第 {report.version} 版述职报告，请审核后通过或退回修改。"
+    url = reverse("report_detail", args=[report.pk])
+    acting = getattr(actor, "pk", None)
+    notify_many(
+        Message(
+            user_id=user_id,
+            kind="report.submitted",
+            title=title,
+            body=body,
+            url=url,
+            key=f"report.submitted:{report.pk}:{report.version}",
+        )
+        for user_id in reviewers_of(reporter)
+        if user_id != acting
+    )
+
+
 def _locked(report: Report) -> Report:
     return (
         Report.objects.select_for_update()
@@ -437,7 +461,7 @@ def _submit(*, actor, report: Report, only_from: str | None) -> Report:
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
 
-    return transitions.apply(
+    report = transitions.apply(
         REPORT,
         actor=actor,
         obj=report,
@@ -449,6 +473,8 @@ def _submit(*, actor, report: Report, only_from: str | None) -> Report:
         audit_note="",
         locked=True,
     )
+    _tell_reviewers(report, actor=actor)
+    return report
 
 
 def _review(*, actor, report: Report, to: str, comment: str, label: str) -> Report:

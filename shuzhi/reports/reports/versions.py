@@ -122,11 +122,44 @@ def _indicator_text(rows: list[dict]) -> str:
     )
 
 
-def _carried_text(rows: list[dict]) -> str:
-    return "\n".join(
-        f"第{r.get('serial', '')}号：{r.get('answer', '')}（佐证：{r.get('evidence', '')}）"
-        for r in rows
+def _carried_item_text(row: dict) -> str:
+    return (
+        f"第{row.get('serial', '')}号：{row.get('answer', '')}（佐证：{row.get('evidence', '')}）"
     )
+
+
+def _carried_key(row: dict) -> str:
+    # Versions key their items by the ledger problem; very old contents may lack it.
+    return str(row.get("problem") or f"serial:{row.get('serial', '')}")
+
+
+def compare_carried(title: str, old: list[dict], new: list[dict]) -> PartDiff:
+    """Compare the carried items one by one, matched by their ledger problem.
+
+    Aligning the items as one text mixed them up whenever they moved (a renumbered problem, a
+    version stored in another order) or shared sentences (the same evidence, "建立长效机制。"):
+    an unchanged item then showed as struck out and added again. Matched by problem, an item
+    whose answer and evidence are the same is one unchanged row, whatever happened around it.
+    """
+    before = {_carried_key(r): r for r in old}
+    after = {_carried_key(r): r for r in new}
+    rows: list[Row] = []
+    inline: list[Segment] = []
+    for key in dict.fromkeys([*after, *before]):
+        a, b = before.get(key), after.get(key)
+        if a is not None and b is not None:
+            part = compare_text(title, _carried_item_text(a), _carried_item_text(b))
+        elif b is not None:
+            part = compare_text(title, "", _carried_item_text(b))
+        else:
+            part = compare_text(title, _carried_item_text(a or {}), "")
+        if part.changed:
+            rows.extend(part.rows)
+        else:
+            text = _carried_item_text(b or {})
+            rows.append(Row(EQUAL, [Segment(EQUAL, text)], [Segment(EQUAL, text)]))
+        inline.extend([*part.inline, Segment(EQUAL, "\n")])
+    return PartDiff(title, rows, _merged(inline[:-1]))
 
 
 def compare(old: dict[str, Any], new: dict[str, Any]) -> list[PartDiff]:
@@ -154,11 +187,7 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> list[PartDiff]:
         )
     )
     parts.append(
-        compare_text(
-            "上年度问题整改情况",
-            _carried_text(old.get("carried") or []),
-            _carried_text(new.get("carried") or []),
-        )
+        compare_carried("上年度问题整改情况", old.get("carried") or [], new.get("carried") or [])
     )
     return parts
 
