@@ -242,7 +242,7 @@ def test_round_list_filters_and_pins_queries(
     with django_assert_num_queries(7):
         response = client.get(url)
     text = response.content.decode()
-    assert "测试单位3" in text and "深圳市委" in text and "未开始" in text
+    assert "测试单位3" in text and "深圳市委" in text and "未提交" in text
     text = client.get(url, {"status": "none"}).content.decode()
     assert "深圳市委" in text and "测试单位3" not in text
     text = client.get(url, {"q": "测试单位1"}).content.decode()
