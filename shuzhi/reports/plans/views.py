@@ -194,10 +194,17 @@ def plan_return(request: HttpRequest, reporter_id: int) -> HttpResponse:
     reporter = _plan_reporter(request, reporter_id)
     plan = _plan_or_404(request, reporter)
     form = ReturnForm(request.POST)
-    comment = form.data.get("comment", "")
-    return _plan_act(
-        request,
-        reporter,
-        lambda: plan_services.return_plan(actor=request.user, plan=plan, comment=comment),
-        "整改方案已退回修改。",
-    )
+    if form.is_valid():
+        try:
+            plan_services.return_plan(
+                actor=request.user, plan=plan, comment=form.cleaned_data["comment"]
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, "整改方案已退回修改。")
+            return redirect("plan_detail", reporter.pk)
+    # Refused: the plan again with the comment as typed and the reason beside it.
+    messages.error(request, "整改方案未能退回，请按提示修改。")
+    context = _plan_context(request, reporter, plan, return_form=form)
+    return render(request, "reports/plan_detail.html", context)
