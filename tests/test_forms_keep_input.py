@@ -12,13 +12,23 @@ from dataclasses import dataclass
 import pytest
 from django.urls import reverse
 
+from shuzhi.accounts.models import Role
 from shuzhi.assessment.grading import services as gs
+from shuzhi.assessment.indicators import services as ind
+from shuzhi.assessment.indicators.models import Adjustment
+from shuzhi.assessment.tests.conftest import PROVINCE_ITEMS
 from shuzhi.assessment.tests.grading_setup import FORMULA, THRESHOLDS, finished_session
+from shuzhi.ballots.tests.meeting_setup import make_meeting
+from shuzhi.core.testing import make_user, unit_type
 from shuzhi.cycles import services as cs
+from shuzhi.meetings.models import RosterCategory, SessionReporter
 from shuzhi.orgs.models import Person, Post, PostRole
+from shuzhi.rectification import services as problem_services
 from shuzhi.rectification.models import Problem, ProblemStatus, ProgressNote
 from shuzhi.rectification.tests.problem_fixtures import record
 from shuzhi.reports.models import Report
+from shuzhi.reports.plans import services as plan_services
+from shuzhi.reports.plans.models import RectificationPlan
 from shuzhi.reports.reports import services as report_services
 
 pytestmark = pytest.mark.django_db
@@ -113,11 +123,125 @@ def _report_review(world) -> Case:
     )
 
 
+def _adjustment_decide(world) -> Case:
+    indicator_set = ind.create_set(
+        actor=world.alice, host=world.province, year=2026, assessed_type=unit_type("county")
+    )
+    for code, name, points, kind in PROVINCE_ITEMS:
+        ind.add_item(
+            actor=world.alice,
+            indicator_set=indicator_set,
+            code=code,
+            name=name,
+            max_points=points,
+            kind=kind,
+        )
+    indicator_set = ind.publish_set(actor=world.alice, indicator_set=indicator_set)
+    adjustment = ind.request_adjustment(
+        actor=world.alice,
+        indicator_set=indicator_set,
+        unit=world.county_a1,
+        kind="deduction",
+        points="2",
+        reason="发生违反中央八项规定精神问题",
+    )
+    return Case(
+        user=make_user("ivy", (Role.ORGANISER, world.province)),
+        url=reverse("assessment_adjustment_decide", args=[indicator_set.pk, adjustment.pk]),
+        data={"decision": "maybe", "note": "经核实情况属实，同意扣分"},
+        error="请选择批准或不予批准。",
+        kept=["经核实情况属实，同意扣分"],
+        unchanged=lambda: Adjustment.objects.get(pk=adjustment.pk).status == "pending",
+    )
+
+
+def _meeting_draw(world) -> Case:
+    meeting = make_meeting(world)
+    return Case(
+        user=world.alice,
+        url=reverse("session_draw", args=[meeting.session.pk]),
+        data={"method": "random", "live_count": "7"},
+        error="现场述职人数不能超过议程中的述职人数（3 人）。",
+        kept=['value="7"', '<option value="random" selected>'],
+        unchanged=lambda: (
+            not SessionReporter.objects.filter(session=meeting.session, mode="live").exists()
+        ),
+    )
+
+
+def _meeting_counts(world) -> Case:
+    meeting = make_meeting(world)
+    category = meeting.categories[0]
+    return Case(
+        user=world.alice,
+        url=reverse("session_category_counts", args=[meeting.session.pk, category.pk]),
+        data={"expected": "12", "present": "-3"},
+        error="实到：",
+        kept=['value="12"', 'value="-3"'],
+        unchanged=lambda: RosterCategory.objects.get(pk=category.pk).expected == 6,
+    )
+
+
+def _post_end(world) -> Case:
+    person = Person.objects.create(name="甲书记", unit=world.city_a)
+    post = Post.objects.create(
+        person=person,
+        unit=world.city_a,
+        role=PostRole.SECRETARY,
+        start_date=datetime.date(2020, 1, 1),
+    )
+    return Case(
+        user=world.alice,
+        url=reverse("post_end", args=[post.pk]),
+        data={"end_date": "2019-06-30"},
+        error="离任日期（2019-06-30）不能早于任职日期（2020-01-01）。",
+        kept=['value="2019-06-30"'],
+        unchanged=lambda: Post.objects.get(pk=post.pk).end_date is None,
+    )
+
+
+def _plan_return(world) -> Case:
+    rnd = cs.create_round(actor=world.alice, host=world.province, year=2026)
+    cs.add_reporters_by_codes(actor=world.alice, round=rnd, codes="440100")
+    reporter = rnd.reporters.get()
+    problem = problem_services.create_problem(
+        actor=world.root,
+        unit=world.city_a,
+        description="基层党组织书记培训覆盖不全",
+        source="xunshi",
+        found_on=datetime.date(2026, 3, 1),
+        year=2026,
+    )
+    plan = plan_services.draft_plan(actor=world.root, reporter=reporter, include=[problem.pk])
+    item = {
+        **plan.items[0],
+        "measures": "分批轮训，年底前全覆盖",
+        "deadline": "2027-06-30",
+        "responsible_person_name": "张三",
+    }
+    plan = plan_services.update_plan(actor=world.root, plan=plan, items=[item])
+    plan = plan_services.submit_plan(actor=world.root, plan=plan)
+    comment = "请细化每项措施的完成时限。" + "补充说明" * 500  # over the 2,000 allowed
+    return Case(
+        user=world.alice,
+        url=reverse("plan_return", args=[reporter.pk]),
+        data={"comment": comment},
+        error="2000",
+        kept=[comment],
+        unchanged=lambda: RectificationPlan.objects.get(pk=plan.pk).status == "submitted",
+    )
+
+
 CASES = {
     "grading-decide": _grading_decide,
     "problem-verify": _problem_verify,
     "problem-note": _problem_note,
     "report-review": _report_review,
+    "adjustment-decide": _adjustment_decide,
+    "meeting-draw": _meeting_draw,
+    "meeting-counts": _meeting_counts,
+    "post-end": _post_end,
+    "plan-return": _plan_return,
 }
 
 

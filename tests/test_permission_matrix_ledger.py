@@ -245,6 +245,16 @@ def _move(to_status: str, reason: str = "") -> tuple[Call, Call]:
     return web, api
 
 
+def _web_plan_draft(c: Client, lg: Ledger, w: str, p: str):
+    """The plan page of a reporter whose plan is a draft. The reporter stays visible to the
+    host's side, so the page answers 200; a page that shows no plan (未提交) counts as
+    hidden, as a 404 would."""
+    response = c.get(f"/reports/plans/{lg.plan(w).reporter_id}/")
+    if response.status_code == 200 and b'id="plan-status"' not in response.content:
+        response.status_code = 404
+    return response
+
+
 def _web_critique(c: Client, lg: Ledger, w: str, p: str):
     data = {
         "role": "team_member" if p == "lena" else "host_secretary",
@@ -405,7 +415,15 @@ ACTIONS: dict[str, Action] = {
     # by the host (report.review).
     "plan.view": Action(
         "report.view",
-        web=lambda c, lg, w, p: c.get(f"/reports/plans/{lg.plan(w).reporter_id}/"),
+        web=lambda c, lg, w, p: c.get(f"/reports/plans/{lg.plan(w, submitted=True).reporter_id}/"),
+        api=lambda c, lg, w, p: c.get(
+            f"/api/reports/plans/{lg.plan(w, submitted=True).reporter_id}"
+        ),
+    ),
+    # A draft plan is read only by the unit's writers until it is submitted (WRITERS_ONLY).
+    "plan.draft": Action(
+        "report.view",
+        web=_web_plan_draft,
         api=lambda c, lg, w, p: c.get(f"/api/reports/plans/{lg.plan(w).reporter_id}"),
     ),
     "plan.write": Action(
@@ -442,6 +460,7 @@ VIEWS = {
     "report.draft": HIDDEN,
     "critique.view": OK,
     "plan.view": OK,
+    "plan.draft": HIDDEN,
     "problemsource.view": OK,
 }
 NO_WRITES = {
@@ -490,7 +509,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     },
     # Leader of city A: critiques the counties city A hears, nothing else.
     "lena": {**READS_ONLY, "critique.write": OK},
-    "root": {**VIEWS, "report.draft": OK, **{action: OK for action in NO_WRITES}},
+    "root": {**VIEWS, "report.draft": OK, "plan.draft": OK, **{action: OK for action in NO_WRITES}},
 }
 
 # Rows beyond the persona's one inside unit: (persona, action, where, expected).
@@ -500,6 +519,7 @@ EXTRA = [
     ("bob", "plan.write", "city_a", OK),
     # ... and city A's draft is his to read, as nobody's on the host's side is.
     ("bob", "report.draft", "city_a", OK),
+    ("bob", "plan.draft", "city_a", OK),
     # ... but not to review: the province hears city A.
     ("bob", "report.review", "city_a", FORBIDDEN),
     ("bob", "plan.review", "city_a", FORBIDDEN),
@@ -523,8 +543,8 @@ NARROWED = {
 }
 
 # Actions whose objects the policy keeps from holders of the right on purpose: a draft report
-# stays with its writers until it is submitted (hidden, like a report out of scope).
-WRITERS_ONLY = {"report.draft"}
+# or plan stays with its writers until it is submitted (hidden, like a report out of scope).
+WRITERS_ONLY = {"report.draft", "plan.draft"}
 
 # The host's side of reports, critiques and plans: one-level personas of city A see the
 # township's (heard by county A1, inside their scope), so it is not "outside" for them.

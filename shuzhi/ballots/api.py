@@ -59,6 +59,13 @@ class OpenIn(Schema):
     is_test: bool = False
     supervisors: list[str] | None = None
     threshold: int | None = None
+    # Why a formal ballot opens before every live reporter has finished (recorded in the audit).
+    override_reason: str = ""
+
+
+class CloseIn(Schema):
+    # Why a formal ballot closes under the round's turnout (recorded in the audit).
+    reason: str = ""
 
 
 class SharesIn(Schema):
@@ -136,6 +143,7 @@ def open_round(request, session_id: int, payload: OpenIn):
         is_test=payload.is_test,
         supervisors=payload.supervisors,
         threshold=payload.threshold,
+        override_reason=payload.override_reason,
     )
     shares = [s.__dict__ for s in rnd.shares]  # type: ignore[attr-defined]
     return Status(201, _progress(rnd) | {"shares": shares})
@@ -155,8 +163,13 @@ def issue_codes(request, pk: int, payload: BallotCodesIn):
 
 
 @router.post("/rounds/{pk}/close", response=BallotRoundOut, summary="结束投票（选票待开箱计票）")
-def close_round(request, pk: int):
-    return _progress(services.close_round(actor=request.auth, ballot_round=_round(request, pk)))
+def close_round(request, pk: int, payload: CloseIn | None = None):
+    """Close the vote; under the round's turnout a formal ballot needs a ``reason`` (422
+    otherwise, with the turnout and what it asks for in Chinese)."""
+    reason = payload.reason if payload is not None else ""
+    return _progress(
+        services.close_round(actor=request.auth, ballot_round=_round(request, pk), reason=reason)
+    )
 
 
 @router.post("/rounds/{pk}/unseal", response=BallotRoundOut, summary="开箱计票（监票人份额）")

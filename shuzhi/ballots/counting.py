@@ -28,7 +28,7 @@ from django.utils import timezone
 from shuzhi.core import audit, transitions
 from shuzhi.core.transitions import Transition
 
-from . import policies, sealing
+from . import order, policies, sealing
 from .models import Ballot, BallotRound, BallotRoundStatus, SealedBallot, VoteCode
 from .transitions import BALLOT_ROUND
 
@@ -102,8 +102,13 @@ def rebuild_key(ballot_round: BallotRound, shares: Any) -> Any:
         raise ValidationError({"shares": wrong.message}) from None
 
 
-def close_round(*, actor, ballot_round: BallotRound, shares: Any = None) -> BallotRound:
+def close_round(
+    *, actor, ballot_round: BallotRound, shares: Any = None, reason: Any = ""
+) -> BallotRound:
     """Close an open round: no more ballots; void if more ballots came back than were issued.
+
+    A formal round with fewer ballots than the round's share of those present closes only with
+    a ``reason``, which the audit entry records (:mod:`shuzhi.ballots.order`).
 
     With ``shares`` (the supervisors' shares, at least the round's threshold) the ballots are
     counted at once (:func:`unseal_round`, in a transaction of its own after the close
@@ -120,14 +125,14 @@ def close_round(*, actor, ballot_round: BallotRound, shares: Any = None) -> Ball
         _require(actor, ballot_round)
         rebuild_key(ballot_round, shares)
     # Counting at once vacuums after the count; one VACUUM then covers both.
-    closed = _close(actor=actor, ballot_round=ballot_round, vacuum=shares is None)
+    closed = _close(actor=actor, ballot_round=ballot_round, vacuum=shares is None, reason=reason)
     if shares is not None and closed.sealed:
         closed = unseal_round(actor=actor, ballot_round=closed, shares=shares)
     return closed
 
 
 @transaction.atomic
-def _close(*, actor, ballot_round: BallotRound, vacuum: bool) -> BallotRound:
+def _close(*, actor, ballot_round: BallotRound, vacuum: bool, reason: Any = "") -> BallotRound:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("LOCK TABLE ballots_votecode IN SHARE MODE")
@@ -139,8 +144,14 @@ def _close(*, actor, ballot_round: BallotRound, vacuum: bool) -> BallotRound:
             "UPDATE ballots_votecode SET nonce = nonce WHERE round_id = %s", [ballot_round.pk]
         )
     cast = ballots_cast(ballot_round)
+    low_turnout = order.check_closing(ballot_round, cast, reason=reason)
     issued = VoteCode.objects.filter(round=ballot_round).count() + ballot_round.paper_issued
     void = cast > issued
+    notes = [VOID_REASON] if void else []
+    changes: dict[str, list[Any]] = {"ballots": [None, cast]}
+    if low_turnout:
+        notes.append(f"投票率低于要求仍结束投票，理由：{low_turnout}")
+        changes["turnout_reason"] = [None, low_turnout]
 
     def prepare(ballot_round: BallotRound, move: Transition) -> None:
         ballot_round.closed_at = timezone.now()
@@ -156,8 +167,8 @@ def _close(*, actor, ballot_round: BallotRound, vacuum: bool) -> BallotRound:
         to=BallotRoundStatus.VOID if void else BallotRoundStatus.CLOSED,
         prepare=prepare,
         update_fields=["closed_at", "void_reason"],
-        changes={"ballots": [None, cast]},
-        note=VOID_REASON if void else "",
+        changes=changes,
+        note="；".join(notes),
         locked=True,
     )
 

@@ -37,7 +37,7 @@ from shuzhi.meetings import services as meeting_services
 from shuzhi.meetings.models import RosterCategory, Session, SessionReporter, SessionStatus
 from shuzhi.meetings.selectors import quorum_status
 
-from . import counting, policies, sealing
+from . import counting, order, policies, sealing
 from .models import (
     Ballot,
     BallotComment,
@@ -229,8 +229,12 @@ def open_round(
     is_test: bool = False,
     supervisors: list[str] | None = None,
     threshold: int | None = None,
+    override_reason: str = "",
 ) -> BallotRound:
     """Open the next ballot round of ``session`` (a test round, or a formal one).
+
+    A formal round opens only once every live reporter on the agenda has finished speaking,
+    or with ``override_reason``, which the audit entry records (:mod:`shuzhi.ballots.order`).
 
     Refuses without quorum (formal rounds; a test round is a rehearsal before sign-in), while
     another round of the session is open, or without reporters or voter categories. Snapshots
@@ -267,6 +271,7 @@ def open_round(
         raise ValidationError(
             {"session": "未达到法定人数，不能开始投票。" + quorum_message(session)}
         )
+    early = order.check_opening(session, is_test=is_test, override_reason=override_reason)
     if not is_test:
         _wipe_test_rounds(actor=actor, session=session)
     number = (rounds.aggregate(n=Max("number"))["n"] or 0) + 1
@@ -300,7 +305,9 @@ def open_round(
             "status": [None, "open"],
             "supervisors": [None, len(names)],
             "seal_threshold": [None, k],
+            **({"agenda_override_reason": [None, early]} if early else {}),
         },
+        note=f"现场述职尚未全部结束即开始正式投票，理由：{early}" if early else "",
     )
     return ballot_round
 

@@ -394,6 +394,26 @@ class Tally:
         )
 
 
+def small_categories(by_category: Mapping[str, int], rules: RoundRules) -> frozenset[str]:
+    """The voter categories of a round left out of every figure: fewer ballots than the
+    minimum (``{category: ballots cast}``). The one min-floor rule — the tally, its exports and
+    the grading's ballot component all ask here."""
+    return frozenset(code for code, n in by_category.items() if n < rules.min_ballots)
+
+
+def ballots_by_category(round_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """``{round id: {category: ballots cast}}`` of the given ballot rounds, in one query."""
+    out: dict[int, dict[str, int]] = {}
+    for round_id, category, n in (
+        Ballot.objects.filter(round_id__in=list(round_ids))
+        .values_list("round_id", "category")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        out.setdefault(round_id, {})[category] = n
+    return out
+
+
 def snapshot_reporter_ids(ballot_round: BallotRound) -> list[int]:
     """Session reporter ids of the round's snapshot, in order (entries are ``{"id", …}``
     dicts as the round stores them, or bare ids)."""
@@ -502,7 +522,7 @@ def compute(ballot_round: BallotRound) -> Tally:
         .annotate(n=Count("id"))
         .order_by()
     )
-    small = frozenset(code for code, n in by_category.items() if n < rules.min_ballots)
+    small = small_categories(by_category, rules)
     counts: dict[int, dict[str, dict[str, int]]] = {}
     by_item: dict[int, dict[str, dict[str, int]]] = {}
     for reporter_id, category, item, grade, n in grouped:

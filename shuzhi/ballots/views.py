@@ -24,7 +24,7 @@ from shuzhi.exports.responses import TEXT, attachment
 from shuzhi.kernel.loader import load
 from shuzhi.meetings.models import Session
 
-from . import policies, selectors, services, tally
+from . import order, policies, selectors, services, tally
 from .models import BallotRound, BallotRoundStatus
 
 
@@ -46,7 +46,14 @@ def _round(request: HttpRequest, pk: int) -> BallotRound:
 @login_required
 @require_GET
 def console(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = _session(request, session_id)
+    return _console(request, _session(request, session_id))
+
+
+def _console(
+    request: HttpRequest, session: Session, typed: dict[str, str] | None = None
+) -> HttpResponse:
+    """The console; ``typed`` is what the opening form held when it was refused, shown again
+    with the reason beside it (nothing typed is lost)."""
     rounds = selectors.session_rounds(session)
     for progress in rounds:
         pk = progress.round.pk
@@ -57,8 +64,13 @@ def console(request: HttpRequest, session_id: int) -> HttpResponse:
             "xlsx": reverse("ballot_export_xlsx", args=[pk]),
             "docx": reverse("ballot_result_docx", args=[pk]),
         }
+        if progress.round.status == BallotRoundStatus.OPEN and not progress.round.is_test:
+            # The guard on closing, said before anyone clicks (the service says it again).
+            turnout = order.turnout_of(progress.round, progress.ballots)
+            progress.turnout_note = turnout.note  # type: ignore[attr-defined]
     has_open = any(p.round.status == BallotRoundStatus.OPEN for p in rounds)
     has_formal = any(not p.round.is_test for p in rounds)
+    typed = typed or {}
     return render(
         request,
         "ballots/console.html",
@@ -68,7 +80,15 @@ def console(request: HttpRequest, session_id: int) -> HttpResponse:
             "has_open": has_open,
             "has_formal": has_formal,
             "quorum": services.quorum_message(session),
+            # The guard on opening a formal ballot, said before anyone clicks.
+            "agenda_note": ""
+            if has_open
+            else order.agenda_note(order.unfinished_speakers(session)),
+            "typed": typed,
+            "supervisors": typed.get("supervisors", "监票人一\n监票人二\n监票人三"),
+            "threshold": typed.get("threshold", "2"),
         },
+        status=422 if typed else 200,
     )
 
 
@@ -109,11 +129,17 @@ def open_round(request: HttpRequest, session_id: int) -> HttpResponse:
             is_test=is_test,
             supervisors=names,
             threshold=threshold,
+            override_reason=request.POST.get("override_reason", ""),
         )
     except ValidationError as exc:
         for text in exc.messages:
             messages.error(request, text)
-        return redirect("ballot_console", session_id=session.pk)
+        # The console again with what was typed, so a reason can be added without retyping.
+        typed = {
+            key: request.POST.get(key, "")
+            for key in ("supervisors", "threshold", "override_reason", "is_test")
+        }
+        return _console(request, session, typed=typed)
     except PermissionDenied as exc:
         messages.error(request, str(exc) or "没有权限。")
         return redirect("ballot_console", session_id=session.pk)
@@ -162,7 +188,12 @@ def close_round(request: HttpRequest, pk: int) -> HttpResponse:
     shares = _shares(request)
 
     def run() -> str:
-        closed = services.close_round(actor=request.user, ballot_round=rnd, shares=shares or None)
+        closed = services.close_round(
+            actor=request.user,
+            ballot_round=rnd,
+            shares=shares or None,
+            reason=request.POST.get("reason", ""),
+        )
         if closed.status == BallotRoundStatus.VOID:
             raise ValidationError(f"第{closed.number}轮投票已结束：{closed.void_reason}。")
         if closed.sealed:

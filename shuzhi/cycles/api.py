@@ -57,6 +57,7 @@ class RoundOut(Schema):
     sub_items: list[dict]
     quotas: dict
     quorum_ratio: Decimal
+    close_turnout: Decimal | None
     min_ballots: int
     live_rotation_years: int
     schedule_override_reason: str
@@ -94,6 +95,7 @@ class RoundPatch(Schema):
     sub_items: list[dict] | None = None
     quotas: dict | None = None
     quorum_ratio: Decimal | None = None
+    close_turnout: Decimal | None = None
     min_ballots: int | None = None
     live_rotation_years: int | None = None
     report_topics: list[dict] | None = None

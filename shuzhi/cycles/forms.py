@@ -110,6 +110,14 @@ class RoundEditForm(forms.Form):
         decimal_places=3,
         help_text="实到人数必须超过应到人数的这一比例才能投票；0.5 即“过半数”。",
     )
+    close_turnout = forms.DecimalField(
+        label="结束投票的投票率下限",
+        required=False,
+        max_digits=4,
+        decimal_places=3,
+        help_text="正式投票的票数低于实到人数的这一比例时，结束投票须说明理由；"
+        "留空按系统默认（三分之二），0 即不作要求。",
+    )
     min_ballots = forms.IntegerField(
         label="结果显示最少票数",
         help_text="某人的有效票、或某类别投出的选票少于此数时不显示其结果；不能低于系统下限。",

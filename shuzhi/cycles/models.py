@@ -41,6 +41,8 @@ class Round(TimeStampedModel):
     "label"}]``; ``quotas``: ``{scale_code: max per voter}`` (empty = no quota).
     ``report_topics``: ``[{"code", "title", "hint"}]`` must-answer topics (必答题);
     ``report_checks``: thresholds of the report quality checks (see ``policy``).
+    ``close_turnout``: the share of those present below which closing a formal ballot asks
+    for a reason (empty: the site's default, ``SHUZHI_BALLOT_CLOSE_TURNOUT``, 2/3).
     ``schedule_override_reason`` records why a round was scheduled before the parent's session
     that hears this host (the top-down rule).
     """
@@ -62,6 +64,17 @@ class Round(TimeStampedModel):
         decimal_places=3,
         default=Decimal("0.5"),
         help_text=_("实到人数必须超过应到人数的这一比例，才能开始投票。"),
+    )
+    close_turnout = models.DecimalField(
+        _("结束投票的投票率下限"),
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text=_(
+            "正式投票的票数低于实到人数的这一比例时，结束投票须说明理由并记入操作记录；"
+            "留空按系统默认（三分之二），0 即不作要求。"
+        ),
     )
     min_ballots = models.PositiveSmallIntegerField(
         _("结果显示最少票数"),

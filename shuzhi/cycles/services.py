@@ -41,6 +41,7 @@ POLICY_FIELDS = (
     "sub_items",
     "quotas",
     "quorum_ratio",
+    "close_turnout",
     "min_ballots",
     "live_rotation_years",
     "report_topics",
@@ -113,6 +114,21 @@ def _clean_ratio(value) -> Decimal:
     return ratio.quantize(Decimal("0.001"))
 
 
+def _clean_close_turnout(value: Any) -> Decimal | None:
+    """结束投票的投票率下限: a share from 0 (no requirement) to 1, or None for the default."""
+    if value is None or value == "":
+        return None
+    try:
+        ratio = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError({"close_turnout": "投票率下限必须是数字，如 0.667。"}) from exc
+    if not ratio.is_finite() or not Decimal("0") <= ratio <= Decimal("1"):
+        raise ValidationError(
+            {"close_turnout": "投票率下限必须在 0 到 1 之间（如 0.667 即三分之二，0 即不作要求）。"}
+        )
+    return ratio.quantize(Decimal("0.001"))
+
+
 def _clean_min_ballots(value: Any) -> int:
     """结果显示最少票数: from the site's floor (a lone voter's category stays hidden) to 1000."""
     floor = settings.SHUZHI_BALLOT_MIN_FLOOR
@@ -139,6 +155,7 @@ def update_round(
     sub_items: list[dict] | None = None,
     quotas: dict | None = None,
     quorum_ratio: Decimal | str | None = None,
+    close_turnout: Decimal | str | None = _UNSET,
     min_ballots: int | None = None,
     live_rotation_years: int | None = None,
     report_topics: list[dict] | None = None,
@@ -149,6 +166,7 @@ def update_round(
 
     ``report_topics``, ``report_checks`` and ``report_due`` are the year's report requirements
     (必答题, quality thresholds, deadline); ``report_due=None`` clears the deadline.
+    ``close_turnout=None`` goes back to the site's default share for closing a ballot.
     """
     require_change(actor, round)
     round = Round.objects.select_for_update().select_related("host").get(pk=round.pk)
@@ -167,6 +185,8 @@ def update_round(
         round.quotas = quotas
     if quorum_ratio is not None:
         round.quorum_ratio = _clean_ratio(quorum_ratio)
+    if close_turnout is not _UNSET:
+        round.close_turnout = _clean_close_turnout(close_turnout)
     if min_ballots is not None:
         round.min_ballots = _clean_min_ballots(min_ballots)
     if live_rotation_years is not None:

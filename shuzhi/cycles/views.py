@@ -131,6 +131,7 @@ def round_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "sub_items": forms.sub_items_text(round.sub_items),
         "quotas": forms.quotas_text(round.quotas),
         "quorum_ratio": round.quorum_ratio,
+        "close_turnout": round.close_turnout if round.close_turnout is not None else "",
         "min_ballots": round.min_ballots,
         "live_rotation_years": round.live_rotation_years,
         # "" rather than None: the initial values read as what the browser would post back.

@@ -112,7 +112,13 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The session: status, agenda with modes and order, live draw, roster and quorum."""
-    session = _visible_session(request, pk)
+    return _detail(request, _visible_session(request, pk))
+
+
+def _detail(
+    request: HttpRequest, session: Session, draw_form: forms.DrawForm | None = None
+) -> HttpResponse:
+    """The session page; ``draw_form`` is a refused draw, shown again as it was typed."""
     can_change = can_session(request.user, "round.change", session)
     agenda = selectors.agenda(session)
     categories = list(session.categories.all())
@@ -129,7 +135,8 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "next_statuses": [
                 (s, SessionStatus(s).label) for s in services.allowed_transitions(session.status)
             ],
-            "draw_form": forms.DrawForm(
+            "draw_form": draw_form
+            or forms.DrawForm(
                 entries=agenda.entries,
                 initial={
                     "method": session.live_draw_method,
@@ -226,21 +233,24 @@ def session_draw(request: HttpRequest, pk: int) -> HttpResponse:
     session = _changeable_session(request, pk)
     entries = list(session.reporters.select_related("reporter__unit"))
     form = forms.DrawForm(request.POST, entries=entries)
-    if not form.is_valid():
-        messages.error(request, "请检查确定方式和现场述职人数。")
-        return redirect(_page(session))
-
-    def run() -> str:
-        live = services.draw_live(
-            actor=request.user,
-            session=session,
-            method=form.cleaned_data["method"],
-            live_count=form.cleaned_data["live_count"],
-            chosen=form.cleaned_data["chosen"],
-        )
-        return f"已确定现场述职 {len(live)} 人：" + "、".join(e.reporter.unit.name for e in live)
-
-    return _act(request, run, _page(session))
+    if form.is_valid():
+        try:
+            live = services.draw_live(
+                actor=request.user,
+                session=session,
+                method=form.cleaned_data["method"],
+                live_count=form.cleaned_data["live_count"],
+                chosen=form.cleaned_data["chosen"],
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            names = "、".join(e.reporter.unit.name for e in live)
+            messages.success(request, f"已确定现场述职 {len(live)} 人：{names}")
+            return redirect(_page(session))
+    # Refused: the page again with the method, count and choices as typed, errors beside them.
+    messages.error(request, "现场述职人员未能确定，请按提示修改。")
+    return _detail(request, session, draw_form=form)
 
 
 @login_required
@@ -261,8 +271,27 @@ def draw_check(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def roster(request: HttpRequest, pk: int) -> HttpResponse:
     """Categories with 应到/实到, named members and sign-in, and the members import."""
-    session = _visible_session(request, pk)
+    return _roster(request, _visible_session(request, pk))
+
+
+def _roster(
+    request: HttpRequest, session: Session, refused: tuple[int, forms.CountsForm] | None = None
+) -> HttpResponse:
+    """The roster page; ``refused`` is a category's counts form that was refused, whose typed
+    numbers and errors are shown in that category's row."""
     categories = list(session.categories.prefetch_related("members"))
+    for category in categories:
+        if refused is not None and refused[0] == category.pk:
+            form = refused[1]
+            category.typed = {  # type: ignore[attr-defined]
+                "expected": form.data.get("expected", ""),
+                "present": form.data.get("present", ""),
+                "errors": [
+                    f"{form.fields[name].label}：{e}" if name in form.fields else e
+                    for name, errors in form.errors.items()
+                    for e in errors
+                ],
+            }
     return render(
         request,
         "meetings/roster.html",
@@ -303,20 +332,22 @@ def _category(request: HttpRequest, pk: int, category_pk: int) -> RosterCategory
 def category_counts(request: HttpRequest, pk: int, category_pk: int) -> HttpResponse:
     category = _category(request, pk, category_pk)
     form = forms.CountsForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "应到、实到人数必须是不小于 0 的整数。")
-        return redirect(_roster_page(category.session))
-
-    def run() -> str:
-        services.set_category_counts(
-            actor=request.user,
-            category=category,
-            expected=form.cleaned_data["expected"],
-            present=form.cleaned_data["present"],
-        )
-        return f"已更新“{category.label}”的人数。"
-
-    return _act(request, run, _roster_page(category.session))
+    if form.is_valid():
+        try:
+            services.set_category_counts(
+                actor=request.user,
+                category=category,
+                expected=form.cleaned_data["expected"],
+                present=form.cleaned_data["present"],
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"已更新“{category.label}”的人数。")
+            return redirect(_roster_page(category.session))
+    # Refused: the roster again with this category's numbers as typed and the error beside them.
+    messages.error(request, "人数未能保存，请按提示修改。")
+    return _roster(request, category.session, refused=(category.pk, form))
 
 
 @login_required

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -114,6 +115,15 @@ SHUZHI_LOGIN_LOCK_MINUTES = env_int("SHUZHI_LOGIN_LOCK_MINUTES", 15, minimum=1)
 # No ballot result is shown for fewer voters than this, whatever a round sets: a category of
 # one voter (or a reporter rated by one) would show how that person voted. At least 2.
 SHUZHI_BALLOT_MIN_FLOOR = env_int("SHUZHI_BALLOT_MIN_FLOOR", 5, minimum=2)
+# Closing a formal ballot with fewer ballots than this share of those present asks for a reason
+# (a round may set its own share, cycles.Round.close_turnout). A fraction such as "2/3".
+SHUZHI_BALLOT_CLOSE_TURNOUT = env_str("SHUZHI_BALLOT_CLOSE_TURNOUT", "2/3")
+try:
+    _close_turnout = Fraction(SHUZHI_BALLOT_CLOSE_TURNOUT)
+except (ValueError, ZeroDivisionError) as _exc:
+    raise ImproperlyConfigured("SHUZHI_BALLOT_CLOSE_TURNOUT must be a fraction like 2/3") from _exc
+if not 0 <= _close_turnout <= 1:
+    raise ImproperlyConfigured("SHUZHI_BALLOT_CLOSE_TURNOUT must lie between 0 and 1")
 # Vote-code guessing (shuzhi/ballots/guessing.py): unknown codes per address and minute before
 # the address is slowed down. A hall's phones share one address through its Wi-Fi NAT, so this
 # is sized for 2,000 voters' typing mistakes (known codes never count).

@@ -29,6 +29,10 @@ MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="shuzhi-test-media-"))
 # Test rounds cast a handful of ballots; the floor still hides a lone voter (2 is its least),
 # and the tests of the floor itself set the production default of 5.
 SHUZHI_BALLOT_MIN_FLOOR = 2
+# Test rounds close after a handful of ballots from a roster of dozens: no turnout asked of
+# them, and the tests of the closing guard itself set the production default of 2/3
+# (shuzhi/ballots/tests/test_meeting_order.py).
+SHUZHI_BALLOT_CLOSE_TURNOUT = "0"
 # The API docs and schema are on where the product is built and tested (off by default in
 # production, see base.py).
 SHUZHI_API_DOCS = env_bool("SHUZHI_API_DOCS", True)

@@ -45,7 +45,7 @@ from shuzhi.assessment.indicators.models import (
 )
 from shuzhi.assessment.indicators.services import effective_policy
 from shuzhi.ballots.models import OVERALL, BallotEntry, BallotRound, BallotRoundStatus
-from shuzhi.ballots.tally import rules_of
+from shuzhi.ballots.tally import ballots_by_category, rules_of, small_categories
 from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.kernel.scope import scopes_for
 from shuzhi.reports.critiques.models import Critique
@@ -204,7 +204,11 @@ class BallotData:
 
 def ballot_data(rnd: Round) -> dict[int, BallotData]:
     """Per round reporter id, the overall ratings of the last closed formal ballot round that
-    rated them, grouped per category × grade. Two queries."""
+    rated them, grouped per category × grade. Three queries.
+
+    A voter category that cast fewer ballots than the round's minimum is left out, as the
+    tally leaves it out of every figure (``ballots.tally.small_categories``, the one min-floor
+    rule): counted here, its few votes could be read off the grade by subtraction."""
     rounds = list(
         BallotRound.objects.filter(
             session__round=rnd,
@@ -227,12 +231,18 @@ def ballot_data(rnd: Round) -> dict[int, BallotData]:
             grade
         ] = n
     rules = {pk: rules_of(br) for pk, br in by_pk.items()}
+    ballots_cast = ballots_by_category(list(by_pk))
+    small = {pk: small_categories(ballots_cast.get(pk, {}), rules[pk]) for pk in by_pk}
     out = {}
     for reporter_id, per_round in grouped.items():
         latest = max(per_round, key=lambda pk: order[pk])
         r = rules[latest]
         out[reporter_id] = BallotData(
-            per_category=per_round[latest],
+            per_category={
+                category: counts
+                for category, counts in per_round[latest].items()
+                if category not in small[latest]
+            },
             scale=r.scale,
             weights=r.weights,
             min_ballots=r.min_ballots,

@@ -517,7 +517,14 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponseBase:
 @login_required
 def adjustments(request: HttpRequest, pk: int) -> HttpResponse:
     """Bonus and deduction items of a set: pending first, with approve / reject."""
-    indicator_set = _visible(request, pk)
+    return _adjustments(request, _visible(request, pk))
+
+
+def _adjustments(
+    request: HttpRequest, indicator_set, refused: tuple[int, forms.DecideForm] | None = None
+) -> HttpResponse:
+    """The adjustments page; ``refused`` is a decision that was refused, whose typed note and
+    errors are shown in its row (nothing typed is lost)."""
     status = request.GET.get("status", AdjustmentStatus.PENDING)
     rows = (
         Adjustment.objects.filter(annual__set=indicator_set)
@@ -527,6 +534,14 @@ def adjustments(request: HttpRequest, pk: int) -> HttpResponse:
     if status in AdjustmentStatus.values:
         rows = rows.filter(status=status)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    if refused is not None:
+        for row in page:
+            if row.pk == refused[0]:
+                form = refused[1]
+                row.typed = {  # type: ignore[attr-defined]
+                    "note": form.data.get("note", ""),
+                    "errors": [e for errors in form.errors.values() for e in errors],
+                }
     return render(
         request,
         "assessment/adjustments.html",
@@ -555,9 +570,12 @@ def adjustment_decide(request: HttpRequest, pk: int, adj_pk: int) -> HttpRespons
                 note=form.cleaned_data["note"],
             )
         except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
+            form.add_error(None, exc.messages)
         else:
             messages.success(request, "已审批。")
-    else:
-        messages.error(request, "请选择批准或不予批准。")
-    return redirect(reverse("assessment_adjustments", args=[indicator_set.pk]))
+            return redirect(reverse("assessment_adjustments", args=[indicator_set.pk]))
+    elif "decision" in form.errors:
+        form.errors["decision"] = form.error_class(["请选择批准或不予批准。"])
+    # Refused: the list again, the note as typed and the reason in the adjustment's row.
+    messages.error(request, "未能审批，请按提示修改。")
+    return _adjustments(request, indicator_set, refused=(adjustment.pk, form))

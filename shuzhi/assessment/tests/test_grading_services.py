@@ -123,6 +123,27 @@ def test_min_ballots_for_a_suggestion(world, session):
     assert "少于给出建议等次的最少票数 11" in row.derivation
 
 
+def test_a_category_below_the_minimum_enters_no_grade(world, session):
+    """One ballot from a third category (below the floor of 2) rates 广州市委 一般: the tally
+    leaves it out of every figure, and so does grading — by the same rule, not its own."""
+    from shuzhi.ballots import tally
+    from shuzhi.ballots.tests import tally_setup
+
+    a = session.reporters[0].pk
+    tally_setup.cast(session.ballot_round, "members", {a: "average"})
+    counted = tally.compute(session.ballot_round)
+    assert counted.rules.min_ballots == 2 and "members" in tally.small_categories(
+        counted.ballots_by_category, counted.rules
+    )
+    tallied = next(r for r in counted.reporters if r.session_reporter_id == a)
+    assert tallied.cast == 10 and tallied.good_rate == 1
+    grading = _grading(world, session)
+    gs.compute_suggestions(actor=world.alice, grading=grading)
+    row = _rows(grading)["广州市委"]
+    assert row.components["ballot_score"]["value"] == "100.00"
+    assert "占有效票 10 张" in row.components["ballot_score"]["derivation"]
+
+
 def test_annual_score_component_reads_scores_and_approved_adjustments(world, session):
     county = svc.create_set(
         actor=world.alice,

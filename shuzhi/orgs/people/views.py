@@ -99,8 +99,14 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _detail_context(request: HttpRequest, person: Person, **forms) -> dict:
     user = request.user
     posts = list(selectors.posts_of_person(person, viewer=user))
+    ended = forms.get("ended")  # (post id, refused EndPostForm): shown again as typed
     for post in posts:
         post.may_change = unit_policies.can(user, "post.change", post.unit)  # type: ignore[attr-defined]
+        if ended is not None and ended[0] == post.pk:
+            post.end_typed = ended[1].data.get("end_date", "")  # type: ignore[attr-defined]
+            post.end_errors = [  # type: ignore[attr-defined]
+                e for errors in ended[1].errors.values() for e in errors
+            ]
     may_change = policies.can_person(user, "person.change", person)
     history = None
     if policies.may_read_audit(user):
@@ -223,12 +229,17 @@ def post_end(request: HttpRequest, post_id: int) -> HttpResponse:
         try:
             services.end_post(actor=request.user, post=post, end_date=form.cleaned_data["end_date"])
         except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
+            apply_service_errors(form, exc)
         else:
             messages.success(request, f"已为“{post}”填写离任日期。")
-    else:
-        messages.error(request, "请填写有效的离任日期。")
-    return redirect("person_detail", pk=post.person_id)
+            return redirect("person_detail", pk=post.person_id)
+    elif "end_date" in form.errors:
+        form.errors["end_date"] = form.error_class(["请填写有效的离任日期（年-月-日）。"])
+    # Refused: the person's page again, the date as typed and the reason beside it.
+    messages.error(request, "离任日期未能保存，请按提示修改。")
+    person = _visible_person(request.user, post.person_id)
+    context = _detail_context(request, person, ended=(post.pk, form))
+    return render(request, "orgs/person_detail.html", context)
 
 
 @login_required

@@ -53,7 +53,9 @@ def test_errors_and_good_rows_only(client, world, django_capture_on_commit_callb
         partial = post_file(client, content, good_rows_only="true").json()["id"]
     body = client.get(f"/api/units/import/{failed}").json()
     assert body["status"] == ImportStatus.FAILED
-    assert body["errors"] == [[3, "parent_code", "上级组织代码“NOPE”在文件和系统中都不存在。"]]
+    assert body["errors"] == [
+        [3, "parent_code", "上级组织代码“NOPE”在文件和您管理范围内的组织中都不存在。"]
+    ]
     body = client.get(f"/api/units/import/{partial}").json()
     assert (body["status"], body["created"], body["error_count"]) == (ImportStatus.DONE, 1, 1)
     assert body["good_rows_only"] is True

@@ -50,7 +50,7 @@ def test_failure_exits_non_zero_with_the_report(world, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "行号,列,问题" in err
     assert "3,name,名称不能为空。" in err
-    assert "3,parent_code,上级组织代码“NOPE”在文件和系统中都不存在。" in err
+    assert "3,parent_code,上级组织代码“NOPE”在文件和您管理范围内的组织中都不存在。" in err
     assert not Unit.objects.filter(code="440104001").exists()
 
 

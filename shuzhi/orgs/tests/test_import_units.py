@@ -100,7 +100,9 @@ def test_duplicate_code_in_file_reports_both_rows(world):
 def test_unknown_parent(world):
     job = run(world.alice, csv_bytes("X1,某街道,NOPE,subdistrict"))
     assert job.status == ImportStatus.FAILED
-    assert job.errors == [[2, "parent_code", "上级组织代码“NOPE”在文件和系统中都不存在。"]]
+    assert job.errors == [
+        [2, "parent_code", "上级组织代码“NOPE”在文件和您管理范围内的组织中都不存在。"]
+    ]
 
 
 def test_cycle_within_file(world):
@@ -335,12 +337,42 @@ def test_rows_outside_scope_are_row_errors(world):
     assert job.status == ImportStatus.FAILED
     # Row 3 sits under row 4, which is refused; it is reported when the good rows are imported.
     assert rows_with_errors(job) == {4, 5}
-    assert all(m.startswith("无权在该组织下导入") for m in messages(job))
+    # City B's code reads like an unusable code, its parent like a code that is nowhere.
+    assert messages(job) == [
+        "组织代码“440303”不可用：不能包含空格或斜杠，也不能与已有组织重复。",
+        "上级组织代码“440300”在文件和您管理范围内的组织中都不存在。",
+    ]
     assert not Unit.objects.filter(code="440104001").exists()
     job = run(frank, job.file.open("rb").read(), good_rows_only=True)
     assert rows_with_errors(job) == {3, 4, 5}
     assert Unit.objects.filter(code="440104001").exists()
     assert not Unit.objects.filter(code="440303001").exists()
+    assert Unit.objects.get(code="440303").name == "罗湖区委"
+
+
+def test_a_code_out_of_scope_reads_like_a_code_that_is_nowhere(world):
+    """An organiser of city A learns nothing of city B's codes from the import: a row whose
+    code is taken there gets the very message a malformed code gets, and a parent code there
+    the very message a code that exists nowhere gets (the codes themselves aside)."""
+    frank = make_user("frank", (Role.ORGANISER, world.city_a))
+    job = run(
+        frank,
+        csv_bytes(
+            "440303,罗湖区委,440100,county",  # taken by city B's county
+            "44 99,新区委,440100,county",  # malformed
+            "440197,新区委甲,440300,county",  # parent: city B
+            "440198,新区委乙,NOPE9,county",  # parent: nowhere
+            "440199,新区委丙,440100,county",  # free: fine
+        ),
+    )
+    assert job.status == ImportStatus.FAILED
+    errors = {row: (column, message) for row, column, message in job.errors}
+    assert set(errors) == {2, 3, 4, 5}
+    assert errors[2][1].replace("440303", "CODE") == errors[3][1].replace("44 99", "CODE")
+    assert errors[2][0] == errors[3][0] == "code"
+    assert errors[4][1].replace("440300", "CODE") == errors[5][1].replace("NOPE9", "CODE")
+    assert errors[4][0] == errors[5][0] == "parent_code"
+    assert not any("范围内。" in m and "不在" in m for m in messages(job))
     assert Unit.objects.get(code="440303").name == "罗湖区委"
 
 

@@ -73,7 +73,7 @@ def test_bad_file_shows_errors_and_offers_the_report(
     assert text.splitlines() == [
         "行号,列,问题",
         "2,name,名称不能为空。",
-        "3,parent_code,上级组织代码“NOPE”在文件和系统中都不存在。",
+        "3,parent_code,上级组织代码“NOPE”在文件和您管理范围内的组织中都不存在。",
     ]
     assert not Unit.objects.filter(code="440104001").exists()
 

@@ -16,7 +16,12 @@ from shuzhi.cycles.models import RoundReporter
 from shuzhi.kernel.loader import load
 from shuzhi.reports.plans import services as plan_services
 from shuzhi.reports.plans.models import RectificationPlan
-from shuzhi.reports.plans.policies import can_review_plan, can_view_plan, can_write_plan
+from shuzhi.reports.plans.policies import (
+    can_review_plan,
+    can_view_plan,
+    can_write_plan,
+    readable_plan,
+)
 
 router = Router(tags=["点评与整改方案"])
 
@@ -76,10 +81,9 @@ def _plan_reporter(user, reporter_id: int) -> RoundReporter:
 
 def _plan(user, reporter_id: int) -> RectificationPlan:
     reporter = _plan_reporter(user, reporter_id)
-    plan = RectificationPlan.objects.filter(reporter=reporter).first()
+    plan = readable_plan(user, reporter)  # a draft out of the reader's circle reads as none
     if plan is None:
         raise Http404
-    plan.reporter = reporter
     return plan
 
 

@@ -10,8 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from shuzhi.core.models import TimeStampedModel
-from shuzhi.kernel.querysets import ScopedQuerySet
-from shuzhi.reports.reports.models import REPORTER_ROUTES
+from shuzhi.reports.reports.models import DraftStaysWithWritersQuerySet
 
 
 class PlanStatus(models.TextChoices):
@@ -21,12 +20,10 @@ class PlanStatus(models.TextChoices):
     APPROVED = "approved", _("已批准")
 
 
-class PlanQuerySet(ScopedQuerySet):
+class PlanQuerySet(DraftStaysWithWritersQuerySet):
     """A plan is read like its unit's report: through the reporting unit or the round's
-    host."""
-
-    scope_routes = REPORTER_ROUTES
-    view_action = "report.view"
+    host — and, like a report, a draft plan stays with the unit's writers until it is
+    submitted (the host's viewers read nothing of it before)."""
 
 
 class RectificationPlan(TimeStampedModel):

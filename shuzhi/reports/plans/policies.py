@@ -4,7 +4,10 @@ A plan belongs to the reporter's unit: whoever writes its report writes and subm
 superior — ``report.review`` on the round's host — approves or returns it.
 
 - may this user do X?       :func:`can_write_plan`, :func:`can_review_plan`, :func:`can_view_plan`
-- which objects?            :func:`plans_visible_to`
+- which objects?            :func:`plans_visible_to`, :func:`readable_plan`
+
+Nothing of a draft plan leaves the unit's writers before it is submitted: the host's viewers
+and reviewers see the reporter with no plan (未提交), as with a draft report.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from django.db.models import QuerySet
 
 from shuzhi.cycles.models import RoundReporter
 from shuzhi.orgs.tree import policies as org_policies
-from shuzhi.reports.plans.models import RectificationPlan
+from shuzhi.reports.plans.models import PlanStatus, RectificationPlan
 from shuzhi.reports.reports.policies import can_write_report, may_view_reporter
 
 
@@ -41,3 +44,21 @@ def can_view_plan(user, reporter: RoundReporter) -> bool:
 def plans_visible_to(user) -> QuerySet[RectificationPlan]:
     """Plans of reporters whose unit or host is in ``user``'s ``report.view`` scope."""
     return RectificationPlan.objects.visible_to(user)
+
+
+def can_read_plan(user, plan: RectificationPlan) -> bool:
+    """May ``user`` read this plan? A draft only its writers (nothing of it leaves them before
+    submission); a submitted one whoever sees the reporter's plan."""
+    if plan.status == PlanStatus.DRAFT:
+        return can_write_plan(user, plan.reporter)
+    return can_view_plan(user, plan.reporter)
+
+
+def readable_plan(user, reporter: RoundReporter) -> RectificationPlan | None:
+    """The reporter's plan as ``user`` may read it: None while there is none or while it is a
+    draft out of the reader's circle (they see 未提交, as if none were drafted)."""
+    plan = RectificationPlan.objects.filter(reporter=reporter).first()
+    if plan is None:
+        return None
+    plan.reporter = reporter
+    return plan if can_read_plan(user, plan) else None

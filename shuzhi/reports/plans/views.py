@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from shuzhi.cycles.forms import apply_service_errors
@@ -23,7 +23,12 @@ from shuzhi.reports.critiques.views import problem_url
 from shuzhi.reports.plans import services as plan_services
 from shuzhi.reports.plans.forms import PlanItemFormSet, PlanSummaryForm, ReturnForm, plan_items
 from shuzhi.reports.plans.models import PlanStatus, RectificationPlan
-from shuzhi.reports.plans.policies import can_review_plan, can_view_plan, can_write_plan
+from shuzhi.reports.plans.policies import (
+    can_review_plan,
+    can_view_plan,
+    can_write_plan,
+    readable_plan,
+)
 
 
 def _plan_reporter(request: HttpRequest, reporter_id: int) -> RoundReporter:
@@ -36,8 +41,16 @@ def _plan_reporter(request: HttpRequest, reporter_id: int) -> RoundReporter:
     )
 
 
-def _plan_of(reporter: RoundReporter) -> RectificationPlan | None:
-    return RectificationPlan.objects.filter(reporter=reporter).first()
+def _plan_of(request: HttpRequest, reporter: RoundReporter) -> RectificationPlan | None:
+    """The plan as the reader may see it (a draft out of their circle reads as none)."""
+    return readable_plan(request.user, reporter)
+
+
+def _plan_or_404(request: HttpRequest, reporter: RoundReporter) -> RectificationPlan:
+    plan = _plan_of(request, reporter)
+    if plan is None:
+        raise Http404("尚未报送整改方案。")
+    return plan
 
 
 def _plan_context(request, reporter, plan, formset=None, summary_form=None, return_form=None):
@@ -89,7 +102,7 @@ def _plan_context(request, reporter, plan, formset=None, summary_form=None, retu
 def plan_detail(request: HttpRequest, reporter_id: int) -> HttpResponse:
     """The plan of one reporter: read, edit (unit), approve or return (superior)."""
     reporter = _plan_reporter(request, reporter_id)
-    plan = _plan_of(reporter)
+    plan = _plan_of(request, reporter)
     return render(request, "reports/plan_detail.html", _plan_context(request, reporter, plan))
 
 
@@ -125,7 +138,7 @@ def plan_create(request: HttpRequest, reporter_id: int) -> HttpResponse:
 def plan_edit(request: HttpRequest, reporter_id: int) -> HttpResponse:
     """Save the items (and add chosen open problems of the unit as new items)."""
     reporter = _plan_reporter(request, reporter_id)
-    plan = _plan_of(reporter)
+    plan = _plan_of(request, reporter)
     if plan is None:
         raise Http404("尚未编制整改方案。")
     formset = PlanItemFormSet(request.POST, prefix="items")
@@ -153,7 +166,7 @@ def plan_edit(request: HttpRequest, reporter_id: int) -> HttpResponse:
 @require_POST
 def plan_submit(request: HttpRequest, reporter_id: int) -> HttpResponse:
     reporter = _plan_reporter(request, reporter_id)
-    plan = get_object_or_404(RectificationPlan, reporter=reporter)
+    plan = _plan_or_404(request, reporter)
     return _plan_act(
         request,
         reporter,
@@ -166,7 +179,7 @@ def plan_submit(request: HttpRequest, reporter_id: int) -> HttpResponse:
 @require_POST
 def plan_approve(request: HttpRequest, reporter_id: int) -> HttpResponse:
     reporter = _plan_reporter(request, reporter_id)
-    plan = get_object_or_404(RectificationPlan, reporter=reporter)
+    plan = _plan_or_404(request, reporter)
     return _plan_act(
         request,
         reporter,
@@ -179,12 +192,19 @@ def plan_approve(request: HttpRequest, reporter_id: int) -> HttpResponse:
 @require_POST
 def plan_return(request: HttpRequest, reporter_id: int) -> HttpResponse:
     reporter = _plan_reporter(request, reporter_id)
-    plan = get_object_or_404(RectificationPlan, reporter=reporter)
+    plan = _plan_or_404(request, reporter)
     form = ReturnForm(request.POST)
-    comment = form.data.get("comment", "")
-    return _plan_act(
-        request,
-        reporter,
-        lambda: plan_services.return_plan(actor=request.user, plan=plan, comment=comment),
-        "整改方案已退回修改。",
-    )
+    if form.is_valid():
+        try:
+            plan_services.return_plan(
+                actor=request.user, plan=plan, comment=form.cleaned_data["comment"]
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, "整改方案已退回修改。")
+            return redirect("plan_detail", reporter.pk)
+    # Refused: the plan again with the comment as typed and the reason beside it.
+    messages.error(request, "整改方案未能退回，请按提示修改。")
+    context = _plan_context(request, reporter, plan, return_form=form)
+    return render(request, "reports/plan_detail.html", context)

@@ -34,7 +34,7 @@ class ReportSearchForm(forms.Form):
     status = forms.ChoiceField(
         label="状态",
         required=False,
-        choices=[("", "全部状态"), *ReportStatus.choices, ("none", "未开始")],
+        choices=[("", "全部状态"), *ReportStatus.choices, ("none", "未提交")],
     )
 
 

@@ -47,12 +47,34 @@ REPORTER_ROUTES = (
 )
 
 
-class ReportQuerySet(ScopedQuerySet):
-    """A report is seen through its reporting unit or its round's host, and by the reporting
-    person's own account — once submitted. A draft stays with its writers (a ``report.write``
-    grant exactly on the reporting unit, the reporting person's account, a global
-    administrator) until it is submitted: the host's viewers and reviewers read nothing of it
-    before (``reports.policies.can_write_report`` is the same rule for one report)."""
+def draft_writers_q(user, prefix: str = "reporter__") -> Q:
+    """Rows of reporters whose report and plan ``user`` writes, as a filter: a ``report.write``
+    grant exactly on the reporting unit, or the reporting person's own account (the rule of
+    ``reports.policies.can_write_report`` for the drafts' circle)."""
+    writers = Q(
+        **{f"{prefix}unit__path__in": [p for p, _d in granted_exactly_at(user, "report.write")]}
+    )
+    person_id = getattr(user, "person_id", None)
+    if person_id and is_active_user(user):
+        writers |= Q(**{f"{prefix}person_id": person_id})
+    return writers
+
+
+def in_drafts_circle(user, reporter) -> bool:
+    """The object form of :func:`draft_writers_q` for one reporter (a global administrator is
+    in every circle)."""
+    if is_global(user):
+        return True
+    person_id = getattr(user, "person_id", None)
+    if person_id and is_active_user(user) and reporter.person_id == person_id:
+        return True
+    unit_path = reporter.unit.path
+    return any(path == unit_path for path, _d in granted_exactly_at(user, "report.write"))
+
+
+class DraftStaysWithWritersQuerySet(ScopedQuerySet):
+    """Rows of a reporter (its report, its plan) that stay with the writers while they are
+    drafts: the host's viewers and reviewers read nothing of one before it is submitted."""
 
     scope_routes = REPORTER_ROUTES
     view_action = "report.view"
@@ -61,23 +83,22 @@ class ReportQuerySet(ScopedQuerySet):
         condition = super().scope_filter(user, action)
         if action != "report.view" or is_global(user):
             return condition
-        writers = Q(
-            reporter__unit__path__in=[p for p, _d in granted_exactly_at(user, "report.write")]
-        )
-        person_id = getattr(user, "person_id", None)
-        if person_id and is_active_user(user):
-            writers |= Q(reporter__person_id=person_id)
-        return condition & (~Q(status=ReportStatus.DRAFT) | writers)
+        return condition & (~Q(status="draft") | draft_writers_q(user))
 
     def allows(self, user, action: str, obj) -> bool:
         if not super().allows(user, action, obj):
             return False
-        if action != "report.view" or obj.status != ReportStatus.DRAFT or is_global(user):
+        if action != "report.view" or obj.status != "draft":
             return True
-        if self.owns(user, action, obj):
-            return True
-        unit_path = obj.reporter.unit.path
-        return any(path == unit_path for path, _d in granted_exactly_at(user, "report.write"))
+        return in_drafts_circle(user, obj.reporter)
+
+
+class ReportQuerySet(DraftStaysWithWritersQuerySet):
+    """A report is seen through its reporting unit or its round's host, and by the reporting
+    person's own account — once submitted. A draft stays with its writers (a ``report.write``
+    grant exactly on the reporting unit, the reporting person's account, a global
+    administrator) until it is submitted: the host's viewers and reviewers read nothing of it
+    before (``reports.policies.can_write_report`` is the same rule for one report)."""
 
     def own_q(self, user, action: str) -> Q | None:
         person_id = getattr(user, "person_id", None)

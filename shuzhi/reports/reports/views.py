@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,8 +26,16 @@ from shuzhi.cycles.forms import apply_service_errors
 from shuzhi.cycles.models import Round, RoundReporter
 from shuzhi.exports.responses import DOCX, attachment
 from shuzhi.kernel.loader import load
+from shuzhi.kernel.scope import is_global
 from shuzhi.reports.reports import archive, forms, policies, quality, services, versions, word
-from shuzhi.reports.reports.models import SECTIONS, Report, ReportAttachment, ReportStatus
+from shuzhi.reports.reports.models import (
+    SECTIONS,
+    Report,
+    ReportAttachment,
+    ReportStatus,
+    draft_writers_q,
+    in_drafts_circle,
+)
 from shuzhi.reports.reports.policies import (
     can_review_report,
     can_write_report,
@@ -122,6 +130,15 @@ def report_index(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _hidden_draft_q(user, prefix: str = "") -> Q:
+    """Reports (or, with ``prefix``, rows reaching them) that are drafts out of ``user``'s
+    circle: they read as 未提交 to the reader. Matches nothing for a global administrator."""
+    if is_global(user):
+        return Q(pk__in=[])
+    mine = draft_writers_q(user, prefix=f"{prefix}reporter__")
+    return Q(**{f"{prefix}status": ReportStatus.DRAFT}) & ~mine
+
+
 def _round_for_reports(request: HttpRequest, round_id: int) -> Round:
     return load(
         Round.objects.select_related("host"),
@@ -146,6 +163,7 @@ def _page_of_reporters(reporters: QuerySet[RoundReporter], number: str | None) -
         for reporter in rows.only(
             "unit__name",
             "unit__code",
+            "unit__path",
             "person__name",
             "report__status",
             "report__version",
@@ -166,11 +184,20 @@ def round_reports(request: HttpRequest, round_id: int) -> HttpResponse:
     form = forms.ReportSearchForm(request.GET or None)
     text, status = _search(form)
     reporters = RoundReporter.objects.filter(round=round)
+    # A draft stays with its writers: to everyone else its row reads 未提交, like a reporter
+    # who has not started, in the rows, the filter and the counts alike.
+    prefixed = _hidden_draft_q(request.user, prefix="report__")
+    shown_status = Case(
+        When(Q(report__isnull=True) | prefixed, then=Value("none")),
+        default=F("report__status"),
+        output_field=CharField(),
+    )
     counts = dict(
-        Report.objects.filter(reporter__round=round)
-        .values_list("status")
+        RoundReporter.objects.filter(round=round)
+        .annotate(shown=shown_status)
+        .values_list("shown")
         .annotate(n=Count("pk"))
-        .values_list("status", "n")
+        .values_list("shown", "n")
     )
     if text:
         reporters = reporters.filter(
@@ -179,12 +206,28 @@ def round_reports(request: HttpRequest, round_id: int) -> HttpResponse:
             | Q(person__name__icontains=text)
         )
     if status == "none":
-        reporters = reporters.filter(report__isnull=True)
+        reporters = reporters.filter(Q(report__isnull=True) | prefixed)
     elif status:
-        reporters = reporters.filter(report__status=status)
+        reporters = reporters.filter(report__status=status).exclude(prefixed)
     page = _page_of_reporters(reporters, request.GET.get("page"))
-    summary = [(s.label, counts.get(s.value, 0), s.value) for s in ReportStatus]
-    submitted_total = sum(n for code, n in counts.items() if code != ReportStatus.DRAFT)
+    for reporter in page:
+        report = getattr(reporter, "report", None)
+        reporter.shown_report = (
+            None
+            if report is not None
+            and report.status == ReportStatus.DRAFT
+            and not in_drafts_circle(request.user, reporter)
+            else report
+        )
+    summary: list[tuple[str, int, str]] = [
+        (str(s.label), counts.get(s.value, 0), s.value)
+        for s in ReportStatus
+        if s != ReportStatus.DRAFT or counts.get(s.value)
+    ]
+    summary.append(("未提交", counts.get("none", 0), "none"))
+    submitted_total = sum(
+        n for code, n in counts.items() if code not in (ReportStatus.DRAFT, "none")
+    )
     return render(
         request,
         "reports/report_round.html",

@@ -223,9 +223,10 @@ def test_the_plan_through_the_pages(client, world, reporter, sam, today, django_
     )
     assert response.status_code == 302
     client.get(url)
-    # session, user, reporter, grants, the plan, the problems it lists, the named and the
-    # other open problems of the unit, and the checks before submission — not one per item
-    with django_assert_num_queries(10):
+    # session, user, reporter, grants, the plan (its reporter already loaded), the problems it
+    # lists, the named and the other open problems of the unit, and the checks before
+    # submission — not one per item
+    with django_assert_num_queries(9):
         page = client.get(url)
     assert "建立整顿台账" in page.text and "报送审批" in page.text
     assert client.post(url + "submit/").status_code == 302

@@ -244,7 +244,7 @@ def test_round_list_filters_and_pins_queries(
     # The list shows a report's state, never its body: 3,000 bodies would cost more than the page.
     assert not any('"sections"' in q["sql"] for q in queries.captured_queries)
     text = response.content.decode()
-    assert "测试单位3" in text and "深圳市委" in text and "未开始" in text
+    assert "测试单位3" in text and "深圳市委" in text and "未提交" in text
     text = client.get(url, {"status": "none"}).content.decode()
     assert "深圳市委" in text and "测试单位3" not in text
     text = client.get(url, {"q": "测试单位1"}).content.decode()

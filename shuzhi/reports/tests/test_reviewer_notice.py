@@ -12,7 +12,7 @@ from shuzhi.cycles import services as cs
 from shuzhi.reports.reports import services
 from shuzhi.reports.reports.policies import reviewers_of
 
-from .conftest import answer_all
+from .conftest import answer_all, with_problems
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def test_a_submission_reaches_the_hosts_reviewers_only(world, reporter_a, last_y
     # the superuser (root) could read or review but are not 广州市委's reviewers.
     make_user("olga", (Role.ORGANISER, world.province), full_name="欧组织")
     make_user("otto", (Role.ORGANISER, world.city_b), full_name="欧城市")
-    report = services.ensure_report(actor=world.bob, reporter=reporter_a)
+    report = with_problems(services.ensure_report(actor=world.bob, reporter=reporter_a))
     services.save_draft(actor=world.bob, report=report, carried=answer_all(report))
     services.submit(actor=world.bob, report=report)
     assert _told() == {"alice", "olga"}
@@ -54,7 +54,7 @@ def test_a_city_round_tells_the_citys_secretary_not_the_province(world, last_yea
     cs.add_reporters_by_codes(actor=world.alice, round=round, codes="440103")
     reporter = round.reporters.get()
     assert reviewers_of(reporter) == [world.bob.pk]
-    report = services.ensure_report(actor=kim, reporter=reporter)
+    report = with_problems(services.ensure_report(actor=kim, reporter=reporter))
     services.submit(actor=kim, report=report)
     assert _told() == {"bob"}
 

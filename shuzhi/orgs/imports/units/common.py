@@ -25,6 +25,19 @@ _EXISTING_FIELDS = ("id", "name", "short_name", "type_id", "parent_id", "path", 
 NO_PERMISSION = "无权在该组织下导入"
 
 
+def unusable_code(code: str) -> str:
+    """The one message for a row's code that cannot be used, whatever the reason the importer
+    may not learn: a malformed code and a code taken by a unit outside their scope read the
+    same (as on the unit form), so the import is no oracle for which codes exist elsewhere."""
+    return f"组织代码“{code}”不可用：不能包含空格或斜杠，也不能与已有组织重复。"
+
+
+def unknown_parent(code: str) -> str:
+    """The one message for a parent code the importer cannot use: absent from the file and
+    from the tree, or naming a unit outside their scope, read the same."""
+    return f"上级组织代码“{code}”在文件和您管理范围内的组织中都不存在。"
+
+
 @dataclass
 class UnitRows:
     """The file's rows as columns; ``numbers`` are the row numbers as Excel shows them."""

@@ -11,6 +11,8 @@ from shuzhi.orgs.imports.units.common import (
     Existing,
     UnitPlan,
     UnitRows,
+    unknown_parent,
+    unusable_code,
 )
 from shuzhi.orgs.tree.models import (
     CODE_MAX_LENGTH,
@@ -143,7 +145,7 @@ def plan_units(
         elif len(code) > CODE_MAX_LENGTH:
             fail(i, "code", f"组织代码不能超过 {CODE_MAX_LENGTH} 个字符（现有 {len(code)} 个）。")
         else:
-            fail(i, "code", "组织代码不能包含空格或斜杠。")
+            fail(i, "code", unusable_code(code))
         first_row.pop(code, None)
         if code:
             invalid_code_row.setdefault(code, i)
@@ -201,7 +203,7 @@ def plan_units(
             par_db[i] = unit
         else:
             unresolved[i] = 1
-            fail(i, "parent_code", f"上级组织代码“{p}”在文件和系统中都不存在。")
+            fail(i, "parent_code", unknown_parent(p))
     with_db_parent = [i for i in elsewhere if par_db[i] is not None]
 
     # 3. The next row up from each row: its parent in the file, or — through an existing
@@ -252,7 +254,8 @@ def plan_units(
             if is_move:
                 moved.add(i)
             if not scope.covers(unit):
-                fail(i, "code", f"{NO_PERMISSION}：组织“{codes[i]}”不在您的管理范围内。")
+                # Read like a free code that cannot be used: nothing says the code exists.
+                fail(i, "code", unusable_code(codes[i]))
                 continue
             if unit[7] != UnitStatus.ACTIVE and (
                 is_move or unit[1] != names[i] or unit[2] != shorts[i] or unit[3] != tids[i]
@@ -266,18 +269,16 @@ def plan_units(
             if not scope.everywhere:
                 fail(i, "parent_code", f"{NO_PERMISSION}：只有系统管理员可以导入顶级组织。")
             continue
+        # Scope first: an existing parent out of scope reads like a code that is nowhere,
+        # whatever its status.
+        if j < 0 and parent_unit is not None and not scope.covers(parent_unit):
+            fail(i, "parent_code", unknown_parent(parent_codes[i]))
+            continue
         if parent_unit is not None and parent_unit[7] != UnitStatus.ACTIVE:
             fail(
                 i,
                 "parent_code",
                 f"上级组织“{parent_codes[i]}”已合并或已撤销，不能在其下导入。",
-            )
-            continue
-        if j < 0 and parent_unit is not None and not scope.covers(parent_unit):
-            fail(
-                i,
-                "parent_code",
-                f"{NO_PERMISSION}：上级组织“{parent_codes[i]}”不在您的管理范围内。",
             )
 
     plan = UnitPlan(
