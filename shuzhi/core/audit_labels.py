@@ -140,6 +140,34 @@ ACTION_LABELS: dict[str, str] = {
     "inbox.read": "阅读提醒",
     "inbox.read_many": "批量标记提醒已读",
     "inbox.read_all": "全部标为已读",
+    # The year's plan.
+    "yearplan.list.create": "新建重点任务清单",
+    "yearplan.list.derive": "分解上级重点任务清单",
+    "yearplan.list.publish": "发布重点任务清单",
+    "yearplan.list.revise": "修订已发布的重点任务清单",
+    "yearplan.task.create": "添加重点任务",
+    "yearplan.task.change": "修改重点任务",
+    "yearplan.task.delete": "删除重点任务",
+    "yearplan.settings.change": "修改年度任务设置",
+    "yearplan.progress.report": "报告任务进度",
+    "yearplan.progress.correct": "更正任务进度",
+    "yearplan.progress.request": "发起进度报送",
+    "yearplan.notice.send": "发出督促通知",
+    "yearplan.duty.start": "建立责任清单",
+    "yearplan.duty.item.add": "添加责任事项",
+    "yearplan.duty.claim": "认领责任事项",
+    "yearplan.duty.file": "报送责任清单备案",
+    "yearplan.duty.approve": "同意责任清单备案",
+    "yearplan.duty.return": "退回责任清单",
+    # Contact points and visits.
+    "contact_point.create": "确定联系点",
+    "contact_point.delete": "撤销联系点",
+    "visit.record": "记录走访",
+    # The ledger's import and background export.
+    "problem.import_confirm": "确认台账导入的列对应",
+    "problem.import_mapping": "保存台账列对应方案",
+    "problem.import_unit": "选定台账中的单位",
+    "problem.export.download": "下载后台导出的台账",
 }
 
 FIELD_LABELS: dict[str, str] = {

@@ -21,7 +21,8 @@ from shuzhi.assessment.demo import DEMO_SUPERVISORS, VOTING_DAY, voter_grade, vo
 from shuzhi.ballots import services as ballot_services
 from shuzhi.ballots import vote_views
 from shuzhi.demo.ledger import _on
-from shuzhi.meetings.models import Session
+from shuzhi.meetings import services as meeting_services
+from shuzhi.meetings.models import ReportMode, Session, SessionStatus
 
 SEED = "jiangling-2025-phones"
 # A few voters leave a word for a reporter, as the phone's comment box allows.
@@ -43,6 +44,20 @@ def _organiser():
     )
 
 
+def _hear_every_live_report(actor, session: Session) -> None:
+    """Start the meeting and give each live reporter the floor in turn: the formal ballot
+    opens only once the reports it covers are heard (``shuzhi.ballots.order``)."""
+    with _on(VOTING_DAY, 8):
+        if session.status == SessionStatus.PLANNED:
+            meeting_services.transition_session(
+                actor=actor, session=session, status=SessionStatus.IN_PROGRESS
+            )
+        live = session.reporters.filter(mode=ReportMode.LIVE, started_at__isnull=True)
+        for entry in live.order_by("position", "id"):
+            meeting_services.start_speaker(actor=actor, entry=entry)
+            meeting_services.finish_speaker(actor=actor, entry=entry)
+
+
 def vote_on_phones(session: Session) -> int:
     """Open, vote, count and publish the formal ballot round of ``session`` (held on
     :data:`VOTING_DAY`); one ballot per voter present. Returns the ballots cast."""
@@ -51,6 +66,7 @@ def vote_on_phones(session: Session) -> int:
         return 0
     rng = random.Random(SEED)
     categories = list(session.categories.all())
+    _hear_every_live_report(actor, session)
     with _on(VOTING_DAY, 9):
         ballot_round = ballot_services.open_round(
             actor=actor, session=session, supervisors=list(DEMO_SUPERVISORS), threshold=2
