@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import random
 
+from django.contrib.auth import get_user_model
+
 from shuzhi.assessment.demo import DEMO_SUPERVISORS, VOTING_DAY, voter_grade, voter_standing
 from shuzhi.ballots import services as ballot_services
 from shuzhi.ballots import vote_views
@@ -35,8 +37,6 @@ COMMENTS = (
 
 
 def _organiser():
-    from django.contrib.auth import get_user_model
-
     User = get_user_model()
     return (
         User.objects.filter(username="organiser").first()

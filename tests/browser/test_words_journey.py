@@ -89,7 +89,12 @@ def test_the_reviewer_is_told_and_compares_versions(page, world):
         str(row.problem_id): {"answer": "已完成整改，建立长效机制。", "evidence": "验收意见"}
         for row in report.carried.all()
     }
-    report_services.save_draft(actor=world.bob, report=report, carried=carried)
+    report_services.save_draft(
+        actor=world.bob,
+        report=report,
+        carried=carried,
+        sections={"problems": "我对2个村的党员发展抓得不紧，全年没有发展党员。"},
+    )
 
     # The secretary submits in the browser.
     login(page, "bob", "pw-bob")

@@ -25,7 +25,7 @@ def test_a_language_cookie_for_english_is_ignored(client, world):
     client.force_login(world.alice)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     body = _ledger_with_a_bad_year(client)
-    assert '<html lang="zh-hans">' in body
+    assert '<html lang="zh-CN">' in body
     assert "Select a valid choice" not in body
 
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from shuzhi.core.models import TimeStampedModel
 from shuzhi.kernel.querysets import ScopedQuerySet
 from shuzhi.kernel.scope import granted_exactly_at, is_active_user, is_global
+from shuzhi.reports.reports.quality import carried_shortfall
 
 
 class ReportStatus(models.TextChoices):
@@ -259,8 +260,6 @@ class CarriedAnswer(models.Model):
     def is_answered(self) -> bool:
         """Answered with a status and evidence or a concrete description (the rule submit
         enforces; "已整改到位" alone does not count)."""
-        from shuzhi.reports.reports.quality import carried_shortfall
-
         return not carried_shortfall(self.answer, self.evidence, self.status_at_answer)
 
 

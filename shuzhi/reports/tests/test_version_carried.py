@@ -11,7 +11,7 @@ from django.urls import reverse
 from shuzhi.reports.reports import services, versions
 from shuzhi.reports.reports.models import CarriedAnswer
 
-from .conftest import answer_all
+from .conftest import answer_all, with_problems
 
 
 def _item(problem: int, serial: int, answer: str, evidence: str = "验收意见") -> dict[str, Any]:
@@ -65,7 +65,7 @@ def test_one_changed_item_among_unchanged_ones():
 
 @pytest.mark.django_db
 def test_the_versions_page_marks_unchanged_items(client, world, reporter_a, last_year_problems):
-    report = services.ensure_report(actor=world.bob, reporter=reporter_a)
+    report = with_problems(services.ensure_report(actor=world.bob, reporter=reporter_a))
     services.save_draft(actor=world.bob, report=report, carried=answer_all(report))
     services.submit(actor=world.bob, report=report)
     services.return_report(actor=world.alice, report=report, comment="请补充数据。")
