@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 
 from shuzhi.core import clock
 from shuzhi.exports.cells import append_row
-from shuzhi.exports.sheets import new_workbook, workbook_bytes
+from shuzhi.exports.sheets import new_workbook, print_setup, workbook_bytes
 from shuzhi.orgs.tree.models import Unit, UnitStatus
 
 from . import ledger_import
@@ -57,6 +57,7 @@ def _workbook(names: list[str]) -> bytes:
     )
     for merged in ("A1:H1", "E3:F3", "A3:A4", "B3:B4", "C3:C4", "D3:D4", "G3:G4", "H3:H4"):
         sheet.merge_cells(merged)
+    print_setup(sheet, title_rows="3:4")  # the two-row header, as a county prints its ledger
     return workbook_bytes(workbook)
 
 

@@ -21,13 +21,14 @@ from django.http import (
     HttpResponseBase,
     QueryDict,
 )
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from shuzhi.core import clock
 from shuzhi.core.bulk.jobs import check_file_name
 from shuzhi.exports.responses import XLSX, attachment
+from shuzhi.kernel.loader import load
 from shuzhi.orgs.tree.models import Unit, UnitStatus
 from shuzhi.orgs.tree.policies import can
 
@@ -229,10 +230,8 @@ def problem_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """The columns of an uploaded ledger and what each feeds, adjustable; confirming queues
     the import. Only the uploader sees it, and only until it is confirmed."""
     _require_importer(request.user)
-    job = get_object_or_404(
-        ledger_import.imports_visible_to(request.user).select_related("unit", "created_by"),
-        pk=pk,
-    )
+    jobs = ledger_import.imports_visible_to(request.user).select_related("unit", "created_by")
+    job = load(jobs, request.user, narrowed=True, pk=pk)
     if job.status != LedgerImport.Status.PREVIEW:
         return redirect("problem_import_job", pk=job.pk)
     saved = ledger_preview.mappings_for(job.unit)

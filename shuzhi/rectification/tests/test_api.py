@@ -99,8 +99,8 @@ def test_sources_are_read_by_the_same_accounts_as_the_page(client, world):
 def test_sources_and_carry_over(client, world, problem):
     client.force_login(world.bob)
     assert (
-        len(client.get(f"{BASE}/sources").json()) == 11
-    )  # the ten of DOMAIN.md §3 and 考核结果运用
+        len(client.get(f"{BASE}/sources").json()) == 12
+    )  # the ten of DOMAIN.md §3, 考核结果运用 and 领导调研走访 (field)
     assert _json(client, "post", f"{BASE}/sources", {"name": "审计"}).status_code == 403
     client.force_login(world.root)
     assert _json(client, "post", f"{BASE}/sources", {"name": "审计"}).status_code == 201

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from shuzhi.exports.cells import append_row
-from shuzhi.exports.sheets import bold_row, column_widths, new_workbook, workbook_bytes
+from shuzhi.exports.sheets import (
+    bold_row,
+    column_widths,
+    new_workbook,
+    print_setup,
+    workbook_bytes,
+)
 
 from .selectors import Matrix
 
@@ -35,4 +41,5 @@ def matrix_workbook(m: Matrix) -> bytes:
     ):
         append_row(sheet, ["", f"合计：{label}", *[c[state] for c in m.by_task]])
     column_widths(sheet, [14, 24, *[18] * len(m.tasks), 8, 8])
+    print_setup(sheet, title_rows="2:2")  # A4, landscape when wide, the header on every page
     return workbook_bytes(workbook)
