@@ -25,6 +25,7 @@ from django.urls import reverse
 
 from shuzhi.kernel.roles import ROLE_ACTIONS
 from shuzhi.orgs.imports.models import ImportJob, ImportStatus
+from shuzhi.orgs.imports.units.common import unusable_code
 from shuzhi.orgs.tree import paths as tree
 from shuzhi.orgs.tree.models import Unit
 from shuzhi.rectification import services as problem_services
@@ -105,7 +106,10 @@ def test_matrix(stage, persona, channel, where, expected, django_capture_on_comm
             assert job.status == ImportStatus.DONE, job.errors
         else:
             assert job.status == ImportStatus.FAILED
-            assert [row for row, _column, message in job.errors if "无权" in message] == [2]
+            # The unit out of scope reads like any unusable code (no "无权" to say it exists).
+            assert [(row, column, message) for row, column, message in job.errors] == [
+                (2, "code", unusable_code(unit.code))
+            ]
     moved = Unit.objects.get(pk=unit.pk)
     assert (moved.parent_id == target.pk) == (expected == OK), "database disagrees"
     assert Problem.objects.get(pk=problem.pk).unit_path == moved.path

@@ -276,7 +276,7 @@ def test_import_page_refuses_readers_and_unreadable_files(client, world):
     _login(client, world.bob)
     assert client.get(reverse("posts_import")).status_code == 403
     _login(client, world.alice)
-    response = client.post(reverse("posts_import"), {"file": SimpleUploadedFile("posts.txt", b"x")})
+    response = client.post(reverse("posts_import"), {"file": SimpleUploadedFile("posts.doc", b"x")})
     assert "不支持的文件类型" in response.content.decode()
 
 
