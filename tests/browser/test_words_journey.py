@@ -110,6 +110,9 @@ def test_the_reviewer_is_told_and_compares_versions(page, world):
     expect(notice).to_contain_text(report.title)
     notice.get_by_role("button", name="查看").click()
     page.wait_for_url(f"{page.base_url}/reports/{report.pk}/")
+    # Let the page finish its requests before writing from the test: SQLite's shared in-memory
+    # test database refuses a write while the server thread still reads the report's table.
+    page.wait_for_load_state("networkidle")
 
     # Returned, revised (the title only) and resubmitted; the comparison marks the carried
     # items as unchanged.
